@@ -1,0 +1,32 @@
+# One command each, on a fresh machine with Python >= 3.11 and make:
+#   make demo   builds the reference village (Tuomu) and prints its summary
+#   make test   runs every test, PostgreSQL included (a throwaway server is started)
+# Both create .venv and install the core, every plugin under plugins/ and the
+# test tools first; the install is redone only when a pyproject.toml changes.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PLUGIN_DIRS := $(patsubst %/pyproject.toml,%,$(wildcard plugins/*/pyproject.toml))
+STAMP := $(VENV)/.installed
+DEMO_DB ?= sqlite:///fupin-demo.db
+PYTEST_ARGS ?=
+
+.PHONY: install demo test bench clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml $(addsuffix /pyproject.toml,$(PLUGIN_DIRS))
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]' $(addprefix -e ,$(PLUGIN_DIRS))
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/fupin --db $(DEMO_DB) demo --force
+
+test: $(STAMP)
+	scripts/with-postgres $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis fupin-demo.db

@@ -1,0 +1,80 @@
+"""fupin: targeted poverty alleviation (精准扶贫) as data and code.
+
+This module is the public API. Plugins and embedding platforms import from here;
+everything else is internal and may change.
+
+    import fupin
+    pm = fupin.get_plugin_manager()
+    with fupin.Store.open("sqlite:///tuomu.db", pm=pm, actor=fupin.Actor("QJNU", "clerk")) as store:
+        store.init()
+        print(store.household_card("530326106200010001").household.head_name)
+"""
+
+from __future__ import annotations
+
+import pluggy
+
+__version__ = "0.1.0"
+
+#: Marker for plugin hook implementations: ``@fupin.hookimpl def fupin_action_kinds(): ...``
+hookimpl = pluggy.HookimplMarker("fupin")
+
+from fupin.actions import ActionKind, Beneficiary, SupportAction  # noqa: E402
+from fupin.checks import CheckResult, Status, TargetSpec  # noqa: E402
+from fupin.errors import (  # noqa: E402
+    FupinError,
+    NotFound,
+    PlanError,
+    PluginError,
+    Problem,
+    StorageError,
+    ValidationError,
+)
+from fupin.hooks import Hooks  # noqa: E402
+from fupin.idnumber import IdNumber  # noqa: E402
+from fupin.model import Area, Cadre, Household, Person, StatusChange, Tag, Unit, VillageProfile  # noqa: E402
+from fupin.plans import Commitment, Plan, load_plan, packaged_plans  # noqa: E402
+from fupin.plugins import get_plugin_manager, list_plugins, plugin_failures  # noqa: E402
+from fupin.store import Actor, AuditEntry, HouseholdCard, Store  # noqa: E402
+from fupin.vocab import Term, Vocabulary  # noqa: E402
+
+__all__ = [
+    "ActionKind",
+    "Actor",
+    "Area",
+    "AuditEntry",
+    "Beneficiary",
+    "Cadre",
+    "CheckResult",
+    "Commitment",
+    "FupinError",
+    "Hooks",
+    "Household",
+    "HouseholdCard",
+    "IdNumber",
+    "NotFound",
+    "Person",
+    "Plan",
+    "PlanError",
+    "PluginError",
+    "Problem",
+    "StatusChange",
+    "Status",
+    "StorageError",
+    "Store",
+    "SupportAction",
+    "Tag",
+    "TargetSpec",
+    "Term",
+    "Unit",
+    "ValidationError",
+    "VillageProfile",
+    "Vocabulary",
+    "__version__",
+    "get_plugin_manager",
+    "hookimpl",
+    "list_plugins",
+    "load_plan",
+    "packaged_plans",
+    "plugin_failures",
+]

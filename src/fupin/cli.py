@@ -1,0 +1,417 @@
+"""The ``fupin`` command line (click): a thin layer over the library.
+
+``make_cli(pm)`` builds the command group for a plugin manager, so tests build
+one per test and plugins add their commands through ``fupin_register_commands``.
+Library errors (:class:`fupin.errors.FupinError`) become one-line messages
+with exit code 1; usage errors exit 2; no user error prints a traceback.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import json
+import sys
+from collections.abc import Callable
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+import click
+
+from fupin import __version__
+from fupin.errors import FupinError, ValidationError
+
+CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+class _Context:
+    """What every command may need: the plugin manager, and a store opened on first use."""
+
+    def __init__(self, pm: Any, db: str | None, actor: str | None) -> None:
+        self.pm = pm
+        self.db = db
+        self.actor_text = actor
+        self._store: Any = None
+
+    def store(self, *, init: bool = False) -> Any:
+        from fupin.store import Actor, Store
+
+        if self._store is None:
+            actor = Actor.parse(self.actor_text) if self.actor_text else None
+            self._store = Store.open(self.db, pm=self.pm, actor=actor)
+            click.get_current_context().call_on_close(self._store.close)
+        if not init and not self._store.is_initialised():
+            raise FupinError(f"数据库未初始化 / database not initialised: {self._store.url} (run `fupin init`)")
+        return self._store
+
+
+def pass_store(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Decorator for commands (plugins' too): passes the opened, initialised store first."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        return func(click.get_current_context().find_object(_Context).store(), *args, **kwargs)
+
+    return wrapper
+
+
+def _echo_json(data: Any) -> None:
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+
+class FupinGroup(click.Group):
+    """Turns library errors into one-line messages (exit 1), never a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except FupinError as exc:
+            raise click.ClickException(_one_line(exc)) from None
+
+
+def _one_line(exc: FupinError) -> str:
+    return " ".join(str(exc).split())
+
+
+def make_cli(pm: Any) -> click.Group:
+    """Build the ``fupin`` command group for the plugin manager ``pm``."""
+
+    @click.group(cls=FupinGroup, context_settings=CONTEXT_SETTINGS)
+    @click.option(
+        "--db",
+        envvar="FUPIN_DATABASE_URL",
+        metavar="URL",
+        help="Database URL (default sqlite:///fupin.db; env FUPIN_DATABASE_URL), "
+        "e.g. postgresql+psycopg://user@host/db.",
+        show_envvar=True,
+    )
+    @click.option(
+        "--as",
+        "actor",
+        envvar="FUPIN_ACTOR",
+        metavar="UNIT:USER",
+        help="Who is doing the work, recorded in the audit log (env FUPIN_ACTOR).",
+    )
+    @click.version_option(__version__, prog_name="fupin")
+    @click.pass_context
+    def cli(ctx: click.Context, db: str | None, actor: str | None) -> None:
+        """fupin: targeted poverty alleviation (精准扶贫) as data.
+
+        \b
+        Example:
+          fupin --db sqlite:///tuomu.db demo
+          fupin --db sqlite:///tuomu.db show household 530326106200010001
+        """
+        ctx.obj = _Context(pm, db, actor)
+
+    for command in (init, plugins, plan, record, show, synth, demo):
+        cli.add_command(command)
+    from fupin.hooks import Hooks
+
+    Hooks(pm).register_commands(cli)
+    return cli
+
+
+# -- commands -----------------------------------------------------------------
+
+
+@click.command()
+@click.option("--plan", "plans", multiple=True, metavar="NAME|FILE", help="Also load this plan (repeatable).")
+@click.pass_obj
+def init(obj: _Context, plans: tuple[str, ...]) -> None:
+    """Create the database schema, or upgrade it to the newest version.
+
+    \b
+    Example:
+      fupin --db sqlite:///fupin.db init --plan qjnu-tuomu
+    """
+    from fupin.plans import load_plan
+
+    store = obj.store(init=True)
+    store.init()
+    for name in plans:
+        store.save_plan(load_plan(name))
+    click.echo(f"数据库已就绪 / database ready: {store.url}")
+
+
+@click.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_obj
+def plugins(obj: _Context, as_json: bool) -> None:
+    """List installed plugins, their versions and what they contribute.
+
+    \b
+    Example:
+      fupin plugins --json
+    """
+    from fupin.plugins import list_plugins, plugin_failures
+
+    infos = list_plugins(obj.pm)
+    failures = plugin_failures(obj.pm)
+    if as_json:
+        _echo_json(
+            {
+                "plugins": [i.to_dict() for i in infos],
+                "failures": [{"name": f.name, "distribution": f.distribution, "version": f.version, "cause": f.cause} for f in failures],
+            }
+        )
+        return
+    for info in infos:
+        click.echo(f"{info.name} {info.version} ({info.distribution})")
+        for what, items in info.contributions.items():
+            if items:
+                shown = ", ".join(map(str, items)) if isinstance(items, (list, tuple)) else str(items)
+                click.echo(f"  {what}: {shown}")
+    for f in failures:
+        click.echo(f"未能加载 / failed: {f.name}: {f.cause}", err=True)
+
+
+@click.group()
+def plan() -> None:
+    """Plans (实施方案) and their commitments."""
+
+
+@plan.command("show")
+@click.argument("name", required=False, default="qjnu-tuomu", metavar="[NAME|FILE]")
+@click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON.")
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
+def plan_show(name: str, as_json: bool, lang: str) -> None:
+    """Print a plan: a packaged plan by name, or a TOML file.
+
+    \b
+    Example:
+      fupin plan show qjnu-tuomu
+      fupin plan show ./my-plan.toml --json
+    """
+    from fupin.plans import load_plan, render_plan
+
+    loaded = load_plan(name)
+    if as_json:
+        _echo_json(loaded.to_dict())
+    else:
+        click.echo(render_plan(loaded, lang=lang))
+
+
+@plan.command("list")
+def plan_list() -> None:
+    """List the plans shipped with fupin."""
+    from fupin.plans import load_plan, packaged_plans
+
+    for name in packaged_plans():
+        click.echo(f"{name}\t{load_plan(name).title_zh}")
+
+
+@plan.command("load")
+@click.argument("name", metavar="NAME|FILE")
+@pass_store
+def plan_load(store: Any, name: str) -> None:
+    """Store a plan in the database so actions can count for it.
+
+    \b
+    Example:
+      fupin plan load ./my-plan.toml
+    """
+    from fupin.plans import load_plan
+
+    loaded = load_plan(name)
+    store.save_plan(loaded)
+    click.echo(f"已载入方案 / plan loaded: {loaded.name}")
+
+
+def _key_values(option: str, items: tuple[str, ...]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise click.BadParameter(f"应写作 名称=值 / write it as NAME=VALUE: {item!r}", param_hint=option)
+        key = key.strip()
+        if key in out:  # a repeated key collects a list: --detail decisions=a --detail decisions=b
+            out[key] = [*(out[key] if isinstance(out[key], list) else [out[key]]), value]
+        else:
+            out[key] = value
+    return out
+
+
+def yuan_to_fen(text: str) -> int:
+    """Parse an amount in yuan (``"1234.5"``) into integer fen, refusing sub-fen digits."""
+    try:
+        value = Decimal(text.replace(",", "").strip())
+    except InvalidOperation:
+        raise ValidationError.of("amount", "不是金额 / not an amount in yuan", text) from None
+    fen = value * 100
+    if fen != fen.to_integral_value():
+        raise ValidationError.of("amount", "金额最多两位小数 / at most two decimals (fen)", text)
+    return int(fen)
+
+
+@click.command()
+@click.argument("kind")
+@click.option("--date", "start", metavar="DATE", help="First day (ISO 8601, e.g. 2016-03-15).")
+@click.option("--end", metavar="DATE", help="Last day, if not the same day.")
+@click.option("--unit", metavar="CODE", help="Registering unit (default: the actor's unit).")
+@click.option("--plan", "plan_name", metavar="NAME", help="Plan the action counts for.")
+@click.option("--helper", "helpers", multiple=True, metavar="CADRE", help="Cadre code (repeatable).")
+@click.option(
+    "--beneficiary", "beneficiaries", multiple=True, metavar="TYPE:REF",
+    help="household:NUMBER, person:ID, unit:CODE or village:CODE (repeatable).",
+)
+@click.option("--quantity", "quantities", multiple=True, metavar="NAME=N", help="e.g. hours=6 (repeatable).")
+@click.option("--amount", metavar="YUAN", help="Money given, in yuan (stored as integer fen).")
+@click.option("--detail", "details", multiple=True, metavar="NAME=VALUE", help="A field of the kind's details (repeatable).")
+@click.option("--title", default="", help="Short description.")
+@click.option("--from", "from_file", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Read the action from a JSON file.")
+@click.option("--json", "as_json", is_flag=True, help="Print the stored action as JSON.")
+@pass_store
+def record(store: Any, kind: str, start: str | None, end: str | None, unit: str | None, plan_name: str | None,
+           helpers: tuple[str, ...], beneficiaries: tuple[str, ...], quantities: tuple[str, ...], amount: str | None,
+           details: tuple[str, ...], title: str, from_file: Path | None, as_json: bool) -> None:
+    """Record one support action of KIND, from options or a JSON file.
+
+    Unknown kinds and invalid details are refused and nothing is stored.
+
+    \b
+    Example:
+      fupin record core.goods --date 2016-01-20 --unit QJNU \\
+        --beneficiary unit:TMXX --detail item=校服 --detail quantity=19 --amount 2850
+      fupin record core.meeting --from meeting.json
+    """
+    from fupin.actions import SupportAction
+
+    action_kind = store.hooks.action_kind(kind)
+    if from_file is not None:
+        try:
+            data = json.loads(from_file.read_text(encoding="utf-8-sig"))
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise ValidationError.of(str(from_file), f"不是有效的 JSON / not valid JSON: {exc}") from None
+        if not isinstance(data, dict):
+            raise ValidationError.of(str(from_file), "应为 JSON 对象 / must be a JSON object")
+        data.pop("kind", None)
+        if "amount" in data:
+            data["amount_fen"] = yuan_to_fen(str(data.pop("amount")))
+        if "date" in data:
+            data["start"] = data.pop("date")
+        data.setdefault("unit", store.actor.unit)
+        try:
+            action = SupportAction.new(action_kind, **data)
+        except TypeError as exc:
+            raise ValidationError.of(str(from_file), f"未知字段 / unknown field: {exc}") from None
+    else:
+        if not start:
+            raise click.UsageError("需要 --date 或 --from / --date or --from is required")
+        action = SupportAction.new(
+            action_kind,
+            start=start,
+            end=end,
+            unit=unit or store.actor.unit,
+            plan=plan_name,
+            helpers=helpers,
+            beneficiaries=beneficiaries,
+            quantities=_key_values("--quantity", quantities),
+            amount_fen=yuan_to_fen(amount) if amount else 0,
+            details=_key_values("--detail", details) if action_kind.details else None,
+            title=title,
+        )
+    stored = store.record_action(action)
+    if as_json:
+        from fupin.convert import unstructure
+
+        _echo_json(unstructure(stored))
+    else:
+        click.echo(f"已记录 / recorded: {stored.kind} #{stored.id} {stored.start.isoformat()}")
+
+
+@click.group()
+def show() -> None:
+    """Show one record with everything recorded about it."""
+
+
+@show.command("household")
+@click.argument("number")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
+@pass_store
+def show_household(store: Any, number: str, as_json: bool, lang: str) -> None:
+    """Show a household's 建档立卡 card: members, tags, status history and help received.
+
+    ID numbers are masked (first 6 and last 4 characters kept).
+
+    \b
+    Example:
+      fupin show household 530326106200010001
+    """
+    from fupin.report import household_card_dict, render_household_card
+
+    card = store.household_card(number)
+    if as_json:
+        _echo_json(household_card_dict(card))
+    else:
+        click.echo(render_household_card(card, store.vocab, lang=lang))
+
+
+@click.command()
+@click.option("--households", "-n", type=click.IntRange(min=1), required=True, help="How many households.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Same seed, same data.")
+@click.option("--county", default="530326", show_default=True, help="County code for the synthetic areas and ID numbers.")
+@click.option("--since", default="2014-10-01", show_default=True, help="Date the households were first identified.")
+@pass_store
+def synth(store: Any, households: int, seed: int, county: str, since: str) -> None:
+    """Generate deterministic synthetic households and people with valid ID numbers.
+
+    Creates synthetic towns, villages and villager groups under the county,
+    then the households and their members. For tests and benchmarks: the same
+    seed always gives the same records.
+
+    \b
+    Example:
+      fupin --db sqlite:///bench.db synth --households 1000 --seed 7
+    """
+    from fupin.synth import Synthesizer
+
+    gen = Synthesizer(seed=seed, county_code=county, first_identified=dt.date.fromisoformat(since))
+    counts = gen.write(store, households=households, progress=_progress)
+    click.echo(f"已生成 / generated: {counts['households']} 户 households, {counts['persons']} 人 persons, {counts['areas']} 区划 areas")
+
+
+def _progress(total: int, label: str) -> Any:
+    return click.progressbar(length=total, label=label, file=sys.stderr)
+
+
+@click.command()
+@click.option("--force", is_flag=True, help="Empty a non-empty database first (its records and history are lost).")
+@click.option("--plan", "plan_name", default="qjnu-tuomu", show_default=True, metavar="NAME|FILE")
+@click.option("--seed", type=int, default=2015, show_default=True)
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
+@click.pass_obj
+def demo(obj: _Context, force: bool, plan_name: str, seed: int, lang: str) -> None:
+    """Build the reference village from a plan and print its summary.
+
+    Refuses a non-empty database unless --force is given.
+
+    \b
+    Example:
+      fupin --db sqlite:///tuomu.db demo
+    """
+    from fupin.demo import build_demo, render_summary
+
+    store = obj.store(init=True)
+    if store.is_empty():
+        store.init()
+    elif force:
+        store.reset()
+    else:
+        raise click.ClickException(
+            f"数据库不是空的 / the database is not empty: {store.url} (use --force to empty it, or another --db)"
+        )
+    summary = build_demo(store, plan_name, seed=seed)
+    click.echo(render_summary(summary, lang=lang))
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of the ``fupin`` script: builds the plugin manager, then the CLI."""
+    from fupin.plugins import get_plugin_manager, plugin_failures
+
+    pm = get_plugin_manager()
+    for failure in plugin_failures(pm):
+        click.echo(f"警告 / warning: plugin {failure.name} not loaded: {failure.cause}", err=True)
+    make_cli(pm).main(args=argv, prog_name="fupin")

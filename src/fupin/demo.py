@@ -1,0 +1,287 @@
+"""``fupin demo``: build a plan's village in a database and summarise it.
+
+Everything comes from data: the plan (village, groups, profile, helping unit,
+cadre head counts), an optional demo file ``fupin/data/demo/PLAN.toml``
+(departments, schools, a few actions) and the synthetic register
+(:mod:`fupin.synth`) for the poor households the profile counts.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib.resources
+import random
+import tomllib
+from collections import Counter
+from decimal import Decimal
+from typing import Any
+
+import attrs
+import sqlalchemy as sa
+
+from fupin.actions import SupportAction
+from fupin.errors import PlanError
+from fupin.model import Area, Cadre, Unit, VillageProfile
+from fupin.plans import Plan, load_plan
+from fupin.storage import schema as S
+from fupin.synth import GIVEN, SURNAMES, Synthesizer
+from fupin.text import table, yuan
+
+#: A demo village with no poor-household count in its profile gets this many.
+DEFAULT_HOUSEHOLDS = 50
+
+
+@attrs.frozen
+class DemoSummary:
+    """What the demo built, read back from the database."""
+
+    plan: Plan
+    village: Area
+    profile: VillageProfile | None
+    groups: tuple[tuple[str, int, int], ...]  # (group name, households, persons)
+    households: int
+    persons: int
+    attributes: tuple[tuple[str, int], ...]
+    causes: tuple[tuple[str, int], ...]
+    tags: tuple[tuple[str, int], ...]
+    units: int
+    schools: tuple[str, ...]
+    cadres_by_rank: tuple[tuple[str, int], ...]
+    actions: tuple[SupportAction, ...]
+    sample_household: str | None
+
+
+def _demo_data(plan: Plan) -> dict[str, Any]:
+    resource = importlib.resources.files("fupin") / "data" / "demo" / f"{plan.name}.toml"
+    if not resource.is_file():
+        return {}
+    return tomllib.loads(resource.read_text(encoding="utf-8"))
+
+
+def build_demo(store: Any, plan_name: str = "qjnu-tuomu", *, seed: int = 2015) -> DemoSummary:
+    """Build the village of plan ``plan_name`` in ``store`` (one transaction) and return a summary."""
+    plan = load_plan(plan_name)
+    if not plan.villages:
+        raise PlanError(f"{plan.origin}: the plan names no village")
+    village_ref = plan.villages[0]
+    profile = village_ref.profile
+    data = _demo_data(plan)
+    rng = random.Random(seed)
+    store.save_plan(plan)
+    with store.transaction():
+        areas: list[Area] = []
+        for ref in village_ref.parents:
+            areas.append(Area(ref.code, ref.name_zh, ref.level, areas[-1].code if areas else None))
+        village = Area(village_ref.code, village_ref.name_zh, "village", areas[-1].code if areas else None)
+        group_names = profile.villager_groups if profile and profile.villager_groups else ("第一组",)
+        groups = [Area(f"{village.code}{i + 1:02d}", name, "group", village.code) for i, name in enumerate(group_names)]
+        for area in [*areas, village, *groups]:
+            if not _exists(store, S.areas.c.code, area.code):
+                store.add_area(area)
+        village_profile = _profile(village.code, profile)
+        if village_profile is not None:
+            store.put_village_profile(village_profile)
+
+        unit = plan.helping_unit
+        store.add_unit(Unit.new(code=unit.code, name=unit.name_zh, kind="university", vocab=store.vocab))
+        for dept in data.get("departments", []):
+            store.add_unit(Unit.new(code=dept["code"], name=dept["name"], kind="department", parent_code=unit.code, vocab=store.vocab))
+        level_area = {a.level: a.code for a in areas} | {"village": village.code}
+        for school in data.get("schools", []):
+            store.add_unit(
+                Unit.new(code=school["code"], name=school["name"], kind="school", area_code=level_area.get(school.get("area", "")), vocab=store.vocab)
+            )
+
+        cadre_codes = _add_cadres(store, plan, data.get("cadres", {}), rng)
+        count = (profile.poor_households if profile and profile.poor_households else None) or DEFAULT_HOUSEHOLDS
+        first = profile and dt.date(profile.year - 1, 10, 1) or plan.period_start
+        synth = Synthesizer(seed=seed, county_code=village.code[:6], first_identified=first, vocab=store.vocab)
+        group_codes = [g.code for g in groups]
+        synth.write(store, households=count, groups=group_codes)
+        numbers = synth.household_numbers(group_codes, count)
+        for spec in data.get("actions", []):
+            store.record_action(_action(store, plan, spec, cadre_codes, numbers, village.code))
+    return summarise(store, plan, village.code, sample=numbers[0] if numbers else None)
+
+
+def _exists(store: Any, column: sa.Column, value: str) -> bool:
+    with store.engine.connect() as conn:
+        return conn.execute(sa.select(column).where(column == value)).first() is not None
+
+
+def _profile(village_code: str, p: Any) -> VillageProfile | None:
+    if p is None or p.households is None or p.population is None:
+        return None
+
+    def dec(value: float | None) -> Decimal | None:
+        return None if value is None else Decimal(str(value))
+
+    return VillageProfile(
+        village_code=village_code,
+        year=p.year,
+        households=p.households,
+        population=p.population,
+        poor_households=p.poor_households,
+        poor_people=p.poor_people,
+        area_km2=dec(p.area_km2),
+        altitude_m=None if p.altitude_m is None else int(p.altitude_m),
+        mean_temp_c=dec(p.mean_temp_c),
+        rainfall_mm=None if p.rainfall_mm is None else int(p.rainfall_mm),
+        arable_mu=dec(p.arable_mu),
+        net_income_per_capita_fen=p.net_income_per_capita_fen,
+        earth_wood_houses=p.earth_wood_houses,
+        migrant_workers=p.migrant_workers,
+    )
+
+
+def _add_cadres(store: Any, plan: Plan, where: dict[str, list[str]], rng: random.Random) -> list[str]:
+    """Register the plan's cadres by rank (synthetic names); returns their codes in order."""
+    codes = []
+    n = 0
+    for rank in plan.cadres.ranks:
+        units = where.get(rank.rank) or [plan.helping_unit.code]
+        for i in range(rank.count):
+            n += 1
+            code = f"{plan.helping_unit.code}-C{n:03d}"
+            name = rng.choice(SURNAMES) + "".join(rng.choice(GIVEN) for _ in range(rng.choice((1, 2))))
+            store.add_cadre(Cadre.new(code=code, name=name, unit=units[i % len(units)], rank=rank.rank, vocab=store.vocab))
+            codes.append(code)
+    return codes
+
+
+def _action(store: Any, plan: Plan, spec: dict[str, Any], cadres: list[str], households: list[str], village: str) -> SupportAction:
+    from fupin.cli import yuan_to_fen
+
+    def beneficiary(ref: str) -> str:
+        if ref == "village":
+            return f"village:{village}"
+        kind, _, value = ref.partition(":")
+        if kind == "household":
+            return f"household:{households[int(value) - 1]}"
+        if kind == "school":
+            return f"unit:{value}"
+        return ref
+
+    return SupportAction.new(
+        store.hooks.action_kind(spec["kind"]),
+        start=spec["date"],
+        end=spec.get("end"),
+        unit=spec["unit"],
+        plan=plan.name,
+        helpers=[cadres[i - 1] for i in spec.get("helpers", []) if i <= len(cadres)],
+        beneficiaries=[beneficiary(b) for b in spec.get("beneficiaries", [])],
+        quantities=spec.get("quantities", {}),
+        amount_fen=yuan_to_fen(spec["amount_yuan"]) if "amount_yuan" in spec else 0,
+        details=spec.get("details"),
+        title=spec.get("title", ""),
+    )
+
+
+def summarise(store: Any, plan: Plan, village_code: str, sample: str | None = None) -> DemoSummary:
+    """Read the figures of a plan's village back from the database (SQL aggregates)."""
+    with store.engine.connect() as conn:
+        village_row = conn.execute(sa.select(S.areas).where(S.areas.c.code == village_code)).one()
+        group_rows = conn.execute(
+            sa.select(
+                S.areas.c.name,
+                sa.func.count(sa.distinct(S.households.c.id)),
+                sa.func.count(S.persons.c.id),
+            )
+            .select_from(S.areas)
+            .outerjoin(S.households, S.households.c.group_code == S.areas.c.code)
+            .outerjoin(S.persons, S.persons.c.household_id == S.households.c.id)
+            .where(S.areas.c.parent_code == village_code)
+            .group_by(S.areas.c.code, S.areas.c.name)
+            .order_by(S.areas.c.code)
+        ).all()
+        in_village = S.households.c.group_code.in_(
+            sa.select(S.areas.c.code).where(S.areas.c.parent_code == village_code)
+        )
+
+        def counted(column: sa.Column) -> tuple[tuple[str, int], ...]:
+            rows = conn.execute(
+                sa.select(column, sa.func.count()).where(in_village).group_by(column).order_by(sa.func.count().desc(), column)
+            ).all()
+            return tuple((r[0], r[1]) for r in rows)
+
+        tag_rows = conn.execute(
+            sa.select(S.person_tags.c.tag, sa.func.count(sa.distinct(S.person_tags.c.person_id)))
+            .join(S.persons, S.persons.c.id == S.person_tags.c.person_id)
+            .join(S.households, S.households.c.id == S.persons.c.household_id)
+            .where(in_village)
+            .group_by(S.person_tags.c.tag)
+            .order_by(sa.func.count(sa.distinct(S.person_tags.c.person_id)).desc())
+        ).all()
+        ranks = conn.execute(
+            sa.select(S.cadres.c.rank, sa.func.count()).group_by(S.cadres.c.rank).order_by(sa.func.count())
+        ).all()
+        schools = conn.execute(sa.select(S.units.c.name).where(S.units.c.kind == "学校").order_by(S.units.c.code)).scalars().all()
+        unit_count = conn.execute(sa.select(sa.func.count()).select_from(S.units)).scalar_one()
+        attributes = counted(S.households.c.attribute)
+        causes = counted(S.households.c.main_cause)
+        profile_year = conn.execute(
+            sa.select(sa.func.max(S.village_profiles.c.year)).where(S.village_profiles.c.village_code == village_code)
+        ).scalar()
+    profile = store.village_profile(village_code, profile_year) if profile_year else None
+    return DemoSummary(
+        plan=plan,
+        village=Area(village_row.code, village_row.name, village_row.level, village_row.parent_code),
+        profile=profile,
+        groups=tuple((r[0], r[1], r[2]) for r in group_rows),
+        households=sum(r[1] for r in group_rows),
+        persons=sum(r[2] for r in group_rows),
+        attributes=attributes,
+        causes=causes,
+        tags=tuple((r[0], r[1]) for r in tag_rows),
+        units=unit_count,
+        schools=tuple(schools),
+        cadres_by_rank=tuple((r[0], r[1]) for r in ranks),
+        actions=tuple(store.actions()),
+        sample_household=sample,
+    )
+
+
+def render_summary(s: DemoSummary, lang: str = "zh") -> str:
+    """The demo summary as readable text (Chinese by default)."""
+    zh = lang != "en"
+
+    def t(a: str, b: str) -> str:
+        return a if zh else b
+
+    plan, p = s.plan, s.profile
+    lines = [
+        t(f"【{s.village.name}】扶贫示范数据已建立", f"Demo village {s.village.name} built"),
+        t(f"方案: {plan.title_zh}", f"Plan: {plan.title_en or plan.title_zh}"),
+        t(f"帮扶单位: {plan.helping_unit.name_zh}    期限: {plan.period_start} 至 {plan.period_end}    承诺事项: {len(plan.commitments)} 项",
+          f"Helping unit: {plan.helping_unit.name_en or plan.helping_unit.name_zh}    period: {plan.period_start} to {plan.period_end}    commitments: {len(plan.commitments)}"),
+        "",
+    ]
+    if p is not None:
+        lines.append(t(f"村情 ({p.year} 年, 方案所述)", f"Village profile ({p.year}, as stated)"))
+        lines.append(t(
+            f"  {p.households} 户 {p.population} 人; 贫困户 {p.poor_households} 户, 贫困人口 {p.poor_people} 人 "
+            f"(贫困发生率 {p.poverty_incidence:.2%}); 耕地 {p.arable_mu} 亩; 农民人均纯收入 {yuan(p.net_income_per_capita_fen or 0)} 元",
+            f"  {p.households} households, {p.population} people; poor: {p.poor_households} households, {p.poor_people} people "
+            f"(incidence {p.poverty_incidence:.2%}); arable {p.arable_mu} mu; net income per person {yuan(p.net_income_per_capita_fen or 0)} yuan",
+        ))
+        lines.append("")
+    lines.append(t(f"建档立卡登记 (合成数据): {s.households} 户 {s.persons} 人", f"Registered (synthetic): {s.households} households, {s.persons} people"))
+    lines += table([t("村民小组", "villager group"), t("户数", "households"), t("人数", "people")],
+                   [[g, str(h), str(n)] for g, h, n in s.groups])
+    lines.append("")
+    lines.append(t("贫困户属性: ", "Attributes: ") + "; ".join(f"{a} {n}" for a, n in s.attributes))
+    lines.append(t("主要致贫原因: ", "Main causes: ") + "; ".join(f"{a} {n}" for a, n in s.causes))
+    if s.tags:
+        lines.append(t("人员标签: ", "Person tags: ") + "; ".join(f"{a} {n}" for a, n in s.tags))
+    lines.append("")
+    cadres = sum(n for _, n in s.cadres_by_rank)
+    lines.append(t(f"挂包帮干部 {cadres} 人: ", f"Cadres {cadres}: ") + "; ".join(f"{r} {n}" for r, n in s.cadres_by_rank))
+    lines.append(t(f"单位 {s.units} 个 (含学校: {'、'.join(s.schools) or '无'})", f"Units {s.units} (schools: {', '.join(s.schools) or 'none'})"))
+    lines.append("")
+    lines.append(t(f"帮扶记录 {len(s.actions)} 条:", f"Support actions {len(s.actions)}:"))
+    for a in s.actions:
+        money = t(f"  {yuan(a.amount_fen)} 元", f"  {yuan(a.amount_fen)} yuan") if a.amount_fen else ""
+        lines.append(f"  {a.start}  {a.kind:<16} {a.title}{money}")
+    if s.sample_household:
+        lines += ["", t(f"查看一户: fupin show household {s.sample_household}", f"See a household: fupin show household {s.sample_household}")]
+    return "\n".join(lines)

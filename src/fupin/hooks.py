@@ -1,0 +1,239 @@
+"""The typed facade over the plugin hooks: the only place ``pm.hook`` is called.
+
+Code that needs what plugins contribute asks a :class:`Hooks`, never the plugin
+manager directly::
+
+    hooks = Hooks(pm)
+    kind = hooks.action_kind("education.teacher_training")
+    problems = hooks.validate_record(action, "action")
+
+The registries (action kinds, targets) are built on first use and kept for the
+life of the ``Hooks`` object; build a new one after registering more plugins.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import pluggy
+
+from fupin.actions import ActionKind
+from fupin.checks import TargetSpec
+from fupin.errors import PluginError, Problem, ValidationError
+
+if TYPE_CHECKING:
+    import click
+    from sqlalchemy import MetaData
+
+__all__ = ["Hooks"]
+
+_T = TypeVar("_T", ActionKind, TargetSpec)
+
+
+class Hooks:
+    """Typed methods for every hook of a plugin manager.
+
+    Args:
+        pm: the plugin manager from :func:`fupin.plugins.get_plugin_manager`.
+    """
+
+    def __init__(self, pm: pluggy.PluginManager) -> None:
+        self.pm = pm
+        self._kinds: dict[str, ActionKind] | None = None
+        self._targets: dict[str, TargetSpec] | None = None
+
+    # -- registration hooks ----------------------------------------------------
+
+    def action_kinds(self) -> dict[str, ActionKind]:
+        """Every action kind the plugins contribute, by name.
+
+        Raises:
+            PluginError: a plugin returned something other than ActionKinds, a
+                kind outside its own namespace, or a name another plugin uses.
+        """
+        if self._kinds is None:
+            self._kinds = self._registry("fupin_action_kinds", ActionKind, "action kind")
+        return dict(self._kinds)
+
+    def action_kind(self, name: str) -> ActionKind:
+        """The action kind called ``name``.
+
+        Raises:
+            ValidationError: no plugin contributes that kind.
+        """
+        kinds = self.action_kinds()
+        if name not in kinds:
+            known = ", ".join(sorted(kinds)) or "-"
+            raise ValidationError.of("kind", f"未知的帮扶类型 / unknown action kind; known: {known}", name)
+        return kinds[name]
+
+    def targets(self) -> dict[str, TargetSpec]:
+        """Every commitment target the plugins contribute, by name.
+
+        Raises:
+            PluginError: as for :meth:`action_kinds`.
+        """
+        if self._targets is None:
+            self._targets = self._registry("fupin_targets", TargetSpec, "target")
+        return dict(self._targets)
+
+    def target(self, name: str) -> TargetSpec:
+        """The target called ``name``.
+
+        Raises:
+            ValidationError: no plugin contributes that target.
+        """
+        targets = self.targets()
+        if name not in targets:
+            known = ", ".join(sorted(targets)) or "-"
+            raise ValidationError.of("target", f"未知的指标 / unknown target; known: {known}", name)
+        return targets[name]
+
+    def tables(self, metadata: MetaData) -> None:
+        """Let every plugin define its tables on ``metadata``."""
+        self.pm.hook.fupin_tables(metadata=metadata)
+
+    def migrations(self) -> list[Path]:
+        """The alembic version folders of every plugin."""
+        return [Path(p) for result in self.pm.hook.fupin_migrations() for p in _as_list(result)]
+
+    def vocabularies(self) -> list[Path | dict[str, Any]]:
+        """The vocabulary extensions of every plugin: TOML paths or mappings."""
+        return [
+            item if isinstance(item, dict) else Path(item)
+            for result in self.pm.hook.fupin_vocabularies()
+            for item in _as_list(result)
+        ]
+
+    def register_commands(self, cli: click.Group) -> None:
+        """Let every plugin add its commands to ``cli``."""
+        self.pm.hook.fupin_register_commands(cli=cli)
+
+    # -- runtime hooks ---------------------------------------------------------
+
+    def validate_record(self, record: Any, record_type: str) -> list[Problem]:
+        """Ask every plugin about ``record``; return all the problems found.
+
+        Args:
+            record: the model object about to be stored.
+            record_type: ``"household"``, ``"action"`` ... (see the hookspec).
+
+        Returns:
+            The problems, flattened; a plain string ``s`` becomes
+            ``Problem(field="", reason=s)``. Empty if every plugin agrees.
+        """
+        problems = []
+        for result in self.pm.hook.fupin_validate_record(record=record, record_type=record_type):
+            for item in _as_list(result):
+                if isinstance(item, str):
+                    item = Problem(field="", reason=item)
+                if not isinstance(item, Problem):
+                    raise PluginError(f"fupin_validate_record returned {item!r}; expected a Problem or a string")
+                problems.append(item)
+        return problems
+
+    # -- introspection ---------------------------------------------------------
+
+    def contributions(self, plugin_name: str) -> dict[str, Any]:
+        """What the plugin ``plugin_name`` adds through each registration hook.
+
+        Its hooks are called on scratch objects, so nothing is changed. Only
+        the hooks it implements appear. A hook that raises is reported as
+        ``"error: Type: message"`` rather than raised: this is for reports.
+        """
+        import click
+        from sqlalchemy import MetaData
+
+        def kinds() -> list[str]:
+            return [getattr(k, "name", repr(k)) for r in self._call_one(plugin_name, "fupin_action_kinds") for k in r]
+
+        def targets() -> list[str]:
+            return [getattr(t, "name", repr(t)) for r in self._call_one(plugin_name, "fupin_targets") for t in r]
+
+        def tables() -> list[str]:
+            metadata = MetaData()
+            self._call_one(plugin_name, "fupin_tables", metadata=metadata)
+            return sorted(metadata.tables)
+
+        def migrations() -> list[str]:
+            return [str(p) for r in self._call_one(plugin_name, "fupin_migrations") for p in r]
+
+        def vocabularies() -> int:
+            return sum(len(_as_list(r)) for r in self._call_one(plugin_name, "fupin_vocabularies"))
+
+        def commands() -> list[str]:
+            cli = click.Group("fupin")
+            self._call_one(plugin_name, "fupin_register_commands", cli=cli)
+            return sorted(cli.commands)
+
+        plugin = self.pm.get_plugin(plugin_name)
+        implemented = {caller.name for caller in self.pm.get_hookcallers(plugin) or ()}
+        out: dict[str, Any] = {}
+        for key, hook_name, collect in [
+            ("action_kinds", "fupin_action_kinds", kinds),
+            ("targets", "fupin_targets", targets),
+            ("tables", "fupin_tables", tables),
+            ("migrations", "fupin_migrations", migrations),
+            ("vocabularies", "fupin_vocabularies", vocabularies),
+            ("commands", "fupin_register_commands", commands),
+        ]:
+            if hook_name in implemented:
+                try:
+                    out[key] = collect()
+                except Exception as exc:
+                    out[key] = f"error: {type(exc).__name__}: {exc}"
+        return out
+
+    # -- helpers ---------------------------------------------------------------
+
+    def _call_one(self, plugin_name: str, hook_name: str, **kwargs: Any) -> list[Any]:
+        """Call ``hook_name`` on the plugin ``plugin_name`` alone."""
+        plugin = self.pm.get_plugin(plugin_name)
+        others = [p for _name, p in self.pm.list_name_plugin() if p is not None and p is not plugin]
+        return self.pm.subset_hook_caller(hook_name, remove_plugins=others)(**kwargs)
+
+    def _each(self, hook_name: str, **kwargs: Any) -> Iterator[tuple[str, Any]]:
+        """Call ``hook_name`` plugin by plugin, yielding (plugin name, result)."""
+        caller = getattr(self.pm.hook, hook_name)
+        names = dict.fromkeys(impl.plugin_name for impl in caller.get_hookimpls())
+        for name in names:
+            for result in self._call_one(name, hook_name, **kwargs):
+                yield name, result
+
+    def _registry(self, hook_name: str, cls: type[_T], what: str) -> dict[str, _T]:
+        contributed: list[tuple[str, _T]] = []
+        for plugin_name, result in self._each(hook_name):
+            if not isinstance(result, (list, tuple)):
+                raise PluginError(f"plugin {plugin_name!r}: {hook_name} must return a list, got {result!r}")
+            for item in result:
+                if not isinstance(item, cls):
+                    raise PluginError(
+                        f"plugin {plugin_name!r}: {hook_name} returned {item!r}; expected a {cls.__name__}"
+                    )
+                contributed.append((plugin_name, item))
+        # Duplicates first: two plugins claiming one name is the clearer report.
+        owners: dict[str, str] = {}
+        for plugin_name, item in contributed:
+            if item.name in owners:
+                first = owners[item.name]
+                who = f"plugin {first!r} twice" if first == plugin_name else f"plugins {first!r} and {plugin_name!r}"
+                raise PluginError(f"{what} {item.name!r} is contributed by {who}")
+            owners[item.name] = plugin_name
+        for plugin_name, item in contributed:
+            if item.plugin != plugin_name:
+                raise PluginError(
+                    f"plugin {plugin_name!r} contributes {what} {item.name!r}, "
+                    f"but its {what}s must be named {plugin_name}.*"
+                )
+        return {item.name: item for _plugin, item in contributed}
+
+
+def _as_list(result: Any) -> list[Any]:
+    # A lone value is accepted too; a string must not be split into characters.
+    if result is None:
+        return []
+    if isinstance(result, (list, tuple)):
+        return list(result)
+    return [result]

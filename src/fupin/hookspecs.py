@@ -1,0 +1,131 @@
+"""The plugin contract: every hook fupin calls, with its arguments and meaning.
+
+Each hook is documented in full in ``docs/plugin_hooks.md``; a test fails when
+one is missing there. Hooks are called with keyword arguments only, through the
+typed facade in :mod:`fupin.hooks`. Implementations may take fewer arguments
+than the spec (pluggy's opt-in arguments), so specs can grow without breaking
+plugins.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pluggy
+
+if TYPE_CHECKING:
+    import click
+    from sqlalchemy import MetaData
+
+    from fupin.actions import ActionKind
+    from fupin.checks import TargetSpec
+    from fupin.errors import Problem
+
+hookspec = pluggy.HookspecMarker("fupin")
+
+
+# -- Registration: called once per plugin manager; results are collected ------
+
+
+@hookspec
+def fupin_action_kinds() -> list[ActionKind]:
+    """Return the kinds of support action this plugin adds.
+
+    Each :class:`fupin.ActionKind` is named ``plugin.kind`` and names the attrs
+    class that validates an action's details. Two plugins returning the same
+    name is an error reported when the registry is built.
+
+    .. versionadded:: 0.1
+    """
+
+
+@hookspec
+def fupin_targets() -> list[TargetSpec]:
+    """Return the commitment targets this plugin can evaluate.
+
+    A plan's commitment names its target (``target = "funding.study_aid"``);
+    the check finds the :class:`fupin.TargetSpec` of that name and calls its
+    ``evaluate(store, commitment, year)``.
+
+    .. versionadded:: 0.1
+    """
+
+
+@hookspec
+def fupin_tables(metadata: MetaData) -> None:
+    """Define this plugin's tables on the shared SQLAlchemy ``metadata``.
+
+    Table names must start with the plugin's name and an underscore
+    (``education_internship``). The tables are created by the plugin's own
+    alembic migrations (see :func:`fupin_migrations`); defining them here lets
+    the core query and export them.
+
+    Args:
+        metadata: the core's :class:`sqlalchemy.MetaData`; add ``Table`` objects to it.
+
+    .. versionadded:: 0.1
+    """
+
+
+@hookspec
+def fupin_migrations() -> list[Path]:
+    """Return the folders that hold this plugin's alembic migration scripts.
+
+    Each folder is one alembic version location. A plugin's first revision has
+    ``down_revision = None``, ``branch_labels = ("PLUGIN",)`` and
+    ``depends_on = "core"`` so it runs after the core schema exists; ``fupin
+    init`` upgrades every branch to its head.
+
+    .. versionadded:: 0.1
+    """
+
+
+@hookspec
+def fupin_vocabularies() -> list[Path | dict[str, Any]]:
+    """Return vocabulary extensions: TOML files or mappings in the packaged format.
+
+    A province adds its own enumerated values (a new household attribute, a
+    local tag) this way; the extensions are merged over the packaged lists.
+
+    .. versionadded:: 0.1
+    """
+
+
+@hookspec
+def fupin_register_commands(cli: click.Group) -> None:
+    """Add commands to the ``fupin`` command line.
+
+    Add a group named after the plugin (``fupin education ...``) to ``cli``.
+    Commands receive the store through ``fupin.cli.pass_store``.
+
+    Args:
+        cli: the root :class:`click.Group`.
+
+    .. versionadded:: 0.1
+    """
+
+
+# -- Runtime ----------------------------------------------------------------
+
+
+@hookspec
+def fupin_validate_record(record: Any, record_type: str) -> list[Problem] | None:
+    """Check a record before it is stored; return the problems found, or nothing.
+
+    Every plugin is asked; any problem refuses the record and nothing is
+    stored. Use it for rules that cross plugins or depend on local policy
+    (a province that requires a phone number, a plugin that checks an action's
+    beneficiaries against its own tables).
+
+    Args:
+        record: the model object about to be stored (:class:`fupin.Household`,
+            :class:`fupin.Person`, :class:`fupin.SupportAction` ...).
+        record_type: ``"area"``, ``"village_profile"``, ``"household"``,
+            ``"person"``, ``"unit"``, ``"cadre"`` or ``"action"``.
+
+    Returns:
+        A list of :class:`fupin.Problem` (or plain strings), or ``None``.
+
+    .. versionadded:: 0.1
+    """

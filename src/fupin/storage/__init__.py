@@ -1,0 +1,1 @@
+"""Storage: engines, the core schema and migrations (internal; use :class:`fupin.Store`)."""

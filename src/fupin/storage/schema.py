@@ -1,0 +1,218 @@
+"""The core tables (SQLAlchemy Core).
+
+The schema in a database is created and upgraded by the alembic migrations in
+``fupin/storage/migrations``; these Table objects are what the code queries,
+and a test proves the migrations build exactly this schema. Plugins add their
+tables to the same ``metadata`` through ``fupin_tables``.
+
+Money columns end in ``_fen`` and hold integer fen. Natural keys (户编号,
+证件号码, unit and cadre codes) are unique; households and persons also have a
+surrogate integer id so a corrected number does not break references.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+#: Constraint names are fixed so migrations can refer to them on every backend.
+metadata = sa.MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+#: Every versioned table has this column: it starts at 1 and grows with each
+#: update, so an edit based on stale data can be detected.
+def _version() -> sa.Column:
+    return sa.Column("version", sa.Integer, nullable=False, server_default="1")
+
+
+areas = sa.Table(
+    "areas",
+    metadata,
+    sa.Column("code", sa.String(15), primary_key=True),
+    sa.Column("name", sa.String(100), nullable=False),
+    sa.Column("level", sa.String(16), nullable=False),
+    sa.Column("parent_code", sa.String(15), sa.ForeignKey("areas.code"), nullable=True, index=True),
+    _version(),
+)
+
+village_profiles = sa.Table(
+    "village_profiles",
+    metadata,
+    sa.Column("village_code", sa.String(15), sa.ForeignKey("areas.code"), primary_key=True),
+    sa.Column("year", sa.Integer, primary_key=True),
+    sa.Column("households", sa.Integer, nullable=False),
+    sa.Column("population", sa.Integer, nullable=False),
+    sa.Column("poor_households", sa.Integer),
+    sa.Column("poor_people", sa.Integer),
+    sa.Column("area_km2", sa.Numeric(10, 2)),
+    sa.Column("altitude_m", sa.Integer),
+    sa.Column("mean_temp_c", sa.Numeric(5, 1)),
+    sa.Column("rainfall_mm", sa.Integer),
+    sa.Column("arable_mu", sa.Numeric(12, 2)),
+    sa.Column("net_income_per_capita_fen", sa.BigInteger),
+    sa.Column("earth_wood_houses", sa.Integer),
+    sa.Column("migrant_workers", sa.Integer),
+    _version(),
+)
+
+households = sa.Table(
+    "households",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("number", sa.String(32), nullable=False, unique=True),
+    sa.Column("group_code", sa.String(15), sa.ForeignKey("areas.code"), nullable=False, index=True),
+    sa.Column("head_name", sa.String(50), nullable=False),
+    sa.Column("attribute", sa.String(32), nullable=False),
+    sa.Column("main_cause", sa.String(32), nullable=False),
+    sa.Column("other_causes", sa.JSON, nullable=False),
+    sa.Column("status", sa.String(32), nullable=False, index=True),
+    sa.Column("ident_standard", sa.String(16)),
+    sa.Column("first_identified", sa.Date),
+    sa.Column("planned_exit_year", sa.Integer),
+    sa.Column("phone", sa.String(32)),
+    sa.Column("housing_structure", sa.String(32)),
+    sa.Column("dilapidated", sa.Boolean),
+    sa.Column("safe_water", sa.Boolean),
+    sa.Column("house_area_m2", sa.Numeric(10, 2)),
+    sa.Column("net_income_per_capita_fen", sa.BigInteger),
+    sa.Column("bank", sa.String(100)),
+    sa.Column("bank_account", sa.String(40)),
+    _version(),
+)
+
+household_status = sa.Table(
+    "household_status",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("household_id", sa.Integer, sa.ForeignKey("households.id"), nullable=False, index=True),
+    sa.Column("status", sa.String(32), nullable=False),
+    sa.Column("effective", sa.Date, nullable=False),
+    sa.Column("reason", sa.String(200), nullable=False, server_default=""),
+)
+
+persons = sa.Table(
+    "persons",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("id_number", sa.String(20), nullable=False, unique=True),
+    sa.Column("household_id", sa.Integer, sa.ForeignKey("households.id"), nullable=False, index=True),
+    sa.Column("name", sa.String(50), nullable=False),
+    sa.Column("relation", sa.String(16), nullable=False),
+    sa.Column("sex", sa.String(4), nullable=False),
+    sa.Column("birth_date", sa.Date, nullable=False),
+    sa.Column("ethnicity", sa.String(16)),
+    sa.Column("education", sa.String(16)),
+    sa.Column("student_status", sa.String(16)),
+    sa.Column("health", sa.String(16)),
+    sa.Column("labour", sa.String(16)),
+    sa.Column("work_status", sa.String(16)),
+    sa.Column("work_months", sa.Integer),
+    sa.Column("phone", sa.String(32)),
+    _version(),
+)
+
+person_tags = sa.Table(
+    "person_tags",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("person_id", sa.Integer, sa.ForeignKey("persons.id"), nullable=False, index=True),
+    sa.Column("tag", sa.String(32), nullable=False, index=True),
+    sa.Column("start", sa.Date, nullable=False),
+    sa.Column("end", sa.Date),
+    sa.Column("note", sa.String(200), nullable=False, server_default=""),
+)
+
+units = sa.Table(
+    "units",
+    metadata,
+    sa.Column("code", sa.String(32), primary_key=True),
+    sa.Column("name", sa.String(100), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("parent_code", sa.String(32), sa.ForeignKey("units.code"), index=True),
+    sa.Column("area_code", sa.String(15), sa.ForeignKey("areas.code")),
+    _version(),
+)
+
+cadres = sa.Table(
+    "cadres",
+    metadata,
+    sa.Column("code", sa.String(32), primary_key=True),
+    sa.Column("name", sa.String(50), nullable=False),
+    sa.Column("unit_code", sa.String(32), sa.ForeignKey("units.code"), nullable=False, index=True),
+    sa.Column("rank", sa.String(16), nullable=False),
+    sa.Column("title", sa.String(100), nullable=False, server_default=""),
+    sa.Column("sex", sa.String(4)),
+    sa.Column("phone", sa.String(32)),
+    _version(),
+)
+
+plans = sa.Table(
+    "plans",
+    metadata,
+    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("title", sa.String(200), nullable=False),
+    sa.Column("helping_unit", sa.String(32), nullable=False),
+    sa.Column("period_start", sa.Date, nullable=False),
+    sa.Column("period_end", sa.Date, nullable=False),
+    # The TOML text itself: a plan is data, kept exactly as loaded.
+    sa.Column("source", sa.Text, nullable=False),
+    _version(),
+)
+
+support_actions = sa.Table(
+    "support_actions",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("kind", sa.String(64), nullable=False, index=True),
+    sa.Column("start_date", sa.Date, nullable=False, index=True),
+    sa.Column("end_date", sa.Date, nullable=False),
+    sa.Column("unit_code", sa.String(32), sa.ForeignKey("units.code"), nullable=False, index=True),
+    sa.Column("plan_name", sa.String(64), sa.ForeignKey("plans.name"), index=True),
+    sa.Column("title", sa.String(200), nullable=False, server_default=""),
+    sa.Column("amount_fen", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("quantities", sa.JSON, nullable=False),
+    sa.Column("details", sa.JSON),
+    _version(),
+)
+
+action_helpers = sa.Table(
+    "action_helpers",
+    metadata,
+    sa.Column("action_id", sa.Integer, sa.ForeignKey("support_actions.id"), primary_key=True),
+    sa.Column("cadre_code", sa.String(32), sa.ForeignKey("cadres.code"), primary_key=True, index=True),
+)
+
+action_beneficiaries = sa.Table(
+    "action_beneficiaries",
+    metadata,
+    sa.Column("action_id", sa.Integer, sa.ForeignKey("support_actions.id"), primary_key=True),
+    sa.Column("type", sa.String(16), primary_key=True),
+    sa.Column("ref", sa.String(32), primary_key=True),
+    sa.Index("ix_action_beneficiaries_type_ref", "type", "ref"),
+)
+
+#: Append-only: the migrations add triggers that refuse UPDATE and DELETE.
+audit_log = sa.Table(
+    "audit_log",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False, index=True),
+    sa.Column("unit", sa.String(32), nullable=False),
+    sa.Column("user", sa.String(64), nullable=False),
+    sa.Column("operation", sa.String(16), nullable=False),
+    sa.Column("table_name", sa.String(64), nullable=False),
+    sa.Column("record_key", sa.String(64), nullable=False),
+    sa.Column("old", sa.JSON),
+    sa.Column("new", sa.JSON),
+    sa.Column("reason", sa.String(200)),
+    sa.Index("ix_audit_log_table_key", "table_name", "record_key"),
+)
+
+#: Core tables in dependency order (parents first).
+CORE_TABLES = tuple(metadata.sorted_tables)

@@ -1,0 +1,708 @@
+"""The store: every read and write of fupin's records goes through here.
+
+A :class:`Store` wraps a database (SQLite file or PostgreSQL server), the
+plugin hooks and the actor (unit and user) doing the work. Each write
+validates the record (model invariants, vocabulary, references, plugins'
+``fupin_validate_record``) and then, in one transaction, stores it and appends
+an audit entry with the old and new values; if anything fails, nothing is
+stored.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+import os
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from decimal import Decimal
+from typing import Any
+
+import attrs
+import sqlalchemy as sa
+
+from fupin import model
+from fupin.actions import ActionKind, Beneficiary, SupportAction
+from fupin.errors import NotFound, Problem, StorageError, ValidationError
+from fupin.storage import migrate, schema
+from fupin.storage.engine import make_engine, safe_url
+from fupin.vocab import Vocabulary
+
+S = schema
+
+
+@attrs.frozen
+class Actor:
+    """Who does the work: a user of a unit. Recorded with every write."""
+
+    unit: str
+    user: str
+
+    @classmethod
+    def parse(cls, text: str) -> Actor:
+        """Parse ``"UNIT:USER"`` (the ``--as`` option and ``FUPIN_ACTOR``)."""
+        unit, sep, user = text.partition(":")
+        if not sep or not unit.strip() or not user.strip():
+            raise ValidationError.of("actor", "应写作 单位:用户 / write it as UNIT:USER", text)
+        return cls(unit.strip(), user.strip())
+
+    @classmethod
+    def from_env(cls) -> Actor:
+        """``FUPIN_ACTOR`` if set, else the local login name in unit ``local``."""
+        text = os.environ.get("FUPIN_ACTOR")
+        if text:
+            return cls.parse(text)
+        try:
+            user = getpass.getuser()
+        except (KeyError, OSError):
+            user = "unknown"
+        return cls("local", user)
+
+    def __str__(self) -> str:
+        return f"{self.unit}:{self.user}"
+
+
+@attrs.frozen
+class AuditEntry:
+    """One line of the append-only audit log."""
+
+    id: int
+    at: dt.datetime
+    unit: str
+    user: str
+    operation: str
+    table_name: str
+    record_key: str
+    old: Any
+    new: Any
+    reason: str | None
+
+
+@attrs.frozen
+class HouseholdCard:
+    """A household with everything recorded about it, for display."""
+
+    household: model.Household
+    members: tuple[model.Person, ...]
+    tags: tuple[model.Tag, ...]
+    status_history: tuple[model.StatusChange, ...]
+    actions: tuple[SupportAction, ...]
+    group: model.Area | None
+    problems: tuple[Problem, ...]
+
+
+def _plain(value: Any) -> Any:
+    """JSON-ready form of a column value, for audit entries."""
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
+
+
+class Store:
+    """Records of one database, read and written as one actor.
+
+    Open it with :meth:`open`; call :meth:`init` once to create or upgrade the
+    schema. Use it as a context manager to dispose of the engine.
+    """
+
+    def __init__(self, engine: sa.Engine, *, pm: Any = None, actor: Actor | None = None) -> None:
+        from fupin.hooks import Hooks
+        from fupin.plugins import get_plugin_manager
+
+        self.engine = engine
+        self.pm = pm if pm is not None else get_plugin_manager()
+        self.hooks = Hooks(self.pm)
+        self.actor = actor or Actor.from_env()
+        self._active: sa.Connection | None = None
+        vocab = Vocabulary.default()
+        for extension in self.hooks.vocabularies():
+            vocab = vocab.extend(extension)
+        self.vocab = vocab
+        # A private copy of the core tables, so plugins' tables never leak
+        # between stores (tests build many, each with its own plugins).
+        self.metadata = sa.MetaData(naming_convention=S.metadata.naming_convention)
+        for table in S.metadata.sorted_tables:
+            table.to_metadata(self.metadata)
+        self.hooks.tables(self.metadata)
+
+    @classmethod
+    def open(cls, url: str | None = None, *, pm: Any = None, actor: Actor | None = None) -> Store:
+        """Open the database at ``url`` (default: ``FUPIN_DATABASE_URL`` or ``sqlite:///fupin.db``)."""
+        return cls(make_engine(url), pm=pm, actor=actor)
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Release the database connections."""
+        self.engine.dispose()
+
+    @property
+    def url(self) -> str:
+        """The database URL with any password hidden."""
+        return safe_url(self.engine.url.render_as_string(hide_password=False))
+
+    # -- schema -------------------------------------------------------------
+
+    def init(self) -> None:
+        """Create the schema, or upgrade it to the newest revision of every branch."""
+        try:
+            migrate.upgrade(self.engine, self.hooks.migrations())
+        except sa.exc.OperationalError as exc:
+            raise StorageError(f"无法初始化数据库 / cannot initialise {self.url}: {exc.orig}") from None
+
+    def reset(self) -> None:
+        """Drop every fupin table (history included) and create the schema anew.
+
+        Only for throwaway databases (``fupin demo --force``, tests).
+        """
+        if self.is_initialised():
+            migrate.downgrade_to_base(self.engine, self.hooks.migrations())
+        self.init()
+
+    def is_initialised(self) -> bool:
+        """Whether the core tables exist."""
+        return sa.inspect(self.engine).has_table("audit_log")
+
+    def is_empty(self) -> bool:
+        """Whether no registry record, unit or action is stored."""
+        if not self.is_initialised():
+            return True
+        with self.engine.connect() as conn:
+            for table in (S.areas, S.households, S.units, S.support_actions, S.plans):
+                if conn.execute(sa.select(sa.literal(1)).select_from(table).limit(1)).first():
+                    return False
+        return True
+
+    def _require_schema(self) -> None:
+        if not self.is_initialised():
+            raise StorageError(f"数据库未初始化 / database not initialised: {self.url} (run `fupin init`)")
+
+    # -- writing ------------------------------------------------------------
+
+    @contextmanager
+    def transaction(self) -> Iterator[sa.Connection]:
+        """One transaction: everything inside is stored, or nothing is.
+
+        Writes made inside ``with store.transaction():`` join it, so a batch of
+        ``add_*`` calls commits once (and rolls back whole on any error).
+        """
+        if self._active is not None:
+            yield self._active
+            return
+        self._require_schema()
+        try:
+            with self.engine.begin() as conn:
+                self._active = conn
+                try:
+                    yield conn
+                finally:
+                    self._active = None
+        except sa.exc.IntegrityError as exc:
+            raise StorageError(f"数据库拒绝写入 / the database refused the write: {exc.orig}") from None
+
+    def _audit(
+        self,
+        conn: sa.Connection,
+        operation: str,
+        table: sa.Table,
+        key: object,
+        old: Mapping[str, Any] | None,
+        new: Mapping[str, Any] | None,
+        reason: str | None = None,
+    ) -> None:
+        conn.execute(
+            S.audit_log.insert().values(
+                at=dt.datetime.now(dt.UTC),
+                unit=self.actor.unit,
+                user=self.actor.user,
+                operation=operation,
+                table_name=table.name,
+                record_key=str(key),
+                old=None if old is None else _plain(dict(old)),
+                new=None if new is None else _plain(dict(new)),
+                reason=reason,
+            )
+        )
+
+    def _validate(self, record: Any, record_type: str, problems: list[Problem]) -> None:
+        problems = model.check_vocab(record, self.vocab) + problems
+        problems += self.hooks.validate_record(record, record_type)
+        if problems:
+            raise ValidationError(problems, record=f"{record_type} {_key_of(record)}")
+
+    def _insert(self, conn: sa.Connection, table: sa.Table, row: Mapping[str, Any], key: object) -> Any:
+        result = conn.execute(table.insert().values(**row))
+        self._audit(conn, "insert", table, key, None, row)
+        return result.inserted_primary_key[0] if result.inserted_primary_key else None
+
+    def _exists(self, conn: sa.Connection, column: sa.Column, value: object) -> bool:
+        return conn.execute(sa.select(column).where(column == value).limit(1)).first() is not None
+
+    def _refuse_duplicate(self, conn: sa.Connection, column: sa.Column, value: object, field: str) -> list[Problem]:
+        if self._exists(conn, column, value):
+            return [Problem(field, "已登记 / already registered", value)]
+        return []
+
+    def add_area(self, area: model.Area) -> None:
+        """Register an area; its parent must exist and be one level up."""
+        with self.transaction() as conn:
+            self._add_area(conn, area)
+
+    def add_areas(self, areas: Iterable[model.Area]) -> int:
+        """Register several areas in one transaction (parents first); returns the count."""
+        n = 0
+        with self.transaction() as conn:
+            for area in areas:
+                self._add_area(conn, area)
+                n += 1
+        return n
+
+    def _add_area(self, conn: sa.Connection, area: model.Area) -> None:
+        problems = self._refuse_duplicate(conn, S.areas.c.code, area.code, "code")
+        if area.parent_code:
+            row = conn.execute(sa.select(S.areas).where(S.areas.c.code == area.parent_code)).first()
+            if row is None:
+                problems.append(Problem("parent_code", "上级区划未登记 / parent area not registered", area.parent_code))
+            elif not area.is_child_of(_area(row)):
+                problems.append(
+                    Problem(
+                        "parent_code",
+                        f"上级应为上一级且代码前缀一致 / parent must be one level up with a matching code "
+                        f"({row.level} {row.code})",
+                        area.parent_code,
+                    )
+                )
+        self._validate(area, "area", problems)
+        self._insert(conn, S.areas, attrs.asdict(area), area.code)
+
+    def put_village_profile(self, profile: model.VillageProfile) -> None:
+        """Store a village's profile for a year, replacing the one stored for that year."""
+        with self.transaction() as conn:
+            row = conn.execute(sa.select(S.areas.c.level).where(S.areas.c.code == profile.village_code)).first()
+            problems = []
+            if row is None or row.level != "village":
+                problems.append(Problem("village_code", "不是已登记的行政村 / not a registered village", profile.village_code))
+            self._validate(profile, "village_profile", problems)
+            values = attrs.asdict(profile)
+            where = (S.village_profiles.c.village_code == profile.village_code) & (
+                S.village_profiles.c.year == profile.year
+            )
+            old = conn.execute(sa.select(S.village_profiles).where(where)).mappings().first()
+            key = f"{profile.village_code}/{profile.year}"
+            if old is None:
+                self._insert(conn, S.village_profiles, values, key)
+            else:
+                conn.execute(S.village_profiles.update().where(where).values(**values, version=old["version"] + 1))
+                self._audit(conn, "update", S.village_profiles, key, old, values)
+
+    def village_profile(self, village_code: str, year: int) -> model.VillageProfile:
+        """A village's profile for ``year``."""
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                sa.select(S.village_profiles).where(
+                    (S.village_profiles.c.village_code == village_code) & (S.village_profiles.c.year == year)
+                )
+            ).mappings().first()
+        if row is None:
+            raise NotFound(f"没有村情 / no profile for village {village_code} in {year}")
+        return model.VillageProfile(**{k: v for k, v in row.items() if k != "version"})
+
+    def add_household(self, household: model.Household, *, since: dt.date | None = None) -> int:
+        """Register a household; its status history starts on ``since``
+        (default: the date first identified, else today). Returns its id."""
+        with self.transaction() as conn:
+            return self._add_household(conn, household, since)
+
+    def _add_household(self, conn: sa.Connection, h: model.Household, since: dt.date | None) -> int:
+        problems = self._refuse_duplicate(conn, S.households.c.number, h.number, "number")
+        group = conn.execute(sa.select(S.areas.c.level).where(S.areas.c.code == h.group_code)).first()
+        if group is None or group.level != "group":
+            problems.append(Problem("group_code", "不是已登记的村民小组 / not a registered villager group", h.group_code))
+        self._validate(h, "household", problems)
+        row = _household_row(h)
+        hid = self._insert(conn, S.households, row, h.number)
+        effective = since or h.first_identified or dt.date.today()
+        conn.execute(S.household_status.insert().values(household_id=hid, status=h.status, effective=effective, reason="登记 / registered"))
+        return hid
+
+    def update_household(
+        self, number: str, changes: Mapping[str, Any], *, effective: dt.date | None = None, reason: str = ""
+    ) -> model.Household:
+        """Change fields of a household's card; a status change is dated (``effective``).
+
+        Values are checked as on entry (``Household.new``); the audit log keeps
+        the old and new values.
+        """
+        with self.transaction() as conn:
+            old_row = conn.execute(sa.select(S.households).where(S.households.c.number == number)).mappings().first()
+            if old_row is None:
+                raise NotFound(f"户 {number} 未登记 / household not registered")
+            current = _household(old_row)
+            merged = {**attrs.asdict(current, recurse=False), **changes}
+            updated = model.Household.new(vocab=self.vocab, **merged)
+            problems = []
+            if updated.number != number:
+                problems.append(Problem("number", "户编号不能修改 / the household number cannot change", updated.number))
+            if updated.group_code != current.group_code:
+                group = conn.execute(sa.select(S.areas.c.level).where(S.areas.c.code == updated.group_code)).first()
+                if group is None or group.level != "group":
+                    problems.append(Problem("group_code", "不是已登记的村民小组 / not a registered villager group", updated.group_code))
+            self._validate(updated, "household", problems)
+            new_row = _household_row(updated)
+            diff_old = {k: old_row[k] for k in new_row if old_row[k] != new_row[k]}
+            if not diff_old:
+                return current
+            diff_new = {k: new_row[k] for k in diff_old}
+            conn.execute(
+                S.households.update()
+                .where(S.households.c.id == old_row["id"])
+                .values(**new_row, version=old_row["version"] + 1)
+            )
+            if updated.status != current.status:
+                conn.execute(
+                    S.household_status.insert().values(
+                        household_id=old_row["id"],
+                        status=updated.status,
+                        effective=effective or dt.date.today(),
+                        reason=reason,
+                    )
+                )
+            self._audit(conn, "update", S.households, number, diff_old, diff_new, reason or None)
+            return updated
+
+    def add_person(self, person: model.Person) -> int:
+        """Register a member of an existing household; at most one head (户主) per household."""
+        with self.transaction() as conn:
+            return self._add_person(conn, person)
+
+    def _add_person(self, conn: sa.Connection, p: model.Person) -> int:
+        problems = self._refuse_duplicate(conn, S.persons.c.id_number, p.id_number, "id_number")
+        hid = conn.execute(sa.select(S.households.c.id).where(S.households.c.number == p.household)).scalar()
+        if hid is None:
+            problems.append(Problem("household", "户未登记 / household not registered", p.household))
+        elif p.is_head:
+            head = conn.execute(
+                sa.select(S.persons.c.name).where(
+                    (S.persons.c.household_id == hid) & (S.persons.c.relation == model.HEAD_RELATION)
+                )
+            ).first()
+            if head is not None:
+                problems.append(
+                    Problem("relation", f"户 {p.household} 已有户主 {head.name} / already has a head", p.relation)
+                )
+        self._validate(p, "person", problems)
+        row = attrs.asdict(p)
+        row["household_id"] = hid
+        del row["household"]
+        return self._insert(conn, S.persons, row, p.id_number)
+
+    def add_tag(self, tag: model.Tag) -> None:
+        """Give a person a dated tag (留守儿童, 孤寡老人 ...)."""
+        with self.transaction() as conn:
+            pid = conn.execute(sa.select(S.persons.c.id).where(S.persons.c.id_number == tag.id_number)).scalar()
+            problems = [] if pid is not None else [Problem("id_number", "人员未登记 / person not registered", tag.id_number)]
+            self._validate(tag, "tag", problems)
+            row = attrs.asdict(tag)
+            del row["id_number"]
+            self._insert(conn, S.person_tags, {**row, "person_id": pid}, f"{tag.id_number}/{tag.tag}")
+
+    def add_unit(self, unit: model.Unit) -> None:
+        """Register a unit (the university, a department, a school ...)."""
+        with self.transaction() as conn:
+            problems = self._refuse_duplicate(conn, S.units.c.code, unit.code, "code")
+            if unit.parent_code and not self._exists(conn, S.units.c.code, unit.parent_code):
+                problems.append(Problem("parent_code", "上级单位未登记 / parent unit not registered", unit.parent_code))
+            if unit.area_code and not self._exists(conn, S.areas.c.code, unit.area_code):
+                problems.append(Problem("area_code", "区划未登记 / area not registered", unit.area_code))
+            self._validate(unit, "unit", problems)
+            self._insert(conn, S.units, attrs.asdict(unit), unit.code)
+
+    def add_cadre(self, cadre: model.Cadre) -> None:
+        """Register a cadre of a registered unit."""
+        with self.transaction() as conn:
+            problems = self._refuse_duplicate(conn, S.cadres.c.code, cadre.code, "code")
+            if not self._exists(conn, S.units.c.code, cadre.unit):
+                problems.append(Problem("unit", "单位未登记 / unit not registered", cadre.unit))
+            self._validate(cadre, "cadre", problems)
+            row = attrs.asdict(cadre)
+            row["unit_code"] = row.pop("unit")
+            self._insert(conn, S.cadres, row, cadre.code)
+
+    def save_plan(self, plan: Any) -> None:
+        """Store a plan (:class:`fupin.plans.Plan`) with its TOML source, replacing an older copy."""
+        values = {
+            "name": plan.name,
+            "title": plan.title_zh,
+            "helping_unit": plan.helping_unit.code,
+            "period_start": plan.period_start,
+            "period_end": plan.period_end,
+            "source": plan.text,
+        }
+        with self.transaction() as conn:
+            old = conn.execute(sa.select(S.plans).where(S.plans.c.name == plan.name)).mappings().first()
+            if old is None:
+                self._insert(conn, S.plans, values, plan.name)
+            elif any(old[k] != v for k, v in values.items()):
+                conn.execute(S.plans.update().where(S.plans.c.name == plan.name).values(**values, version=old["version"] + 1))
+                self._audit(conn, "update", S.plans, plan.name, {k: old[k] for k in values if k != "source"}, {k: v for k, v in values.items() if k != "source"})
+
+    def record_action(self, action: SupportAction) -> SupportAction:
+        """Store a support action; returns it with its id.
+
+        The kind must be registered and the details valid for it; helpers,
+        beneficiaries, the unit and the plan must exist.
+        """
+        kind = self.hooks.action_kind(action.kind)
+        with self.transaction() as conn:
+            problems = self._action_problems(conn, kind, action)
+            self._validate(action, "action", problems)
+            row = _action_row(action)
+            action_id = conn.execute(S.support_actions.insert().values(**row)).inserted_primary_key[0]
+            if action.helpers:
+                conn.execute(S.action_helpers.insert(), [{"action_id": action_id, "cadre_code": c} for c in action.helpers])
+            if action.beneficiaries:
+                conn.execute(
+                    S.action_beneficiaries.insert(),
+                    [{"action_id": action_id, "type": b.type, "ref": b.ref} for b in action.beneficiaries],
+                )
+            audit_new = {
+                **row,
+                "helpers": list(action.helpers),
+                "beneficiaries": [str(b) for b in action.beneficiaries],
+            }
+            self._audit(conn, "insert", S.support_actions, action_id, None, audit_new)
+        return attrs.evolve(action, id=action_id)
+
+    def _action_problems(self, conn: sa.Connection, kind: ActionKind, action: SupportAction) -> list[Problem]:
+        problems: list[Problem] = []
+        if kind.details is not None and not isinstance(action.details, kind.details):
+            problems.append(Problem("details", f"应为 {kind.details.__name__} / must be the kind's details class"))
+        if not self._exists(conn, S.units.c.code, action.unit):
+            problems.append(Problem("unit", "单位未登记 / unit not registered", action.unit))
+        if action.plan and not self._exists(conn, S.plans.c.name, action.plan):
+            problems.append(Problem("plan", "方案未载入 / plan not loaded (fupin init loads packaged plans)", action.plan))
+        for code in action.helpers:
+            if not self._exists(conn, S.cadres.c.code, code):
+                problems.append(Problem("helpers", "干部未登记 / cadre not registered", code))
+        for b in action.beneficiaries:
+            column = {
+                "household": S.households.c.number,
+                "person": S.persons.c.id_number,
+                "unit": S.units.c.code,
+                "village": S.areas.c.code,
+            }[b.type]
+            if not self._exists(conn, column, b.ref):
+                problems.append(Problem("beneficiaries", f"{b.type} 未登记 / not registered", b.ref))
+        return problems
+
+    # -- reading ------------------------------------------------------------
+
+    def get_household(self, number: str) -> model.Household:
+        """The household registered as ``number``."""
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(S.households).where(S.households.c.number == number)).mappings().first()
+        if row is None:
+            raise NotFound(f"户 {number} 未登记 / household {number} is not registered")
+        return _household(row)
+
+    def household_card(self, number: str) -> HouseholdCard:
+        """Everything recorded about a household: card, members, tags, status history, actions."""
+        household = self.get_household(number)
+        with self.engine.connect() as conn:
+            hid = conn.execute(sa.select(S.households.c.id).where(S.households.c.number == number)).scalar_one()
+            members = tuple(self._persons(conn, S.persons.c.household_id == hid, number))
+            tag_rows = conn.execute(
+                sa.select(S.person_tags, S.persons.c.id_number)
+                .join(S.persons, S.persons.c.id == S.person_tags.c.person_id)
+                .where(S.persons.c.household_id == hid)
+                .order_by(S.person_tags.c.start, S.person_tags.c.id)
+            ).mappings()
+            tags = tuple(model.Tag(r["id_number"], r["tag"], r["start"], r["end"], r["note"]) for r in tag_rows)
+            history = tuple(
+                model.StatusChange(number, r.status, r.effective, r.reason)
+                for r in conn.execute(
+                    sa.select(S.household_status)
+                    .where(S.household_status.c.household_id == hid)
+                    .order_by(S.household_status.c.effective, S.household_status.c.id)
+                )
+            )
+            group_row = conn.execute(sa.select(S.areas).where(S.areas.c.code == household.group_code)).first()
+            ids = [m.id_number for m in members]
+            action_ids = conn.execute(
+                sa.select(S.action_beneficiaries.c.action_id).where(
+                    ((S.action_beneficiaries.c.type == "household") & (S.action_beneficiaries.c.ref == number))
+                    | ((S.action_beneficiaries.c.type == "person") & S.action_beneficiaries.c.ref.in_(ids))
+                )
+            ).scalars().all()
+        actions = tuple(self.actions(ids=sorted(set(action_ids)))) if action_ids else ()
+        return HouseholdCard(
+            household=household,
+            members=members,
+            tags=tags,
+            status_history=history,
+            actions=actions,
+            group=_area(group_row) if group_row else None,
+            problems=tuple(model.check_members(number, members)),
+        )
+
+    def _persons(self, conn: sa.Connection, where: Any, household: str | None = None) -> Iterator[model.Person]:
+        query = (
+            sa.select(S.persons, S.households.c.number.label("household_number"))
+            .join(S.households, S.households.c.id == S.persons.c.household_id)
+            .where(where)
+            .order_by(S.persons.c.id)
+        )
+        for row in conn.execute(query).mappings():
+            yield _person(row)
+
+    def get_person(self, id_number: str) -> model.Person:
+        """The person registered with ``id_number`` (any accepted form of the number)."""
+        from fupin.idnumber import IdNumber
+
+        canonical = IdNumber.parse(id_number).number
+        with self.engine.connect() as conn:
+            found = list(self._persons(conn, S.persons.c.id_number == canonical))
+        if not found:
+            raise NotFound(f"证件号码 {canonical[:6]}…{canonical[-4:]} 未登记 / person not registered")
+        return found[0]
+
+    def units(self) -> list[model.Unit]:
+        """All registered units, by code."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(S.units).order_by(S.units.c.code)).mappings()
+            return [model.Unit(r["code"], r["name"], r["kind"], r["parent_code"], r["area_code"]) for r in rows]
+
+    def cadres(self, unit: str | None = None) -> list[model.Cadre]:
+        """Registered cadres (of ``unit`` if given), by code."""
+        query = sa.select(S.cadres).order_by(S.cadres.c.code)
+        if unit:
+            query = query.where(S.cadres.c.unit_code == unit)
+        with self.engine.connect() as conn:
+            return [
+                model.Cadre(r["code"], r["name"], r["unit_code"], r["rank"], r["title"], r["sex"], r["phone"])
+                for r in conn.execute(query).mappings()
+            ]
+
+    def actions(self, *, kind: str | None = None, ids: list[int] | None = None) -> Iterator[SupportAction]:
+        """Stored support actions, oldest first, optionally of one kind or with given ids."""
+        query = sa.select(S.support_actions).order_by(S.support_actions.c.start_date, S.support_actions.c.id)
+        if kind:
+            query = query.where(S.support_actions.c.kind == kind)
+        if ids is not None:
+            query = query.where(S.support_actions.c.id.in_(ids))
+        kinds = self.hooks.action_kinds()
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).mappings().all()
+            wanted = [r["id"] for r in rows]
+            helpers: dict[int, list[str]] = {}
+            bens: dict[int, list[Beneficiary]] = {}
+            for chunk in _chunks(wanted, 500):
+                for r in conn.execute(
+                    sa.select(S.action_helpers).where(S.action_helpers.c.action_id.in_(chunk)).order_by(S.action_helpers.c.cadre_code)
+                ):
+                    helpers.setdefault(r.action_id, []).append(r.cadre_code)
+                for r in conn.execute(
+                    sa.select(S.action_beneficiaries).where(S.action_beneficiaries.c.action_id.in_(chunk))
+                ):
+                    bens.setdefault(r.action_id, []).append(Beneficiary(r.type, r.ref))
+        from fupin.convert import structure
+
+        for r in rows:
+            kind_obj = kinds.get(r["kind"])
+            details = r["details"]
+            if kind_obj is not None and kind_obj.details is not None and details is not None:
+                details = structure(details, kind_obj.details, field="details")
+            yield SupportAction(
+                kind=r["kind"],
+                start=r["start_date"],
+                end=r["end_date"],
+                unit=r["unit_code"],
+                plan=r["plan_name"],
+                helpers=tuple(helpers.get(r["id"], ())),
+                beneficiaries=tuple(sorted(bens.get(r["id"], ()), key=str)),
+                quantities=r["quantities"],
+                amount_fen=r["amount_fen"],
+                details=details,
+                title=r["title"],
+                id=r["id"],
+            )
+
+    def count(self, table: str) -> int:
+        """Number of rows in a table (``"households"``, ``"persons"`` ...)."""
+        t = self.metadata.tables[table]
+        with self.engine.connect() as conn:
+            return conn.execute(sa.select(sa.func.count()).select_from(t)).scalar_one()
+
+    def audit_entries(self, *, table: str | None = None, key: str | None = None) -> list[AuditEntry]:
+        """The audit log, oldest first, optionally for one table and record key."""
+        query = sa.select(S.audit_log).order_by(S.audit_log.c.id)
+        if table:
+            query = query.where(S.audit_log.c.table_name == table)
+        if key:
+            query = query.where(S.audit_log.c.record_key == str(key))
+        with self.engine.connect() as conn:
+            return [AuditEntry(**r) for r in conn.execute(query).mappings()]
+
+
+# -- row <-> record -----------------------------------------------------------
+
+
+def _key_of(record: Any) -> str:
+    for name in ("number", "id_number", "code", "village_code", "kind"):
+        if hasattr(record, name):
+            return str(getattr(record, name))
+    return ""
+
+
+def _area(row: Any) -> model.Area:
+    return model.Area(row.code, row.name, row.level, row.parent_code)
+
+
+def _household_row(h: model.Household) -> dict[str, Any]:
+    row = attrs.asdict(h, recurse=False)
+    row["other_causes"] = list(h.other_causes)
+    return row
+
+
+def _household(row: Mapping[str, Any]) -> model.Household:
+    fields = {f.name for f in attrs.fields(model.Household)}
+    values = {k: v for k, v in row.items() if k in fields}
+    values["other_causes"] = tuple(values["other_causes"] or ())
+    return model.Household(**values)
+
+
+def _person(row: Mapping[str, Any]) -> model.Person:
+    fields = {f.name for f in attrs.fields(model.Person)} - {"household"}
+    values = {k: v for k, v in row.items() if k in fields}
+    return model.Person(household=row["household_number"], **values)
+
+
+def _action_row(a: SupportAction) -> dict[str, Any]:
+    from fupin.convert import unstructure
+
+    return {
+        "kind": a.kind,
+        "start_date": a.start,
+        "end_date": a.end,
+        "unit_code": a.unit,
+        "plan_name": a.plan,
+        "title": a.title,
+        "amount_fen": a.amount_fen,
+        "quantities": {k: str(v) for k, v in a.quantities.items()},
+        "details": None if a.details is None else unstructure(a.details),
+    }
+
+
+def _chunks(items: list[int], size: int) -> Iterator[list[int]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]

@@ -1,0 +1,248 @@
+"""Deterministic synthetic registers: households and people with valid ID numbers.
+
+For tests, the demo and benchmarks. The same seed always gives the same
+records; nothing here is a real person. Household sizes, causes, housing and
+ages follow the rough shape of a poor Yunnan village (a poor household of about
+3 people, many migrant workers, left-behind children and elderly).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+import attrs
+
+from fupin.idnumber import make_id_number
+from fupin.model import Area, Household, Person, Tag
+from fupin.vocab import Vocabulary
+
+SURNAMES = "张王李赵刘陈杨黄周吴徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余杜叶程苏魏吕丁任沈姚卢"
+GIVEN = "国华明英建文德志秀兰玉芳军平红春云海林福永祥金荣富贵强丽梅桂珍成发顺学光正洪昌刚芬琼燕凤仙飞"
+
+#: Weighted choices: (value, weight). Values are canonical vocabulary labels.
+ATTRIBUTES = (("一般贫困户", 70), ("低保贫困户", 22), ("特困供养贫困户", 8))
+CAUSES = (
+    ("缺资金", 22), ("缺技术", 20), ("因病", 16), ("缺劳力", 10), ("因残", 7), ("因学", 8),
+    ("交通条件落后", 6), ("缺水", 5), ("自身发展动力不足", 4), ("缺土地", 2),
+)
+HOUSING = (("土木结构", 35), ("砖混房", 40), ("砖瓦砖木", 15), ("危房", 5), ("钢筋水泥房", 5))
+ETHNICITY = (("汉族", 86), ("彝族", 9), ("回族", 5))
+HEALTH = (("健康", 80), ("长期慢性病", 12), ("患有大病", 4), ("残疾", 4))
+MIGRANT_WORK = (("省外务工", 45), ("县外省内务工", 30), ("乡（镇）外县内务工", 15), ("乡（镇）内务工", 10))
+HOUSEHOLD_SIZE = ((1, 14), (2, 20), (3, 26), (4, 22), (5, 11), (6, 7))
+
+HOUSEHOLDS_PER_VILLAGE = 400
+GROUPS_PER_VILLAGE = 4
+VILLAGES_PER_TOWN = 15
+
+
+def _pick(rng: random.Random, table: Sequence[tuple[Any, int]]) -> Any:
+    return rng.choices([v for v, _ in table], weights=[w for _, w in table])[0]
+
+
+@attrs.frozen
+class SynthHousehold:
+    """One synthetic household with its members and their tags."""
+
+    household: Household
+    members: tuple[Person, ...]
+    tags: tuple[Tag, ...]
+
+
+@attrs.define
+class Synthesizer:
+    """Generates areas, households and people from a seed.
+
+    Attributes:
+        seed: same seed, same data.
+        county_code: GB/T 2260 code of the county; ID numbers use it.
+        first_identified: the date households were first identified (and tags start).
+    """
+
+    seed: int = 0
+    county_code: str = "530326"
+    first_identified: dt.date = dt.date(2014, 10, 1)
+    vocab: Vocabulary = attrs.field(factory=Vocabulary.default)
+    _used_ids: set[str] = attrs.field(factory=set, init=False)
+
+    def areas(self, households: int) -> list[Area]:
+        """Province, city, county, then enough towns, villages and groups for ``households``."""
+        c = self.county_code
+        out = [
+            Area(c[:2] + "0000", "合成省", "province"),
+            Area(c[:4] + "00", "合成市", "city", c[:2] + "0000"),
+            Area(c, "合成县", "county", c[:4] + "00"),
+        ]
+        villages = max(1, -(-households // HOUSEHOLDS_PER_VILLAGE))
+        for v in range(villages):
+            town_no, village_no = divmod(v, VILLAGES_PER_TOWN)
+            town = f"{c}{101 + town_no:03d}000"
+            if village_no == 0:
+                out.append(Area(town, f"合成{town_no + 1}镇", "town", c))
+            village = town[:9] + f"{200 + village_no:03d}"
+            out.append(Area(village, f"合成{town_no + 1}镇{village_no + 1}村", "village", town))
+            out += [
+                Area(f"{village}{g + 1:02d}", f"第{g + 1}组", "group", village) for g in range(GROUPS_PER_VILLAGE)
+            ]
+        return out
+
+    def household_numbers(self, groups: Sequence[str], count: int) -> list[str]:
+        """The 户编号 :meth:`households` gives: the group code and a 4-digit number."""
+        per_group = -(-count // len(groups))
+        return [f"{groups[i // per_group]}{i % per_group + 1:04d}" for i in range(count)]
+
+    def households(self, groups: Sequence[str], count: int) -> Iterator[SynthHousehold]:
+        """``count`` households spread evenly over the villager ``groups`` (codes), in order."""
+        rng = random.Random(self.seed)
+        for number in self.household_numbers(groups, count):
+            yield self._household(rng, number, number[:-4])
+
+    def _household(self, rng: random.Random, number: str, group: str) -> SynthHousehold:
+        surname = rng.choice(SURNAMES)
+        size = _pick(rng, HOUSEHOLD_SIZE)
+        year = self.first_identified.year
+        head_age = rng.randint(62, 85) if size == 1 else rng.randint(28, 70)
+        head_sex = "男" if rng.random() < 0.85 or size == 1 and rng.random() < 0.5 else "女"
+        members: list[tuple[str, str, int, str]] = [("户主", head_sex, head_age, surname)]  # relation, sex, age, surname
+        if size >= 2:
+            spouse_sex = "女" if head_sex == "男" else "男"
+            members.append(("配偶", spouse_sex, max(20, head_age + rng.randint(-5, 3)), rng.choice(SURNAMES)))
+        while len(members) < size:
+            if head_age >= 58 and rng.random() < 0.5:
+                relation, age = rng.choice(("之孙子", "之孙女")), rng.randint(1, 15)
+            elif head_age <= 45 and rng.random() < 0.2 and not any(m[0] in ("之父", "之母") for m in members):
+                relation, age = rng.choice(("之父", "之母")), head_age + rng.randint(22, 30)
+            else:
+                relation, age = rng.choice(("之子", "之女")), max(0, head_age - rng.randint(20, 34))
+            sex = "男" if relation in ("之子", "之孙子", "之父") else "女"
+            members.append((relation, sex, age, surname))
+        cause = _pick(rng, CAUSES)
+        others = [c for c in dict.fromkeys(_pick(rng, CAUSES) for _ in range(rng.choice((0, 1, 1, 2)))) if c != cause]
+        people = []
+        tags = []
+        migrant_parents = 0
+        for relation, sex, age, sname in members:
+            person, is_migrant = self._person(rng, number, relation, sex, age, sname, year)
+            people.append(person)
+            if is_migrant and relation in ("户主", "配偶"):
+                migrant_parents += 1
+            if is_migrant:
+                tags.append(Tag(person.id_number, "外出务工", self.first_identified))
+            if person.student_status not in (None, "非在校生", "学前教育"):
+                tags.append(Tag(person.id_number, "在校生", self.first_identified))
+        for person in people:
+            age = person.age_on(self.first_identified)
+            if age < 16 and person.relation != "户主" and migrant_parents >= 2:
+                tags.append(Tag(person.id_number, "留守儿童", self.first_identified))
+            if age >= 60 and len(people) == 1:
+                tags.append(Tag(person.id_number, "孤寡老人", self.first_identified))
+            elif age >= 60 and all(p.age_on(self.first_identified) >= 60 for p in people):
+                tags.append(Tag(person.id_number, "空巢老人", self.first_identified))
+        household = Household(
+            number=number,
+            group_code=group,
+            head_name=people[0].name,
+            attribute=_pick(rng, ATTRIBUTES),
+            main_cause=cause,
+            other_causes=tuple(others[:2]),
+            ident_standard="国家标准",
+            first_identified=self.first_identified,
+            planned_exit_year=rng.choice((2016, 2017, 2018, 2019)),
+            housing_structure=_pick(rng, HOUSING),
+            dilapidated=rng.random() < 0.2,
+            safe_water=rng.random() < 0.7,
+            house_area_m2=None,
+            net_income_per_capita_fen=rng.randint(1500, 3200) * 100,
+            phone=f"1{rng.choice('358')}{rng.randint(0, 999_999_999):09d}",
+        )
+        return SynthHousehold(household, tuple(people), tuple(tags))
+
+    def _person(
+        self, rng: random.Random, household: str, relation: str, sex: str, age: int, surname: str, year: int
+    ) -> tuple[Person, bool]:
+        birth = dt.date(year - age, rng.randint(1, 12), rng.randint(1, 28))
+        id_number = self._unique_id(rng, birth, sex)
+        name = surname + "".join(rng.choice(GIVEN) for _ in range(rng.choice((1, 2))))
+        school_age = age - 6
+        if age < 3:
+            education, student, labour = "学龄前儿童", "非在校生", "无劳动力"
+        elif age < 6:
+            education, student, labour = "学龄前儿童", "学前教育", "无劳动力"
+        elif age < 18:
+            grades = ("小学",) * 6 + ("七年级", "八年级", "九年级", "高中一年级", "高中二年级", "高中三年级")
+            student = grades[min(school_age, len(grades) - 1)]
+            education = "小学" if school_age < 6 else ("初中" if school_age < 9 else "高中")
+            labour = "无劳动力"
+        else:
+            education = _pick(rng, (("文盲或半文盲", 15), ("小学", 45), ("初中", 32), ("高中", 6), ("大专及以上", 2)))
+            student = "非在校生"
+            labour = "丧失劳动力" if age >= 70 else ("弱劳动力或半劳动力" if age >= 60 else "普通劳动力")
+        health = _pick(rng, HEALTH)
+        migrant = labour == "普通劳动力" and 18 <= age <= 55 and health == "健康" and rng.random() < 0.45
+        person = Person(
+            id_number=id_number,
+            household=household,
+            name=name,
+            relation=relation,
+            sex=sex,
+            birth_date=birth,
+            ethnicity=_pick(rng, ETHNICITY),
+            education=education,
+            student_status=student,
+            health=health,
+            labour="技能劳动力" if labour == "普通劳动力" and rng.random() < 0.1 else labour,
+            work_status=_pick(rng, MIGRANT_WORK) if migrant else None,
+            work_months=rng.randint(6, 12) if migrant else None,
+        )
+        return person, migrant
+
+    def _unique_id(self, rng: random.Random, birth: dt.date, sex: str) -> str:
+        start = rng.randint(0, 499)
+        for step in range(500):
+            number = make_id_number(self.county_code, birth, (start + step) % 500, sex)
+            if number not in self._used_ids:
+                self._used_ids.add(number)
+                return number
+        raise RuntimeError(f"no free ID sequence number for {birth}")  # 500 people born one day: not in a village
+
+    def write(
+        self,
+        store: Any,
+        *,
+        households: int,
+        groups: Sequence[str] | None = None,
+        progress: Callable[[int, str], Any] | None = None,
+    ) -> dict[str, int]:
+        """Store synthetic records in one transaction; returns counts.
+
+        Without ``groups``, synthetic areas are created first; with them, the
+        households go into those (existing) villager groups.
+        """
+        counts = {"areas": 0, "households": 0, "persons": 0, "tags": 0}
+        with store.transaction():
+            if groups is None:
+                areas = self.areas(households)
+                counts["areas"] = store.add_areas(areas)
+                groups = [a.code for a in areas if a.level == "group"]
+            bar = progress(households, "合成 / synthesising") if progress else None
+            if bar is not None:
+                bar.__enter__()
+            try:
+                for item in self.households(groups, households):
+                    store.add_household(item.household, since=self.first_identified)
+                    for person in item.members:
+                        store.add_person(person)
+                    for tag in item.tags:
+                        store.add_tag(tag)
+                    counts["households"] += 1
+                    counts["persons"] += len(item.members)
+                    counts["tags"] += len(item.tags)
+                    if bar is not None:
+                        bar.update(1)
+            finally:
+                if bar is not None:
+                    bar.__exit__(None, None, None)
+        return counts

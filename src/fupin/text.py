@@ -1,0 +1,53 @@
+"""Text helpers for reports: CJK-aware alignment, money in yuan, masking of personal data."""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Sequence
+
+
+def display_width(text: str) -> int:
+    """Columns ``text`` takes in a terminal: CJK and full-width characters take two."""
+    return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
+
+
+def pad(text: str, width: int, align: str = "left") -> str:
+    """Pad ``text`` with spaces to ``width`` display columns (``align`` left or right)."""
+    fill = " " * max(0, width - display_width(text))
+    return fill + text if align == "right" else text + fill
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[str]], indent: str = "  ") -> list[str]:
+    """Lines of a plain-text table whose columns line up with CJK text."""
+    widths = [display_width(h) for h in headers]
+    for row in rows:
+        widths = [max(w, display_width(str(c))) for w, c in zip(widths, row, strict=True)]
+    out = [indent + "  ".join(pad(h, w) for h, w in zip(headers, widths, strict=True)).rstrip()]
+    out.append(indent + "  ".join("-" * w for w in widths))
+    out.extend(indent + "  ".join(pad(str(c), w) for c, w in zip(row, widths, strict=True)).rstrip() for row in rows)
+    return out
+
+
+def yuan(fen: int) -> str:
+    """Format integer fen as yuan with thousands separators: ``40000000`` -> ``"400,000.00"``."""
+    sign = "-" if fen < 0 else ""
+    whole, cents = divmod(abs(fen), 100)
+    return f"{sign}{whole:,}.{cents:02d}"
+
+
+def mask_id(number: str | None) -> str:
+    """Mask an ID number, keeping the first 6 and last 4 characters."""
+    if not number:
+        return ""
+    if len(number) <= 10:
+        return "*" * len(number)
+    return number[:6] + "*" * (len(number) - 10) + number[-4:]
+
+
+def mask_phone(phone: str | None) -> str:
+    """Mask a phone number, keeping the first 3 and last 4 digits."""
+    if not phone:
+        return ""
+    if len(phone) <= 7:
+        return "*" * len(phone)
+    return phone[:3] + "*" * (len(phone) - 7) + phone[-4:]
