@@ -13,12 +13,11 @@ from fupin.errors import PlanError
 from fupin.plans import (
     Commitment,
     Plan,
-    display_width,
     load_plan,
     packaged_plans,
-    pad,
     render_plan,
 )
+from fupin.text import display_width, pad
 
 PLAN_NAME = "qjnu-tuomu"
 

@@ -33,6 +33,24 @@ from fupin.storage import schema
 
 GROUP = "53032610620001"
 
+PLUGIN_MIGRATION = '''"""dept: lectures table."""
+import sqlalchemy as sa
+from alembic import op
+
+revision = "dept_0001"
+down_revision = None
+branch_labels = ("dept",)
+depends_on = "core"
+
+
+def upgrade():
+    op.create_table("dept_lectures", sa.Column("id", sa.Integer, primary_key=True), sa.Column("topic", sa.String(100)))
+
+
+def downgrade():
+    op.drop_table("dept_lectures")
+'''
+
 
 def seed_registry(store: Store) -> None:
     """Areas down to one villager group, a university with a department, and a cadre."""
@@ -101,6 +119,33 @@ class TestSchema:
         seed_registry(store)
         store.reset()
         assert store.is_initialised() and store.is_empty() and store.count("audit_log") == 0
+
+    def test_plugin_migrations_upgrade_an_existing_database(self, database_url, pm, tmp_path):
+        """A plugin installed later adds its own alembic branch; `init` creates its table in place."""
+        versions = tmp_path / "versions"
+        versions.mkdir()
+        (versions / "dept_0001.py").write_text(PLUGIN_MIGRATION, encoding="utf-8")
+
+        class Dept:
+            @hookimpl
+            def fupin_tables(self, metadata):
+                sa.Table("dept_lectures", metadata, sa.Column("id", sa.Integer, primary_key=True), sa.Column("topic", sa.String(100)))
+
+            @hookimpl
+            def fupin_migrations(self):
+                return [versions]
+
+        with Store.open(database_url, pm=pm) as store:
+            store.init()
+            seed_registry(store)
+        pm.register(Dept(), name="dept")
+        with Store.open(database_url, pm=pm) as store:
+            assert "dept_lectures" not in sa.inspect(store.engine).get_table_names()
+            store.init()
+            assert store.count("dept_lectures") == 0 and store.count("units") == 2
+            with store.engine.begin() as conn:
+                conn.execute(store.metadata.tables["dept_lectures"].insert().values(topic="蓝莓栽培"))
+            assert store.count("dept_lectures") == 1
 
     def test_uninitialised_database_is_a_clear_error(self, database_url, pm):
         """Writing to a database never initialised names the database and the fix."""

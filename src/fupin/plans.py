@@ -21,7 +21,6 @@ import os
 import re
 import tomllib
 import types
-import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any, NoReturn
@@ -29,6 +28,7 @@ from typing import Any, NoReturn
 import attrs
 
 from fupin.errors import PlanError
+from fupin.text import display_width, pad, table, yuan
 
 __all__ = [
     "FORMAT_VERSION",
@@ -40,10 +40,8 @@ __all__ = [
     "Plan",
     "Village",
     "VillageProfile",
-    "display_width",
     "load_plan",
     "packaged_plans",
-    "pad",
     "render_plan",
 ]
 
@@ -778,30 +776,6 @@ def load_plan(name_or_path: str | os.PathLike[str]) -> Plan:
 # --------------------------------------------------------------------------- rendering
 
 
-def display_width(text: str) -> int:
-    """Return the number of terminal columns ``text`` takes (CJK characters take two)."""
-    width = 0
-    for ch in text:
-        if unicodedata.combining(ch):
-            continue
-        width += 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
-    return width
-
-
-def pad(text: str, width: int, align: str = "left") -> str:
-    """Pad ``text`` with spaces to ``width`` display columns (``align`` "left" or "right")."""
-    fill = " " * max(0, width - display_width(text))
-    return fill + text if align == "right" else text + fill
-
-
-def _table(headers: list[str], rows: list[list[str]], indent: str = "  ") -> list[str]:
-    widths = [max(display_width(r[i]) for r in [headers, *rows]) for i in range(len(headers))]
-    return [
-        (indent + "  ".join(pad(cell, w) for cell, w in zip(row, widths, strict=True))).rstrip()
-        for row in [headers, ["-" * w for w in widths], *rows]
-    ]
-
-
 def _fmt(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -816,11 +790,6 @@ def _fmt(value: Any) -> str:
 
 def _dash(value: int | None) -> str:
     return "-" if value is None else str(value)
-
-
-def _yuan(fen: int) -> str:
-    sign = "-" if fen < 0 else ""
-    return f"{sign}{abs(fen) // 100:,}.{abs(fen) % 100:02d}"
 
 
 _LABELS: dict[str, dict[str, str]] = {
@@ -923,7 +892,7 @@ def render_plan(plan: Plan, lang: str = "zh") -> str:
             value = getattr(p, key)
             if value is None:
                 continue
-            shown = f"{_yuan(value)} {t['yuan']}" if key.endswith("_fen") else f"{value:,}"
+            shown = f"{yuan(value)} {t['yuan']}" if key.endswith("_fen") else f"{value:,}"
             rows.append((_in(lang, zh, en), shown))
         if p.villager_groups:
             rows.append((t["groups"], t["list_sep"].join(p.villager_groups)))
@@ -937,7 +906,7 @@ def render_plan(plan: Plan, lang: str = "zh") -> str:
     cadres = plan.cadres
     if cadres.ranks or cadres.stated_total is not None:
         out += ["", t["cadres"]]
-        out += _table(
+        out += table(
             [t["rank"], t["count"], t["key_help"], t["contact"]],
             [
                 [_in(lang, r.rank, r.rank_en), str(r.count), _dash(r.key_help), _dash(r.contact)]
@@ -955,7 +924,7 @@ def render_plan(plan: Plan, lang: str = "zh") -> str:
             out.append(f"  {t['stated']}: {shown}")
 
     out += ["", f"{t['commitments']} ({len(plan.commitments)})"]
-    out += _table(
+    out += table(
         [t["id"], t["section"], t["title"], t["target"], t["params"]],
         [
             [c.id, c.section, c.title(lang), c.target, _fmt(dict(c.params))[1:-1]]

@@ -7,8 +7,10 @@ from collections.abc import Sequence
 
 
 def display_width(text: str) -> int:
-    """Columns ``text`` takes in a terminal: CJK and full-width characters take two."""
-    return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
+    """Columns ``text`` takes in a terminal: CJK and full-width characters take two, combining marks none."""
+    return sum(
+        0 if unicodedata.combining(ch) else 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text
+    )
 
 
 def pad(text: str, width: int, align: str = "left") -> str:

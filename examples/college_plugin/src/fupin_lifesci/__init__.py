@@ -20,8 +20,7 @@ from fupin_lifesci import commands, soil
 if TYPE_CHECKING:
     import click
 
-    from fupin.actions import ActionKind
-    from fupin.errors import Problem
+    from fupin import ActionKind, Problem
 
 
 @hookimpl

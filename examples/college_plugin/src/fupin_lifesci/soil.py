@@ -11,8 +11,7 @@ from typing import Any
 
 import attrs
 
-from fupin.actions import ActionKind
-from fupin.errors import Problem, ValidationError
+from fupin import ActionKind, Problem, ValidationError
 
 #: The kind's name: the plugin's name, a dot, the kind.
 SOIL_TESTING = "lifesci.soil_testing"

@@ -1,0 +1,86 @@
+"""The demo village and the synthetic register it is built from."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+
+import sqlalchemy as sa
+
+from fupin.demo import build_demo, render_summary
+from fupin.idnumber import IdNumber
+from fupin.model import check_members
+from fupin.plans import load_plan
+from fupin.storage import schema as S
+from fupin.synth import Synthesizer
+
+
+class TestDemo:
+    def test_built_from_the_plan(self, store):
+        """Groups, poor households, cadres by rank and actions come from the plan and its demo data."""
+        plan = load_plan("qjnu-tuomu")
+        profile = plan.villages[0].profile
+        summary = build_demo(store, "qjnu-tuomu")
+        assert [g for g, _, _ in summary.groups] == list(profile.villager_groups)
+        assert summary.households == profile.poor_households == 428
+        assert dict(summary.cadres_by_rank) == {r.rank: r.count for r in plan.cadres.ranks} == {"厅级": 14, "处级": 34}
+        assert summary.profile.population == 2996
+        assert len(summary.actions) == 4 and all(a.plan == "qjnu-tuomu" for a in summary.actions)
+        assert {"者海镇一中", "拖木村小学", "会泽一中"} <= set(summary.schools)
+
+    def test_summary_text_in_chinese_and_english(self, store):
+        """The summary speaks Chinese by default and English on request, with the figures read back."""
+        summary = build_demo(store, "qjnu-tuomu")
+        zh = render_summary(summary)
+        assert f"建档立卡登记 (合成数据): {summary.households} 户 {summary.persons} 人" in zh
+        assert "贫困发生率 44.69%" in zh
+        en = render_summary(summary, lang="en")
+        assert f"Registered (synthetic): {summary.households} households" in en
+
+    def test_every_household_has_one_head(self, store):
+        """Every synthetic household stored by the demo has exactly one head."""
+        build_demo(store, "qjnu-tuomu")
+        with store.engine.connect() as conn:
+            heads = conn.execute(
+                sa.select(S.persons.c.household_id, sa.func.count())
+                .where(S.persons.c.relation == "户主")
+                .group_by(S.persons.c.household_id)
+            ).all()
+        assert len(heads) == 428 and {n for _, n in heads} == {1}
+
+
+class TestSynthesizer:
+    def test_records_are_valid_and_deterministic(self):
+        """Same seed, same records; every ID number is valid and unique; members have one head."""
+        first = list(Synthesizer(seed=3).households(["53032610120001", "53032610120002"], 60))
+        again = list(Synthesizer(seed=3).households(["53032610120001", "53032610120002"], 60))
+        other = list(Synthesizer(seed=4).households(["53032610120001", "53032610120002"], 60))
+        assert first == again and first != other
+        ids = [p.id_number for h in first for p in h.members]
+        assert len(ids) == len(set(ids))
+        assert all(IdNumber.parse(i).area_code == "530326" for i in ids)
+        assert all(check_members(h.household.number, h.members) == [] for h in first)
+
+    def test_tags_follow_their_definitions(self):
+        """孤寡老人 live alone at 60+; 留守儿童 are under 16 with both parents away for work."""
+        day = dt.date(2014, 10, 1)
+        items = list(Synthesizer(seed=11).households(["53032610120001"], 300))
+        tags = Counter(t.tag for h in items for t in h.tags)
+        assert tags["孤寡老人"] and tags["在校生"] and tags["外出务工"]
+        for h in items:
+            people = {p.id_number: p for p in h.members}
+            migrants = {t.id_number for t in h.tags if t.tag == "外出务工"}
+            for tag in h.tags:
+                person = people[tag.id_number]
+                if tag.tag == "孤寡老人":
+                    assert len(h.members) == 1 and person.age_on(day) >= 60
+                if tag.tag == "留守儿童":
+                    parents = [p.id_number for p in h.members if p.relation in ("户主", "配偶")]
+                    assert person.age_on(day) < 16 and len(parents) == 2 and set(parents) <= migrants
+
+    def test_areas_nest(self):
+        """Synthetic areas each sit one level under their parent with matching code prefixes."""
+        areas = Synthesizer().areas(1000)
+        by_code = {a.code: a for a in areas}
+        assert all(a.is_child_of(by_code[a.parent_code]) for a in areas if a.parent_code)
+        assert sum(a.level == "group" for a in areas) == 3 * 4
