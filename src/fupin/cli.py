@@ -169,7 +169,13 @@ def plugins(obj: _Context, as_json: bool) -> None:
 
 @click.group()
 def plan() -> None:
-    """Plans (实施方案) and their commitments."""
+    """Plans (实施方案) and their commitments.
+
+    \b
+    Example:
+      fupin plan list
+      fupin plan show qjnu-tuomu --lang en
+    """
 
 
 @plan.command("show")
@@ -273,7 +279,7 @@ def record(store: Any, kind: str, start: str | None, end: str | None, unit: str 
     \b
     Example:
       fupin record core.goods --date 2016-01-20 --unit QJNU \\
-        --beneficiary unit:TMXX --detail item=校服 --detail quantity=19 --amount 2850
+        --beneficiary unit:TMC-XX --detail item=校服 --detail quantity=19 --amount 2850
       fupin record core.meeting --from meeting.json
     """
     from fupin.actions import SupportAction
@@ -323,7 +329,12 @@ def record(store: Any, kind: str, start: str | None, end: str | None, unit: str 
 
 @click.group()
 def show() -> None:
-    """Show one record with everything recorded about it."""
+    """Show one record with everything recorded about it.
+
+    \b
+    Example:
+      fupin show household 530326106200010001 --json
+    """
 
 
 @show.command("household")
