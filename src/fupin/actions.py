@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -126,6 +126,8 @@ class SupportAction:
         amount_fen: money given, in integer fen (1 yuan = 100 fen).
         details: an instance of the kind's details class, or ``None``.
         title: a short description for ledgers.
+        ref: the registering unit's own number for the action (台账编号); unique,
+            it makes re-imports of an action file idempotent.
         id: the database id, once stored.
     """
 
@@ -140,6 +142,7 @@ class SupportAction:
     amount_fen: int = 0
     details: Any = None
     title: str = ""
+    ref: str | None = None
     id: int | None = None
 
     def __attrs_post_init__(self) -> None:
@@ -217,3 +220,59 @@ def _date(field: str, value: dt.date | str) -> dt.date:
         return dt.date.fromisoformat(str(value).strip())
     except ValueError:
         raise ValidationError.of(field, "不是 ISO 8601 日期 / not an ISO 8601 date (YYYY-MM-DD)", value) from None
+
+
+#: What each reference of an action names, and the message when it names nothing.
+REFERENCES = {
+    "unit": "单位未登记 / unit not registered",
+    "plan": "方案未载入 / plan not loaded (fupin init --plan NAME, or fupin plan load)",
+    "cadre": "干部未登记 / cadre not registered",
+    "household": "household 未登记 / not registered",
+    "person": "person 未登记 / not registered",
+    "village": "village 未登记 / not registered",
+}
+
+
+def reference_problems(action: SupportAction, known: Callable[[str, set[str]], set[str]]) -> list[Problem]:
+    """Problems with what an action refers to: its unit, plan, helpers and beneficiaries.
+
+    Args:
+        action: the action.
+        known: ``known(what, keys)`` returns the subset of ``keys`` that exist,
+            ``what`` being a key of :data:`REFERENCES`. The store answers it
+            with queries; the importer from keys it looked up in bulk.
+    """
+    wanted: dict[str, set[str]] = {"unit": {action.unit}, "cadre": set(action.helpers)}
+    if action.plan:
+        wanted["plan"] = {action.plan}
+    for b in action.beneficiaries:
+        wanted.setdefault(b.type if b.type != "unit" else "unit", set()).add(b.ref)
+    found = {what: known(what, keys) for what, keys in wanted.items() if keys}
+    problems = []
+    if action.unit not in found["unit"]:
+        problems.append(Problem("unit", REFERENCES["unit"], action.unit))
+    if action.plan and action.plan not in found["plan"]:
+        problems.append(Problem("plan", REFERENCES["plan"], action.plan))
+    problems += [Problem("helpers", REFERENCES["cadre"], c) for c in action.helpers if c not in found["cadre"]]
+    problems += [
+        Problem("beneficiaries", REFERENCES[b.type], b.ref) for b in action.beneficiaries if b.ref not in found[b.type]
+    ]
+    return problems
+
+
+def action_row(a: SupportAction) -> dict[str, Any]:
+    """The ``support_actions`` row of an action (helpers and beneficiaries live in their own tables)."""
+    from fupin.convert import unstructure
+
+    return {
+        "kind": a.kind,
+        "start_date": a.start,
+        "end_date": a.end,
+        "unit_code": a.unit,
+        "plan_name": a.plan,
+        "title": a.title,
+        "ref": a.ref,
+        "amount_fen": a.amount_fen,
+        "quantities": {k: str(v) for k, v in a.quantities.items()},
+        "details": None if a.details is None else unstructure(a.details),
+    }

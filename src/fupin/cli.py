@@ -12,6 +12,7 @@ import datetime as dt
 import functools
 import json
 import sys
+import types
 from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -105,7 +106,7 @@ def make_cli(pm: Any) -> click.Group:
         """
         ctx.obj = _Context(pm, db, actor)
 
-    for command in (init, plugins, plan, record, show, synth, demo):
+    for command in (init, plugins, plan, record, show, synth, demo, import_, imports, export, template):
         cli.add_command(command)
     from fupin.hooks import Hooks
 
@@ -416,6 +417,223 @@ def demo(obj: _Context, force: bool, plan_name: str, seed: int, lang: str) -> No
         )
     summary = build_demo(store, plan_name, seed=seed)
     click.echo(render_summary(summary, lang=lang))
+
+
+class _Progress:
+    """Rows read so far, on stderr, for long imports (only when stderr is a terminal)."""
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+        self.count = 0
+        self.live = sys.stderr.isatty()
+
+    def update(self, n: int) -> None:
+        self.count += n
+        if self.live:
+            click.echo(f"\r{self.label}: {self.count:,} 行 rows", nl=False, err=True)
+
+    def finish(self) -> None:
+        if self.live:
+            click.echo(f"\r{self.label}: {self.count:,} 行 rows", err=True)
+
+
+def _import_kind(store: Any, name: str) -> Any:
+    from fupin.io.engine import import_kinds
+
+    kinds = import_kinds(store)
+    if name not in kinds:
+        raise click.BadParameter(f"未知的导入类型 / unknown kind {name!r}; known: {', '.join(sorted(kinds))}", param_hint="KIND")
+    return kinds[name].bind(store)
+
+
+@click.command("import")
+@click.argument("kind", required=False)
+@click.argument("files", nargs=-1, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--list", "list_kinds", is_flag=True, help="List every import kind with its columns.")
+@click.option("--encoding", help="CSV encoding (detected by default: UTF-8, UTF-8 with BOM or GB18030/GBK).")
+@click.option("--sheet", help="XLSX sheet name or 1-based number (default: the first).")
+@click.option("--on-error", type=click.Choice(["abort", "skip"]), default="abort", show_default=True,
+              help="abort: one bad row and nothing is written; skip: write the good rows.")
+@click.option("--dry-run", is_flag=True, help="Validate everything, write nothing.")
+@click.option("--errors", "errors_file", type=click.Path(dir_okay=False, path_type=Path), help="Write every error to this CSV file.")
+@click.option("--batch-size", type=click.IntRange(min=1), default=5000, show_default=True, help="Rows per bulk write.")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON summary.")
+@click.pass_obj
+def import_(obj: _Context, kind: str | None, files: tuple[Path, ...], list_kinds: bool, encoding: str | None,
+            sheet: str | None, on_error: str, dry_run: bool, errors_file: Path | None, batch_size: int, as_json: bool) -> None:
+    """Import FILES (CSV, XLSX or JSON lines) as records of KIND.
+
+    Headers may be Chinese (as on the registration forms) or English. Every row
+    is validated as through the library; natural keys decide insert or update,
+    so importing the same file twice changes nothing. Exit 1 if any row is refused.
+
+    \b
+    Example:
+      fupin import households 者海镇建档立卡户.xlsx --errors errors.csv
+      fupin import persons members.csv --on-error skip --json
+      fupin import --list
+    """
+    if list_kinds:
+        _list_import_kinds(obj, as_json)
+        return
+    if not kind or not files:
+        raise click.UsageError("需要 KIND 和 FILE / KIND and at least one FILE are required (or --list)")
+    from fupin.io.engine import import_files
+
+    store = obj.store()
+    import_kind = _import_kind(store, kind)
+    result = import_files(store, import_kind, files, encoding=encoding, sheet=sheet, on_error=on_error,
+                          dry_run=dry_run, batch_size=batch_size, progress=lambda name, _n: _Progress(name))
+    if errors_file is not None:
+        result.write_errors_csv(errors_file)
+    if as_json:
+        _echo_json(result.to_dict())
+    else:
+        _print_import(result)
+    if result.errors:
+        sys.exit(1)
+
+
+def _print_import(result: Any) -> None:
+    for f in result.files:
+        click.echo(f"{f.file}: 新增 {f.inserted} inserted, 更新 {f.updated} updated, 未变 {f.unchanged} unchanged, "
+                   f"拒绝 {f.rejected} rejected")
+        if f.ignored_columns:
+            click.echo(f"  忽略的列 / ignored columns: {', '.join(f.ignored_columns)}")
+    shown = result.errors[:20]
+    for e in shown:
+        click.echo(f"  {e}", err=True)
+    if len(result.errors) > len(shown):
+        click.echo(f"  ... 共 {len(result.errors)} 个错误 / {len(result.errors)} errors in all (use --errors FILE)", err=True)
+    if result.dry_run:
+        click.echo("试运行, 未写入 / dry run: nothing written")
+    elif result.errors and not result.committed:
+        click.echo("有错误, 未写入任何数据 / rows were refused: nothing written (use --on-error skip to write the good rows)")
+
+
+def _list_import_kinds(obj: _Context, as_json: bool) -> None:
+    from fupin.hooks import Hooks
+
+    hooks = Hooks(obj.pm)
+    kinds = hooks.importers()
+    data = []
+    for name, kind in sorted(kinds.items()):
+        if hasattr(kind, "for_kinds"):
+            kind = kind.for_kinds(hooks.action_kinds())
+        data.append({
+            "kind": name, "label_zh": kind.label_zh, "label_en": kind.label_en, "key": list(kind.key),
+            "description": kind.description,
+            "columns": [{"name": c.name, "zh": c.zh, "type": c.type, "required": c.required, "vocab": c.vocab,
+                         "aliases": list(c.aliases)} for c in kind.columns],
+        })
+    if as_json:
+        _echo_json(data)
+        return
+    for item in data:
+        click.echo(f"{item['kind']}  {item['label_zh']} / {item['label_en']}  (key: {', '.join(item['key'])})")
+        for c in item["columns"]:
+            flags = " *" if c["required"] else ""
+            vocab = f" [{c['vocab']}]" if c["vocab"] else ""
+            click.echo(f"    {c['zh']} / {c['name']}  {c['type']}{vocab}{flags}")
+        click.echo("")
+
+
+@click.command()
+@click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_store
+def imports(store: Any, limit: int, as_json: bool) -> None:
+    """List import batches, newest first: file, content hash, counts, who and when.
+
+    \b
+    Example:
+      fupin imports --limit 10
+    """
+    import sqlalchemy as sa
+
+    from fupin.storage import schema as S
+
+    with store.engine.connect() as conn:
+        rows = conn.execute(sa.select(S.import_batches).order_by(S.import_batches.c.id.desc()).limit(limit)).mappings().all()
+    if as_json:
+        _echo_json([dict(r) for r in rows])
+        return
+    from fupin.text import table
+
+    click.echo("\n".join(table(
+        ["#", "时间 time", "类型 kind", "文件 file", "状态 status", "新增", "更新", "未变", "拒绝", "操作人 by"],
+        [[str(r["id"]), r["started_at"].strftime("%Y-%m-%d %H:%M"), r["kind"], r["file_name"], r["status"],
+          str(r["inserted"]), str(r["updated"]), str(r["unchanged"]), str(r["rejected"]), f"{r['unit']}:{r['user']}"]
+         for r in rows],
+        indent="",
+    )))
+
+
+FORMATS = ["csv", "xlsx", "jsonl"]
+
+
+@click.command()
+@click.argument("kind")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="csv", show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, allow_dash=True), default="-", show_default=True,
+              help="Output file ('-' for stdout).")
+@click.option("--where", "where", multiple=True, metavar="COLUMN=VALUE",
+              help="Filter rows (also != >= <= > < and ~ for 'contains'); repeatable, ANDed.")
+@click.option("--unmasked", is_flag=True, help="Write ID numbers, phones and accounts in full (audited).")
+@click.option("--english", is_flag=True, help="English column headers (default: Chinese).")
+@pass_store
+def export(store: Any, kind: str, fmt: str, output: str, where: tuple[str, ...], unmasked: bool, english: bool) -> None:
+    """Export records of KIND as a file that `fupin import` reads back.
+
+    Personal data is masked unless --unmasked (which leaves an audit entry).
+
+    \b
+    Example:
+      fupin export households --format xlsx -o households.xlsx --where 贫困户属性=低保贫困户
+      fupin export persons --unmasked --format jsonl -o persons.jsonl
+    """
+    from fupin.io.export import export_rows
+    from fupin.io.files import write_table
+
+    import_kind = _import_kind(store, kind)
+    headers, rows = export_rows(store, import_kind, where=where, unmasked=unmasked, english=english)
+    target: Any = click.get_binary_stream("stdout") if output == "-" else output
+    if output == "-" and fmt == "xlsx":
+        raise click.UsageError("XLSX 需要输出文件 / xlsx needs -o FILE")
+    count = write_table(target, fmt, headers, rows)
+    if unmasked:
+        store.audit_event("export", import_kind.table, f"export:{kind}",
+                          {"kind": kind, "format": fmt, "file": output, "where": list(where), "rows": count, "unmasked": True},
+                          reason="unmasked export")
+    if output != "-":
+        click.echo(f"已导出 / exported {count} 行 rows to {output}", err=True)
+
+
+@click.command()
+@click.argument("kind")
+@click.option("--format", "fmt", type=click.Choice(["xlsx", "csv"]), default="xlsx", show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Output file (default: KIND-模板.FORMAT).")
+@click.option("--english", is_flag=True, help="English column headers (default: Chinese).")
+@click.pass_obj
+def template(obj: _Context, kind: str, fmt: str, output: str | None, english: bool) -> None:
+    """Write an empty import file for KIND: the headers, and in XLSX drop-down lists of allowed values.
+
+    \b
+    Example:
+      fupin template households --format xlsx -o 贫困户导入模板.xlsx
+    """
+    from fupin.hooks import Hooks
+    from fupin.io.files import write_table
+    from fupin.io.kinds import template_dropdowns
+
+    hooks = Hooks(obj.pm)
+    # Templates need the plugins' kinds and vocabularies, not a database.
+    import_kind = _import_kind(types.SimpleNamespace(hooks=hooks, vocab=hooks.vocabulary()), kind)
+    headers = [c.name if english else c.zh for c in import_kind.columns]
+    dropdowns = template_dropdowns(import_kind, hooks.vocabulary(), hooks) if fmt == "xlsx" else None
+    path = output or f"{kind}-模板.{fmt}"
+    write_table(path, fmt, headers, [], dropdowns=dropdowns)
+    click.echo(f"已生成模板 / template written: {path}")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -8,6 +8,8 @@ training, funding, psychology) add their own kinds in their own plugins.
 
 from __future__ import annotations
 
+from typing import Any
+
 import attrs
 
 from fupin import hookimpl
@@ -23,37 +25,37 @@ def _not_blank(_inst: object, attr: attrs.Attribute, value: str) -> None:
 class MeetingDetails:
     """A meeting of the leadership (领导班子研究扶贫工作)."""
 
-    topic: str = attrs.field(validator=_not_blank)
-    chaired_by: str = ""
-    minutes_ref: str = ""
-    decisions: tuple[str, ...] = ()
+    topic: str = attrs.field(validator=_not_blank, metadata={"zh": "议题"})
+    chaired_by: str = attrs.field(default="", metadata={"zh": "主持人"})
+    minutes_ref: str = attrs.field(default="", metadata={"zh": "会议纪要编号"})
+    decisions: tuple[str, ...] = attrs.field(default=(), metadata={"zh": "决定事项"})
 
 
 @attrs.frozen
 class SiteVisitDetails:
     """Leaders on site: research (调研) or an on-site office (现场办公)."""
 
-    purpose: str = attrs.field(validator=_not_blank)
-    mode: str = attrs.field(default="调研", validator=attrs.validators.in_(("调研", "现场办公")))
-    findings: str = ""
+    purpose: str = attrs.field(validator=_not_blank, metadata={"zh": "目的"})
+    mode: str = attrs.field(default="调研", validator=attrs.validators.in_(("调研", "现场办公")), metadata={"zh": "方式"})
+    findings: str = attrs.field(default="", metadata={"zh": "发现问题"})
 
 
 @attrs.frozen
 class PublicityDetails:
     """Policy publicity and opinions collected (政策宣传, 收集意见建议)."""
 
-    topic: str = attrs.field(validator=_not_blank)
-    feedback_items: tuple[str, ...] = ()
-    passed_to: str = ""
+    topic: str = attrs.field(validator=_not_blank, metadata={"zh": "宣传主题"})
+    feedback_items: tuple[str, ...] = attrs.field(default=(), metadata={"zh": "收集意见"})
+    passed_to: str = attrs.field(default="", metadata={"zh": "反馈部门"})
 
 
 @attrs.frozen
 class GoodsDetails:
     """Goods given in kind (物资捐赠): what, how many, in what unit."""
 
-    item: str = attrs.field(validator=_not_blank)
-    quantity: int = attrs.field(validator=attrs.validators.gt(0))
-    unit_of_measure: str = "件"
+    item: str = attrs.field(validator=_not_blank, metadata={"zh": "物品"})
+    quantity: int = attrs.field(validator=attrs.validators.gt(0), metadata={"zh": "数量"})
+    unit_of_measure: str = attrs.field(default="件", metadata={"zh": "计量单位"})
 
 
 @hookimpl
@@ -96,3 +98,12 @@ def fupin_action_kinds() -> list[ActionKind]:
             description="Goods given to households, persons, schools or the village; amount_fen is their value.",
         ),
     ]
+
+
+@hookimpl
+def fupin_importers() -> list[Any]:
+    """The core's import kinds: areas, units, cadres, households, persons, tags, actions."""
+    from fupin.io.actions import ACTIONS
+    from fupin.io.kinds import CORE_KINDS
+
+    return [*CORE_KINDS, ACTIONS]

@@ -174,6 +174,7 @@ def _action(store: Any, plan: Plan, spec: dict[str, Any], cadres: list[str], hou
         amount_fen=yuan_to_fen(spec["amount_yuan"]) if "amount_yuan" in spec else 0,
         details=spec.get("details"),
         title=spec.get("title", ""),
+        ref=spec.get("ref"),
     )
 
 

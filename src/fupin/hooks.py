@@ -27,6 +27,9 @@ if TYPE_CHECKING:
     import click
     from sqlalchemy import MetaData
 
+    from fupin.io.kinds import ImportKind
+    from fupin.vocab import Vocabulary
+
 __all__ = ["Hooks"]
 
 _T = TypeVar("_T", ActionKind, TargetSpec)
@@ -43,6 +46,8 @@ class Hooks:
         self.pm = pm
         self._kinds: dict[str, ActionKind] | None = None
         self._targets: dict[str, TargetSpec] | None = None
+        self._importers: dict[str, ImportKind] | None = None
+        self._vocabulary: Vocabulary | None = None
 
     # -- registration hooks ----------------------------------------------------
 
@@ -91,6 +96,14 @@ class Hooks:
             raise ValidationError.of("target", f"未知的指标 / unknown target; known: {known}", name)
         return targets[name]
 
+    def importers(self) -> dict[str, ImportKind]:
+        """Every import kind the plugins contribute, by name (same rules as :meth:`action_kinds`)."""
+        if self._importers is None:
+            from fupin.io.kinds import ImportKind
+
+            self._importers = self._registry("fupin_importers", ImportKind, "import kind")
+        return dict(self._importers)
+
     def tables(self, metadata: MetaData) -> None:
         """Let every plugin define its tables on ``metadata``."""
         self.pm.hook.fupin_tables(metadata=metadata)
@@ -106,6 +119,17 @@ class Hooks:
             for result in self.pm.hook.fupin_vocabularies()
             for item in _as_list(result)
         ]
+
+    def vocabulary(self) -> Vocabulary:
+        """The packaged vocabulary extended by every plugin's ``fupin_vocabularies``."""
+        if self._vocabulary is None:
+            from fupin.vocab import Vocabulary
+
+            vocab = Vocabulary.default()
+            for extension in self.vocabularies():
+                vocab = vocab.extend(extension)
+            self._vocabulary = vocab
+        return self._vocabulary
 
     def register_commands(self, cli: click.Group) -> None:
         """Let every plugin add its commands to ``cli``."""
@@ -152,6 +176,9 @@ class Hooks:
         def targets() -> list[str]:
             return [getattr(t, "name", repr(t)) for r in self._call_one(plugin_name, "fupin_targets") for t in r]
 
+        def importers() -> list[str]:
+            return [getattr(k, "name", repr(k)) for r in self._call_one(plugin_name, "fupin_importers") for k in r]
+
         def tables() -> list[str]:
             metadata = MetaData()
             self._call_one(plugin_name, "fupin_tables", metadata=metadata)
@@ -174,6 +201,7 @@ class Hooks:
         for key, hook_name, collect in [
             ("action_kinds", "fupin_action_kinds", kinds),
             ("targets", "fupin_targets", targets),
+            ("importers", "fupin_importers", importers),
             ("tables", "fupin_tables", tables),
             ("migrations", "fupin_migrations", migrations),
             ("vocabularies", "fupin_vocabularies", vocabularies),

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from fupin.actions import ActionKind
     from fupin.checks import TargetSpec
     from fupin.errors import Problem
+    from fupin.io.kinds import ImportKind
 
 hookspec = pluggy.HookspecMarker("fupin")
 
@@ -87,6 +88,21 @@ def fupin_vocabularies() -> list[Path | dict[str, Any]]:
 
     A province adds its own enumerated values (a new household attribute, a
     local tag) this way; the extensions are merged over the packaged lists.
+
+    .. versionadded:: 0.1
+    """
+
+
+@hookspec
+def fupin_importers() -> list[ImportKind]:
+    """Return the kinds of record this plugin can batch-import and export.
+
+    Each :class:`fupin.io.kinds.ImportKind` (usually a ``ModelKind``) names its
+    columns with their Chinese and English headers, its natural key, its table
+    and how a row becomes a validated record; ``fupin import``, ``fupin export``
+    and ``fupin template`` then work for it like for the core kinds. A plugin's
+    kinds are named ``plugin.kind`` (``education.internships``); the core's
+    have plain names (``households``).
 
     .. versionadded:: 0.1
     """

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import getpass
 import os
+import uuid
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from decimal import Decimal
@@ -22,13 +23,22 @@ import attrs
 import sqlalchemy as sa
 
 from fupin import model
-from fupin.actions import ActionKind, Beneficiary, SupportAction
+from fupin.actions import ActionKind, Beneficiary, SupportAction, action_row, reference_problems
 from fupin.errors import NotFound, Problem, StorageError, ValidationError
 from fupin.storage import migrate, schema
 from fupin.storage.engine import make_engine, safe_url
-from fupin.vocab import Vocabulary
 
 S = schema
+
+#: The key column each kind of reference names (see :data:`fupin.actions.REFERENCES`).
+REFERENCE_COLUMNS = {
+    "unit": S.units.c.code,
+    "plan": S.plans.c.name,
+    "cadre": S.cadres.c.code,
+    "household": S.households.c.number,
+    "person": S.persons.c.id_number,
+    "village": S.areas.c.code,
+}
 
 
 @attrs.frozen
@@ -120,10 +130,7 @@ class Store:
         self.hooks = Hooks(self.pm)
         self.actor = actor or Actor.from_env()
         self._active: sa.Connection | None = None
-        vocab = Vocabulary.default()
-        for extension in self.hooks.vocabularies():
-            vocab = vocab.extend(extension)
-        self.vocab = vocab
+        self.vocab = self.hooks.vocabulary()
         # A private copy of the core tables, so plugins' tables never leak
         # between stores (tests build many, each with its own plugins).
         self.metadata = sa.MetaData(naming_convention=S.metadata.naming_convention)
@@ -165,8 +172,7 @@ class Store:
 
         Only for throwaway databases (``fupin demo --force``, tests).
         """
-        if self.is_initialised():
-            migrate.downgrade_to_base(self.engine, self.hooks.migrations())
+        migrate.drop_everything(self.engine)
         self.init()
 
     def is_initialised(self) -> bool:
@@ -233,6 +239,11 @@ class Store:
                 reason=reason,
             )
         )
+
+    def audit_event(self, operation: str, table: str, key: str, details: Mapping[str, Any], reason: str | None = None) -> None:
+        """Append an audit entry for something done outside a record write (an unmasked export ...)."""
+        with self.transaction() as conn:
+            self._audit(conn, operation, self.metadata.tables[table], key, None, details, reason)
 
     def _validate(self, record: Any, record_type: str, problems: list[Problem]) -> None:
         problems = model.check_vocab(record, self.vocab) + problems
@@ -463,10 +474,15 @@ class Store:
         beneficiaries, the unit and the plan must exist.
         """
         kind = self.hooks.action_kind(action.kind)
+        if not action.ref:
+            # Every action gets a ledger number, so an export always imports back as the same action.
+            action = attrs.evolve(action, ref=f"{action.unit}-{action.start:%Y%m%d}-{uuid.uuid4().hex[:8]}")
         with self.transaction() as conn:
             problems = self._action_problems(conn, kind, action)
+            if self._exists(conn, S.support_actions.c.ref, action.ref):
+                problems.append(Problem("ref", "记录编号已存在 / an action with this number is already recorded", action.ref))
             self._validate(action, "action", problems)
-            row = _action_row(action)
+            row = action_row(action)
             action_id = conn.execute(S.support_actions.insert().values(**row)).inserted_primary_key[0]
             if action.helpers:
                 conn.execute(S.action_helpers.insert(), [{"action_id": action_id, "cadre_code": c} for c in action.helpers])
@@ -487,23 +503,12 @@ class Store:
         problems: list[Problem] = []
         if kind.details is not None and not isinstance(action.details, kind.details):
             problems.append(Problem("details", f"应为 {kind.details.__name__} / must be the kind's details class"))
-        if not self._exists(conn, S.units.c.code, action.unit):
-            problems.append(Problem("unit", "单位未登记 / unit not registered", action.unit))
-        if action.plan and not self._exists(conn, S.plans.c.name, action.plan):
-            problems.append(Problem("plan", "方案未载入 / plan not loaded (fupin init loads packaged plans)", action.plan))
-        for code in action.helpers:
-            if not self._exists(conn, S.cadres.c.code, code):
-                problems.append(Problem("helpers", "干部未登记 / cadre not registered", code))
-        for b in action.beneficiaries:
-            column = {
-                "household": S.households.c.number,
-                "person": S.persons.c.id_number,
-                "unit": S.units.c.code,
-                "village": S.areas.c.code,
-            }[b.type]
-            if not self._exists(conn, column, b.ref):
-                problems.append(Problem("beneficiaries", f"{b.type} 未登记 / not registered", b.ref))
-        return problems
+
+        def known(what: str, keys: set[str]) -> set[str]:
+            column = REFERENCE_COLUMNS[what]
+            return set(conn.execute(sa.select(column).where(column.in_(list(keys)))).scalars())
+
+        return problems + reference_problems(action, known)
 
     # -- reading ------------------------------------------------------------
 
@@ -634,6 +639,7 @@ class Store:
                 amount_fen=r["amount_fen"],
                 details=details,
                 title=r["title"],
+                ref=r["ref"],
                 id=r["id"],
             )
 
@@ -685,22 +691,6 @@ def _person(row: Mapping[str, Any]) -> model.Person:
     fields = {f.name for f in attrs.fields(model.Person)} - {"household"}
     values = {k: v for k, v in row.items() if k in fields}
     return model.Person(household=row["household_number"], **values)
-
-
-def _action_row(a: SupportAction) -> dict[str, Any]:
-    from fupin.convert import unstructure
-
-    return {
-        "kind": a.kind,
-        "start_date": a.start,
-        "end_date": a.end,
-        "unit_code": a.unit,
-        "plan_name": a.plan,
-        "title": a.title,
-        "amount_fen": a.amount_fen,
-        "quantities": {k: str(v) for k, v in a.quantities.items()},
-        "details": None if a.details is None else unstructure(a.details),
-    }
 
 
 def _chunks(items: list[int], size: int) -> Iterator[list[int]]:

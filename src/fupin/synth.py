@@ -8,14 +8,20 @@ ages follow the rough shape of a poor Yunnan village (a poor household of about
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import functools
+import json
 import random
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any
+from contextlib import ExitStack
+from itertools import accumulate
+from pathlib import Path
+from typing import IO, Any
 
 import attrs
 
-from fupin.idnumber import make_id_number
+from fupin.idnumber import EARLIEST_BIRTH_YEAR, make_id_number
 from fupin.model import Area, Household, Person, Tag
 from fupin.vocab import Vocabulary
 
@@ -39,8 +45,51 @@ GROUPS_PER_VILLAGE = 4
 VILLAGES_PER_TOWN = 15
 
 
+@functools.lru_cache(maxsize=None)
+def _cumulative(table: tuple[tuple[Any, int], ...]) -> tuple[list[Any], list[int]]:
+    return [v for v, _ in table], list(accumulate(w for _, w in table))
+
+
 def _pick(rng: random.Random, table: Sequence[tuple[Any, int]]) -> Any:
-    return rng.choices([v for v, _ in table], weights=[w for _, w in table])[0]
+    # Cumulative weights computed once per table draw exactly what weights= would.
+    values, cum_weights = _cumulative(tuple(table))
+    return rng.choices(values, cum_weights=cum_weights)[0]
+
+
+def _numbers(groups: Sequence[str], count: int) -> Iterator[str]:
+    """户编号 of ``count`` households spread evenly over ``groups``: the group code and a 4-digit number."""
+    per_group = -(-count // len(groups))
+    for i in range(count):
+        yield f"{groups[i // per_group]}{i % per_group + 1:04d}"
+
+
+class _IdRegister:
+    """The ID numbers given out in one county: one bit per (birth date, 3-digit serial).
+
+    Within a county an ID number is fixed by its birth date and serial, so a
+    bitmap from 1890 on replaces a set of strings: about 6 MB at most however
+    many people are generated (a set of a million numbers takes over 100 MB).
+    """
+
+    SERIALS = 1000
+
+    def __init__(self) -> None:
+        self._origin = dt.date(EARLIEST_BIRTH_YEAR, 1, 1).toordinal()
+        self._bits = bytearray()
+
+    def claim(self, birth: dt.date, serial: int) -> bool:
+        """Mark (birth, serial) as used; False if it already was."""
+        index = (birth.toordinal() - self._origin) * self.SERIALS + serial
+        if index < 0:
+            return True  # born before 1890: make_id_number refuses the date
+        byte, mask = index >> 3, 1 << (index & 7)
+        if byte >= len(self._bits):
+            # Grow a year of birth dates at a time.
+            self._bits.extend(bytes(byte - len(self._bits) + 366 * self.SERIALS // 8))
+        if self._bits[byte] & mask:
+            return False
+        self._bits[byte] |= mask
+        return True
 
 
 @attrs.frozen
@@ -66,7 +115,7 @@ class Synthesizer:
     county_code: str = "530326"
     first_identified: dt.date = dt.date(2014, 10, 1)
     vocab: Vocabulary = attrs.field(factory=Vocabulary.default)
-    _used_ids: set[str] = attrs.field(factory=set, init=False)
+    _used_ids: _IdRegister = attrs.field(factory=_IdRegister, init=False, eq=False, repr=False)
 
     def areas(self, households: int) -> list[Area]:
         """Province, city, county, then enough towns, villages and groups for ``households``."""
@@ -91,13 +140,12 @@ class Synthesizer:
 
     def household_numbers(self, groups: Sequence[str], count: int) -> list[str]:
         """The 户编号 :meth:`households` gives: the group code and a 4-digit number."""
-        per_group = -(-count // len(groups))
-        return [f"{groups[i // per_group]}{i % per_group + 1:04d}" for i in range(count)]
+        return list(_numbers(groups, count))
 
     def households(self, groups: Sequence[str], count: int) -> Iterator[SynthHousehold]:
         """``count`` households spread evenly over the villager ``groups`` (codes), in order."""
         rng = random.Random(self.seed)
-        for number in self.household_numbers(groups, count):
+        for number in _numbers(groups, count):
             yield self._household(rng, number, number[:-4])
 
     def _household(self, rng: random.Random, number: str, group: str) -> SynthHousehold:
@@ -202,10 +250,10 @@ class Synthesizer:
     def _unique_id(self, rng: random.Random, birth: dt.date, sex: str) -> str:
         start = rng.randint(0, 499)
         for step in range(500):
-            number = make_id_number(self.county_code, birth, (start + step) % 500, sex)
-            if number not in self._used_ids:
-                self._used_ids.add(number)
-                return number
+            sequence = (start + step) % 500
+            # The serial make_id_number builds from the sequence (its parity is the sex).
+            if self._used_ids.claim(birth, 2 * sequence + (1 if sex == "男" else 0)):
+                return make_id_number(self.county_code, birth, sequence, sex)
         raise RuntimeError(f"no free ID sequence number for {birth}")  # 500 people born one day: not in a village
 
     def write(
@@ -246,3 +294,200 @@ class Synthesizer:
                 if bar is not None:
                     bar.__exit__(None, None, None)
         return counts
+
+    def write_files(
+        self,
+        directory: Path,
+        *,
+        households: int,
+        format: str = "csv",  # noqa: A002 - the name the CLI and callers use
+        progress: Callable[[int, str], Any] | None = None,
+    ) -> dict[str, int]:
+        """Write a synthetic register as import files; returns the rows written per file.
+
+        Writes ``areas``, ``households``, ``persons`` and ``tags`` (``.csv`` or
+        ``.jsonl``) into ``directory`` with the Chinese column headers of
+        ``fupin import`` (:data:`FILE_HEADERS`): the areas of
+        :meth:`areas`, then the households in those villager groups in order,
+        as :meth:`write` stores them. Records are streamed to the files, so
+        memory stays flat however many households are written.
+
+        CSV files are UTF-8 with a BOM and ``\\r\\n`` line ends, as Excel
+        writes them: dates ISO 8601, booleans 是/否, money in yuan with two
+        decimals, several values joined with "、", a missing value an empty
+        cell. JSON Lines files hold one object per row with the same headers
+        as keys and the same text as values, ``null`` for a missing value.
+
+        The files depend only on ``seed``, ``county_code``, ``first_identified``
+        and ``households``: the same arguments give the same bytes.
+
+        Args:
+            directory: Created if missing; existing files of the same names are replaced.
+            households: How many households.
+            format: ``"csv"`` or ``"jsonl"``.
+            progress: ``progress(total, label)`` returning a bar (a context
+                manager with ``update(n)``), e.g. ``click.progressbar``.
+
+        Returns:
+            ``{"areas": n, "households": n, "persons": n, "tags": n}``, rows
+            written to each file (headers not counted).
+
+        Raises:
+            ValueError: ``format`` is neither ``"csv"`` nor ``"jsonl"``.
+        """
+        if format not in ("csv", "jsonl"):
+            raise ValueError(f"format must be 'csv' or 'jsonl', not {format!r}")
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        # A fresh generator (its own register of ID numbers), so earlier calls on
+        # this one cannot change the files.
+        gen = attrs.evolve(self)
+        areas = gen.areas(households)
+        groups = [a.code for a in areas if a.level == "group"]
+        counts = dict.fromkeys(FILE_HEADERS, 0)
+        with ExitStack() as stack:
+            out = {
+                name: stack.enter_context(_RowWriter(directory / f"{name}.{format}", headers, format))
+                for name, headers in FILE_HEADERS.items()
+            }
+            for area in areas:
+                out["areas"].write(_area_cells(area, self.vocab))
+            counts["areas"] = len(areas)
+            bar = stack.enter_context(progress(households, "合成 / synthesising")) if progress else None
+            write_household, write_person, write_tag = (
+                out["households"].write, out["persons"].write, out["tags"].write,
+            )
+            done = 0
+            for item in gen.households(groups, households):
+                write_household(_household_cells(item.household))
+                for person in item.members:
+                    write_person(_person_cells(person))
+                for tag in item.tags:
+                    write_tag(_tag_cells(tag))
+                counts["persons"] += len(item.members)
+                counts["tags"] += len(item.tags)
+                done += 1
+                if bar is not None and done % 1000 == 0:
+                    bar.update(1000)
+            counts["households"] = done
+            if bar is not None:
+                bar.update(done % 1000)
+        return counts
+
+
+# -- import files ---------------------------------------------------------------
+
+#: Column headers of the import files written by :meth:`Synthesizer.write_files`, in order.
+FILE_HEADERS: dict[str, tuple[str, ...]] = {
+    "areas": ("区划代码", "名称", "层级", "上级区划代码"),
+    "households": (
+        "户编号", "村民小组代码", "户主姓名", "识别标准", "贫困户属性", "主要致贫原因", "其他致贫原因",
+        "脱贫状态", "首次识别时间", "计划脱贫年度", "户联系电话", "住房结构", "是否危房",
+        "是否解决安全饮用水", "住房面积(平方米)", "人均纯收入(元)", "开户银行", "银行账号",
+    ),
+    "persons": (
+        "证件号码", "户编号", "姓名", "性别", "出生日期", "与户主关系", "民族", "文化程度", "在校生状况",
+        "健康状况", "劳动技能", "务工状况", "务工时间(月)", "人联系电话",
+    ),
+    "tags": ("证件号码", "标签", "开始日期", "结束日期", "备注"),
+}
+
+
+class _RowWriter:
+    """Rows of cells (text or None) to one CSV (UTF-8 with BOM, CRLF) or JSON Lines file."""
+
+    def __init__(self, path: Path, headers: Sequence[str], format: str) -> None:  # noqa: A002
+        self.path = path
+        self.headers = tuple(headers)
+        self.format = format
+        self._file: IO[str] | None = None
+
+    def __enter__(self) -> _RowWriter:
+        if self.format == "csv":
+            self._file = open(self.path, "w", encoding="utf-8-sig", newline="", buffering=1 << 20)  # noqa: SIM115
+            writer = csv.writer(self._file, lineterminator="\r\n")
+            writer.writerow(self.headers)
+            self.write = writer.writerow  # type: ignore[method-assign]
+        else:
+            self._file = open(self.path, "w", encoding="utf-8", newline="\n", buffering=1 << 20)  # noqa: SIM115
+        return self
+
+    def write(self, cells: Sequence[str | None]) -> None:
+        """Write one row (JSON Lines; CSV rows go straight to ``csv.writer``)."""
+        assert self._file is not None
+        record = dict(zip(self.headers, cells, strict=True))
+        self._file.write(json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n")
+
+    def __exit__(self, *exc: object) -> None:
+        if self._file is not None:
+            self._file.close()
+
+
+def _yes_no(value: bool | None) -> str | None:
+    return None if value is None else ("是" if value else "否")
+
+
+def _iso(value: dt.date | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def _text_or_none(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def _plain_yuan(fen: int | None) -> str | None:
+    """Integer fen as yuan with two decimals and no separators: 267000 -> "2670.00"."""
+    if fen is None:
+        return None
+    whole, cents = divmod(abs(fen), 100)
+    return f"{'-' if fen < 0 else ''}{whole}.{cents:02d}"
+
+
+def _area_cells(area: Area, vocab: Vocabulary) -> list[str | None]:
+    return [area.code, area.name, vocab.label("area_level", area.level), area.parent_code]
+
+
+def _household_cells(h: Household) -> list[str | None]:
+    return [
+        h.number,
+        h.group_code,
+        h.head_name,
+        h.ident_standard,
+        h.attribute,
+        h.main_cause,
+        "、".join(h.other_causes) or None,
+        h.status,
+        _iso(h.first_identified),
+        _text_or_none(h.planned_exit_year),
+        h.phone,
+        h.housing_structure,
+        _yes_no(h.dilapidated),
+        _yes_no(h.safe_water),
+        None if h.house_area_m2 is None else format(h.house_area_m2, "f"),
+        _plain_yuan(h.net_income_per_capita_fen),
+        h.bank,
+        h.bank_account,
+    ]
+
+
+def _person_cells(p: Person) -> list[str | None]:
+    return [
+        p.id_number,
+        p.household,
+        p.name,
+        p.sex,
+        _iso(p.birth_date),
+        p.relation,
+        p.ethnicity,
+        p.education,
+        p.student_status,
+        p.health,
+        p.labour,
+        p.work_status,
+        _text_or_none(p.work_months),
+        p.phone,
+    ]
+
+
+def _tag_cells(t: Tag) -> list[str | None]:
+    return [t.id_number, t.tag, t.start.isoformat(), _iso(t.end), t.note or None]

@@ -39,12 +39,18 @@ def upgrade(engine: sa.Engine, extra_locations: Iterable[Path] = (), revision: s
         command.upgrade(cfg, revision)
 
 
-def downgrade_to_base(engine: sa.Engine, extra_locations: Iterable[Path] = ()) -> None:
-    """Undo every migration of every branch: all fupin tables are dropped."""
-    cfg = alembic_config(extra_locations)
+def drop_everything(engine: sa.Engine) -> None:
+    """Drop every table in the database (fupin's, its plugins', alembic's): a throwaway reset.
+
+    Reflects what is there rather than running downgrades, which would have to
+    rebuild SQLite tables full of rows only to drop them.
+    """
+    reflected = sa.MetaData()
+    reflected.reflect(engine)
     with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.downgrade(cfg, "base")
+        reflected.drop_all(conn)
+        if conn.dialect.name == "postgresql":
+            conn.execute(sa.text("DROP FUNCTION IF EXISTS fupin_audit_append_only() CASCADE"))
 
 
 def current_heads(engine: sa.Engine) -> set[str]:

@@ -31,6 +31,11 @@ def _version() -> sa.Column:
     return sa.Column("version", sa.Integer, nullable=False, server_default="1")
 
 
+#: Rows written by a batch import name it: which file created or last changed them.
+def _batch() -> sa.Column:
+    return sa.Column("import_batch_id", sa.Integer, nullable=True)
+
+
 areas = sa.Table(
     "areas",
     metadata,
@@ -39,6 +44,7 @@ areas = sa.Table(
     sa.Column("level", sa.String(16), nullable=False),
     sa.Column("parent_code", sa.String(15), sa.ForeignKey("areas.code"), nullable=True, index=True),
     _version(),
+    _batch(),
 )
 
 village_profiles = sa.Table(
@@ -84,6 +90,7 @@ households = sa.Table(
     sa.Column("bank", sa.String(100)),
     sa.Column("bank_account", sa.String(40)),
     _version(),
+    _batch(),
 )
 
 household_status = sa.Table(
@@ -115,6 +122,7 @@ persons = sa.Table(
     sa.Column("work_months", sa.Integer),
     sa.Column("phone", sa.String(32)),
     _version(),
+    _batch(),
 )
 
 person_tags = sa.Table(
@@ -126,6 +134,7 @@ person_tags = sa.Table(
     sa.Column("start", sa.Date, nullable=False),
     sa.Column("end", sa.Date),
     sa.Column("note", sa.String(200), nullable=False, server_default=""),
+    _batch(),
 )
 
 units = sa.Table(
@@ -137,6 +146,7 @@ units = sa.Table(
     sa.Column("parent_code", sa.String(32), sa.ForeignKey("units.code"), index=True),
     sa.Column("area_code", sa.String(15), sa.ForeignKey("areas.code")),
     _version(),
+    _batch(),
 )
 
 cadres = sa.Table(
@@ -150,6 +160,7 @@ cadres = sa.Table(
     sa.Column("sex", sa.String(4)),
     sa.Column("phone", sa.String(32)),
     _version(),
+    _batch(),
 )
 
 plans = sa.Table(
@@ -175,10 +186,16 @@ support_actions = sa.Table(
     sa.Column("unit_code", sa.String(32), sa.ForeignKey("units.code"), nullable=False, index=True),
     sa.Column("plan_name", sa.String(64), sa.ForeignKey("plans.name"), index=True),
     sa.Column("title", sa.String(200), nullable=False, server_default=""),
+    # The registering unit's own id for the action (a ledger number): the natural
+    # key that makes re-imports of an action file idempotent.
+    sa.Column("ref", sa.String(64), nullable=True),
     sa.Column("amount_fen", sa.BigInteger, nullable=False, server_default="0"),
     sa.Column("quantities", sa.JSON, nullable=False),
     sa.Column("details", sa.JSON),
     _version(),
+    _batch(),
+    # A unique index, not a constraint: SQLite adds it without rebuilding the table.
+    sa.Index("ux_support_actions_ref", "ref", unique=True),
 )
 
 action_helpers = sa.Table(
@@ -195,6 +212,27 @@ action_beneficiaries = sa.Table(
     sa.Column("type", sa.String(16), primary_key=True),
     sa.Column("ref", sa.String(32), primary_key=True),
     sa.Index("ix_action_beneficiaries_type_ref", "type", "ref"),
+)
+
+#: One row per imported file: what was read, by whom, and what it changed.
+import_batches = sa.Table(
+    "import_batches",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("kind", sa.String(64), nullable=False),
+    sa.Column("file_name", sa.String(255), nullable=False),
+    sa.Column("content_hash", sa.String(64), nullable=False, index=True),
+    sa.Column("format", sa.String(8), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("rows", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("inserted", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("updated", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("unchanged", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("rejected", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("unit", sa.String(32), nullable=False),
+    sa.Column("user", sa.String(64), nullable=False),
+    sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("finished_at", sa.DateTime(timezone=True)),
 )
 
 #: Append-only: the migrations add triggers that refuse UPDATE and DELETE.

@@ -1,0 +1,1 @@
+"""Batch import and export: files, kinds, the import engine."""

@@ -1,0 +1,599 @@
+"""The import engine: files in, validated records out, written in bulk.
+
+One pass over each file, streaming: rows are parsed and validated with the
+same model classes as the library API, checked against the database in bulk
+(one query per chunk for keys and references, never one per row), classified
+as insert / update / unchanged by their natural key, and written in batches
+(Core executemany on SQLite, COPY on PostgreSQL). Everything happens in one
+transaction: by default one bad row and nothing is written; with
+``on_error="skip"`` the good rows are; ``dry_run`` writes nothing.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import io
+import json
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import attrs
+import sqlalchemy as sa
+
+from fupin.errors import FupinError, Problem, ValidationError
+from fupin.io.files import open_table
+from fupin.io.kinds import CellParser, Column, ImportKind
+from fupin.storage import schema as S
+
+DEFAULT_BATCH_SIZE = 5000
+
+
+@attrs.frozen
+class RowError:
+    """Why one row (or one file) was refused: file, row as the spreadsheet shows it, column, value, reason."""
+
+    file: str
+    row: int
+    column: str
+    value: Any
+    reason: str
+
+    def __str__(self) -> str:
+        value = "" if self.value in (None, "") else f" = {self.value!r}"
+        column = f" {self.column}" if self.column else ""
+        return f"{self.file} row {self.row}{column}{value}: {self.reason}"
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {"file": self.file, "row": self.row, "column": self.column, "value": _plain(self.value), "reason": self.reason}
+
+
+@attrs.define
+class FileResult:
+    """What one file did."""
+
+    file: str
+    format: str
+    content_hash: str
+    rows: int = 0
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: int = 0
+    batch_id: int | None = None
+    ignored_columns: list[str] = attrs.field(factory=list)
+
+
+@attrs.define
+class ImportResult:
+    """The outcome of one ``import``: counts, errors, and whether anything was written."""
+
+    kind: str
+    dry_run: bool
+    on_error: str
+    files: list[FileResult] = attrs.field(factory=list)
+    errors: list[RowError] = attrs.field(factory=list)
+    committed: bool = False
+
+    @property
+    def inserted(self) -> int:
+        return sum(f.inserted for f in self.files)
+
+    @property
+    def updated(self) -> int:
+        return sum(f.updated for f in self.files)
+
+    @property
+    def unchanged(self) -> int:
+        return sum(f.unchanged for f in self.files)
+
+    @property
+    def rejected(self) -> int:
+        return sum(f.rejected for f in self.files)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The summary object printed by ``fupin import --json``."""
+        return {
+            "kind": self.kind,
+            "committed": self.committed,
+            "dry_run": self.dry_run,
+            "on_error": self.on_error,
+            "inserted": self.inserted,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "rejected": self.rejected,
+            "files": [attrs.asdict(f) for f in self.files],
+            "errors": [e.to_dict() for e in self.errors],
+        }
+
+    def write_errors_csv(self, path: Path) -> None:
+        """All errors as a CSV file (UTF-8 with BOM, for Excel): 文件, 行, 列, 值, 原因."""
+        with open(path, "w", encoding="utf-8-sig", newline="") as f:
+            writer = csv.writer(f)
+            writer.writerow(["文件 file", "行 row", "列 column", "值 value", "原因 reason"])
+            for e in self.errors:
+                writer.writerow([e.file, e.row, e.column, "" if e.value is None else e.value, e.reason])
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, (dt.date, Decimal)):
+        return str(value)
+    if isinstance(value, tuple):
+        return list(value)
+    return value
+
+
+def file_hash(path: Path) -> str:
+    """SHA-256 of a file's bytes, read in blocks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+class Lookups:
+    """Bulk look-ups against the database for one import, plus what the import itself added."""
+
+    def __init__(self, conn: sa.Connection, metadata: sa.MetaData) -> None:
+        self.conn = conn
+        self.metadata = metadata
+        self._pending: dict[str, dict[Any, Any]] = {}
+        #: household number -> (row, id number) of the head seen in this import
+        self.head_in_import: dict[str, tuple[int, str]] = {}
+
+    def rows(self, table: str, key: str, keys: Iterable[Any], columns: Sequence[str] = ()) -> dict[Any, Mapping[str, Any]]:
+        """Rows of ``table`` whose ``key`` is in ``keys``, by key (one query per 900 keys)."""
+        t = self.metadata.tables[table]
+        wanted = [k for k in set(keys) if k is not None]
+        out: dict[Any, Mapping[str, Any]] = {}
+        cols = [t.c[key], *(t.c[c] for c in columns)] if columns else [t]
+        for i in range(0, len(wanted), 900):
+            part = wanted[i : i + 900]
+            for row in self.conn.execute(sa.select(*cols).where(t.c[key].in_(part))).mappings():
+                out[row[key]] = row
+        return out
+
+    def remember(self, table: str, key: Any, record: Any) -> None:
+        """Note a record this import adds, so later rows may refer to it."""
+        self._pending.setdefault(table, {})[key] = record
+
+    def pending(self, table: str, key: Any) -> Any:
+        """A record this import added earlier, or None."""
+        return self._pending.get(table, {}).get(key)
+
+    def existing_heads(self, households: Iterable[str]) -> dict[str, tuple[str, str]]:
+        """Household number -> (ID number, name) of its stored head (户主)."""
+        h, p = S.households, S.persons
+        wanted = list(set(households))
+        out: dict[str, tuple[str, str]] = {}
+        for i in range(0, len(wanted), 900):
+            query = (
+                sa.select(h.c.number, p.c.id_number, p.c.name)
+                .join(p, p.c.household_id == h.c.id)
+                .where(h.c.number.in_(wanted[i : i + 900]), p.c.relation == "户主")
+            )
+            for number, id_number, name in self.conn.execute(query):
+                out[number] = (id_number, name)
+        return out
+
+
+class Importer:
+    """Imports files of one kind into a store. See :func:`import_files`."""
+
+    def __init__(
+        self,
+        store: Any,
+        kind: ImportKind,
+        *,
+        encoding: str | None = None,
+        sheet: str | None = None,
+        on_error: str = "abort",
+        dry_run: bool = False,
+        batch_size: int = DEFAULT_BATCH_SIZE,
+        progress: Callable[[str, int], Any] | None = None,
+    ) -> None:
+        if on_error not in ("abort", "skip"):
+            raise ValueError(f"on_error must be abort or skip, not {on_error!r}")
+        self.store = store
+        self.kind = kind = kind.bind(store)
+        self.encoding = encoding
+        self.sheet = sheet
+        self.on_error = on_error
+        self.dry_run = dry_run
+        self.batch_size = batch_size
+        self.progress = progress
+        self.table: sa.Table = store.metadata.tables[kind.table]
+        self.parser = CellParser(store.vocab)
+        self.headers = kind.header_index()
+        self.result = ImportResult(kind.name, dry_run, on_error)
+        self._seen: dict[tuple[Any, ...], tuple[str, int]] = {}
+
+    # -- driving ------------------------------------------------------------------
+
+    def run(self, paths: Sequence[Path]) -> ImportResult:
+        """Import every file in one transaction and return the result."""
+        self.store._require_schema()
+        started = dt.datetime.now(dt.UTC)
+        conn = self.store.engine.connect()
+        try:
+            trans = conn.begin()
+            self.lookups = Lookups(conn, self.store.metadata)
+            for path in paths:
+                self._import_file(conn, Path(path), started)
+            keep = not self.dry_run and (self.on_error == "skip" or not self.result.errors)
+            if keep:
+                for f in self.result.files:
+                    self._finish_batch(conn, f)
+                trans.commit()
+                self.result.committed = True
+            else:
+                trans.rollback()
+        except BaseException:
+            if conn.in_transaction():
+                conn.rollback()
+            raise
+        finally:
+            conn.close()
+        if not self.result.committed and not self.dry_run:
+            # The data is rolled back; the attempt itself is kept on record.
+            with self.store.engine.begin() as record_conn:
+                for f in self.result.files:
+                    f.batch_id = None
+                    f.inserted = f.updated = f.unchanged = 0
+                    self._insert_batch(record_conn, f, started, status="rejected")
+        return self.result
+
+    def _insert_batch(self, conn: sa.Connection, f: FileResult, started: dt.datetime, status: str) -> int:
+        values = {
+            "kind": self.kind.name,
+            "file_name": f.file,
+            "content_hash": f.content_hash,
+            "format": f.format,
+            "status": status,
+            "rows": f.rows,
+            "inserted": f.inserted,
+            "updated": f.updated,
+            "unchanged": f.unchanged,
+            "rejected": f.rejected,
+            "unit": self.store.actor.unit,
+            "user": self.store.actor.user,
+            "started_at": started,
+            "finished_at": dt.datetime.now(dt.UTC) if status != "running" else None,
+        }
+        return conn.execute(S.import_batches.insert().values(**values)).inserted_primary_key[0]
+
+    def _finish_batch(self, conn: sa.Connection, f: FileResult) -> None:
+        status = "partial" if f.rejected else "committed"
+        conn.execute(
+            S.import_batches.update()
+            .where(S.import_batches.c.id == f.batch_id)
+            .values(
+                status=status, rows=f.rows, inserted=f.inserted, updated=f.updated,
+                unchanged=f.unchanged, rejected=f.rejected, finished_at=dt.datetime.now(dt.UTC),
+            )
+        )
+        self.store._audit(
+            conn, "import", self.table, f"batch:{f.batch_id}", None,
+            {"file": f.file, "content_hash": f.content_hash, "inserted": f.inserted, "updated": f.updated,
+             "unchanged": f.unchanged, "rejected": f.rejected, "kind": self.kind.name},
+        )
+
+    def _import_file(self, conn: sa.Connection, path: Path, started: dt.datetime) -> None:
+        name = path.name
+        try:
+            digest = file_hash(path)
+        except OSError as exc:
+            raise FupinError(f"{path}: 无法读取 / cannot read: {exc.strerror or exc}") from None
+        with open_table(path, encoding=self.encoding, sheet=self.sheet, is_header=self._is_header) as table:
+            f = FileResult(name, table.info.format, digest)
+            self.result.files.append(f)
+            columns = self._map_headers(table.info.headers, f)
+            if columns is None:
+                return
+            f.batch_id = self._insert_batch(conn, f, started, status="running")
+            bar = self.progress(name, -1) if self.progress else None
+            chunk: list[tuple[int, dict[str, Any]]] = []
+            for row_no, cells in table:
+                chunk.append((row_no, cells))
+                if len(chunk) >= self.batch_size:
+                    self._chunk(conn, f, columns, chunk)
+                    if bar is not None:
+                        bar.update(len(chunk))
+                    chunk = []
+            if chunk:
+                self._chunk(conn, f, columns, chunk)
+                if bar is not None:
+                    bar.update(len(chunk))
+            if bar is not None:
+                bar.finish()
+
+    def _is_header(self, cells: Sequence[str]) -> bool:
+        from fupin.vocab import normalize_key
+
+        known = sum(1 for c in cells if c and normalize_key(c) in self.headers)
+        return known >= min(2, len(self.kind.columns))
+
+    def _map_headers(self, headers: Sequence[str], f: FileResult) -> dict[str, Column] | None:
+        """File header -> column; file-level errors for missing required columns."""
+        from fupin.vocab import normalize_key
+
+        mapping: dict[str, Column] = {}
+        for header in headers:
+            column = self.headers.get(normalize_key(header))
+            if column is None:
+                f.ignored_columns.append(header)
+            elif column in mapping.values():
+                self._file_error(f, header, f"列重复 / the column appears twice ({column.zh} / {column.name})")
+            else:
+                mapping[header] = column
+        present = set(mapping.values())
+        for column in self.kind.columns:
+            if column.required and column not in present:
+                self._file_error(f, column.zh, f"缺少必填列 / required column missing ({column.zh} / {column.name})")
+        return None if any(e.file == f.file and e.row == 0 for e in self.result.errors) else mapping
+
+    def _file_error(self, f: FileResult, column: str, reason: str) -> None:
+        self.result.errors.append(RowError(f.file, 0, column, None, reason))
+
+    # -- one chunk -------------------------------------------------------------------
+
+    def _chunk(self, conn: sa.Connection, f: FileResult, columns: dict[str, Column], rows: list[tuple[int, dict[str, Any]]]) -> None:
+        f.rows += len(rows)
+        header_of = {c.target: h for h, c in columns.items()}
+        good: list[tuple[int, Any]] = []
+        for row_no, cells in rows:
+            record = self._record(f, row_no, cells, columns, header_of)
+            if record is not None:
+                good.append((row_no, record))
+        good = self._check_references(f, good, header_of)
+        problems = self.kind.check_chunk(self.lookups, good)
+        for row_no, record in good:
+            problems.setdefault(row_no, []).extend(self.store.hooks.validate_record(record, self.kind.record_type))
+        kept = []
+        for row_no, record in good:
+            if problems.get(row_no):
+                self._reject(f, row_no, problems[row_no], header_of)
+            else:
+                kept.append((row_no, record))
+        if self.result.errors and self.on_error == "abort":
+            # Keep validating to report every bad row, but write nothing more.
+            return
+        self._write(conn, f, kept, set(columns.values()))
+
+    def _record(self, f: FileResult, row_no: int, cells: dict[str, Any], columns: dict[str, Column], header_of: dict[str, str]) -> Any:
+        values: dict[str, Any] = {}
+        problems: list[Problem] = []
+        for header, column in columns.items():
+            raw = cells.get(header)
+            try:
+                value = self.parser.parse(column, raw)
+            except ValidationError as exc:
+                problems.extend(Problem(column.target, p.reason, raw) for p in exc.problems)
+                continue
+            except ValueError as exc:
+                problems.append(Problem(column.target, str(exc), raw))
+                continue
+            if value is None:
+                if column.required:
+                    problems.append(Problem(column.target, "必填 / required", None))
+                continue
+            values[column.target] = value
+        if not problems:
+            try:
+                record = self.kind.build(values, self.store.vocab)
+            except ValidationError as exc:
+                problems = exc.problems
+            except (TypeError, ValueError) as exc:
+                problems = [Problem("", str(exc))]
+        if problems:
+            self._reject(f, row_no, problems, header_of, cells)
+            return None
+        key = self.kind.key_of(record)
+        first = self._seen.get(key)
+        if first is not None:
+            self._reject(f, row_no, [Problem(self.kind.key[0], f"与第 {first[1]} 行重复 / duplicate of row {first[1]} ({first[0]})", "/".join(map(str, key)))], header_of)
+            return None
+        self._seen[key] = (f.file, row_no)
+        return record
+
+    def _reject(self, f: FileResult, row_no: int, problems: list[Problem], header_of: dict[str, str], cells: dict[str, Any] | None = None) -> None:
+        f.rejected += 1
+        for p in problems:
+            field = p.field.split(".", 1)[0]
+            column = header_of.get(field, field)
+            value = p.value
+            if cells is not None and column in cells and value is None:
+                value = cells[column]
+            self.result.errors.append(RowError(f.file, row_no, column, _plain(value), p.reason))
+
+    def _check_references(self, f: FileResult, rows: list[tuple[int, Any]], header_of: dict[str, str]) -> list[tuple[int, Any]]:
+        """Drop (and report) rows whose references name nothing; resolve the rest in bulk."""
+        self._ids: dict[tuple[str, Any], Any] = {}
+        bad: dict[int, list[Problem]] = {}
+        found = []
+        for ref in self.kind.references:
+            keys = {getattr(r, ref.field) for _, r in rows}
+            keys.discard(None)
+            wanted_cols = [c for c in (ref.id_column, *ref.where) if c and c != ref.key]
+            found.append(self.lookups.rows(ref.table, ref.key, keys, wanted_cols))
+        # Row by row, in file order: a row may refer to one of its own kind
+        # defined above it in the import (a department below its university).
+        for row_no, record in rows:
+            for ref, stored in zip(self.kind.references, found, strict=True):
+                value = getattr(record, ref.field)
+                if value is None:
+                    continue
+                row = stored.get(value)
+                ok = row is not None and all(row[c] == v for c, v in ref.where.items())
+                if not ok and ref.table == self.kind.table and self.lookups.pending(ref.table, value) is not None:
+                    ok = True
+                if not ok:
+                    bad.setdefault(row_no, []).append(Problem(ref.field, f"{ref.label} 未登记 / not registered", value))
+                elif ref.id_column and row is not None:
+                    self._ids[(ref.field, value)] = row[ref.id_column]
+            if row_no not in bad:
+                self.lookups.remember(self.kind.table, self.kind.key_of(record)[0], record)
+        for row_no, problems in bad.items():
+            self._reject(f, row_no, problems, header_of)
+        return [(n, r) for n, r in rows if n not in bad]
+
+    # -- writing -----------------------------------------------------------------------
+
+    def _db_row(self, record: Any) -> dict[str, Any]:
+        row = self.kind.db_row(record)
+        for ref in self.kind.references:
+            if ref.id_column:
+                value = row.pop(ref.field, None)
+                row[ref.db_column] = None if value is None else self._ids.get((ref.field, value))
+        return row
+
+    def _db_key_columns(self) -> list[str]:
+        names = []
+        for field in self.kind.key:
+            ref = next((r for r in self.kind.references if r.field == field and r.id_column), None)
+            if ref is not None:
+                names.append(ref.db_column)
+            else:
+                renames = getattr(self.kind, "renames", {})
+                names.append(renames.get(field, field))
+        return names
+
+    def _write(self, conn: sa.Connection, f: FileResult, rows: list[tuple[int, Any]], present: set[Column]) -> None:
+        if not rows:
+            return
+        key_cols = self._db_key_columns()
+        db_rows = [(n, r, self._db_row(r)) for n, r in rows]
+        existing = self._existing(conn, key_cols, [tuple(d[c] for c in key_cols) for _, _, d in db_rows])
+        fields = self.kind.compared_fields(present)
+        if fields is None:
+            compared = set(db_rows[0][2])
+        else:
+            renames = getattr(self.kind, "renames", {})
+            id_refs = {r.field: r.db_column for r in self.kind.references if r.id_column}
+            compared = {id_refs.get(f) or renames.get(f, f) for f in fields}
+        inserts: list[tuple[Any, dict[str, Any]]] = []
+        updates: list[tuple[Any, dict[str, Any], dict[str, Any]]] = []
+        for _n, record, d in db_rows:
+            old = existing.get(tuple(d[c] for c in key_cols))
+            if old is None:
+                inserts.append((record, d))
+                continue
+            diff = {c: d[c] for c in compared if c in d and not _same(old[c], d[c])}
+            if diff:
+                updates.append((record, dict(old), diff))
+            else:
+                f.unchanged += 1
+        if inserts:
+            self._insert(conn, [d for _, d in inserts], f.batch_id)
+        if updates:
+            self._update(conn, key_cols, updates, f.batch_id)
+        f.inserted += len(inserts)
+        f.updated += len(updates)
+        inserted_ids = self._inserted_ids(conn, key_cols, inserts)
+        self.kind.after_write(conn, inserted_ids, updates)
+
+    def _existing(self, conn: sa.Connection, key_cols: list[str], keys: list[tuple[Any, ...]]) -> dict[tuple[Any, ...], Mapping[str, Any]]:
+        t = self.table
+        out: dict[tuple[Any, ...], Mapping[str, Any]] = {}
+        for i in range(0, len(keys), 500):
+            part = keys[i : i + 500]
+            if len(key_cols) == 1:
+                cond = t.c[key_cols[0]].in_([k[0] for k in part])
+            else:
+                cond = sa.tuple_(*(t.c[c] for c in key_cols)).in_(part)
+            for row in conn.execute(sa.select(t).where(cond)).mappings():
+                out[tuple(row[c] for c in key_cols)] = dict(row)
+        self.kind.enrich_existing(conn, out)
+        return out
+
+    def _insert(self, conn: sa.Connection, rows: list[dict[str, Any]], batch_id: int | None) -> None:
+        columns = [c.name for c in self.table.columns if c.name in rows[0] or c.name == "import_batch_id"]
+        rows = [{c: row.get(c) for c in columns} | {"import_batch_id": batch_id} for row in rows]
+        if conn.dialect.name == "postgresql":
+            _copy_rows(conn, self.table, columns, rows)
+        else:
+            conn.execute(self.table.insert(), rows)
+
+    def _update(self, conn: sa.Connection, key_cols: list[str], updates: list[tuple[Any, dict, dict]], batch_id: int | None) -> None:
+        t = self.table
+        has_version = "version" in t.c
+        audit = []
+        now = dt.datetime.now(dt.UTC)
+        for _record, old, diff in updates:
+            values = {c: v for c, v in diff.items() if not c.startswith("_")} | {"import_batch_id": batch_id}
+            if has_version:
+                values["version"] = old["version"] + 1
+            conn.execute(t.update().where(*(t.c[c] == old[c] for c in key_cols)).values(**values))
+            audit.append(
+                {
+                    "at": now, "unit": self.store.actor.unit, "user": self.store.actor.user, "operation": "update",
+                    "table_name": t.name, "record_key": "/".join(str(old[c]) for c in key_cols),
+                    "old": {c: _json_value(old[c]) for c in diff}, "new": {c: _json_value(v) for c, v in diff.items()},
+                    "reason": f"import batch {batch_id}",
+                }
+            )
+        conn.execute(S.audit_log.insert(), audit)
+
+    def _inserted_ids(self, conn: sa.Connection, key_cols: list[str], inserts: list[tuple[Any, dict[str, Any]]]) -> list[tuple[Any, Any]]:
+        """(record, id) for inserted rows, when the table has an integer id and the kind needs it."""
+        if not inserts or "id" not in self.table.c or type(self.kind).after_write is ImportKind.after_write:
+            return []
+        existing = self._existing(conn, key_cols, [tuple(d[c] for c in key_cols) for _, d in inserts])
+        return [(r, existing[tuple(d[c] for c in key_cols)]["id"]) for r, d in inserts]
+
+
+def _same(old: Any, new: Any) -> bool:
+    if isinstance(new, Decimal) and old is not None:
+        return Decimal(str(old)) == new
+    if isinstance(new, (list, tuple)) and old is not None:
+        return list(old) == list(new)
+    return old == new
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, (dt.date, Decimal)):
+        return str(value)
+    return value
+
+
+def _copy_rows(conn: sa.Connection, table: sa.Table, columns: list[str], rows: list[dict[str, Any]]) -> None:
+    """COPY rows into a PostgreSQL table inside the connection's transaction."""
+    json_cols = {c.name for c in table.columns if isinstance(c.type, sa.JSON)}
+    cursor = conn.connection.driver_connection.cursor()
+    names = ", ".join(f'"{c}"' for c in columns)
+    with cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy:
+        for row in rows:
+            copy.write_row([json.dumps(row.get(c), ensure_ascii=False) if c in json_cols else row.get(c) for c in columns])
+
+
+def import_files(store: Any, kind: str | ImportKind, paths: Sequence[Path | str], **options: Any) -> ImportResult:
+    """Import ``paths`` as records of ``kind`` into ``store``.
+
+    Args:
+        store: an initialised :class:`fupin.Store`.
+        kind: an import kind name (``"households"``) or object.
+        paths: CSV, XLSX or JSON-lines files.
+        **options: ``encoding``, ``sheet``, ``on_error`` ("abort" or "skip"),
+            ``dry_run``, ``batch_size``, ``progress``.
+
+    Returns:
+        The counts (inserted, updated, unchanged, rejected) and every error.
+    """
+    if isinstance(kind, str):
+        kind = import_kinds(store)[kind] if kind in import_kinds(store) else _unknown_kind(store, kind)
+    return Importer(store, kind, **options).run([Path(p) for p in paths])
+
+
+def import_kinds(store: Any) -> dict[str, ImportKind]:
+    """Every import kind: the core's and the plugins'."""
+    return store.hooks.importers()
+
+
+def _unknown_kind(store: Any, name: str) -> ImportKind:
+    known = ", ".join(sorted(import_kinds(store)))
+    raise ValidationError.of("kind", f"未知的导入类型 / unknown import kind; known: {known}", name)

@@ -1,0 +1,710 @@
+"""Tables in files: read CSV, XLSX and JSON lines as rows, write them back out.
+
+Reading yields ``(row_number, {header: value})`` whatever the format, with the row
+number a user sees when the file is open in a spreadsheet, so that the import engine
+can say "row 17". Printed registers put title rows above the header; they are
+skipped. CSV and JSON lines are streamed, so memory stays flat as files grow.
+"""
+
+from __future__ import annotations
+
+import codecs
+import contextlib
+import csv
+import datetime as dt
+import functools
+import io
+import json
+import os
+import re
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
+from decimal import Decimal
+from typing import IO, Any
+
+import attrs
+import openpyxl
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
+from openpyxl.utils.exceptions import IllegalCharacterError
+from openpyxl.worksheet.datavalidation import DataValidation
+from python_calamine import CalamineError, CalamineWorkbook, SheetTypeEnum, SheetVisibleEnum
+
+from fupin.errors import FupinError
+from fupin.text import display_width
+
+__all__ = [
+    "EXTENSIONS",
+    "FORMATS",
+    "LossyNumber",
+    "Table",
+    "TableInfo",
+    "normalize_cell",
+    "open_table",
+    "write_table",
+]
+
+FORMATS = ("csv", "xlsx", "jsonl")
+#: File extension -> format.
+EXTENSIONS = {
+    ".csv": "csv",
+    ".txt": "csv",
+    ".xlsx": "xlsx",
+    ".xlsm": "xlsx",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".json": "jsonl",
+}
+#: Name of the hidden sheet that holds the drop-down lists of a template.
+OPTIONS_SHEET = "选项"
+#: Rows of a template that get the drop-down lists.
+TEMPLATE_ROWS = 10_000
+DROPDOWN_ERROR = "请从下拉列表中选择 / choose a value from the list"
+
+Row = tuple[int, dict[str, object]]
+Rows = Generator[Row, None, None]
+
+_SNIFF_BYTES = 1 << 20
+# Excel keeps 15 significant digits: from 16 digits on, a number has lost digits.
+_LOSSY_FROM = 1e15
+# Full-width ASCII forms to ASCII; zero-width space and BOM (pasted from web pages) removed.
+_FOLD = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)} | {0x200B: None, 0xFEFF: None}
+# Bytes that did not decode, as open(..., errors="surrogateescape") leaves them.
+_UNDECODABLE = re.compile("[\udc80-\udcff]")
+
+
+def normalize_cell(value: str) -> str:
+    """Strip whitespace and fold full-width ASCII forms to ASCII.
+
+    Whitespace includes the ideographic space U+3000 and the no-break space; zero-width
+    spaces and BOMs are removed everywhere. Only U+FF01..U+FF5E are folded (``１２３`` ->
+    ``123``, ``（`` -> ``(``, ``：`` -> ``:``); other text, CJK included, is left alone.
+
+    Example:
+        ``normalize_cell("\\u3000１１０１０５（旧） ")`` returns ``"110105(旧)"``.
+    """
+    return value.translate(_FOLD).strip()
+
+
+class LossyNumber(str):
+    """Text of a spreadsheet cell holding a number of 16 or more digits.
+
+    Excel stores numbers as doubles and keeps 15 significant digits, so an 18-digit ID
+    number typed as a number has already lost its last digits: the text is what Excel
+    shows (``"110105194912310000"``). The import engine should refuse it with "stored as
+    a number, the last digits are lost; format the column as text".
+    """
+
+    __slots__ = ()
+
+
+@attrs.frozen
+class TableInfo:
+    """What was found when a table was opened.
+
+    Attributes:
+        path: The file.
+        format: ``"csv"``, ``"xlsx"`` or ``"jsonl"``.
+        encoding: CSV only: the encoding used (``"utf-8"``, ``"utf-8-sig"``, ``"gb18030"``...).
+        sheet: XLSX only: the name of the sheet read.
+        header_row: 1-based row number of the header as a spreadsheet shows it; 0 for JSON lines.
+        headers: Cleaned header names in file order, columns without a header left out. For
+            JSON lines, the keys of the first object.
+    """
+
+    path: str
+    format: str
+    encoding: str | None
+    sheet: str | None
+    header_row: int
+    headers: tuple[str, ...]
+
+
+class Table:
+    """An open table: ``info`` describes it and iterating yields ``(row_number, cells)``.
+
+    ``cells`` maps each header to its value; rows that are entirely blank are skipped
+    (their numbers are not reused). Each iteration reads from the first row again. Use
+    the table as a context manager so that a file left half read is closed.
+    """
+
+    def __init__(self, info: TableInfo, rows: Callable[[], Rows], close: Callable[[], None] | None = None) -> None:
+        self.info = info
+        self._rows = rows
+        self._close = close
+        self._iterators: list[Rows] = []
+
+    def __iter__(self) -> Iterator[Row]:
+        rows = self._rows()
+        self._iterators.append(rows)
+        return rows
+
+    def close(self) -> None:
+        """Close the file; iterations in progress end."""
+        for rows in self._iterators:
+            rows.close()
+        self._iterators.clear()
+        if self._close is not None:
+            self._close()
+
+    def __enter__(self) -> Table:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+def open_table(
+    path: str | os.PathLike[str],
+    *,
+    format: str | None = None,
+    encoding: str | None = None,
+    sheet: str | None = None,
+    is_header: Callable[[Sequence[str]], bool] | None = None,
+    max_title_rows: int = 10,
+) -> Table:
+    """Open a CSV, XLSX or JSON-lines file as a table of rows.
+
+    The header is the first of the first ``max_title_rows + 1`` non-blank rows for which
+    ``is_header`` is true; rows above it are titles. Header names are cleaned with
+    `normalize_cell` and embedded line breaks are removed.
+
+    CSV is streamed. Its encoding, when not given, is UTF-8 with BOM, UTF-16 with BOM,
+    UTF-8 if the first megabyte decodes as UTF-8, else GB18030 (a superset of GBK and
+    GB2312). The delimiter is a comma, a tab or a semicolon, whichever finds the header
+    soonest (a comma on a tie). XLSX is read with python-calamine, which holds the whole sheet in memory
+    (openpyxl's read-only mode streams but is about 12 times slower). JSON lines are
+    streamed, one object per line.
+
+    Values are text (stripped; empty -> None), except in JSON lines, where they are kept
+    as parsed. In XLSX, numbers become plain text (``3.0`` -> ``"3"``, never scientific
+    notation), a number of 16 or more digits a `LossyNumber`, dates ``"YYYY-MM-DD"``,
+    date-times ISO date-times and booleans ``"true"``/``"false"``.
+
+    Args:
+        path: The file.
+        format: ``"csv"``, ``"xlsx"`` or ``"jsonl"``; by default from the extension.
+        encoding: CSV only: the encoding, instead of detecting it.
+        sheet: XLSX only: a sheet name, or a 1-based index as digits; by default the
+            first visible sheet.
+        is_header: Says whether a row of cleaned cells is the header. By default: at
+            least two non-empty cells, none containing a colon (so that a
+            "填报单位: ... 日期: ..." line is not taken for the header).
+        max_title_rows: How many non-blank rows may stand above the header.
+
+    Returns:
+        The table, with its header already read.
+
+    Raises:
+        FupinError: The file is missing, of an unknown format or unreadable, has no
+            header, or has a duplicate header. While iterating: a row does not decode,
+            has more cells than the header, or (JSON lines) is not a JSON object.
+    """
+    path = str(path)
+    format = _format_of(path, format)
+    if not os.path.isfile(path):
+        raise FupinError(f"{path}: 文件不存在 / no such file")
+    is_header = is_header or _default_is_header
+    try:
+        if format == "csv":
+            return _open_csv(path, encoding, is_header, max_title_rows)
+        if format == "xlsx":
+            return _open_xlsx(path, sheet, is_header, max_title_rows)
+        return _open_jsonl(path)
+    except OSError as exc:
+        raise FupinError(f"{path}: 无法读取 / cannot read: {exc.strerror or exc}") from None
+
+
+def write_table(
+    target: str | os.PathLike[str] | IO[bytes],
+    format: str,
+    headers: Sequence[str],
+    rows: Iterable[Sequence[object]],
+    *,
+    dropdowns: Mapping[int, Sequence[str]] | None = None,
+    sheet_title: str = "数据",
+    title: str | None = None,
+) -> int:
+    """Write a table to a file or a binary stream.
+
+    CSV is UTF-8 with a BOM (so that Excel shows Chinese text) and ``\\r\\n`` line ends.
+    XLSX is streamed unless ``dropdowns`` are given: then it is a template, with the
+    columns formatted as text (an 18-digit ID typed in stays whole), each drop-down
+    column validated against a list kept on the hidden sheet ``选项``. Strings are
+    always written as text, never as numbers or formulas. JSON lines get one object per
+    row; dates become ISO strings.
+
+    Args:
+        target: A path, or a binary stream such as ``sys.stdout.buffer``.
+        format: ``"csv"``, ``"xlsx"`` or ``"jsonl"``.
+        headers: The header names.
+        rows: Rows of values, one per header; None is an empty cell (null in JSON).
+        dropdowns: XLSX only: 0-based column index -> allowed values. Makes a template.
+        sheet_title: XLSX only: the name of the data sheet.
+        title: CSV and XLSX: a title written in row 1 above the header, as printed
+            registers have; `open_table` skips it.
+
+    Returns:
+        The number of rows written, header and title not counted.
+
+    Raises:
+        FupinError: The format is unknown, the target cannot be written, or a value
+            holds a control character that XLSX does not allow.
+    """
+    if format not in FORMATS:
+        raise FupinError(f"未知格式 / unknown format {format!r}; supported: {', '.join(FORMATS)}")
+    try:
+        if format == "csv":
+            return _write_csv(target, headers, rows, title)
+        if format == "xlsx":
+            return _write_xlsx(target, headers, rows, dropdowns, sheet_title, title)
+        return _write_jsonl(target, headers, rows)
+    except OSError as exc:
+        raise FupinError(f"{target}: 无法写入 / cannot write: {exc.strerror or exc}") from None
+
+
+# -- reading: shared ----------------------------------------------------------------------
+
+
+def _format_of(path: str, format: str | None) -> str:
+    if format is not None:
+        if format not in FORMATS:
+            raise FupinError(f"未知格式 / unknown format {format!r}; supported: {', '.join(FORMATS)}")
+        return format
+    extension = os.path.splitext(path)[1].lower()
+    if extension in EXTENSIONS:
+        return EXTENSIONS[extension]
+    hint = "; 请另存为 .xlsx / save it as .xlsx" if extension == ".xls" else ""
+    raise FupinError(
+        f"{path}: 不支持的文件格式 / unsupported file format {extension or '(no extension)'!r}{hint}; "
+        f"supported: {', '.join(EXTENSIONS)}"
+    )
+
+
+@functools.lru_cache(maxsize=1024)
+def _clean_header(value: str | None) -> str:
+    """A header cell without surrounding space, full-width forms or line breaks."""
+    name = ""
+    for line in (value or "").splitlines():
+        line = normalize_cell(line)
+        if not line:
+            continue
+        # "ID\nnumber" -> "ID number", but "证件\n号码" -> "证件号码"
+        ascii_words = name[-1:].isascii() and name[-1:].isalnum() and line[0].isascii() and line[0].isalnum()
+        name += (" " if ascii_words else "") + line
+    return name
+
+
+def _default_is_header(cells: Sequence[str]) -> bool:
+    filled = [cell for cell in cells if cell]
+    return len(filled) >= 2 and not any(":" in cell for cell in filled)
+
+
+class _NoHeader(FupinError):
+    pass
+
+
+def _find_header(
+    path: str,
+    rows: Iterable[tuple[int, Sequence[str | None]]],
+    is_header: Callable[[Sequence[str]], bool],
+    max_title_rows: int,
+) -> tuple[int, list[str]]:
+    """The row number and cleaned cells of the header."""
+    scanned = 0
+    first: tuple[int, list[str]] | None = None
+    for number, raw in rows:
+        cells = [_clean_header(cell) for cell in raw]
+        if not any(cells):
+            continue
+        if is_header(cells):
+            return number, cells
+        first = first or (number, cells)
+        scanned += 1
+        if scanned > max_title_rows:
+            break
+    if first is None:
+        raise _NoHeader(f"{path}: 文件是空的, 没有表头 / the file is empty: no header row")
+    shown = " | ".join(cell for cell in first[1] if cell)
+    shown = shown if len(shown) <= 80 else shown[:77] + "..."
+    raise _NoHeader(
+        f"{path}: 前 {scanned} 个非空行中没有表头 / no header row in the first {scanned} non-blank rows "
+        f"(row {first[0]}: {shown!r})"
+    )
+
+
+def _columns(path: str, headers: Sequence[str], column_name: Callable[[int], str]) -> list[tuple[int, str]]:
+    """(index, name) of the columns that have a header; duplicates refused."""
+    seen: dict[str, int] = {}
+    for index, name in enumerate(headers):
+        if not name:
+            continue
+        if name in seen:
+            where = f"{column_name(seen[name])} and {column_name(index)}"
+            raise FupinError(f"{path}: 表头 {name!r} 重复 / duplicate header {name!r} in columns {where}")
+        seen[name] = index
+    return [(index, name) for name, index in seen.items()]
+
+
+def _blank(cells: dict[str, object]) -> bool:
+    return all(value is None for value in cells.values())
+
+
+# -- reading: CSV ------------------------------------------------------------------------
+
+
+def _detect_encoding(path: str) -> str:
+    with open(path, "rb") as file:
+        head = file.read(_SNIFF_BYTES)
+    if head.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"  # Excel's "Unicode text"
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    try:
+        # Not final unless the whole file was read: a character cut at the end of the sample is fine.
+        decoder.decode(head, final=len(head) < _SNIFF_BYTES)
+    except UnicodeDecodeError:
+        return "gb18030"
+    return "utf-8"
+
+
+def _csv_records(path: str, file: IO[str], encoding: str, delimiter: str) -> Iterator[tuple[int, list[str]]]:
+    """Records numbered as a spreadsheet numbers rows: a quoted line break stays in its row."""
+    number = 0
+    try:
+        for number, record in enumerate(csv.reader(file, delimiter=delimiter), start=1):
+            if _UNDECODABLE.search("".join(record)):
+                other = "utf-8" if encoding.startswith("gb") else "gb18030"
+                raise FupinError(
+                    f"{path}: 第 {number} 行不是有效的 {encoding} 文本 / row {number} is not valid {encoding} text; "
+                    f"try --encoding {other}"
+                )
+            yield number, record
+    except csv.Error as exc:
+        raise FupinError(f"{path}: 第 {number + 1} 行无法解析 / row {number + 1} cannot be parsed: {exc}") from None
+
+
+def _open_csv(
+    path: str, encoding: str | None, is_header: Callable[[Sequence[str]], bool], max_title_rows: int
+) -> Table:
+    if encoding is None:
+        encoding = _detect_encoding(path)
+    else:
+        try:
+            codecs.lookup(encoding)
+        except LookupError:
+            raise FupinError(f"未知编码 / unknown encoding {encoding!r}") from None
+
+    def reopen() -> IO[str]:
+        # Undecodable bytes become lone surrogates, so that the row holding them can be named.
+        return open(path, encoding=encoding, errors="surrogateescape", newline="")
+
+    # The delimiter is the one that finds the header soonest; on a tie a comma, then a tab.
+    found: list[tuple[int, list[str], str]] = []
+    no_header: _NoHeader | None = None
+    for delimiter in (",", "\t", ";"):
+        with reopen() as file:
+            try:
+                header_row, header = _find_header(
+                    path, _csv_records(path, file, encoding, delimiter), is_header, max_title_rows
+                )
+            except _NoHeader as exc:
+                no_header = no_header or exc
+                continue
+        found.append((header_row, header, delimiter))
+    if not found:
+        assert no_header is not None
+        raise no_header
+    header_row, header, delimiter = min(found, key=lambda candidate: candidate[0])
+    columns = _columns(path, header, lambda index: str(index + 1))
+    width = len(header)
+
+    def rows() -> Rows:
+        with reopen() as file:
+            for number, record in _csv_records(path, file, encoding, delimiter):
+                if number <= header_row:
+                    continue
+                if len(record) > width and any(cell.strip() for cell in record[width:]):
+                    used = max(i for i, cell in enumerate(record) if cell.strip()) + 1
+                    raise FupinError(
+                        f"{path}: 第 {number} 行有 {used} 个单元格, 表头只有 {width} 列 / "
+                        f"row {number} has {used} cells but the header has {width}"
+                    )
+                cells = {name: (record[i].strip() or None) if i < len(record) else None for i, name in columns}
+                if not _blank(cells):
+                    yield number, cells
+
+    info = TableInfo(path, "csv", encoding, None, header_row, tuple(name for _, name in columns))
+    return Table(info, rows)
+
+
+# -- reading: XLSX -----------------------------------------------------------------------
+
+
+def _number_text(value: float | int) -> str:
+    if isinstance(value, int) or (value.is_integer() and abs(value) < _LOSSY_FROM):
+        text = str(int(value))
+    else:
+        # 15 significant digits, as Excel shows them; Decimal avoids scientific notation.
+        text = format(Decimal(format(value, ".15g")), "f")
+        if "." in text:
+            text = text.rstrip("0").rstrip(".")
+    return LossyNumber(text) if abs(value) >= _LOSSY_FROM else text
+
+
+def _xlsx_value(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value.strip() or None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return _number_text(value)
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat() if value.time() == dt.time() else value.isoformat()
+    if isinstance(value, dt.date | dt.time):
+        return value.isoformat()
+    return str(value)
+
+
+def _pick_sheet(path: str, workbook: CalamineWorkbook, sheet: str | None) -> str:
+    names = list(workbook.sheet_names)
+    if sheet is None:
+        visible = [
+            m.name
+            for m in workbook.sheets_metadata
+            if m.visible == SheetVisibleEnum.Visible and m.typ == SheetTypeEnum.WorkSheet
+        ]
+        return (visible or names)[0]
+    if sheet in names:
+        return sheet
+    if sheet.isdigit() and 1 <= int(sheet) <= len(names):
+        return names[int(sheet) - 1]
+    raise FupinError(f"{path}: 没有工作表 {sheet!r} / no sheet {sheet!r}; sheets: {', '.join(names)}")
+
+
+def _open_xlsx(path: str, sheet: str | None, is_header: Callable[[Sequence[str]], bool], max_title_rows: int) -> Table:
+    try:
+        workbook = CalamineWorkbook.from_path(path)
+    except CalamineError as exc:
+        raise FupinError(f"{path}: 不是可读的 XLSX 文件 / not a readable XLSX file: {exc}") from None
+    try:
+        name = _pick_sheet(path, workbook, sheet)
+        try:
+            data = workbook.get_sheet_by_name(name)
+        except CalamineError as exc:
+            raise FupinError(f"{path}: 工作表 {name!r} 无法读取 / sheet {name!r} cannot be read: {exc}") from None
+        first_column = data.start[1] if data.start else 0
+
+        def sheet_rows() -> Iterator[tuple[int, list[Any]]]:
+            if data.start is None:  # an empty sheet; iter_rows() fails on it
+                return iter(())
+            # iter_rows() yields the empty rows above the used range too, so the count is the real row number;
+            # its columns start at the used range's first column.
+            return enumerate(data.iter_rows(), start=1)
+
+        cleaned = ((number, [_xlsx_value(cell) for cell in row]) for number, row in sheet_rows())
+        header_row, header = _find_header(path, cleaned, is_header, max_title_rows)
+        columns = _columns(path, header, lambda index: get_column_letter(first_column + index + 1))
+    except BaseException:
+        workbook.close()
+        raise
+
+    def rows() -> Rows:
+        for number, row in sheet_rows():
+            if number <= header_row:
+                continue
+            cells = {column: _xlsx_value(row[i]) if i < len(row) else None for i, column in columns}
+            if not _blank(cells):
+                yield number, cells
+
+    info = TableInfo(path, "xlsx", None, name, header_row, tuple(column for _, column in columns))
+    return Table(info, rows, workbook.close)
+
+
+# -- reading: JSON lines -----------------------------------------------------------------
+
+
+def _jsonl_objects(path: str) -> Iterator[tuple[int, dict[str, Any]]]:
+    with open(path, encoding="utf-8-sig", errors="surrogateescape") as file:
+        for number, line in enumerate(file, start=1):
+            if not line.strip():
+                continue
+            if _UNDECODABLE.search(line):
+                raise FupinError(f"{path}: 第 {number} 行不是有效的 UTF-8 / line {number} is not valid UTF-8")
+            try:
+                value = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise FupinError(
+                    f"{path}: 第 {number} 行不是 JSON / line {number} is not valid JSON: {exc.msg} "
+                    f"(column {exc.colno}); JSON lines need one object per line"
+                ) from None
+            if not isinstance(value, dict):
+                raise FupinError(
+                    f"{path}: 第 {number} 行不是 JSON 对象 / line {number} is not a JSON object "
+                    f"but {type(value).__name__}; JSON lines need one object per line"
+                )
+            yield number, value
+
+
+def _open_jsonl(path: str) -> Table:
+    headers: tuple[str, ...] = ()
+    for _, first in _jsonl_objects(path):
+        headers = tuple(dict.fromkeys(name for name in map(_clean_header, first) if name))
+        break
+
+    def rows() -> Rows:
+        for number, value in _jsonl_objects(path):
+            cells: dict[str, object] = {}
+            for key, cell in value.items():
+                name = _clean_header(key)
+                if name:
+                    cells[name] = (cell.strip() or None) if isinstance(cell, str) else cell
+            if not _blank(cells):
+                yield number, cells
+
+    return Table(TableInfo(path, "jsonl", None, None, 0, headers), rows)
+
+
+# -- writing -----------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def _text_output(target: str | os.PathLike[str] | IO[bytes], encoding: str) -> Iterator[IO[str]]:
+    if isinstance(target, str | os.PathLike):
+        with open(target, "w", encoding=encoding, newline="") as file:
+            yield file
+        return
+    file = io.TextIOWrapper(target, encoding=encoding, newline="")
+    try:
+        yield file
+    finally:
+        file.flush()
+        file.detach()  # the caller's stream stays open
+
+
+def _checked(rows: Iterable[Sequence[object]], headers: Sequence[str]) -> Iterator[tuple[int, Sequence[object]]]:
+    for number, row in enumerate(rows, start=1):
+        if len(row) != len(headers):
+            raise ValueError(f"row {number} has {len(row)} values for {len(headers)} headers")
+        yield number, row
+
+
+def _csv_text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dt.date | dt.time):
+        return value.isoformat()
+    return str(value)
+
+
+def _write_csv(target: Any, headers: Sequence[str], rows: Iterable[Sequence[object]], title: str | None) -> int:
+    count = 0
+    with _text_output(target, "utf-8-sig") as file:
+        writer = csv.writer(file, lineterminator="\r\n")
+        if title:
+            writer.writerow([title])
+        writer.writerow(headers)
+        for count, row in _checked(rows, headers):
+            writer.writerow([_csv_text(value) for value in row])
+    return count
+
+
+def _json_value(value: object) -> object:
+    if isinstance(value, dt.date | dt.time):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    raise TypeError(f"cannot write {type(value).__name__} as JSON: {value!r}")
+
+
+def _write_jsonl(target: Any, headers: Sequence[str], rows: Iterable[Sequence[object]]) -> int:
+    count = 0
+    with _text_output(target, "utf-8") as file:
+        for count, row in _checked(rows, headers):
+            file.write(json.dumps(dict(zip(headers, row)), ensure_ascii=False, default=_json_value) + "\n")
+    return count
+
+
+def _xlsx_cell(sheet: Any, value: object, font: Font | None = None) -> object:
+    """The value, or a cell when it needs a font or must not become a formula."""
+    is_formula_like = isinstance(value, str) and value.startswith("=")
+    if font is None and not is_formula_like:
+        return value
+    cell = WriteOnlyCell(sheet, value)
+    if is_formula_like:
+        cell.data_type = "s"
+    if font is not None:
+        cell.font = font
+    return cell
+
+
+def _write_xlsx(
+    target: Any,
+    headers: Sequence[str],
+    rows: Iterable[Sequence[object]],
+    dropdowns: Mapping[int, Sequence[str]] | None,
+    sheet_title: str,
+    title: str | None,
+) -> int:
+    template = dropdowns is not None
+    workbook = openpyxl.Workbook(write_only=not template)
+    if template:
+        sheet = workbook.active
+        sheet.title = sheet_title
+    else:
+        sheet = workbook.create_sheet(sheet_title)
+    header_row = 2 if title else 1
+    # Column settings come first: a write-only sheet writes them before the first row.
+    for index, header in enumerate(headers):
+        options = (dropdowns or {}).get(index, ())
+        width = max([display_width(str(header)), *(display_width(str(option)) for option in options)])
+        column = sheet.column_dimensions[get_column_letter(index + 1)]
+        column.width = min(max(width + 4, 10), 50)
+        if template:
+            column.number_format = "@"  # text: what is typed in stays as typed
+    sheet.freeze_panes = f"A{header_row + 1}"
+    if title:
+        sheet.append([_xlsx_cell(sheet, title, Font(bold=True, size=14))])
+    bold = Font(bold=True)
+    sheet.append([_xlsx_cell(sheet, header, bold) for header in headers])
+    count = 0
+    for count, row in _checked(rows, headers):
+        try:
+            sheet.append([_xlsx_cell(sheet, value) for value in row])
+        except IllegalCharacterError:
+            raise FupinError(
+                f"第 {count} 行含有 Excel 不允许的控制字符 / row {count} holds a control character XLSX does not allow"
+            ) from None
+    if template:
+        _add_dropdowns(workbook, sheet, dropdowns or {}, header_row + 1)
+    workbook.save(target)
+    return count
+
+
+def _add_dropdowns(workbook: Any, sheet: Any, dropdowns: Mapping[int, Sequence[str]], first_row: int) -> None:
+    # The lists live on a hidden sheet: an inline list over 255 characters breaks Excel.
+    options = workbook.create_sheet(OPTIONS_SHEET)
+    options.sheet_state = "hidden"
+    for number, (index, values) in enumerate(sorted(dropdowns.items()), start=1):
+        if not values:
+            continue
+        letter = get_column_letter(number)
+        for row, value in enumerate(values, start=1):
+            cell = options.cell(row=row, column=number, value=str(value))
+            cell.data_type = "s"  # an option such as "=5" is text, not a formula
+        validation = DataValidation(
+            type="list",
+            formula1=f"'{OPTIONS_SHEET}'!${letter}$1:${letter}${len(values)}",
+            allow_blank=True,
+            showErrorMessage=True,
+            errorTitle="无效的值 / invalid value",
+            error=DROPDOWN_ERROR,
+        )
+        column = get_column_letter(index + 1)
+        validation.add(f"{column}{first_row}:{column}{first_row + TEMPLATE_ROWS - 1}")
+        sheet.add_data_validation(validation)

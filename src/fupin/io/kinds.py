@@ -1,0 +1,544 @@
+"""Import kinds: what a file of one kind of record looks like and how it is stored.
+
+An :class:`ImportKind` names its columns (English name, the Chinese header of
+the registration forms, aliases, type, vocabulary), its natural key, its table
+and how a row becomes a validated model record. The core kinds are areas,
+households, persons, tags, units, cadres and actions; plugins add theirs
+through ``fupin_importers``, usually as a :class:`ModelKind` like the core's.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import attrs
+import sqlalchemy as sa
+
+from fupin import model
+from fupin.errors import Problem, ValidationError
+from fupin.io.files import LossyNumber, normalize_cell
+from fupin.vocab import Vocabulary, normalize_key
+
+if TYPE_CHECKING:
+    from fupin.io.engine import Lookups
+
+COLUMN_TYPES = ("text", "code", "int", "decimal", "date", "bool", "yuan", "list", "id_number", "phone")
+
+
+@attrs.frozen
+class Column:
+    """One column of an import file.
+
+    Attributes:
+        name: the English header, also the record field it fills (unless ``field`` says otherwise).
+        zh: the Chinese header as on the registration forms.
+        type: how cells are read: ``text``, ``code`` (full-width folded),
+            ``int``, ``decimal``, ``date`` (ISO 8601, also 2015/9/1, 2015年9月1日),
+            ``bool`` (是/否), ``yuan`` (money in yuan, stored as integer fen),
+            ``list`` (values separated by 、 or commas), ``id_number``, ``phone``.
+        required: a row without a value is refused.
+        vocab: the vocabulary list the values come from (drop-down in templates).
+        aliases: other headers accepted for this column.
+        field: the record field, when it differs from ``name``.
+        personal: ``"id"``, ``"phone"`` or ``"account"``: masked on export unless unmasked.
+        description: help text for ``fupin import --list`` and templates.
+    """
+
+    name: str
+    zh: str
+    type: str = attrs.field(default="text", validator=attrs.validators.in_(COLUMN_TYPES))
+    required: bool = False
+    vocab: str | None = None
+    aliases: tuple[str, ...] = ()
+    field: str | None = None
+    personal: str | None = None
+    description: str = ""
+
+    @property
+    def target(self) -> str:
+        """The record field this column fills."""
+        return self.field or self.name
+
+    def headers(self) -> tuple[str, ...]:
+        """Every header that names this column."""
+        return (self.name, self.zh, *self.aliases)
+
+
+_DATE_FORMS = (
+    re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})$"),
+    re.compile(r"^(\d{4})年(\d{1,2})月(\d{1,2})日?$"),
+    re.compile(r"^(\d{4})(\d{2})(\d{2})$"),
+)
+_TRUE = {"是", "有", "true", "yes", "y", "1", "√"}
+_FALSE = {"否", "无", "false", "no", "n", "0", "×"}
+_SPLIT = re.compile(r"[、,，;；/]")
+
+
+def parse_date(text: str) -> dt.date:
+    """A date as offices write it: 2015-09-01, 2015/9/1, 2015.9.1, 2015年9月1日, 20150901."""
+    for form in _DATE_FORMS:
+        m = form.match(text)
+        if m:
+            return dt.date(int(m[1]), int(m[2]), int(m[3]))
+    raise ValueError("不是日期 / not a date (YYYY-MM-DD)")
+
+
+def yuan_text_to_fen(text: str) -> int:
+    """``"2670.5"`` yuan -> 267050 fen, exactly; more than two decimals is refused."""
+    try:
+        value = Decimal(text.replace(",", ""))
+    except InvalidOperation:
+        raise ValueError("不是金额 / not an amount in yuan") from None
+    fen = value * 100
+    if fen != fen.to_integral_value():
+        raise ValueError("金额最多两位小数 / at most two decimals (fen)")
+    return int(fen)
+
+
+def fen_to_yuan_text(fen: int | None) -> str | None:
+    """267050 fen -> ``"2670.50"``: the exact inverse of :func:`yuan_text_to_fen`."""
+    if fen is None:
+        return None
+    sign = "-" if fen < 0 else ""
+    return f"{sign}{abs(fen) // 100}.{abs(fen) % 100:02d}"
+
+
+class CellParser:
+    """Reads cells into typed values; vocabulary lookups are cached per distinct cell."""
+
+    def __init__(self, vocab: Vocabulary) -> None:
+        self.vocab = vocab
+        self._vocab_cache: dict[tuple[str, str], str] = {}
+
+    def parse(self, column: Column, raw: Any) -> Any:
+        """The typed value of one cell, or None for a blank cell. Raises ValueError/ValidationError."""
+        if raw is None:
+            return None
+        if column.type == "list":
+            items = raw if isinstance(raw, list) else [p for p in _SPLIT.split(str(raw)) if p.strip()]
+            return tuple(self._one(column, item, "code") for item in items if item is not None and str(item).strip())
+        return self._one(column, raw, column.type)
+
+    def _one(self, column: Column, raw: Any, kind: str) -> Any:
+        if isinstance(raw, LossyNumber):
+            raise ValueError("单元格是数字, 末几位已丢失; 请把该列设为文本 / stored as a number, the last digits are lost; format the column as text")
+        if isinstance(raw, bool):
+            raw = "是" if raw else "否"
+        text = raw.strip() if isinstance(raw, str) else str(raw)
+        if not text:
+            return None
+        if column.vocab:
+            key = (column.vocab, text)
+            cached = self._vocab_cache.get(key)
+            if cached is None:
+                cached = self._canonical(column, text)
+                self._vocab_cache[key] = cached
+            return cached
+        if kind == "text":
+            return text
+        text = normalize_cell(text)
+        if kind in ("code", "phone", "id_number"):
+            return text.upper() if kind == "id_number" else text
+        if kind == "int":
+            if isinstance(raw, float) and not raw.is_integer():
+                raise ValueError("应为整数 / not an integer")
+            try:
+                return int(text[:-2] if text.endswith(".0") else text)
+            except ValueError:
+                raise ValueError("应为整数 / not an integer") from None
+        if kind == "decimal":
+            try:
+                return Decimal(text)
+            except InvalidOperation:
+                raise ValueError("不是数字 / not a number") from None
+        if kind == "date":
+            return parse_date(text[:10] if "T" in text else text)
+        if kind == "bool":
+            folded = text.lower()
+            if folded in _TRUE:
+                return True
+            if folded in _FALSE:
+                return False
+            raise ValueError("应为 是/否 / expected 是 or 否 (yes/no)")
+        if kind == "yuan":
+            return yuan_text_to_fen(text)
+        raise AssertionError(kind)
+
+    def _canonical(self, column: Column, text: str) -> str:
+        term = self.vocab.term(column.vocab, text, field=column.name)
+        # Area levels are stored by code (province ... group); everything else by its Chinese label.
+        return term.code if column.vocab == "area_level" else term.zh
+
+
+@attrs.frozen
+class Reference:
+    """A field of a record that must name an existing row (checked in bulk).
+
+    Attributes:
+        field: the record field holding the key (``"household"``).
+        table: the referenced table name.
+        key: its key column (``"number"``).
+        id_column: when set, the referenced row's id is stored instead of the key
+            (``households.id``), in ``db_column``.
+        db_column: the column of this kind's table that stores the reference.
+        label: what the key names, for messages (``"户 / household"``).
+        where: extra condition on the referenced rows, e.g. ``{"level": "group"}``.
+    """
+
+    field: str
+    table: str
+    key: str
+    label: str
+    db_column: str
+    id_column: str | None = None
+    where: Mapping[str, Any] = attrs.field(factory=dict)
+
+
+@attrs.define
+class ImportKind:
+    """The base of every import kind; see :class:`ModelKind` for the usual one.
+
+    A kind turns parsed column values into a validated record, and a record into
+    the row of its table. The engine does the rest (files, bulk lookups,
+    insert/update/unchanged, audit, batches).
+    """
+
+    name: str
+    label_zh: str
+    label_en: str
+    table: str
+    columns: tuple[Column, ...]
+    key: tuple[str, ...]
+    references: tuple[Reference, ...] = ()
+    description: str = ""
+    record_type: str = ""
+
+    @property
+    def plugin(self) -> str:
+        """The contributing plugin: the namespace before the dot (``education.internships``), else ``core``."""
+        return self.name.split(".", 1)[0] if "." in self.name else "core"
+
+    def column(self, name: str) -> Column:
+        """The column called ``name`` (English)."""
+        for c in self.columns:
+            if c.name == name:
+                return c
+        raise KeyError(name)
+
+    def header_index(self) -> dict[str, Column]:
+        """Normalised header spelling -> column."""
+        return {normalize_key(h): c for c in self.columns for h in c.headers()}
+
+    def bind(self, store: Any) -> ImportKind:
+        """This kind as used with ``store`` (a kind whose columns depend on the plugins overrides it)."""
+        return self
+
+    def build(self, values: dict[str, Any], vocab: Vocabulary) -> Any:
+        """A validated record from parsed values (field -> value). Raises ValidationError."""
+        raise NotImplementedError
+
+    def db_row(self, record: Any) -> dict[str, Any]:
+        """The table row of a record, before references are resolved to ids.
+
+        Keys starting with ``_`` are compared like columns but not written to the
+        table (:meth:`after_write` stores them elsewhere).
+        """
+        raise NotImplementedError
+
+    def key_of(self, record: Any) -> tuple[Any, ...]:
+        """The natural key of a record."""
+        return tuple(getattr(record, f) for f in self.key)
+
+    def check_chunk(self, lookups: Lookups, rows: Sequence[tuple[int, Any]]) -> dict[int, list[Problem]]:
+        """Rules across records (one head per household ...), by row number. None by default."""
+        return {}
+
+    def compared_fields(self, present: Iterable[Column]) -> set[str] | None:
+        """Record fields an update may change, given the file's columns; None means every column of :meth:`db_row`."""
+        return None
+
+    def enrich_existing(self, conn: sa.Connection, rows: Mapping[Any, dict[str, Any]]) -> None:
+        """Add to stored rows the ``_``-prefixed values :meth:`db_row` gives (kept outside the table)."""
+
+    def after_write(self, conn: sa.Connection, inserted: Sequence[tuple[Any, int]], updated: Sequence[tuple[Any, dict, dict]]) -> None:
+        """Extra rows to write once the chunk is stored (status history ...)."""
+
+    def export_row(self, row: Mapping[str, Any]) -> dict[str, Any]:
+        """Column name -> value for one stored row (as :meth:`db_row` wrote it)."""
+        raise NotImplementedError
+
+
+def _asdict(record: Any) -> dict[str, Any]:
+    return attrs.asdict(record, recurse=False)
+
+
+@attrs.define
+class ModelKind(ImportKind):
+    """An import kind for an attrs model class whose fields map onto its table.
+
+    ``renames`` maps record fields to table columns where they differ;
+    references with an ``id_column`` are resolved to ids by the engine.
+    """
+
+    model: type = object
+    renames: Mapping[str, str] = attrs.field(factory=dict)
+
+    def build(self, values: dict[str, Any], vocab: Vocabulary) -> Any:
+        return self.model(**values)
+
+    def compared_fields(self, present: Iterable[Column]) -> set[str] | None:
+        # A file without a column leaves that field alone: no column, no change.
+        return {c.target for c in present}
+
+    def db_row(self, record: Any) -> dict[str, Any]:
+        row = _asdict(record)
+        for field, column in self.renames.items():
+            row[column] = row.pop(field)
+        for field, value in row.items():
+            if isinstance(value, tuple):
+                row[field] = list(value)
+        return row
+
+    def export_row(self, row: Mapping[str, Any]) -> dict[str, Any]:
+        out = {}
+        for column in self.columns:
+            value = row.get(self.renames.get(column.target, column.target))
+            if column.type == "yuan":
+                value = fen_to_yuan_text(value)
+            elif column.type == "list" and value is not None:
+                value = "、".join(value)
+            elif column.type == "bool" and value is not None:
+                value = "是" if value else "否"
+            elif isinstance(value, dt.date):
+                value = value.isoformat()
+            elif isinstance(value, Decimal):
+                value = format(value.normalize(), "f")
+            out[column.name] = value
+        return out
+
+
+# -- the core kinds -------------------------------------------------------------------
+
+
+class AreaKind(ModelKind):
+    """Areas: a parent must exist (in the database or earlier in the file) one level up."""
+
+    def check_chunk(self, lookups: Lookups, rows: Sequence[tuple[int, Any]]) -> dict[int, list[Problem]]:
+        out: dict[int, list[Problem]] = {}
+        parents = lookups.rows("areas", "code", {a.parent_code for _, a in rows if a.parent_code}, ("level",))
+        for row_no, area in rows:
+            if area.parent_code:
+                parent = parents.get(area.parent_code) or lookups.pending("areas", area.parent_code)
+                if parent is None:
+                    out[row_no] = [Problem("parent_code", "上级区划未登记 / parent area not registered", area.parent_code)]
+                    continue
+                level = parent["level"] if isinstance(parent, Mapping) else parent.level
+                if not area.is_child_of(model.Area(area.parent_code, "-", level, "0" if level != "province" else None)):
+                    out[row_no] = [
+                        Problem("parent_code", f"上级应为上一级且代码前缀一致 / parent must be one level up with a matching code ({level})", area.parent_code)
+                    ]
+            lookups.remember("areas", area.code, area)
+        return out
+
+
+class HouseholdKind(ModelKind):
+    """Households: the status history starts at registration, and status changes are dated."""
+
+    def after_write(self, conn: sa.Connection, inserted: Sequence[tuple[Any, int]], updated: Sequence[tuple[Any, dict, dict]]) -> None:
+        from fupin.storage import schema as S
+
+        history = [
+            {"household_id": hid, "status": h.status, "effective": h.first_identified or dt.date.today(), "reason": "登记 / registered"}
+            for h, hid in inserted
+        ]
+        history += [
+            {"household_id": old["id"], "status": new["status"], "effective": dt.date.today(), "reason": "导入 / imported"}
+            for _h, old, new in updated
+            if "status" in new and new["status"] != old["status"]
+        ]
+        if history:
+            conn.execute(S.household_status.insert(), history)
+
+
+class PersonKind(ModelKind):
+    """Persons: exactly one head (户主) per household, counting those already stored."""
+
+    def check_chunk(self, lookups: Lookups, rows: Sequence[tuple[int, Any]]) -> dict[int, list[Problem]]:
+        out: dict[int, list[Problem]] = {}
+        heads = lookups.existing_heads({p.household for _, p in rows if p.is_head})
+        for row_no, person in rows:
+            if not person.is_head:
+                continue
+            previous = lookups.head_in_import.get(person.household)
+            existing = heads.get(person.household)
+            if previous is not None and previous[1] != person.id_number:
+                out[row_no] = [Problem("relation", f"户 {person.household} 已有户主 (第 {previous[0]} 行) / already has a head (row {previous[0]})", person.relation)]
+            elif existing is not None and existing[0] != person.id_number:
+                out[row_no] = [Problem("relation", f"户 {person.household} 已有户主 {existing[1]} / already has a head", person.relation)]
+            else:
+                lookups.head_in_import[person.household] = (row_no, person.id_number)
+        return out
+
+
+def _tag_build(values: dict[str, Any], vocab: Vocabulary) -> model.Tag:
+    return model.Tag(**values)
+
+
+AREAS = AreaKind(
+    name="areas",
+    label_zh="行政区划",
+    label_en="Administrative areas",
+    table="areas",
+    key=("code",),
+    record_type="area",
+    model=model.Area,
+    columns=(
+        Column("code", "区划代码", "code", required=True, aliases=("代码", "行政区划代码")),
+        Column("name", "名称", required=True, aliases=("区划名称",)),
+        Column("level", "层级", "code", required=True, vocab="area_level", aliases=("级别",)),
+        Column("parent_code", "上级区划代码", "code", aliases=("上级代码",)),
+    ),
+    description="Province down to villager group; parents before children.",
+)
+
+HOUSEHOLDS = HouseholdKind(
+    name="households",
+    label_zh="贫困户",
+    label_en="Households (建档立卡)",
+    table="households",
+    key=("number",),
+    record_type="household",
+    model=model.Household,
+    references=(Reference("group_code", "areas", "code", "村民小组 / villager group", "group_code", where={"level": "group"}),),
+    columns=(
+        Column("number", "户编号", "code", required=True, aliases=("户号",)),
+        Column("group_code", "村民小组代码", "code", required=True, aliases=("组代码", "自然村(组)代码")),
+        Column("head_name", "户主姓名", required=True, aliases=("户主",)),
+        Column("ident_standard", "识别标准", vocab="ident_standard"),
+        Column("attribute", "贫困户属性", required=True, vocab="household_attribute"),
+        Column("main_cause", "主要致贫原因", required=True, vocab="poverty_cause"),
+        Column("other_causes", "其他致贫原因", "list", vocab="poverty_cause"),
+        Column("status", "脱贫状态", vocab="household_status", aliases=("脱贫属性",)),
+        Column("first_identified", "首次识别时间", "date", aliases=("识别时间",)),
+        Column("planned_exit_year", "计划脱贫年度", "int"),
+        Column("phone", "户联系电话", "phone", aliases=("联系电话",), personal="phone"),
+        Column("housing_structure", "住房结构", vocab="housing_structure"),
+        Column("dilapidated", "是否危房", "bool", aliases=("危房户",)),
+        Column("safe_water", "是否解决安全饮用水", "bool", aliases=("安全饮水",)),
+        Column("house_area_m2", "住房面积(平方米)", "decimal", aliases=("住房面积",)),
+        Column("net_income_per_capita_yuan", "人均纯收入(元)", "yuan", field="net_income_per_capita_fen", aliases=("人均纯收入",)),
+        Column("bank", "开户银行"),
+        Column("bank_account", "银行账号", "code", personal="account"),
+    ),
+    description="The 建档立卡 household card; natural key 户编号.",
+)
+
+PERSONS = PersonKind(
+    name="persons",
+    label_zh="家庭成员",
+    label_en="Household members",
+    table="persons",
+    key=("id_number",),
+    record_type="person",
+    model=model.Person,
+    references=(Reference("household", "households", "number", "户 / household", "household_id", id_column="id"),),
+    columns=(
+        Column("id_number", "证件号码", "id_number", required=True, aliases=("身份证号", "身份证号码", "公民身份号码"), personal="id"),
+        Column("household", "户编号", "code", required=True),
+        Column("name", "姓名", required=True),
+        Column("sex", "性别", vocab="sex"),
+        Column("birth_date", "出生日期", "date"),
+        Column("relation", "与户主关系", required=True, vocab="relation"),
+        Column("ethnicity", "民族", vocab="ethnicity"),
+        Column("education", "文化程度", vocab="education"),
+        Column("student_status", "在校生状况", vocab="student_status"),
+        Column("health", "健康状况", vocab="health"),
+        Column("labour", "劳动技能", vocab="labour"),
+        Column("work_status", "务工状况", vocab="work_status"),
+        Column("work_months", "务工时间(月)", "int", aliases=("务工时间",)),
+        Column("phone", "人联系电话", "phone", aliases=("联系电话", "手机号码"), personal="phone"),
+    ),
+    description="Members with their ID numbers (GB 11643 check character verified); natural key 证件号码.",
+)
+
+TAGS = ModelKind(
+    name="tags",
+    label_zh="人员标签",
+    label_en="Person tags",
+    table="person_tags",
+    key=("id_number", "tag", "start"),
+    record_type="tag",
+    model=model.Tag,
+    references=(Reference("id_number", "persons", "id_number", "人员 / person", "person_id", id_column="id"),),
+    columns=(
+        Column("id_number", "证件号码", "id_number", required=True, aliases=("身份证号",), personal="id"),
+        Column("tag", "标签", required=True, vocab="person_tag"),
+        Column("start", "开始日期", "date", required=True),
+        Column("end", "结束日期", "date"),
+        Column("note", "备注"),
+    ),
+    description="Dated tags (留守儿童, 空巢老人, 孤寡老人 ...); natural key 证件号码 + 标签 + 开始日期.",
+)
+
+UNITS = ModelKind(
+    name="units",
+    label_zh="单位",
+    label_en="Units",
+    table="units",
+    key=("code",),
+    record_type="unit",
+    model=model.Unit,
+    references=(
+        Reference("parent_code", "units", "code", "上级单位 / parent unit", "parent_code"),
+        Reference("area_code", "areas", "code", "区划 / area", "area_code"),
+    ),
+    columns=(
+        Column("code", "单位代码", "code", required=True),
+        Column("name", "单位名称", required=True),
+        Column("kind", "单位类型", required=True, vocab="unit_kind", aliases=("类型",)),
+        Column("parent_code", "上级单位代码", "code"),
+        Column("area_code", "所在区划代码", "code"),
+    ),
+    description="Helping units, their departments, and schools; natural key 单位代码.",
+)
+
+CADRES = ModelKind(
+    name="cadres",
+    label_zh="帮扶干部",
+    label_en="Cadres",
+    table="cadres",
+    key=("code",),
+    record_type="cadre",
+    model=model.Cadre,
+    renames={"unit": "unit_code"},
+    references=(Reference("unit", "units", "code", "单位 / unit", "unit_code"),),
+    columns=(
+        Column("code", "干部编号", "code", required=True, aliases=("工号",)),
+        Column("name", "姓名", required=True),
+        Column("unit", "单位代码", "code", required=True),
+        Column("rank", "职级", required=True, vocab="cadre_rank", aliases=("级别",)),
+        Column("title", "职务"),
+        Column("sex", "性别", vocab="sex"),
+        Column("phone", "联系电话", "phone", personal="phone"),
+    ),
+    description="Cadres with their rank (厅级, 处级 ...); natural key 干部编号.",
+)
+
+CORE_KINDS: tuple[ImportKind, ...] = (AREAS, UNITS, CADRES, HOUSEHOLDS, PERSONS, TAGS)
+
+
+def template_dropdowns(kind: ImportKind, vocab: Vocabulary, hooks: Any) -> dict[int, list[str]]:
+    """Column index -> allowed values, for the drop-down lists of an XLSX template."""
+    out: dict[int, list[str]] = {}
+    for i, column in enumerate(kind.columns):
+        if column.vocab:
+            out[i] = [t.zh for t in vocab.terms(column.vocab) if not t.retired]
+        elif column.type == "bool":
+            out[i] = ["是", "否"]
+        elif column.name == "kind" and kind.record_type == "action":
+            out[i] = sorted(hooks.action_kinds())
+    return out
