@@ -333,11 +333,12 @@ def loader_report(counts: dict[str, int], start: float) -> dict[str, Any]:
 class Result:
     """One load measured: rows, seconds (wall clock, from outside) and peak MB."""
 
-    def __init__(self, label: str, rows: int, seconds: float, peak_mb: float):
+    def __init__(self, label: str, rows: int, seconds: float, peak_mb: float, parts: str = ""):
         self.label = label
         self.rows = rows
         self.seconds = seconds
         self.peak_mb = peak_mb
+        self.parts = parts  # the figures of each process, when there were several
 
     @property
     def rows_per_s(self) -> float:
@@ -387,14 +388,15 @@ def run_raw(mode: str, target: str, files: Path, workdir: Path) -> Result:
 
 def run_fupin_import(url: str, files: Path, workdir: Path) -> Result | str:
     """``fupin import`` of each file into ``url``: the summed time, the largest peak; or why it failed."""
-    seconds, peak = 0.0, 0.0
+    seconds, peak, parts = 0.0, 0.0, []
     for kind in IMPORTED:
         run = run_measured([*FUPIN, "--db", url, "import", kind, str(files / f"{kind}.csv")], workdir)
         if not run.ok:
             return run.failure()
         seconds += run.seconds
         peak = max(peak, run.peak_mb)
-    return Result("fupin import", 0, seconds, peak)
+        parts.append(f"{kind} {run.seconds:.2f} s {run.peak_mb:.0f} MB")
+    return Result("fupin import", 0, seconds, peak, "; ".join(parts))
 
 
 def table_counts_sqlite(db_path: Path) -> dict[str, int]:
@@ -453,6 +455,8 @@ def print_results(results: list[Result]) -> None:
     print(f"{'':14}{'rows':>12}{'seconds':>10}{'rows/s':>12}{'peak MB':>10}")
     for r in results:
         print(f"{r.label:14}{r.rows:>12,}{r.seconds:>10.2f}{r.rows_per_s:>12,.0f}{r.peak_mb:>10.1f}")
+        if r.parts:
+            print(f"{'':14}({r.parts})")
 
 
 def sqlite_targets(workdir: Path) -> dict[str, Any]:

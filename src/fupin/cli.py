@@ -597,7 +597,7 @@ def export(store: Any, kind: str, fmt: str, output: str, where: tuple[str, ...],
 
     import_kind = _import_kind(store, kind)
     headers, rows = export_rows(store, import_kind, where=where, unmasked=unmasked, english=english)
-    target: Any = click.get_binary_stream("stdout") if output == "-" else output
+    target: Any = click.open_file("-", "wb") if output == "-" else output
     if output == "-" and fmt == "xlsx":
         raise click.UsageError("XLSX 需要输出文件 / xlsx needs -o FILE")
     count = write_table(target, fmt, headers, rows)

@@ -311,6 +311,10 @@ class Importer:
                     bar.update(len(chunk))
             if bar is not None:
                 bar.finish()
+        # Checks run in stages per chunk; report in the order of the file.
+        mine = [e for e in self.result.errors if e.file == name]
+        others = [e for e in self.result.errors if e.file != name]
+        self.result.errors = others + sorted(mine, key=lambda e: e.row)
 
     def _is_header(self, cells: Sequence[str]) -> bool:
         from fupin.vocab import normalize_key
