@@ -168,9 +168,17 @@ class TestValidation:
         path = write(tmp_path / "p.csv", PERSONS, [*persons, persons[0], rival])
         result = import_files(store, "persons", [path])
         reasons = {e.row: e.reason for e in result.errors}
-        assert "duplicate of row 2" in reasons[len(persons) + 2]
+        assert "与第 2 行重复 / duplicate of row 2" in reasons[len(persons) + 2]
         assert "already has a head" in reasons[len(persons) + 3]
         assert len(result.errors) == 2 and store.count("persons") == 0
+
+    def test_duplicate_across_chunks(self, registered, tmp_path):
+        """A key repeated far apart in a file (different write batches) is still refused."""
+        store, households, _ = registered
+        path = write(tmp_path / "h.csv", HOUSEHOLDS, [*households, households[0]])
+        result = import_files(store, "households", [path], batch_size=7)
+        assert [(e.row, e.column) for e in result.errors] == [(len(households) + 2, "户编号")]
+        assert "duplicate" in result.errors[0].reason and store.count("households") == 0
 
     def test_number_typed_id_in_xlsx(self, registered, tmp_path):
         """An ID number typed as a number in Excel is refused with the fix, not silently truncated."""

@@ -107,71 +107,117 @@ def fen_to_yuan_text(fen: int | None) -> str | None:
     return f"{sign}{abs(fen) // 100}.{abs(fen) % 100:02d}"
 
 
+_LOSSY = "单元格是数字, 末几位已丢失; 请把该列设为文本 / stored as a number, the last digits are lost; format the column as text"
+
+
+def _as_int(text: str) -> int:
+    try:
+        return int(text[:-2] if text.endswith(".0") else text)
+    except ValueError:
+        raise ValueError("应为整数 / not an integer") from None
+
+
+def _as_decimal(text: str) -> Decimal:
+    try:
+        return Decimal(text)
+    except InvalidOperation:
+        raise ValueError("不是数字 / not a number") from None
+
+
+def _as_bool(text: str) -> bool:
+    folded = text.lower()
+    if folded in _TRUE:
+        return True
+    if folded in _FALSE:
+        return False
+    raise ValueError("应为 是/否 / expected 是 or 否 (yes/no)")
+
+
+#: Readers of a cell's (stripped, full-width-folded) text, by column type.
+_READERS: dict[str, Callable[[str], Any]] = {
+    "code": lambda t: t,
+    "phone": lambda t: t,
+    "id_number": str.upper,
+    "int": _as_int,
+    "decimal": _as_decimal,
+    "date": lambda t: parse_date(t[:10] if "T" in t else t),
+    "bool": _as_bool,
+    "yuan": yuan_text_to_fen,
+}
+
+
 class CellParser:
-    """Reads cells into typed values; vocabulary lookups are cached per distinct cell."""
+    """Reads cells into typed values.
+
+    Each column gets one compiled reader (:meth:`reader`), so a million rows
+    pay for a function call per cell, not for dispatch on the column type;
+    vocabulary look-ups are cached per distinct cell text.
+    """
 
     def __init__(self, vocab: Vocabulary) -> None:
         self.vocab = vocab
-        self._vocab_cache: dict[tuple[str, str], str] = {}
+        self._readers: dict[Column, Callable[[Any], Any]] = {}
 
     def parse(self, column: Column, raw: Any) -> Any:
         """The typed value of one cell, or None for a blank cell. Raises ValueError/ValidationError."""
-        if raw is None:
-            return None
-        if column.type == "list":
-            items = raw if isinstance(raw, list) else [p for p in _SPLIT.split(str(raw)) if p.strip()]
-            return tuple(self._one(column, item, "code") for item in items if item is not None and str(item).strip())
-        return self._one(column, raw, column.type)
+        return self.reader(column)(raw)
 
-    def _one(self, column: Column, raw: Any, kind: str) -> Any:
-        if isinstance(raw, LossyNumber):
-            raise ValueError("单元格是数字, 末几位已丢失; 请把该列设为文本 / stored as a number, the last digits are lost; format the column as text")
-        if isinstance(raw, bool):
-            raw = "是" if raw else "否"
-        text = raw.strip() if isinstance(raw, str) else str(raw)
-        if not text:
-            return None
+    def reader(self, column: Column) -> Callable[[Any], Any]:
+        """The function reading cells of ``column``: raw cell -> typed value or None."""
+        found = self._readers.get(column)
+        if found is None:
+            found = self._readers[column] = self._compile(column)
+        return found
+
+    def _compile(self, column: Column) -> Callable[[Any], Any]:
         if column.vocab:
-            key = (column.vocab, text)
-            cached = self._vocab_cache.get(key)
-            if cached is None:
-                cached = self._canonical(column, text)
-                self._vocab_cache[key] = cached
-            return cached
-        if kind == "text":
-            return text
-        text = normalize_cell(text)
-        if kind in ("code", "phone", "id_number"):
-            return text.upper() if kind == "id_number" else text
-        if kind == "int":
-            if isinstance(raw, float) and not raw.is_integer():
-                raise ValueError("应为整数 / not an integer")
-            try:
-                return int(text[:-2] if text.endswith(".0") else text)
-            except ValueError:
-                raise ValueError("应为整数 / not an integer") from None
-        if kind == "decimal":
-            try:
-                return Decimal(text)
-            except InvalidOperation:
-                raise ValueError("不是数字 / not a number") from None
-        if kind == "date":
-            return parse_date(text[:10] if "T" in text else text)
-        if kind == "bool":
-            folded = text.lower()
-            if folded in _TRUE:
-                return True
-            if folded in _FALSE:
-                return False
-            raise ValueError("应为 是/否 / expected 是 or 否 (yes/no)")
-        if kind == "yuan":
-            return yuan_text_to_fen(text)
-        raise AssertionError(kind)
+            cache: dict[str, str] = {}
+            vocab, list_name, field = self.vocab, column.vocab, column.name
 
-    def _canonical(self, column: Column, text: str) -> str:
-        term = self.vocab.term(column.vocab, text, field=column.name)
-        # Area levels are stored by code (province ... group); everything else by its Chinese label.
-        return term.code if column.vocab == "area_level" else term.zh
+            def convert(text: str) -> str:
+                value = cache.get(text)
+                if value is None:
+                    term = vocab.term(list_name, text, field=field)
+                    # Area levels are stored by code (province ... group); the rest by the Chinese label.
+                    value = cache[text] = term.code if list_name == "area_level" else term.zh
+                return value
+
+        elif column.type == "text":
+            convert = None  # stripped text as it is: names keep their characters
+        else:
+            reader = _READERS["code" if column.type == "list" else column.type]
+
+            def convert(text: str) -> Any:
+                return reader(normalize_cell(text) if not text.isascii() else text)
+
+        def one(raw: Any) -> Any:
+            if raw is None:
+                return None
+            if isinstance(raw, str):
+                if type(raw) is LossyNumber:
+                    raise ValueError(_LOSSY)
+                text = raw.strip()
+            elif isinstance(raw, bool):
+                text = "是" if raw else "否"
+            elif isinstance(raw, float) and column.type == "int" and not raw.is_integer():
+                raise ValueError("应为整数 / not an integer")
+            else:
+                text = str(raw)
+            if not text:
+                return None
+            return text if convert is None else convert(text)
+
+        if column.type != "list":
+            return one
+
+        def many(raw: Any) -> tuple[Any, ...] | None:
+            if raw is None:
+                return None
+            items = raw if isinstance(raw, list) else _SPLIT.split(str(raw))
+            values = tuple(v for v in map(one, items) if v is not None)
+            return values or None
+
+        return many
 
 
 @attrs.frozen
@@ -272,8 +318,16 @@ class ImportKind:
         raise NotImplementedError
 
 
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
 def _asdict(record: Any) -> dict[str, Any]:
-    return attrs.asdict(record, recurse=False)
+    # attrs.asdict is generic and slow; a million rows want the plain loop.
+    cls = type(record)
+    names = _FIELD_NAMES.get(cls)
+    if names is None:
+        names = _FIELD_NAMES[cls] = tuple(f.name for f in attrs.fields(cls))
+    return {n: getattr(record, n) for n in names}
 
 
 @attrs.define
