@@ -11,7 +11,7 @@ import openpyxl
 import pytest
 import sqlalchemy as sa
 
-from fupin import Person, Store, hookimpl
+from fupin import FupinError, Person, Store, hookimpl
 from fupin.idnumber import make_id_number
 from fupin.io.engine import import_files
 from fupin.io.files import write_table
@@ -196,6 +196,34 @@ class TestValidation:
         result = import_files(store, "persons", [path])
         assert result.errors[0].row == 2 and result.errors[0].column == "证件号码"
         assert "format the column as text" in result.errors[0].reason
+
+
+class TestParallelParsing:
+    def test_worker_gives_the_same_result(self, registered, tmp_path, pm, database_url):
+        """Parsing in a forked worker gives the same counts, errors and records as parsing in-process."""
+        store, households, _ = registered
+        headers, rows = kind_rows(HOUSEHOLDS, households)
+        rows[5][headers.index("主要致贫原因")] = "懒惰"
+        path = tmp_path / "h.csv"
+        write_table(path, "csv", headers, rows)
+        serial = import_files(store, "households", [path], parallel=False, batch_size=7, on_error="skip")
+        store.reset()
+        areas, _, _ = register(40)
+        import_files(store, "areas", [write(tmp_path / "a.csv", AREAS, areas)])
+        forked = import_files(store, "households", [path], parallel=True, batch_size=7, on_error="skip")
+        assert (forked.inserted, forked.rejected) == (serial.inserted, serial.rejected) == (39, 1)
+        assert forked.errors == serial.errors
+        assert store.get_household(households[0].number) == households[0]
+
+    def test_worker_error_reaches_the_importer(self, registered, tmp_path):
+        """A file that fails to decode half-way fails the import with the row named, and nothing is written."""
+        store, households, _ = registered
+        path = write(tmp_path / "h.csv", HOUSEHOLDS, households)
+        with open(path, "ab") as f:
+            f.write("\r\n".encode() + "户".encode("gb18030") + b",x\r\n")
+        with pytest.raises(FupinError, match="row"):
+            import_files(store, "households", [path], parallel=True, encoding="utf-8")
+        assert store.count("households") == 0
 
 
 class TestIdempotency:

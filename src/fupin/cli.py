@@ -366,22 +366,32 @@ def show_household(store: Any, number: str, as_json: bool, lang: str) -> None:
 @click.option("--seed", type=int, default=0, show_default=True, help="Same seed, same data.")
 @click.option("--county", default="530326", show_default=True, help="County code for the synthetic areas and ID numbers.")
 @click.option("--since", default="2014-10-01", show_default=True, help="Date the households were first identified.")
-@pass_store
-def synth(store: Any, households: int, seed: int, county: str, since: str) -> None:
+@click.option("--output", "-o", type=click.Path(file_okay=False, path_type=Path),
+              help="Write import files (areas, households, persons, tags) into this folder instead of the database.")
+@click.option("--format", "fmt", type=click.Choice(["csv", "jsonl"]), default="csv", show_default=True,
+              help="File format with --output.")
+@click.pass_obj
+def synth(obj: _Context, households: int, seed: int, county: str, since: str, output: Path | None, fmt: str) -> None:
     """Generate deterministic synthetic households and people with valid ID numbers.
 
     Creates synthetic towns, villages and villager groups under the county,
-    then the households and their members. For tests and benchmarks: the same
-    seed always gives the same records.
+    then the households and their members, in the database or, with --output,
+    as files `fupin import` reads (a synthetic province for benchmarks). The
+    same seed always gives the same records.
 
     \b
     Example:
       fupin --db sqlite:///bench.db synth --households 1000 --seed 7
+      fupin synth --households 250000 --output province/
     """
     from fupin.synth import Synthesizer
 
     gen = Synthesizer(seed=seed, county_code=county, first_identified=dt.date.fromisoformat(since))
-    counts = gen.write(store, households=households, progress=_progress)
+    if output is not None:
+        counts = gen.write_files(output, households=households, format=fmt, progress=_progress)
+        click.echo(f"已写入 / written to {output}: " + ", ".join(f"{name} {n}" for name, n in counts.items()))
+        return
+    counts = gen.write(obj.store(), households=households, progress=_progress)
     click.echo(f"已生成 / generated: {counts['households']} 户 households, {counts['persons']} 人 persons, {counts['areas']} 区划 areas")
 
 

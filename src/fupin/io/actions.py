@@ -111,6 +111,9 @@ class ActionsKind(ImportKind):
             **values,
         )
 
+    def record_classes(self) -> tuple[type, ...]:
+        return (SupportAction, *(k.details for k in self.action_kinds.values() if k.details is not None))
+
     def check_chunk(self, lookups: Any, rows: Sequence[tuple[int, Any]]) -> dict[int, list[Problem]]:
         wanted: dict[str, set[str]] = {}
         for _, a in rows:

@@ -25,11 +25,14 @@ import attrs
 import sqlalchemy as sa
 
 from fupin.errors import FupinError, Problem, ValidationError
+from fupin.io import parallel
 from fupin.io.files import open_table
 from fupin.io.kinds import CellParser, Column, ImportKind
 from fupin.storage import schema as S
 
 DEFAULT_BATCH_SIZE = 5000
+#: Files from this size are parsed in a worker process while this one writes.
+PARALLEL_FROM_BYTES = 4 << 20
 
 
 @attrs.frozen
@@ -203,6 +206,7 @@ class Importer:
         dry_run: bool = False,
         batch_size: int = DEFAULT_BATCH_SIZE,
         progress: Callable[[str, int], Any] | None = None,
+        parallel: bool | None = None,
     ) -> None:
         if on_error not in ("abort", "skip"):
             raise ValueError(f"on_error must be abort or skip, not {on_error!r}")
@@ -214,6 +218,8 @@ class Importer:
         self.dry_run = dry_run
         self.batch_size = batch_size
         self.progress = progress
+        #: Parse in a worker process: None decides by file size, True/False force it.
+        self.parallel = parallel
         self.table: sa.Table = store.metadata.tables[kind.table]
         self.parser = CellParser(store.vocab)
         self.headers = kind.header_index()
@@ -229,6 +235,9 @@ class Importer:
         try:
             trans = conn.begin()
             self.lookups = Lookups(conn, self.store.metadata)
+            self._analyzed_at = 0
+            self._written = 0
+            self._analyze(conn, {self.kind.table, *(r.table for r in self.kind.references)})
             for path in paths:
                 self._import_file(conn, Path(path), started)
             keep = not self.dry_run and (self.on_error == "skip" or not self.result.errors)
@@ -304,18 +313,10 @@ class Importer:
             self._readers = [(h, c.target, c.required, self.parser.reader(c)) for h, c in columns.items()]
             f.batch_id = self._insert_batch(conn, f, started, status="running")
             bar = self.progress(name, -1) if self.progress else None
-            chunk: list[tuple[int, dict[str, Any]]] = []
-            for row_no, cells in table:
-                chunk.append((row_no, cells))
-                if len(chunk) >= self.batch_size:
-                    self._chunk(conn, f, columns, chunk)
-                    if bar is not None:
-                        bar.update(len(chunk))
-                    chunk = []
-            if chunk:
-                self._chunk(conn, f, columns, chunk)
+            for parsed in self._parsed_chunks(path, table):
+                self._chunk(conn, f, columns, parsed)
                 if bar is not None:
-                    bar.update(len(chunk))
+                    bar.update(len(parsed))
             if bar is not None:
                 bar.finish()
         # Checks run in stages per chunk; report in the order of the file.
@@ -353,16 +354,24 @@ class Importer:
 
     # -- one chunk -------------------------------------------------------------------
 
-    def _chunk(self, conn: sa.Connection, f: FileResult, columns: dict[str, Column], rows: list[tuple[int, dict[str, Any]]]) -> None:
+    def _chunk(self, conn: sa.Connection, f: FileResult, columns: dict[str, Column], rows: list[tuple[int, Any]]) -> None:
+        """Check and write one chunk of parsed rows: (row number, record or its problems)."""
         f.rows += len(rows)
         self.lookups.new_chunk()
-        self._seen: dict[tuple[Any, ...], int] = {}
+        seen: dict[tuple[Any, ...], int] = {}
         header_of = {c.target: h for h, c in columns.items()}
         good: list[tuple[int, Any]] = []
-        for row_no, cells in rows:
-            record = self._record(f, row_no, cells, columns, header_of)
-            if record is not None:
-                good.append((row_no, record))
+        for row_no, record in rows:
+            if isinstance(record, list):
+                self._reject(f, row_no, record, header_of)
+                continue
+            key = self.kind.key_of(record)
+            first = seen.get(key)
+            if first is not None:
+                self._reject(f, row_no, [_duplicate(self.kind, key, first)], header_of)
+                continue
+            seen[key] = row_no
+            good.append((row_no, record))
         good = self._check_references(f, good, header_of)
         problems = self.kind.check_chunk(self.lookups, good)
         for row_no, record in good:
@@ -378,7 +387,8 @@ class Importer:
         # references come out exactly as a real import's would.
         self._write(conn, f, kept, set(columns.values()), header_of)
 
-    def _record(self, f: FileResult, row_no: int, cells: dict[str, Any], columns: dict[str, Column], header_of: dict[str, str]) -> Any:
+    def _parse(self, cells: dict[str, Any]) -> Any:
+        """One row's record, or the list of its problems (pure: runs in the parsing worker too)."""
         values: dict[str, Any] = {}
         problems: list[Problem] = []
         for header, target, required, read in self._readers:
@@ -396,23 +406,39 @@ class Importer:
                     problems.append(Problem(target, "必填 / required", None))
                 continue
             values[target] = value
-        if not problems:
-            try:
-                record = self.kind.build(values, self.store.vocab)
-            except ValidationError as exc:
-                problems = exc.problems
-            except (TypeError, ValueError) as exc:
-                problems = [Problem("", str(exc))]
         if problems:
-            self._reject(f, row_no, problems, header_of, cells)
-            return None
-        key = self.kind.key_of(record)
-        first = self._seen.get(key)
-        if first is not None:
-            self._reject(f, row_no, [_duplicate(self.kind, key, first)], header_of)
-            return None
-        self._seen[key] = row_no
-        return record
+            return problems
+        try:
+            return self.kind.build(values, self.store.vocab)
+        except ValidationError as exc:
+            return exc.problems
+        except (TypeError, ValueError) as exc:
+            return [Problem("", str(exc))]
+
+    def _parse_chunk(self, rows: list[tuple[int, dict[str, Any]]]) -> list[tuple[int, Any]]:
+        return [(row_no, self._parse(cells)) for row_no, cells in rows]
+
+    def _raw_chunks(self, table: Any) -> Iterator[list[tuple[int, dict[str, Any]]]]:
+        chunk: list[tuple[int, dict[str, Any]]] = []
+        for item in table:
+            chunk.append(item)
+            if len(chunk) >= self.batch_size:
+                yield chunk
+                chunk = []
+        if chunk:
+            yield chunk
+
+    def _parsed_chunks(self, path: Path, table: Any) -> Iterator[list[tuple[int, Any]]]:
+        """Parsed chunks of a file: in a forked worker process for large files, else here."""
+        if self._use_worker(path):
+            yield from parallel.parsed_in_worker(lambda: map(self._parse_chunk, self._raw_chunks(table)))
+        else:
+            yield from map(self._parse_chunk, self._raw_chunks(table))
+
+    def _use_worker(self, path: Path) -> bool:
+        if self.parallel is not None:
+            return self.parallel and parallel.available(self.kind)
+        return path.stat().st_size >= PARALLEL_FROM_BYTES and parallel.available(self.kind)
 
     def _reject(self, f: FileResult, row_no: int, problems: list[Problem], header_of: dict[str, str], cells: dict[str, Any] | None = None) -> None:
         f.rejected += 1
@@ -434,6 +460,7 @@ class Importer:
             keys.discard(None)
             wanted_cols = [c for c in (ref.id_column, *ref.where) if c and c != ref.key]
             found.append(self.lookups.rows(ref.table, ref.key, keys, wanted_cols))
+        self_referencing = any(ref.table == self.kind.table for ref in self.kind.references)
         # Row by row, in file order: a row may refer to one of its own kind
         # defined above it in the import (a department below its university).
         for row_no, record in rows:
@@ -449,7 +476,7 @@ class Importer:
                     bad.setdefault(row_no, []).append(Problem(ref.field, f"{ref.label} 未登记 / not registered", value))
                 elif ref.id_column and row is not None:
                     self._ids[(ref.field, value)] = row[ref.id_column]
-            if row_no not in bad:
+            if self_referencing and row_no not in bad:
                 self.lookups.remember(self.kind.table, self.kind.key_of(record)[0], record)
         for row_no, problems in bad.items():
             self._reject(f, row_no, problems, header_of)
@@ -511,8 +538,25 @@ class Importer:
             self._update(conn, key_cols, updates, f.batch_id)
         f.inserted += len(inserts)
         f.updated += len(updates)
+        self._written += len(inserts)
+        if self._written > 2 * self._analyzed_at + 1000:
+            self._analyze(conn, {self.kind.table})
+            self._analyzed_at = self._written
         inserted_ids = self._inserted_ids(conn, key_cols, inserts)
         self.kind.after_write(conn, inserted_ids, updates)
+
+    def _analyze(self, conn: sa.Connection, tables: set[str]) -> None:
+        """Refresh PostgreSQL's statistics of tables this import reads by key.
+
+        A table filled in this very transaction (or just before, before
+        autovacuum came by) looks empty to the planner, which then scans it
+        whole for every chunk's key look-up. Called as the table doubles, so a
+        million rows cost about twenty ANALYZEs.
+        """
+        if conn.dialect.name != "postgresql":
+            return
+        for name in sorted(tables):
+            conn.exec_driver_sql(f'ANALYZE "{self.store.metadata.tables[name].name}"')
 
     def _existing(self, conn: sa.Connection, key_cols: list[str], keys: list[tuple[Any, ...]]) -> dict[tuple[Any, ...], Mapping[str, Any]]:
         t = self.table

@@ -287,6 +287,10 @@ class ImportKind:
         """A validated record from parsed values (field -> value). Raises ValidationError."""
         raise NotImplementedError
 
+    def record_classes(self) -> tuple[type, ...]:
+        """The classes of the records :meth:`build` makes (they travel between processes)."""
+        return ()
+
     def db_row(self, record: Any) -> dict[str, Any]:
         """The table row of a record, before references are resolved to ids.
 
@@ -343,6 +347,9 @@ class ModelKind(ImportKind):
 
     def build(self, values: dict[str, Any], vocab: Vocabulary) -> Any:
         return self.model(**values)
+
+    def record_classes(self) -> tuple[type, ...]:
+        return (self.model,)
 
     def compared_fields(self, present: Iterable[Column]) -> set[str] | None:
         # A file without a column leaves that field alone: no column, no change.
