@@ -21,11 +21,18 @@ Steps:
 Every load runs in its own child process: this script in a hidden mode (``--raw-sqlite``,
 ``--raw-postgres``, ``--generate``, or ``--fupin ARGS...``, which runs the ``fupin`` command
 line in-process). It is timed by wall clock from here, interpreter start-up included on
-both sides. Its peak memory is what the child reports of itself at exit: ``VmHWM`` from
-``/proc/self/status`` on Linux. Not ``ru_maxrss``: a child's ``ru_maxrss`` (its own
-``getrusage`` or the parent's ``wait4``) starts at the RSS of the parent it was forked
-from, so it measures the launcher too. Elsewhere the child's ``ru_maxrss`` is the
-fallback, and the launcher is kept small for it (it never imports fupin).
+both sides. Its peak memory is the larger of
+
+* the peak of the summed PSS (proportional set size) of the child and every process it
+  starts, sampled every 50 ms from ``/proc``: ``fupin import`` parses large files in a
+  forked worker, whose memory counts too, and PSS counts pages the fork still shares once;
+* the child's own peak resident set, ``VmHWM`` from ``/proc/self/status``, which it
+  writes to a file at exit (a spike between two samples is not missed).
+
+Not ``ru_maxrss``: a child's ``ru_maxrss`` (its own ``getrusage`` or the parent's
+``wait4``) starts at the RSS of the parent it was forked from, so it measures the
+launcher too. Without ``/proc`` (macOS) the child's ``ru_maxrss`` is the fallback, and
+the launcher is kept small for it (it never imports fupin); a worker is then not counted.
 
 ``fupin init`` runs before each load and is not timed. The machines are noisy, so only
 the ratios are meant to be compared between runs; see benchmarks/README.md.
@@ -36,6 +43,7 @@ from __future__ import annotations
 import argparse
 import atexit
 import csv
+import dataclasses
 import json
 import os
 import resource
@@ -44,6 +52,7 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -57,8 +66,10 @@ CHILD = [sys.executable, __file__]
 FUPIN = [*CHILD, "--fupin"]
 #: The file where a child writes its peak memory (set by :func:`run_measured`).
 REPORT_ENV = "IMPORT_BENCH_REPORT"
-#: The files fupin imports, in dependency order, with the import kind of each.
+#: The import kinds fupin imports, in dependency order; each from the file of the same name.
 IMPORTED = ("areas", "households", "persons")
+#: The tables both loads write, whose row counts must agree afterwards.
+WRITTEN_TABLES = ("areas", "households", "household_status", "persons")
 #: What the store writes as the first status entry of a registered household.
 STATUS_REASON = "登记 / registered"
 #: 层级 labels of the area files -> the level codes stored.
@@ -101,16 +112,78 @@ def report_peak_at_exit() -> None:
     atexit.register(write)
 
 
+class TreeMemory(threading.Thread):
+    """Samples the memory of a process and all its descendants until stopped; keeps the peak.
+
+    Memory is the sum of each process's PSS (``/proc/PID/smaps_rollup``, Linux 4.14+),
+    else of its RSS. Without ``/proc`` the peak stays 0.
+    """
+
+    def __init__(self, pid: int, interval: float = 0.05):
+        super().__init__(daemon=True)
+        self.pid = pid
+        self.interval = interval
+        self.peak_mb = 0.0
+        self._done = threading.Event()
+
+    def run(self) -> None:
+        while True:
+            total_kb = sum(process_memory_kb(pid) for pid in [self.pid, *descendants(self.pid)])
+            self.peak_mb = max(self.peak_mb, total_kb / 1024)
+            if self._done.wait(self.interval):
+                return
+
+    def stop(self) -> float:
+        """Stop sampling; returns the peak in MB."""
+        self._done.set()
+        self.join()
+        return self.peak_mb
+
+
+def descendants(pid: int) -> list[int]:
+    """The children of ``pid``, their children and so on (Linux ``/proc``; [] if unreadable)."""
+    found: list[int] = []
+    todo = [pid]
+    while todo:
+        parent = todo.pop()
+        try:
+            tasks = os.listdir(f"/proc/{parent}/task")
+        except OSError:
+            continue
+        for tid in tasks:
+            try:
+                with open(f"/proc/{parent}/task/{tid}/children", encoding="ascii") as f:
+                    children = [int(c) for c in f.read().split()]
+            except OSError:
+                continue
+            found += children
+            todo += children
+    return found
+
+
+def process_memory_kb(pid: int) -> int:
+    """PSS of ``pid`` in kB (RSS where smaps_rollup is missing); 0 if it is gone."""
+    for path, key in ((f"/proc/{pid}/smaps_rollup", "Pss:"), (f"/proc/{pid}/status", "VmRSS:")):
+        try:
+            with open(path, encoding="ascii") as f:
+                for line in f:
+                    if line.startswith(key):
+                        return int(line.split()[1])
+        except OSError:
+            continue
+    return 0
+
+
+@dataclasses.dataclass
 class Run:
     """A finished child process: exit code, wall-clock seconds, peak memory and output."""
 
-    def __init__(self, command: list[str], returncode: int, seconds: float, peak_mb: float, stdout: str, stderr: str):
-        self.command = command
-        self.returncode = returncode
-        self.seconds = seconds
-        self.peak_mb = peak_mb
-        self.stdout = stdout
-        self.stderr = stderr
+    command: list[str]
+    returncode: int
+    seconds: float
+    peak_mb: float
+    stdout: str
+    stderr: str
 
     @property
     def ok(self) -> bool:
@@ -126,27 +199,31 @@ class Run:
 def run_measured(command: list[str], workdir: Path) -> Run:
     """Run ``command`` (a :data:`CHILD` mode) and measure its wall-clock time and peak memory.
 
-    The peak is the one the child writes at exit (:func:`report_peak_at_exit`);
-    if it wrote none (it crashed), ``wait4``'s ``ru_maxrss``, an overestimate.
-    Output goes to files, not pipes, so a chatty child cannot block.
+    The peak is the larger of the sampled peak of the process tree (:class:`TreeMemory`)
+    and the one the child writes at exit (:func:`report_peak_at_exit`); if the child
+    wrote none (it crashed), ``wait4``'s ``ru_maxrss``, an overestimate, stands in for
+    the latter. Output goes to files, not pipes, so a chatty child cannot block.
     """
     report = workdir / f"peak-{uuid.uuid4().hex}.json"
     env = {**os.environ, REPORT_ENV: str(report)}
     with tempfile.TemporaryFile("w+", dir=workdir) as out, tempfile.TemporaryFile("w+", dir=workdir) as err:
         start = time.perf_counter()
         proc = subprocess.Popen(command, stdout=out, stderr=err, stdin=subprocess.DEVNULL, env=env)
+        tree = TreeMemory(proc.pid)
+        tree.start()
         _, status, usage = os.wait4(proc.pid, 0)
         seconds = time.perf_counter() - start
+        tree_peak_mb = tree.stop()
         proc.returncode = os.waitstatus_to_exitcode(status)  # tell Popen the child is reaped
         out.seek(0)
         err.seek(0)
         stdout, stderr = out.read(), err.read()
     try:
-        peak_mb = json.loads(report.read_text(encoding="utf-8"))["peak_mb"]
+        own_mb = json.loads(report.read_text(encoding="utf-8"))["peak_mb"]
         report.unlink()
     except (OSError, ValueError, KeyError):
-        peak_mb = maxrss_mb(usage.ru_maxrss)
-    return Run(command, proc.returncode, seconds, peak_mb, stdout, stderr)
+        own_mb = maxrss_mb(usage.ru_maxrss)
+    return Run(command, proc.returncode, seconds, max(tree_peak_mb, own_mb), stdout, stderr)
 
 
 def check(run: Run, what: str) -> None:
@@ -330,15 +407,15 @@ def loader_report(counts: dict[str, int], start: float) -> dict[str, Any]:
 # -- the benchmark ---------------------------------------------------------------
 
 
+@dataclasses.dataclass
 class Result:
     """One load measured: rows, seconds (wall clock, from outside) and peak MB."""
 
-    def __init__(self, label: str, rows: int, seconds: float, peak_mb: float, parts: str = ""):
-        self.label = label
-        self.rows = rows
-        self.seconds = seconds
-        self.peak_mb = peak_mb
-        self.parts = parts  # the figures of each process, when there were several
+    label: str
+    rows: int
+    seconds: float
+    peak_mb: float
+    parts: str = ""  # the figures of each process, when there were several
 
     @property
     def rows_per_s(self) -> float:
@@ -401,14 +478,14 @@ def run_fupin_import(url: str, files: Path, workdir: Path) -> Result | str:
 
 def table_counts_sqlite(db_path: Path) -> dict[str, int]:
     with sqlite3.connect(db_path) as conn:
-        return {t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in (*IMPORTED, "household_status")}
+        return {t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in WRITTEN_TABLES}
 
 
 def table_counts_postgres(conninfo: str) -> dict[str, int]:
     import psycopg
 
     with psycopg.connect(conninfo) as conn:
-        return {t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in (*IMPORTED, "household_status")}
+        return {t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in WRITTEN_TABLES}
 
 
 def compare(backend: str, files: Path, workdir: Path, rows: int, targets: dict[str, Any]) -> tuple[Result, Result | None]:

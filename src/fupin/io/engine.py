@@ -563,11 +563,7 @@ class Importer:
         out: dict[tuple[Any, ...], Mapping[str, Any]] = {}
         for i in range(0, len(keys), 500):
             part = keys[i : i + 500]
-            if len(key_cols) == 1:
-                cond = t.c[key_cols[0]].in_([k[0] for k in part])
-            else:
-                cond = sa.tuple_(*(t.c[c] for c in key_cols)).in_(part)
-            for row in conn.execute(sa.select(t).where(cond)).mappings():
+            for row in conn.execute(sa.select(t).where(_key_in(t, key_cols, part))).mappings():
                 out[tuple(row[c] for c in key_cols)] = dict(row)
         self.kind.enrich_existing(conn, out)
         return out
@@ -605,8 +601,21 @@ class Importer:
         """(record, id) for inserted rows, when the table has an integer id and the kind needs it."""
         if not inserts or "id" not in self.table.c or type(self.kind).after_write is ImportKind.after_write:
             return []
-        existing = self._existing(conn, key_cols, [tuple(d[c] for c in key_cols) for _, d in inserts])
-        return [(r, existing[tuple(d[c] for c in key_cols)]["id"]) for r, d in inserts]
+        t = self.table
+        ids: dict[tuple[Any, ...], int] = {}
+        keys = [tuple(d[c] for c in key_cols) for _, d in inserts]
+        for i in range(0, len(keys), 500):
+            part = keys[i : i + 500]
+            for row in conn.execute(sa.select(t.c.id, *(t.c[c] for c in key_cols)).where(_key_in(t, key_cols, part))):
+                ids[tuple(row[1:])] = row[0]
+        return [(r, ids[k]) for (r, _d), k in zip(inserts, keys, strict=True)]
+
+
+def _key_in(table: sa.Table, key_cols: list[str], keys: list[tuple[Any, ...]]) -> sa.ColumnElement[bool]:
+    """``key IN (...)`` for a one-column or composite natural key, bound."""
+    if len(key_cols) == 1:
+        return table.c[key_cols[0]].in_([k[0] for k in keys])
+    return sa.tuple_(*(table.c[c] for c in key_cols)).in_(keys)
 
 
 def _duplicate(kind: ImportKind, key: tuple[Any, ...], first_row: int | None) -> Problem:
