@@ -28,5 +28,10 @@ demo: $(STAMP)
 test: $(STAMP)
 	scripts/with-postgres $(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# The import benchmark: a synthetic province (250,000 households) loaded by a raw
+# loader and by `fupin import`, on SQLite and PostgreSQL; prints the ratios.
+bench: $(STAMP)
+	scripts/with-postgres sh -c '$(BIN)/python benchmarks/import_bench.py --postgres "$$FUPIN_TEST_POSTGRES_URL" --scales 25000,50000,100000'
+
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis fupin-demo.db
