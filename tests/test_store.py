@@ -118,7 +118,9 @@ class TestSchema:
         """reset() drops every record and history, leaving a fresh schema."""
         seed_registry(store)
         store.reset()
-        assert store.is_initialised() and store.is_empty() and store.count("audit_log") == 0
+        assert store.is_initialised() and store.is_empty()
+        # Only the new administrator (the actor who reset it) is on record.
+        assert [(e.table_name, e.record_key) for e in store.audit_entries()] == [("users", "TEST:tester")]
 
     def test_plugin_migrations_upgrade_an_existing_database(self, database_url, pm, tmp_path):
         """A plugin installed later adds its own alembic branch; `init` creates its table in place."""
@@ -256,11 +258,12 @@ class TestRegistry:
             store.add_unit(Unit.new(code="QJNU", name="曲靖师范学院", kind="university"))
             entries = store.audit_entries()
         assert [(e.operation, e.table_name, e.record_key) for e in entries] == [
+            ("insert", "users", "QJNU-BIO:clerk7"),  # the first actor becomes the administrator
             ("insert", "areas", "530000"),
             ("insert", "units", "QJNU"),
         ]
         assert {(e.unit, e.user) for e in entries} == {("QJNU-BIO", "clerk7")}
-        assert entries[1].new["name"] == "曲靖师范学院"
+        assert entries[2].new["name"] == "曲靖师范学院"
 
 
 class TestActions:

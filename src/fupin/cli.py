@@ -106,7 +106,9 @@ def make_cli(pm: Any) -> click.Group:
         """
         ctx.obj = _Context(pm, db, actor)
 
-    for command in (init, plugins, plan, record, show, synth, demo, import_, imports, export, template):
+    from fupin.dedup import dedup_group
+
+    for command in (init, plugins, plan, record, show, synth, demo, import_, imports, export, template, users, whoami, dedup_group):
         cli.add_command(command)
     from fupin.hooks import Hooks
 
@@ -563,6 +565,7 @@ def imports(store: Any, limit: int, as_json: bool) -> None:
 
     from fupin.storage import schema as S
 
+    store.access.require("audit.read")
     with store.engine.connect() as conn:
         rows = conn.execute(sa.select(S.import_batches).order_by(S.import_batches.c.id.desc()).limit(limit)).mappings().all()
     if as_json:
@@ -644,6 +647,71 @@ def template(obj: _Context, kind: str, fmt: str, output: str | None, english: bo
     path = output or f"{kind}-模板.{fmt}"
     write_table(path, fmt, headers, [], dropdowns=dropdowns)
     click.echo(f"已生成模板 / template written: {path}")
+
+
+@click.group()
+def users() -> None:
+    """Users and their roles (who may do what).
+
+    \b
+    Example:
+      fupin users add QJNU-BIO:clerk --role department
+      fupin users add ZHZ-GOV:clerk --role area_user --area 530326106
+      fupin users list
+    """
+
+
+@users.command("add")
+@click.argument("login", metavar="UNIT:USER")
+@click.option("--role", "roles", multiple=True, required=True, help="Role name (repeatable); see `fupin users roles`.")
+@click.option("--area", "areas", multiple=True, metavar="CODE", help="Area code for area-scoped roles (repeatable).")
+@click.option("--cadre", metavar="CODE", help="The user's cadre code, for the cadre role.")
+@pass_store
+def users_add(store: Any, login: str, roles: tuple[str, ...], areas: tuple[str, ...], cadre: str | None) -> None:
+    """Register UNIT:USER with roles, or change their roles (needs users.manage)."""
+    from fupin.access import User
+    from fupin.store import Actor
+
+    actor = Actor.parse(login)
+    store.add_user(User(actor.unit, actor.user, roles, areas, cadre))
+    click.echo(f"已登记用户 / user registered: {login} ({', '.join(roles)})")
+
+
+@users.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_store
+def users_list(store: Any, as_json: bool) -> None:
+    """List users with their roles, areas and cadre."""
+    found = store.users()
+    if as_json:
+        _echo_json([{"login": u.key, "roles": list(u.roles), "areas": list(u.areas), "cadre": u.cadre} for u in found])
+        return
+    from fupin.text import table
+
+    click.echo("\n".join(table(["用户 user", "角色 roles", "区域 areas", "干部 cadre"],
+                               [[u.key, ", ".join(u.roles), ", ".join(u.areas), u.cadre or ""] for u in found], indent="")))
+
+
+@users.command("roles")
+@pass_store
+def users_roles(store: Any) -> None:
+    """List the roles: scope and permissions."""
+    for role in store.roles.values():
+        click.echo(f"{role.name}  {role.zh} / {role.en}  (scope: {role.scope})")
+        click.echo(f"    {', '.join(sorted(role.permissions))}")
+
+
+@click.command()
+@pass_store
+def whoami(store: Any) -> None:
+    """Show the actor commands run as, and their roles and permissions."""
+    access = store.access
+    roles = ", ".join(access.user.roles) if access.user else ("bootstrap administrator" if access.bootstrap else "未登记 / not registered")
+    click.echo(f"{store.actor}: {roles}")
+    from fupin.access import PERMISSIONS
+
+    for permission in sorted(p for p in PERMISSIONS if access.has(p)):
+        click.echo(f"  {permission}: {', '.join(sorted(access.scopes(permission)))}")
 
 
 def main(argv: list[str] | None = None) -> None:

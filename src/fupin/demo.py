@@ -19,6 +19,7 @@ from typing import Any
 import attrs
 import sqlalchemy as sa
 
+from fupin.access import User
 from fupin.actions import SupportAction
 from fupin.errors import PlanError
 from fupin.model import Area, Cadre, Unit, VillageProfile
@@ -101,6 +102,18 @@ def build_demo(store: Any, plan_name: str = "qjnu-tuomu", *, seed: int = 2015) -
         numbers = synth.household_numbers(group_codes, count)
         for spec in data.get("actions", []):
             store.record_action(_action(store, plan, spec, cadre_codes, numbers, village.code))
+        for spec in data.get("users", []):
+            unit, _, login = spec["login"].partition(":")
+            cadre = spec.get("cadre")
+            store.add_user(
+                User(
+                    unit,
+                    login,
+                    tuple(spec["roles"]),
+                    areas=tuple(level_area[a] for a in spec.get("areas", [])),
+                    cadre=cadre_codes[cadre - 1] if cadre else None,
+                )
+            )
     return summarise(store, plan, village.code, sample=numbers[0] if numbers else None)
 
 

@@ -67,3 +67,7 @@ class PlanError(FupinError):
 
 class StorageError(FupinError):
     """The database refused an operation or is not in the expected state."""
+
+
+class StaleRecord(FupinError):
+    """An edit was based on a version of a record that someone else has changed since."""

@@ -112,6 +112,10 @@ class Hooks:
         """The alembic version folders of every plugin."""
         return [Path(p) for result in self.pm.hook.fupin_migrations() for p in _as_list(result)]
 
+    def roles(self) -> list[Path | dict[str, Any]]:
+        """Role definitions from every plugin, in registration order."""
+        return [r for result in self.pm.hook.fupin_roles() for r in _as_list(result)]
+
     def vocabularies(self) -> list[Path | dict[str, Any]]:
         """The vocabulary extensions of every plugin: TOML paths or mappings."""
         return [
@@ -148,8 +152,11 @@ class Hooks:
             The problems, flattened; a plain string ``s`` becomes
             ``Problem(field="", reason=s)``. Empty if every plugin agrees.
         """
+        caller = self.pm.hook.fupin_validate_record
+        if not caller.get_hookimpls():
+            return []  # nothing to ask: batch imports call this a million times
         problems = []
-        for result in self.pm.hook.fupin_validate_record(record=record, record_type=record_type):
+        for result in caller(record=record, record_type=record_type):
             for item in _as_list(result):
                 if isinstance(item, str):
                     item = Problem(field="", reason=item)

@@ -94,6 +94,18 @@ def fupin_vocabularies() -> list[Path | dict[str, Any]]:
 
 
 @hookspec
+def fupin_roles() -> list[Path | dict[str, Any]]:
+    """Return role definitions: TOML files or mappings in the format of ``fupin/data/roles.toml``.
+
+    A province defines its own roles (a township clerk, a provincial
+    inspector) by name, scope and permissions; a role of the same name replaces
+    the packaged one.
+
+    .. versionadded:: 0.1
+    """
+
+
+@hookspec
 def fupin_importers() -> list[ImportKind]:
     """Return the kinds of record this plugin can batch-import and export.
 

@@ -11,6 +11,7 @@ stored.
 from __future__ import annotations
 
 import datetime as dt
+import copy
 import getpass
 import os
 import uuid
@@ -23,8 +24,9 @@ import attrs
 import sqlalchemy as sa
 
 from fupin import model
+from fupin.access import Access, AccessDenied, User, load_roles
 from fupin.actions import ActionKind, Beneficiary, SupportAction, action_row, reference_problems
-from fupin.errors import NotFound, Problem, StorageError, ValidationError
+from fupin.errors import NotFound, Problem, StaleRecord, StorageError, ValidationError
 from fupin.storage import migrate, schema
 from fupin.storage.engine import make_engine, safe_url
 
@@ -137,11 +139,35 @@ class Store:
         for table in S.metadata.sorted_tables:
             table.to_metadata(self.metadata)
         self.hooks.tables(self.metadata)
+        self.roles = load_roles(self.hooks.roles())
+        self._access: Access | None = None
 
     @classmethod
     def open(cls, url: str | None = None, *, pm: Any = None, actor: Actor | None = None) -> Store:
         """Open the database at ``url`` (default: ``FUPIN_DATABASE_URL`` or ``sqlite:///fupin.db``)."""
         return cls(make_engine(url), pm=pm, actor=actor)
+
+    def acting_as(self, actor: Actor) -> Store:
+        """This store, on the same database and plugins, doing the work as ``actor``."""
+        other = copy.copy(self)
+        other.actor = actor
+        other._access = None
+        other._active = None
+        return other
+
+    @property
+    def access(self) -> Access:
+        """What the actor may do (read from the database once; refreshed after changes to users, units, plans)."""
+        if self._access is None:
+            if self._active is not None:  # inside a transaction: read through it (SQLite would wait on itself)
+                self._access = Access(self._active, self.actor, self.roles)
+            else:
+                with self.engine.connect() as conn:
+                    self._access = Access(conn, self.actor, self.roles)
+        return self._access
+
+    def _refresh_access(self) -> None:
+        self._access = None
 
     def __enter__(self) -> Store:
         return self
@@ -162,17 +188,27 @@ class Store:
 
     def init(self) -> None:
         """Create the schema, or upgrade it to the newest revision of every branch."""
+        if self.is_initialised():
+            # Upgrading changes what everyone works with: only an administrator may.
+            self.access.require("users.manage")
         try:
             migrate.upgrade(self.engine, self.hooks.migrations())
         except sa.exc.OperationalError as exc:
             raise StorageError(f"无法初始化数据库 / cannot initialise {self.url}: {exc.orig}") from None
+        self._refresh_access()
+        if self.access.bootstrap:
+            # The first actor to initialise a database becomes its administrator.
+            self._put_user(User(self.actor.unit, self.actor.user, ("platform_admin",)))
 
     def reset(self) -> None:
         """Drop every fupin table (history included) and create the schema anew.
 
         Only for throwaway databases (``fupin demo --force``, tests).
         """
+        if self.is_initialised():
+            self.access.require("users.manage")
         migrate.drop_everything(self.engine)
+        self._refresh_access()
         self.init()
 
     def is_initialised(self) -> bool:
@@ -192,6 +228,36 @@ class Store:
     def _require_schema(self) -> None:
         if not self.is_initialised():
             raise StorageError(f"数据库未初始化 / database not initialised: {self.url} (run `fupin init`)")
+
+    # -- users --------------------------------------------------------------
+
+    def add_user(self, user: User) -> None:
+        """Register a user or change their roles, areas and cadre (needs users.manage)."""
+        self.access.require("users.manage")
+        self._put_user(user)
+
+    def _put_user(self, user: User) -> None:
+        unknown = [r for r in user.roles if r not in self.roles]
+        if unknown:
+            raise ValidationError.of("roles", f"未知角色 / unknown roles; known: {', '.join(sorted(self.roles))}", ", ".join(unknown))
+        values = {"unit": user.unit, "user": user.user, "roles": list(user.roles), "areas": list(user.areas), "cadre": user.cadre}
+        with self.transaction() as conn:
+            where = (S.users.c.unit == user.unit) & (S.users.c.user == user.user)
+            old = conn.execute(sa.select(S.users).where(where)).mappings().first()
+            if old is None:
+                self._insert(conn, S.users, values, user.key)
+            else:
+                conn.execute(S.users.update().where(where).values(**values, version=old["version"] + 1))
+                self._audit(conn, "update", S.users, user.key, {k: old[k] for k in values}, values)
+        self._refresh_access()
+
+    def users(self) -> list[User]:
+        """Registered users (needs users.manage or audit.read)."""
+        if not self.access.has("audit.read"):
+            self.access.require("users.manage")
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(S.users).order_by(S.users.c.unit, S.users.c.user)).mappings()
+            return [User(r["unit"], r["user"], tuple(r["roles"]), tuple(r["areas"] or ()), r["cadre"]) for r in rows]
 
     # -- writing ------------------------------------------------------------
 
@@ -259,6 +325,23 @@ class Store:
     def _exists(self, conn: sa.Connection, column: sa.Column, value: object) -> bool:
         return conn.execute(sa.select(column).where(column == value).limit(1)).first() is not None
 
+    def _require_area(self, code: str) -> None:
+        """Raise unless registry.write reaches the area (or villager group) ``code``."""
+        self.access.require("registry.write")
+        if not self.access.group_allowed("registry.write", code):
+            raise AccessDenied(self.actor, "registry.write", f"区划 {code} 不在权限范围内 / area outside your scope")
+
+    def _person_duplicate(self, conn: sa.Connection, id_number: str) -> list[Problem]:
+        """A problem naming the person already registered with ``id_number`` (15 and 18 digits alike)."""
+        row = conn.execute(
+            sa.select(S.persons.c.name, S.households.c.number)
+            .join(S.households, S.households.c.id == S.persons.c.household_id)
+            .where(S.persons.c.id_number == id_number)
+        ).first()
+        if row is None:
+            return []
+        return [Problem("id_number", f"已登记为户 {row.number} 的 {row.name} / already registered as {row.name} of household {row.number}", id_number)]
+
     def _refuse_duplicate(self, conn: sa.Connection, column: sa.Column, value: object, field: str) -> list[Problem]:
         if self._exists(conn, column, value):
             return [Problem(field, "已登记 / already registered", value)]
@@ -279,6 +362,7 @@ class Store:
         return n
 
     def _add_area(self, conn: sa.Connection, area: model.Area) -> None:
+        self._require_area(area.code)
         problems = self._refuse_duplicate(conn, S.areas.c.code, area.code, "code")
         if area.parent_code:
             row = conn.execute(sa.select(S.areas).where(S.areas.c.code == area.parent_code)).first()
@@ -298,6 +382,7 @@ class Store:
 
     def put_village_profile(self, profile: model.VillageProfile) -> None:
         """Store a village's profile for a year, replacing the one stored for that year."""
+        self._require_area(profile.village_code)
         with self.transaction() as conn:
             row = conn.execute(sa.select(S.areas.c.level).where(S.areas.c.code == profile.village_code)).first()
             problems = []
@@ -317,7 +402,8 @@ class Store:
                 self._audit(conn, "update", S.village_profiles, key, old, values)
 
     def village_profile(self, village_code: str, year: int) -> model.VillageProfile:
-        """A village's profile for ``year``."""
+        """A village's profile for ``year`` (aggregate figures: needs aggregates.read)."""
+        self.access.require("aggregates.read")
         with self.engine.connect() as conn:
             row = conn.execute(
                 sa.select(S.village_profiles).where(
@@ -335,6 +421,7 @@ class Store:
             return self._add_household(conn, household, since)
 
     def _add_household(self, conn: sa.Connection, h: model.Household, since: dt.date | None) -> int:
+        self._require_area(h.group_code)
         problems = self._refuse_duplicate(conn, S.households.c.number, h.number, "number")
         group = conn.execute(sa.select(S.areas.c.level).where(S.areas.c.code == h.group_code)).first()
         if group is None or group.level != "group":
@@ -347,17 +434,31 @@ class Store:
         return hid
 
     def update_household(
-        self, number: str, changes: Mapping[str, Any], *, effective: dt.date | None = None, reason: str = ""
+        self,
+        number: str,
+        changes: Mapping[str, Any],
+        *,
+        effective: dt.date | None = None,
+        reason: str = "",
+        expected_version: int | None = None,
     ) -> model.Household:
         """Change fields of a household's card; a status change is dated (``effective``).
 
         Values are checked as on entry (``Household.new``); the audit log keeps
-        the old and new values.
+        the old and new values. With ``expected_version`` (the version the
+        caller read), an edit based on stale data is refused with
+        :class:`StaleRecord` instead of overwriting someone else's change.
         """
         with self.transaction() as conn:
             old_row = conn.execute(sa.select(S.households).where(S.households.c.number == number)).mappings().first()
             if old_row is None:
                 raise NotFound(f"户 {number} 未登记 / household not registered")
+            self.access.require_household(conn, "registry.write", number)
+            if expected_version is not None and old_row["version"] != expected_version:
+                raise StaleRecord(
+                    f"户 {number} 已被他人修改 (版本 {old_row['version']}, 你的是 {expected_version}) / "
+                    f"household changed by someone else since you read it (version {old_row['version']}, yours {expected_version})"
+                )
             current = _household(old_row)
             merged = {**attrs.asdict(current, recurse=False), **changes}
             updated = model.Household.new(vocab=self.vocab, **merged)
@@ -397,11 +498,13 @@ class Store:
             return self._add_person(conn, person)
 
     def _add_person(self, conn: sa.Connection, p: model.Person) -> int:
-        problems = self._refuse_duplicate(conn, S.persons.c.id_number, p.id_number, "id_number")
+        problems = self._person_duplicate(conn, p.id_number)
         hid = conn.execute(sa.select(S.households.c.id).where(S.households.c.number == p.household)).scalar()
         if hid is None:
             problems.append(Problem("household", "户未登记 / household not registered", p.household))
-        elif p.is_head:
+        else:
+            self.access.require_household(conn, "registry.write", p.household)
+        if hid is not None and p.is_head:
             head = conn.execute(
                 sa.select(S.persons.c.name).where(
                     (S.persons.c.household_id == hid) & (S.persons.c.relation == model.HEAD_RELATION)
@@ -420,8 +523,15 @@ class Store:
     def add_tag(self, tag: model.Tag) -> None:
         """Give a person a dated tag (留守儿童, 孤寡老人 ...)."""
         with self.transaction() as conn:
-            pid = conn.execute(sa.select(S.persons.c.id).where(S.persons.c.id_number == tag.id_number)).scalar()
+            found = conn.execute(
+                sa.select(S.persons.c.id, S.households.c.number)
+                .join(S.households, S.households.c.id == S.persons.c.household_id)
+                .where(S.persons.c.id_number == tag.id_number)
+            ).first()
+            pid = None if found is None else found.id
             problems = [] if pid is not None else [Problem("id_number", "人员未登记 / person not registered", tag.id_number)]
+            if found is not None:
+                self.access.require_household(conn, "registry.write", found.number)
             self._validate(tag, "tag", problems)
             row = attrs.asdict(tag)
             del row["id_number"]
@@ -429,6 +539,9 @@ class Store:
 
     def add_unit(self, unit: model.Unit) -> None:
         """Register a unit (the university, a department, a school ...)."""
+        self.access.require("units.write")
+        if not (self.access.unit_allowed("units.write", unit.parent_code) or "all" in self.access.scopes("units.write")):
+            raise AccessDenied(self.actor, "units.write", f"上级单位 {unit.parent_code} 不在权限范围内 / parent unit outside your scope")
         with self.transaction() as conn:
             problems = self._refuse_duplicate(conn, S.units.c.code, unit.code, "code")
             if unit.parent_code and not self._exists(conn, S.units.c.code, unit.parent_code):
@@ -437,9 +550,12 @@ class Store:
                 problems.append(Problem("area_code", "区划未登记 / area not registered", unit.area_code))
             self._validate(unit, "unit", problems)
             self._insert(conn, S.units, attrs.asdict(unit), unit.code)
+        self._refresh_access()
 
     def add_cadre(self, cadre: model.Cadre) -> None:
         """Register a cadre of a registered unit."""
+        if not self.access.unit_allowed("units.write", cadre.unit):
+            raise AccessDenied(self.actor, "units.write", f"单位 {cadre.unit} 不在权限范围内 / unit outside your scope")
         with self.transaction() as conn:
             problems = self._refuse_duplicate(conn, S.cadres.c.code, cadre.code, "code")
             if not self._exists(conn, S.units.c.code, cadre.unit):
@@ -451,6 +567,8 @@ class Store:
 
     def save_plan(self, plan: Any) -> None:
         """Store a plan (:class:`fupin.plans.Plan`) with its TOML source, replacing an older copy."""
+        if not self.access.plan_allowed("plans.write", plan.helping_unit.code):
+            raise AccessDenied(self.actor, "plans.write", f"方案 {plan.name}")
         values = {
             "name": plan.name,
             "title": plan.title_zh,
@@ -461,11 +579,16 @@ class Store:
         }
         with self.transaction() as conn:
             old = conn.execute(sa.select(S.plans).where(S.plans.c.name == plan.name)).mappings().first()
+            conn.execute(S.plan_villages.delete().where(S.plan_villages.c.plan_name == plan.name))
             if old is None:
                 self._insert(conn, S.plans, values, plan.name)
             elif any(old[k] != v for k, v in values.items()):
                 conn.execute(S.plans.update().where(S.plans.c.name == plan.name).values(**values, version=old["version"] + 1))
                 self._audit(conn, "update", S.plans, plan.name, {k: old[k] for k in values if k != "source"}, {k: v for k, v in values.items() if k != "source"})
+            villages = sorted({v.code for v in plan.villages})
+            if villages:
+                conn.execute(S.plan_villages.insert(), [{"plan_name": plan.name, "village_code": v} for v in villages])
+        self._refresh_access()
 
     def record_action(self, action: SupportAction) -> SupportAction:
         """Store a support action; returns it with its id.
@@ -474,6 +597,9 @@ class Store:
         beneficiaries, the unit and the plan must exist.
         """
         kind = self.hooks.action_kind(action.kind)
+        self.access.require("actions.write")
+        if not self.access.action_allowed("actions.write", action):
+            raise AccessDenied(self.actor, "actions.write", f"单位 {action.unit} 不在权限范围内 / unit outside your scope")
         if not action.ref:
             # Every action gets a ledger number, so an export always imports back as the same action.
             action = attrs.evolve(action, ref=f"{action.unit}-{action.start:%Y%m%d}-{uuid.uuid4().hex[:8]}")
@@ -513,11 +639,13 @@ class Store:
     # -- reading ------------------------------------------------------------
 
     def get_household(self, number: str) -> model.Household:
-        """The household registered as ``number``."""
+        """The household registered as ``number`` (needs registry.read over it)."""
         with self.engine.connect() as conn:
             row = conn.execute(sa.select(S.households).where(S.households.c.number == number)).mappings().first()
-        if row is None:
-            raise NotFound(f"户 {number} 未登记 / household {number} is not registered")
+            if row is None:
+                self.access.require("registry.read")
+                raise NotFound(f"户 {number} 未登记 / household {number} is not registered")
+            self.access.require_household(conn, "registry.read", number)
         return _household(row)
 
     def household_card(self, number: str) -> HouseholdCard:
@@ -549,7 +677,8 @@ class Store:
                     | ((S.action_beneficiaries.c.type == "person") & S.action_beneficiaries.c.ref.in_(ids))
                 )
             ).scalars().all()
-        actions = tuple(self.actions(ids=sorted(set(action_ids)))) if action_ids else ()
+        # The help received, as far as the actor may see actions.
+        actions = tuple(self.actions(ids=sorted(set(action_ids)))) if action_ids and self.access.has("actions.read") else ()
         return HouseholdCard(
             household=household,
             members=members,
@@ -575,20 +704,23 @@ class Store:
         from fupin.idnumber import IdNumber
 
         canonical = IdNumber.parse(id_number).number
+        self.access.require("registry.read")
         with self.engine.connect() as conn:
-            found = list(self._persons(conn, S.persons.c.id_number == canonical))
+            found = list(self._persons(conn, (S.persons.c.id_number == canonical) & self.access.household_condition("registry.read")))
         if not found:
             raise NotFound(f"证件号码 {canonical[:6]}…{canonical[-4:]} 未登记 / person not registered")
         return found[0]
 
     def units(self) -> list[model.Unit]:
-        """All registered units, by code."""
+        """All registered units, by code (the organisation chart: needs aggregates.read)."""
+        self.access.require("aggregates.read")
         with self.engine.connect() as conn:
             rows = conn.execute(sa.select(S.units).order_by(S.units.c.code)).mappings()
             return [model.Unit(r["code"], r["name"], r["kind"], r["parent_code"], r["area_code"]) for r in rows]
 
     def cadres(self, unit: str | None = None) -> list[model.Cadre]:
         """Registered cadres (of ``unit`` if given), by code."""
+        self.access.require("aggregates.read")
         query = sa.select(S.cadres).order_by(S.cadres.c.code)
         if unit:
             query = query.where(S.cadres.c.unit_code == unit)
@@ -599,8 +731,13 @@ class Store:
             ]
 
     def actions(self, *, kind: str | None = None, ids: list[int] | None = None) -> Iterator[SupportAction]:
-        """Stored support actions, oldest first, optionally of one kind or with given ids."""
-        query = sa.select(S.support_actions).order_by(S.support_actions.c.start_date, S.support_actions.c.id)
+        """Stored support actions in the actor's scope, oldest first, optionally of one kind or with given ids."""
+        self.access.require("actions.read")
+        query = (
+            sa.select(S.support_actions)
+            .where(self.access.action_condition("actions.read"))
+            .order_by(S.support_actions.c.start_date, S.support_actions.c.id)
+        )
         if kind:
             query = query.where(S.support_actions.c.kind == kind)
         if ids is not None:
@@ -644,13 +781,15 @@ class Store:
             )
 
     def count(self, table: str) -> int:
-        """Number of rows in a table (``"households"``, ``"persons"`` ...)."""
+        """Number of rows in a table (``"households"``, ``"persons"`` ...): an aggregate figure."""
+        self.access.require("aggregates.read")
         t = self.metadata.tables[table]
         with self.engine.connect() as conn:
             return conn.execute(sa.select(sa.func.count()).select_from(t)).scalar_one()
 
     def audit_entries(self, *, table: str | None = None, key: str | None = None) -> list[AuditEntry]:
-        """The audit log, oldest first, optionally for one table and record key."""
+        """The audit log, oldest first, optionally for one table and record key (needs audit.read)."""
+        self.access.require("audit.read")
         query = sa.select(S.audit_log).order_by(S.audit_log.c.id)
         if table:
             query = query.where(S.audit_log.c.table_name == table)

@@ -200,6 +200,16 @@ def postgres_url() -> Iterator[str]:
 # --------------------------------------------------------------------------- #
 
 
+#: The actor tests run as: the store fixture's, and the CLI's and Store.open's default.
+TEST_ACTOR = "TEST:tester"
+
+
+@pytest.fixture(autouse=True)
+def _test_actor(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test acts as TEST:tester unless it says otherwise (--as, actor=...)."""
+    monkeypatch.setenv("FUPIN_ACTOR", TEST_ACTOR)
+
+
 @pytest.fixture
 def pm() -> Any:
     """A fresh plugin manager with the built-in plugins only: installed plugins can't leak in.
@@ -233,6 +243,6 @@ def store(database_url: str, pm: Any) -> Iterator[Any]:
     """An initialised store on ``database_url`` (so on SQLite and PostgreSQL), acting as ``TEST:tester``."""
     from fupin.store import Actor, Store
 
-    with Store.open(database_url, pm=pm, actor=Actor("TEST", "tester")) as opened:
+    with Store.open(database_url, pm=pm, actor=Actor.parse(TEST_ACTOR)) as opened:
         opened.init()
         yield opened

@@ -208,5 +208,8 @@ ACTIONS = ActionsKind(
     columns=COMMON,
     key=("ref",),
     record_type="action",
+    scope=("action", "unit"),
+    write_permission="actions.write",
+    read_permission="actions.read",
     description="Support actions of any registered kind; natural key 记录编号 (the unit's ledger number).",
 )

@@ -230,6 +230,7 @@ class Importer:
     def run(self, paths: Sequence[Path]) -> ImportResult:
         """Import every file in one transaction and return the result."""
         self.store._require_schema()
+        self.store.access.require(self.kind.write_permission, f"导入 {self.kind.name} / import {self.kind.name}")
         started = dt.datetime.now(dt.UTC)
         conn = self.store.engine.connect()
         try:
@@ -373,6 +374,11 @@ class Importer:
             seen[key] = row_no
             good.append((row_no, record))
         good = self._check_references(f, good, header_of)
+        denied = self.store.access.import_problems(self.lookups.conn, self.kind, good)
+        for row_no, permission in denied.items():
+            self._reject(f, row_no, [Problem(self.kind.scope[1] if self.kind.scope else "",
+                                            f"权限不足: 缺少 {permission} / permission denied: {permission} does not reach this record")], header_of)
+        good = [(n, r) for n, r in good if n not in denied]
         problems = self.kind.check_chunk(self.lookups, good)
         for row_no, record in good:
             problems.setdefault(row_no, []).extend(self.store.hooks.validate_record(record, self.kind.record_type))

@@ -94,6 +94,9 @@ def export_rows(
         english: English headers instead of the Chinese ones.
     """
     kind = kind.bind(store)
+    store.access.require(kind.read_permission, f"导出 {kind.name} / export {kind.name}")
+    if unmasked:
+        store.access.require("export.unmasked")
     table = store.metadata.tables[kind.table]
     parser = CellParser(store.vocab)
     filters = [Filter.parse(kind, w, parser) for w in where]
@@ -104,7 +107,11 @@ def export_rows(
             ref_table = store.metadata.tables[ref.table].alias(f"ref_{ref.field}")
             query_from = query_from.outerjoin(ref_table, ref_table.c[ref.id_column] == table.c[ref.db_column])
             joined[ref.field] = ref_table.c[ref.key]
-    query = sa.select(table, *(c.label(f) for f, c in joined.items())).select_from(query_from)
+    query = (
+        sa.select(table, *(c.label(f) for f, c in joined.items()))
+        .select_from(query_from)
+        .where(store.access.kind_condition(kind, kind.read_permission, table))
+    )
     for f in filters:
         query = query.where(_condition(f, _db_column(kind, table, f.column, joined)))
     order = [table.c[c] for c in ("id",) if c in table.c] or list(table.primary_key.columns)

@@ -262,6 +262,13 @@ class ImportKind:
     references: tuple[Reference, ...] = ()
     description: str = ""
     record_type: str = ""
+    #: What decides whether a record is in an actor's scope: ``(what, field)``
+    #: with what one of ``area``, ``group``, ``household``, ``person``, ``unit``,
+    #: ``action`` and field the record field naming it; None: not scoped.
+    scope: tuple[str, str] | None = None
+    #: Permissions needed to import (write) and to export (read) this kind.
+    write_permission: str = "registry.write"
+    read_permission: str = "registry.read"
 
     @property
     def plugin(self) -> str:
@@ -456,6 +463,7 @@ AREAS = AreaKind(
     table="areas",
     key=("code",),
     record_type="area",
+    scope=("area", "code"),
     model=model.Area,
     columns=(
         Column("code", "区划代码", "code", required=True, aliases=("代码", "行政区划代码")),
@@ -473,6 +481,7 @@ HOUSEHOLDS = HouseholdKind(
     table="households",
     key=("number",),
     record_type="household",
+    scope=("group", "group_code"),
     model=model.Household,
     references=(Reference("group_code", "areas", "code", "村民小组 / villager group", "group_code", where={"level": "group"}),),
     columns=(
@@ -505,6 +514,7 @@ PERSONS = PersonKind(
     table="persons",
     key=("id_number",),
     record_type="person",
+    scope=("household", "household"),
     model=model.Person,
     references=(Reference("household", "households", "number", "户 / household", "household_id", id_column="id"),),
     columns=(
@@ -533,6 +543,7 @@ TAGS = ModelKind(
     table="person_tags",
     key=("id_number", "tag", "start"),
     record_type="tag",
+    scope=("person", "id_number"),
     model=model.Tag,
     references=(Reference("id_number", "persons", "id_number", "人员 / person", "person_id", id_column="id"),),
     columns=(
@@ -552,6 +563,9 @@ UNITS = ModelKind(
     table="units",
     key=("code",),
     record_type="unit",
+    scope=("unit", "parent_code"),
+    write_permission="units.write",
+    read_permission="aggregates.read",
     model=model.Unit,
     references=(
         Reference("parent_code", "units", "code", "上级单位 / parent unit", "parent_code"),
@@ -574,6 +588,9 @@ CADRES = ModelKind(
     table="cadres",
     key=("code",),
     record_type="cadre",
+    scope=("unit", "unit"),
+    write_permission="units.write",
+    read_permission="aggregates.read",
     model=model.Cadre,
     renames={"unit": "unit_code"},
     references=(Reference("unit", "units", "code", "单位 / unit", "unit_code"),),

@@ -214,6 +214,27 @@ action_beneficiaries = sa.Table(
     sa.Index("ix_action_beneficiaries_type_ref", "type", "ref"),
 )
 
+#: The villages a plan helps (from its TOML), so scopes can be computed in SQL.
+plan_villages = sa.Table(
+    "plan_villages",
+    metadata,
+    sa.Column("plan_name", sa.String(64), sa.ForeignKey("plans.name"), primary_key=True),
+    sa.Column("village_code", sa.String(15), primary_key=True),
+)
+
+#: Users of the platform: a login of a unit, with roles (names from roles.toml)
+#: and what scopes them (area codes for area users, a cadre code for cadres).
+users = sa.Table(
+    "users",
+    metadata,
+    sa.Column("unit", sa.String(32), primary_key=True),
+    sa.Column("user", sa.String(64), primary_key=True),
+    sa.Column("roles", sa.JSON, nullable=False),
+    sa.Column("areas", sa.JSON),
+    sa.Column("cadre", sa.String(32)),
+    _version(),
+)
+
 #: One row per imported file: what was read, by whom, and what it changed.
 import_batches = sa.Table(
     "import_batches",
