@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+import sqlalchemy.exc
 
 from fupin import __version__
 from fupin.errors import FupinError, ValidationError
@@ -69,10 +70,24 @@ class FupinGroup(click.Group):
             return super().invoke(ctx)
         except FupinError as exc:
             raise click.ClickException(_one_line(exc)) from None
+        except sqlalchemy.exc.OperationalError as exc:
+            # The database cannot be reached or refused the statement: say which (password hidden) and why.
+            obj = ctx.find_object(_Context)
+            where = _safe(obj.db) if obj is not None and obj.db else "the database"
+            raise click.ClickException(f"数据库错误 / database error ({where}): {_one_line(exc.orig or exc)}") from None
 
 
-def _one_line(exc: FupinError) -> str:
+def _one_line(exc: BaseException) -> str:
     return " ".join(str(exc).split())
+
+
+def _safe(url: str) -> str:
+    from fupin.storage.engine import safe_url
+
+    try:
+        return safe_url(url)
+    except Exception:  # not even a URL: show nothing of it
+        return "the database"
 
 
 def make_cli(pm: Any) -> click.Group:

@@ -376,8 +376,8 @@ class Importer:
         good = self._check_references(f, good, header_of)
         denied = self.store.access.import_problems(self.lookups.conn, self.kind, good)
         for row_no, permission in denied.items():
-            self._reject(f, row_no, [Problem(self.kind.scope[1] if self.kind.scope else "",
-                                            f"权限不足: 缺少 {permission} / permission denied: {permission} does not reach this record")], header_of)
+            reason = f"权限不足 / permission denied: {self.store.actor} lacks {permission} (不在权限范围内 / outside your scope)"
+            self._reject(f, row_no, [Problem(self.kind.scope[1] if self.kind.scope else "", reason)], header_of)
         good = [(n, r) for n, r in good if n not in denied]
         problems = self.kind.check_chunk(self.lookups, good)
         for row_no, record in good:

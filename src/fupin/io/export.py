@@ -16,6 +16,7 @@ import sqlalchemy as sa
 
 from fupin.errors import ValidationError
 from fupin.io.kinds import CellParser, Column, ImportKind
+from fupin.storage import schema as S
 from fupin.text import mask_id, mask_phone
 from fupin.vocab import normalize_key
 
@@ -47,6 +48,11 @@ class Filter:
         except (ValueError, ValidationError) as exc:
             raise ValidationError.of("--where", f"{column.name}: {exc}", raw) from None
         return cls(column, m["op"], value)
+
+
+def _table(store: Any, name: str) -> sa.Table:
+    core = S.metadata.tables.get(name)
+    return core if core is not None else store.metadata.tables[name]
 
 
 def _db_column(kind: ImportKind, table: sa.Table, column: Column, joined: dict[str, sa.ColumnElement]) -> sa.ColumnElement:
@@ -97,14 +103,15 @@ def export_rows(
     store.access.require(kind.read_permission, f"导出 {kind.name} / export {kind.name}")
     if unmasked:
         store.access.require("export.unmasked")
-    table = store.metadata.tables[kind.table]
+    # The core's own Table objects where they exist: the access conditions are written against them.
+    table = _table(store, kind.table)
     parser = CellParser(store.vocab)
     filters = [Filter.parse(kind, w, parser) for w in where]
     joined: dict[str, sa.ColumnElement] = {}
     query_from: sa.FromClause = table
     for ref in kind.references:
         if ref.id_column:
-            ref_table = store.metadata.tables[ref.table].alias(f"ref_{ref.field}")
+            ref_table = _table(store, ref.table).alias(f"ref_{ref.field}")
             query_from = query_from.outerjoin(ref_table, ref_table.c[ref.id_column] == table.c[ref.db_column])
             joined[ref.field] = ref_table.c[ref.key]
     query = (

@@ -592,6 +592,17 @@ def _checked(rows: Iterable[Sequence[object]], headers: Sequence[str]) -> Iterat
         yield number, row
 
 
+#: A CSV cell starting with one of these is run as a formula by spreadsheet
+#: programs (CSV injection); written with a leading apostrophe, it is shown as
+#: text. The importer removes that apostrophe again (fupin.io.kinds.CellParser).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralize(text: str) -> str:
+    """``text`` made safe for a CSV cell opened in a spreadsheet: ``"=1+1"`` -> ``"'=1+1"``."""
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
 def _csv_text(value: object) -> str:
     if value is None:
         return ""
@@ -599,7 +610,7 @@ def _csv_text(value: object) -> str:
         return "true" if value else "false"
     if isinstance(value, dt.date | dt.time):
         return value.isoformat()
-    return str(value)
+    return neutralize(str(value))
 
 
 def _write_csv(target: Any, headers: Sequence[str], rows: Iterable[Sequence[object]], title: str | None) -> int:

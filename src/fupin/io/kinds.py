@@ -20,7 +20,7 @@ import sqlalchemy as sa
 
 from fupin import model
 from fupin.errors import Problem, ValidationError
-from fupin.io.files import LossyNumber, normalize_cell
+from fupin.io.files import FORMULA_STARTS, LossyNumber, normalize_cell
 from fupin.vocab import Vocabulary, normalize_key
 
 if TYPE_CHECKING:
@@ -205,6 +205,8 @@ class CellParser:
                 text = str(raw)
             if not text:
                 return None
+            if text[0] == "'" and text[1:].startswith(FORMULA_STARTS):
+                text = text[1:]  # neutralised against CSV injection on export: the value is what follows
             return text if convert is None else convert(text)
 
         if column.type != "list":
