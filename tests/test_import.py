@@ -172,6 +172,22 @@ class TestValidation:
         assert "already has a head" in reasons[len(persons) + 3]
         assert len(result.errors) == 2 and store.count("persons") == 0
 
+    def test_person_registered_elsewhere_is_refused(self, registered, tmp_path):
+        """An ID number registered in another household (18 or 15 digits) is refused, naming the record."""
+        store, households, persons = registered
+        import_files(store, "households", [write(tmp_path / "h.csv", HOUSEHOLDS, households)])
+        import_files(store, "persons", [write(tmp_path / "p.csv", PERSONS, persons)])
+        first = persons[0]
+        other = next(h.number for h in households if h.number != first.household)
+        headers, rows = kind_rows(PERSONS, [attrs.evolve(first, household=other)])
+        rows[0][headers.index("证件号码")] = first.id_number[:6] + first.id_number[8:17]  # the legacy 15 digits
+        rows[0][headers.index("与户主关系")] = "其他"
+        path = tmp_path / "again.csv"
+        write_table(path, "csv", headers, rows)
+        result = import_files(store, "persons", [path])
+        assert [(e.row, e.column) for e in result.errors] == [(2, "证件号码")]
+        assert f"already registered as {first.name} of household {first.household}" in result.errors[0].reason
+
     def test_duplicate_across_chunks(self, registered, tmp_path):
         """A key repeated far apart in a file (different write batches) is still refused."""
         store, households, _ = registered

@@ -176,6 +176,17 @@ class Lookups:
         """A record this import added earlier, or None."""
         return self._pending.get(table, {}).get(key)
 
+    def person_households(self, id_numbers: Iterable[str]) -> dict[str, tuple[str, str]]:
+        """ID number -> (household number, name) of persons already registered."""
+        h, p = S.households, S.persons
+        wanted = list(set(id_numbers))
+        out: dict[str, tuple[str, str]] = {}
+        for i in range(0, len(wanted), 900):
+            query = sa.select(p.c.id_number, h.c.number, p.c.name).join(h, h.c.id == p.c.household_id).where(p.c.id_number.in_(wanted[i : i + 900]))
+            for id_number, number, name in self.conn.execute(query):
+                out[id_number] = (number, name)
+        return out
+
     def existing_heads(self, households: Iterable[str]) -> dict[str, tuple[str, str]]:
         """Household number -> (ID number, name) of its stored head (户主)."""
         h, p = S.households, S.persons

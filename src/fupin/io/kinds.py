@@ -439,6 +439,15 @@ class PersonKind(ModelKind):
 
     def check_chunk(self, lookups: Lookups, rows: Sequence[tuple[int, Any]]) -> dict[int, list[Problem]]:
         out: dict[int, list[Problem]] = {}
+        # An ID number already registered in another household is another
+        # registration of the same person, not an update: refuse it, naming the record.
+        registered = lookups.person_households({p.id_number for _, p in rows})
+        for row_no, person in rows:
+            found = registered.get(person.id_number)
+            if found is not None and found[0] != person.household:
+                number, name = found
+                out[row_no] = [Problem("id_number", f"已登记为户 {number} 的 {name} / already registered as {name} of household {number}", person.id_number)]
+        rows = [(n, p) for n, p in rows if n not in out]
         heads = lookups.existing_heads({p.household for _, p in rows if p.is_head})
         for row_no, person in rows:
             if not person.is_head:
