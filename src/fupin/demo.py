@@ -50,6 +50,7 @@ class DemoSummary:
     cadres_by_rank: tuple[tuple[str, int], ...]
     actions: tuple[SupportAction, ...]
     sample_household: str | None
+    users: tuple[tuple[str, str], ...] = ()
 
 
 def _demo_data(plan: Plan) -> dict[str, Any]:
@@ -252,6 +253,7 @@ def summarise(store: Any, plan: Plan, village_code: str, sample: str | None = No
         cadres_by_rank=tuple((r[0], r[1]) for r in ranks),
         actions=tuple(store.actions()),
         sample_household=sample,
+        users=tuple((u.key, ", ".join(u.roles)) for u in store.users()),
     )
 
 
@@ -296,6 +298,9 @@ def render_summary(s: DemoSummary, lang: str = "zh") -> str:
     for a in s.actions:
         money = t(f"  {yuan(a.amount_fen)} 元", f"  {yuan(a.amount_fen)} yuan") if a.amount_fen else ""
         lines.append(f"  {a.start}  {a.kind:<16} {a.title}{money}")
+    if s.users:
+        lines += ["", t("用户与角色 (fupin --as 用户 ...):", "Users and roles (fupin --as USER ...):")]
+        lines += table([t("用户", "user"), t("角色", "roles")], [[login, roles] for login, roles in s.users])
     if s.sample_household:
         lines += ["", t(f"查看一户: fupin show household {s.sample_household}", f"See a household: fupin show household {s.sample_household}")]
     return "\n".join(lines)
