@@ -28,7 +28,7 @@ from fupin.access import Access, AccessDenied, User, load_roles
 from fupin.actions import ActionKind, Beneficiary, SupportAction, action_row, reference_problems
 from fupin.errors import NotFound, Problem, StaleRecord, StorageError, ValidationError
 from fupin.storage import migrate, schema
-from fupin.storage.engine import make_engine, safe_url
+from fupin.storage.engine import WRITE, make_engine, safe_url
 
 S = schema
 
@@ -273,7 +273,7 @@ class Store:
             return
         self._require_schema()
         try:
-            with self.engine.begin() as conn:
+            with self.engine.execution_options(**WRITE).begin() as conn:
                 self._active = conn
                 try:
                     yield conn
@@ -450,7 +450,8 @@ class Store:
         :class:`StaleRecord` instead of overwriting someone else's change.
         """
         with self.transaction() as conn:
-            old_row = conn.execute(sa.select(S.households).where(S.households.c.number == number)).mappings().first()
+            # FOR UPDATE: a concurrent edit waits here until this one commits, then reads its version.
+            old_row = conn.execute(sa.select(S.households).where(S.households.c.number == number).with_for_update()).mappings().first()
             if old_row is None:
                 raise NotFound(f"户 {number} 未登记 / household not registered")
             self.access.require_household(conn, "registry.write", number)
@@ -609,7 +610,16 @@ class Store:
                 problems.append(Problem("ref", "记录编号已存在 / an action with this number is already recorded", action.ref))
             self._validate(action, "action", problems)
             row = action_row(action)
-            action_id = conn.execute(S.support_actions.insert().values(**row)).inserted_primary_key[0]
+            try:
+                # A savepoint, so the transaction can still ask why the insert failed.
+                with conn.begin_nested():
+                    action_id = conn.execute(S.support_actions.insert().values(**row)).inserted_primary_key[0]
+            except sa.exc.IntegrityError:
+                if not self._exists(conn, S.support_actions.c.ref, action.ref):
+                    raise
+                # Another writer recorded the same ref since the check above.
+                raise ValidationError(Problem("ref", "记录编号已存在 / an action with this number is already recorded", action.ref),
+                                      record=f"action {_key_of(action)}") from None
             if action.helpers:
                 conn.execute(S.action_helpers.insert(), [{"action_id": action_id, "cadre_code": c} for c in action.helpers])
             if action.beneficiaries:

@@ -7,6 +7,14 @@ as insert / update / unchanged by their natural key, and written in batches
 (Core executemany on SQLite, COPY on PostgreSQL). Everything happens in one
 transaction: by default one bad row and nothing is written; with
 ``on_error="skip"`` the good rows are; ``dry_run`` writes nothing.
+
+Several imports may run at once (two clerks, two processes). On SQLite the
+import takes the database's write lock when it starts, so they run one after
+the other. On PostgreSQL they run side by side: rows to compare are locked
+(``SELECT ... FOR UPDATE``), new rows go in with ``INSERT ... ON CONFLICT DO
+NOTHING`` and a row another import inserted meanwhile is compared with it
+instead (updated or unchanged), so no row is duplicated, no change is lost and
+every count is true. A deadlock between imports makes the loser run again.
 """
 
 from __future__ import annotations
@@ -16,6 +24,8 @@ import datetime as dt
 import hashlib
 import io
 import json
+import random
+import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
@@ -24,15 +34,21 @@ from typing import Any
 import attrs
 import sqlalchemy as sa
 
-from fupin.errors import FupinError, Problem, ValidationError
+from fupin.errors import FupinError, Problem, StorageError, ValidationError
 from fupin.io import parallel
 from fupin.io.files import open_table
 from fupin.io.kinds import CellParser, Column, ImportKind
 from fupin.storage import schema as S
+from fupin.storage.engine import WRITE
 
 DEFAULT_BATCH_SIZE = 5000
 #: Files from this size are parsed in a worker process while this one writes.
 PARALLEL_FROM_BYTES = 4 << 20
+#: How often an import that deadlocked with another writer is run again.
+MAX_RETRIES = 3
+#: SQLSTATEs of a transaction PostgreSQL rolled back because of another one
+#: (psycopg's errors.SerializationFailure and errors.DeadlockDetected).
+_RETRYABLE = {"40001", "40P01"}
 
 
 @attrs.frozen
@@ -81,6 +97,8 @@ class ImportResult:
     files: list[FileResult] = attrs.field(factory=list)
     errors: list[RowError] = attrs.field(factory=list)
     committed: bool = False
+    #: Times the import was run again from the start after a deadlock with another writer.
+    retries: int = 0
 
     @property
     def inserted(self) -> int:
@@ -109,6 +127,7 @@ class ImportResult:
             "updated": self.updated,
             "unchanged": self.unchanged,
             "rejected": self.rejected,
+            "retries": self.retries,
             "files": [attrs.asdict(f) for f in self.files],
             "errors": [e.to_dict() for e in self.errors],
         }
@@ -239,16 +258,51 @@ class Importer:
     # -- driving ------------------------------------------------------------------
 
     def run(self, paths: Sequence[Path]) -> ImportResult:
-        """Import every file in one transaction and return the result."""
+        """Import every file in one transaction and return the result.
+
+        On PostgreSQL, an import that deadlocks with another writer is rolled
+        back and run again from the start (up to :data:`MAX_RETRIES` times,
+        after a short random pause); ``result.retries`` says how often.
+        """
         self.store._require_schema()
         self.store.access.require(self.kind.write_permission, f"导入 {self.kind.name} / import {self.kind.name}")
+        attempt = 0
+        while True:
+            self.result = ImportResult(self.kind.name, self.dry_run, self.on_error, retries=attempt)
+            try:
+                return self._run_once(paths)
+            except Exception as exc:
+                # COPY runs on the psycopg cursor: its errors come unwrapped.
+                orig = exc.orig if isinstance(exc, sa.exc.DBAPIError) else exc
+                if getattr(orig, "sqlstate", None) not in _RETRYABLE:
+                    raise
+                if attempt == MAX_RETRIES:
+                    raise StorageError(
+                        f"导入与其他写入冲突, 重试 {MAX_RETRIES} 次仍失败 / the import kept colliding with other "
+                        f"writers ({type(orig).__name__}) and was retried {MAX_RETRIES} times; try again"
+                    ) from None
+            attempt += 1
+            # The import we deadlocked with most likely runs again too: a random
+            # pause keeps the two from meeting at the same rows once more.
+            time.sleep(random.uniform(0.05, 0.2) * attempt)
+
+    def _run_once(self, paths: Sequence[Path]) -> ImportResult:
         started = dt.datetime.now(dt.UTC)
-        conn = self.store.engine.connect()
+        # WRITE: on SQLite, take the write lock now (wait for another writer to
+        # finish) rather than at the first insert, after having read.
+        conn = self.store.engine.connect().execution_options(**WRITE)
         try:
             trans = conn.begin()
             self.lookups = Lookups(conn, self.store.metadata)
             self._analyzed_at = 0
             self._written = 0
+            self._staging: str | None = None
+            self._on_conflict = conn.dialect.name == "postgresql" and _has_unique(self.table, self._db_key_columns())
+            if conn.dialect.name == "postgresql" and not self._on_conflict:
+                # Without a unique key, ON CONFLICT cannot tell two imports
+                # inserting the same record apart: imports of this table take
+                # turns instead (the lock is released at commit or rollback).
+                conn.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext(:name))"), {"name": f"fupin:{self.table.name}"})
             self._analyze(conn, {self.kind.table, *(r.table for r in self.kind.references)})
             for path in paths:
                 self._import_file(conn, Path(path), started)
@@ -268,7 +322,7 @@ class Importer:
             conn.close()
         if not self.result.committed and not self.dry_run:
             # The data is rolled back; the attempt itself is kept on record.
-            with self.store.engine.begin() as record_conn:
+            with self.store.engine.execution_options(**WRITE).begin() as record_conn:
                 for f in self.result.files:
                     f.batch_id = None
                     f.inserted = f.updated = f.unchanged = 0
@@ -524,21 +578,55 @@ class Importer:
         if not rows:
             return
         key_cols = self._db_key_columns()
-        db_rows = [(n, r, self._db_row(r)) for n, r in rows]
-        existing = self._existing(conn, key_cols, [tuple(d[c] for c in key_cols) for _, _, d in db_rows])
+        pending = [(n, r, self._db_row(r)) for n, r in rows]
         fields = self.kind.compared_fields(present)
         if fields is None:
-            compared = set(db_rows[0][2])
+            compared = set(pending[0][2])
         else:
             renames = getattr(self.kind, "renames", {})
             id_refs = {r.field: r.db_column for r in self.kind.references if r.id_column}
             compared = {id_refs.get(f) or renames.get(f, f) for f in fields}
-        inserts: list[tuple[Any, dict[str, Any]]] = []
+        inserted: list[tuple[Any, dict[str, Any]]] = []
         updates: list[tuple[Any, dict[str, Any], dict[str, Any]]] = []
-        for row_no, record, d in db_rows:
+        # Rows another import inserted between our look-up and our insert come
+        # back from the insert; a second round compares them with that row.
+        while pending:
+            existing = self._existing(conn, key_cols, [tuple(d[c] for c in key_cols) for _, _, d in pending])
+            new, changed = self._classify(f, pending, existing, key_cols, compared, header_of)
+            updates += changed
+            if not new:
+                break
+            done, pending = self._insert(conn, key_cols, new, f.batch_id)
+            inserted += done
+        if updates:
+            # In key order, the order _existing locked the rows in.
+            updates.sort(key=lambda u: tuple(u[1][c] for c in key_cols))
+            self._update(conn, key_cols, updates, f.batch_id)
+        f.inserted += len(inserted)
+        f.updated += len(updates)
+        self._written += len(inserted)
+        if self._written > 2 * self._analyzed_at + 1000:
+            self._analyze(conn, {self.kind.table})
+            self._analyzed_at = self._written
+        inserted_ids = self._inserted_ids(conn, key_cols, inserted)
+        self.kind.after_write(conn, inserted_ids, updates)
+
+    def _classify(
+        self,
+        f: FileResult,
+        rows: list[tuple[int, Any, dict[str, Any]]],
+        existing: Mapping[tuple[Any, ...], Mapping[str, Any]],
+        key_cols: list[str],
+        compared: set[str],
+        header_of: dict[str, str],
+    ) -> tuple[list[tuple[int, Any, dict[str, Any]]], list[tuple[Any, dict[str, Any], dict[str, Any]]]]:
+        """Rows to insert and (record, old row, changes) to update; counts the unchanged rows."""
+        new = []
+        updates = []
+        for row_no, record, d in rows:
             old = existing.get(tuple(d[c] for c in key_cols))
             if old is None:
-                inserts.append((record, d))
+                new.append((row_no, record, d))
                 continue
             if f.batch_id is not None and old.get("import_batch_id") == f.batch_id:
                 # Written by an earlier chunk of this same file.
@@ -549,18 +637,7 @@ class Importer:
                 updates.append((record, dict(old), diff))
             else:
                 f.unchanged += 1
-        if inserts:
-            self._insert(conn, [d for _, d in inserts], f.batch_id)
-        if updates:
-            self._update(conn, key_cols, updates, f.batch_id)
-        f.inserted += len(inserts)
-        f.updated += len(updates)
-        self._written += len(inserts)
-        if self._written > 2 * self._analyzed_at + 1000:
-            self._analyze(conn, {self.kind.table})
-            self._analyzed_at = self._written
-        inserted_ids = self._inserted_ids(conn, key_cols, inserts)
-        self.kind.after_write(conn, inserted_ids, updates)
+        return new, updates
 
     def _analyze(self, conn: sa.Connection, tables: set[str]) -> None:
         """Refresh PostgreSQL's statistics of tables this import reads by key.
@@ -569,30 +646,76 @@ class Importer:
         autovacuum came by) looks empty to the planner, which then scans it
         whole for every chunk's key look-up. Called as the table doubles, so a
         million rows cost about twenty ANALYZEs.
+
+        ANALYZE keeps its table lock until commit and waits for another's:
+        SKIP_LOCKED (PostgreSQL 12+) skips a table another import is analysing
+        rather than waiting for that whole import to end.
         """
         if conn.dialect.name != "postgresql":
             return
         for name in sorted(tables):
-            conn.exec_driver_sql(f'ANALYZE "{self.store.metadata.tables[name].name}"')
+            conn.exec_driver_sql(f'ANALYZE (SKIP_LOCKED) "{self.store.metadata.tables[name].name}"')
 
     def _existing(self, conn: sa.Connection, key_cols: list[str], keys: list[tuple[Any, ...]]) -> dict[tuple[Any, ...], Mapping[str, Any]]:
+        """Stored rows with these keys; on PostgreSQL locked until commit, for the compare and update to follow."""
         t = self.table
+        lock = conn.dialect.name == "postgresql"
         out: dict[tuple[Any, ...], Mapping[str, Any]] = {}
+        # Sorted, and locked in that order: two imports locking overlapping
+        # rows then never each hold a row the other waits for.
+        keys = sorted(set(keys))
         for i in range(0, len(keys), 500):
             part = keys[i : i + 500]
-            for row in conn.execute(sa.select(t).where(_key_in(t, key_cols, part))).mappings():
+            query = sa.select(t).where(_key_in(t, key_cols, part))
+            if lock:
+                query = query.order_by(*_key_order(t, key_cols)).with_for_update()
+            for row in conn.execute(query).mappings():
                 out[tuple(row[c] for c in key_cols)] = dict(row)
         self.kind.enrich_existing(conn, out)
         return out
 
-    def _insert(self, conn: sa.Connection, rows: list[dict[str, Any]], batch_id: int | None) -> None:
+    def _insert(
+        self, conn: sa.Connection, key_cols: list[str], new: list[tuple[int, Any, dict[str, Any]]], batch_id: int | None
+    ) -> tuple[list[tuple[Any, dict[str, Any]]], list[tuple[int, Any, dict[str, Any]]]]:
+        """Insert new rows: (record, row) of those inserted, and the rows another writer inserted first."""
+        rows = [d for _, _, d in new]
         columns = [c.name for c in self.table.columns if c.name in rows[0] or c.name == "import_batch_id"]
         for row in rows:
             row["import_batch_id"] = batch_id
-        if conn.dialect.name == "postgresql":
-            _copy_rows(conn, self.table, columns, rows)
-        else:
+        if conn.dialect.name != "postgresql":
             _executemany(conn, self.table, columns, rows)
+            return [(r, d) for _, r, d in new], []
+        if not self._on_conflict:
+            # Imports of this table take turns (advisory lock): nobody can insert meanwhile.
+            _copy_rows(conn, self.table.name, self.table, columns, rows)
+            return [(r, d) for _, r, d in new], []
+        done = self._insert_on_conflict(conn, key_cols, columns, rows)
+        inserted = [(r, d) for _, r, d in new if tuple(d[c] for c in key_cols) in done]
+        raced = [row for row in new if tuple(row[2][c] for c in key_cols) not in done]
+        return inserted, raced
+
+    def _insert_on_conflict(self, conn: sa.Connection, key_cols: list[str], columns: list[str], rows: list[dict[str, Any]]) -> set[tuple[Any, ...]]:
+        """COPY rows into a staging table, then insert those whose key is still free; their keys."""
+        q = conn.dialect.identifier_preparer.quote
+        if self._staging is None:
+            # One per import, gone at commit. Made from a query rather than LIKE:
+            # it has the columns and their types but no NOT NULL or defaults, so
+            # the id column neither refuses the COPY nor draws sequence numbers.
+            self._staging = f"fupin_staging_{self.table.name}"
+            conn.exec_driver_sql(f"CREATE TEMP TABLE {q(self._staging)} ON COMMIT DROP AS SELECT * FROM {q(self.table.name)} WITH NO DATA")
+        else:
+            conn.exec_driver_sql(f"TRUNCATE {q(self._staging)}")
+        _copy_rows(conn, self._staging, self.table, columns, rows)
+        names = ", ".join(q(c) for c in columns)
+        keys = ", ".join(q(c) for c in key_cols)
+        order = ", ".join(str(c.compile(dialect=conn.dialect)) for c in _key_order(self.table, key_cols, qualified=False))
+        # In key order, like the locks of _existing; a key another import has
+        # just inserted waits for that import to end, then is skipped if it committed.
+        result = conn.exec_driver_sql(
+            f"INSERT INTO {q(self.table.name)} ({names}) SELECT {names} FROM {q(self._staging)} ORDER BY {order} "
+            f"ON CONFLICT ({keys}) DO NOTHING RETURNING {keys}"
+        )
+        return {tuple(row) for row in result}
 
     def _update(self, conn: sa.Connection, key_cols: list[str], updates: list[tuple[Any, dict, dict]], batch_id: int | None) -> None:
         t = self.table
@@ -635,6 +758,29 @@ def _key_in(table: sa.Table, key_cols: list[str], keys: list[tuple[Any, ...]]) -
     return sa.tuple_(*(table.c[c] for c in key_cols)).in_(keys)
 
 
+def _key_order(table: sa.Table, key_cols: list[str], qualified: bool = True) -> list[sa.ColumnElement[Any]]:
+    """The key columns to ORDER BY, text by code point (COLLATE "C") as Python sorts it."""
+    columns = [table.c[c] if qualified else sa.column(c) for c in key_cols]
+    return [sa.collate(c, "C") if isinstance(table.c[c.name].type, sa.String) else c for c in columns]
+
+
+def _has_unique(table: sa.Table, columns: list[str]) -> bool:
+    """Whether ``columns`` are exactly the primary key, a unique constraint or a (non-partial) unique index."""
+    wanted = set(columns)
+    if {c.name for c in table.primary_key.columns} == wanted:
+        return True
+    if len(columns) == 1 and table.c[columns[0]].unique:
+        return True
+    for constraint in table.constraints:
+        if isinstance(constraint, sa.UniqueConstraint) and {c.name for c in constraint.columns} == wanted:
+            return True
+    for index in table.indexes:
+        plain = len(index.expressions) == len(index.columns) and index.dialect_options["postgresql"].get("where") is None
+        if index.unique and plain and {c.name for c in index.columns} == wanted:
+            return True
+    return False
+
+
 def _duplicate(kind: ImportKind, key: tuple[Any, ...], first_row: int | None) -> Problem:
     zh, en = (f"第 {first_row} 行", f"row {first_row}") if first_row else ("本文件前面的一行", "an earlier row of this file")
     return Problem(kind.key[0], f"与{zh}重复 / duplicate of {en}", "/".join(map(str, key)))
@@ -667,12 +813,12 @@ def _executemany(conn: sa.Connection, table: sa.Table, columns: list[str], rows:
     conn.exec_driver_sql(sql, [tuple(p(row[c]) if p else row[c] for c, p in pairs) for row in rows])
 
 
-def _copy_rows(conn: sa.Connection, table: sa.Table, columns: list[str], rows: list[dict[str, Any]]) -> None:
-    """COPY rows into a PostgreSQL table inside the connection's transaction."""
+def _copy_rows(conn: sa.Connection, into: str, table: sa.Table, columns: list[str], rows: list[dict[str, Any]]) -> None:
+    """COPY rows of ``table`` into the PostgreSQL table ``into`` (it or a copy) inside the connection's transaction."""
     json_cols = {c.name for c in table.columns if isinstance(c.type, sa.JSON)}
     cursor = conn.connection.driver_connection.cursor()
     names = ", ".join(f'"{c}"' for c in columns)
-    with cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy:
+    with cursor.copy(f'COPY {conn.dialect.identifier_preparer.quote(into)} ({names}) FROM STDIN') as copy:
         for row in rows:
             copy.write_row([json.dumps(row.get(c), ensure_ascii=False) if c in json_cols else row.get(c) for c in columns])
 
