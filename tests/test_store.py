@@ -114,6 +114,18 @@ class TestSchema:
                     conn.execute(sa.text(statement))
         assert len(store.audit_entries()) == store.count("audit_log") > 0
 
+    def test_database_keeps_one_head_per_household(self, store):
+        """Even a write that bypasses the checks cannot give a household a second head."""
+        seed_registry(store)
+        store.add_household(new_household())
+        store.add_person(new_person(1))
+        second = {"id_number": new_person(2).id_number, "household_id": 1, "name": "x", "relation": "户主",
+                  "sex": "男", "birth_date": "1970-01-03"}
+        with pytest.raises(sa.exc.IntegrityError):
+            with store.engine.begin() as conn:
+                conn.execute(sa.insert(schema.persons).values(**second | {"birth_date": dt.date(1970, 1, 3)}))
+        assert store.count("persons") == 1
+
     def test_reset_empties_everything(self, store):
         """reset() drops every record and history, leaving a fresh schema."""
         seed_registry(store)

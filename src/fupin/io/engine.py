@@ -47,8 +47,11 @@ PARALLEL_FROM_BYTES = 4 << 20
 #: How often an import that deadlocked with another writer is run again.
 MAX_RETRIES = 3
 #: SQLSTATEs of a transaction PostgreSQL rolled back because of another one
-#: (psycopg's errors.SerializationFailure and errors.DeadlockDetected).
-_RETRYABLE = {"40001", "40P01"}
+#: (psycopg's errors.SerializationFailure and errors.DeadlockDetected), and
+#: 23505: a unique index no ON CONFLICT covers (one head per household) hit by
+#: a concurrent writer; run again, the import sees that row and refuses its own
+#: clearly, row by row.
+_RETRYABLE = {"40001", "40P01", "23505"}
 
 
 @attrs.frozen

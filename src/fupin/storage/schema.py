@@ -123,6 +123,15 @@ persons = sa.Table(
     sa.Column("phone", sa.String(32)),
     _version(),
     _batch(),
+    # Exactly one head per household, kept by the database itself: two writers
+    # adding different heads at the same moment cannot both succeed.
+    sa.Index(
+        "ux_persons_one_head",
+        "household_id",
+        unique=True,
+        sqlite_where=sa.text("relation = '户主'"),
+        postgresql_where=sa.text("relation = '户主'"),
+    ),
 )
 
 person_tags = sa.Table(
