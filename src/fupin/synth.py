@@ -307,7 +307,7 @@ class Synthesizer:
 
         Writes ``areas``, ``households``, ``persons`` and ``tags`` (``.csv`` or
         ``.jsonl``) into ``directory`` with the Chinese column headers of
-        ``fupin import`` (:data:`FILE_HEADERS`): the areas of
+        ``fupin import`` (written by the import kinds themselves): the areas of
         :meth:`areas`, then the households in those villager groups in order,
         as :meth:`write` stores them. Records are streamed to the files, so
         memory stays flat however many households are written.
@@ -344,26 +344,28 @@ class Synthesizer:
         gen = attrs.evolve(self)
         areas = gen.areas(households)
         groups = [a.code for a in areas if a.level == "group"]
-        counts = dict.fromkeys(FILE_HEADERS, 0)
+        kinds = _file_kinds()
+        counts = dict.fromkeys(kinds, 0)
         with ExitStack() as stack:
             out = {
-                name: stack.enter_context(_RowWriter(directory / f"{name}.{format}", headers, format))
-                for name, headers in FILE_HEADERS.items()
+                name: stack.enter_context(_RowWriter(directory / f"{name}.{format}", [c.zh for c in kind.columns], format))
+                for name, kind in kinds.items()
             }
             for area in areas:
-                out["areas"].write(_area_cells(area, self.vocab))
+                out["areas"].write(_cells(kinds["areas"], area))
             counts["areas"] = len(areas)
             bar = stack.enter_context(progress(households, "合成 / synthesising")) if progress else None
             write_household, write_person, write_tag = (
                 out["households"].write, out["persons"].write, out["tags"].write,
             )
             done = 0
+            household_kind, person_kind, tag_kind = kinds["households"], kinds["persons"], kinds["tags"]
             for item in gen.households(groups, households):
-                write_household(_household_cells(item.household))
+                write_household(_cells(household_kind, item.household))
                 for person in item.members:
-                    write_person(_person_cells(person))
+                    write_person(_cells(person_kind, person))
                 for tag in item.tags:
-                    write_tag(_tag_cells(tag))
+                    write_tag(_cells(tag_kind, tag))
                 counts["persons"] += len(item.members)
                 counts["tags"] += len(item.tags)
                 done += 1
@@ -377,20 +379,17 @@ class Synthesizer:
 
 # -- import files ---------------------------------------------------------------
 
-#: Column headers of the import files written by :meth:`Synthesizer.write_files`, in order.
-FILE_HEADERS: dict[str, tuple[str, ...]] = {
-    "areas": ("区划代码", "名称", "层级", "上级区划代码"),
-    "households": (
-        "户编号", "村民小组代码", "户主姓名", "识别标准", "贫困户属性", "主要致贫原因", "其他致贫原因",
-        "脱贫状态", "首次识别时间", "计划脱贫年度", "户联系电话", "住房结构", "是否危房",
-        "是否解决安全饮用水", "住房面积(平方米)", "人均纯收入(元)", "开户银行", "银行账号",
-    ),
-    "persons": (
-        "证件号码", "户编号", "姓名", "性别", "出生日期", "与户主关系", "民族", "文化程度", "在校生状况",
-        "健康状况", "劳动技能", "务工状况", "务工时间(月)", "人联系电话",
-    ),
-    "tags": ("证件号码", "标签", "开始日期", "结束日期", "备注"),
-}
+
+def _file_kinds() -> dict[str, Any]:
+    """The import kinds the synthetic files are written as: one format, the importer's own."""
+    from fupin.io.kinds import AREAS, HOUSEHOLDS, PERSONS, TAGS
+
+    return {"areas": AREAS, "households": HOUSEHOLDS, "persons": PERSONS, "tags": TAGS}
+
+
+def _cells(kind: Any, record: Any) -> list[Any]:
+    values = kind.export_row(kind.db_row(record))
+    return [values[c.name] for c in kind.columns]
 
 
 class _RowWriter:
@@ -412,7 +411,7 @@ class _RowWriter:
             self._file = open(self.path, "w", encoding="utf-8", newline="\n", buffering=1 << 20)  # noqa: SIM115
         return self
 
-    def write(self, cells: Sequence[str | None]) -> None:
+    def write(self, cells: Sequence[Any]) -> None:
         """Write one row (JSON Lines; CSV rows go straight to ``csv.writer``)."""
         assert self._file is not None
         record = dict(zip(self.headers, cells, strict=True))
@@ -421,73 +420,3 @@ class _RowWriter:
     def __exit__(self, *exc: object) -> None:
         if self._file is not None:
             self._file.close()
-
-
-def _yes_no(value: bool | None) -> str | None:
-    return None if value is None else ("是" if value else "否")
-
-
-def _iso(value: dt.date | None) -> str | None:
-    return None if value is None else value.isoformat()
-
-
-def _text_or_none(value: Any) -> str | None:
-    return None if value is None else str(value)
-
-
-def _plain_yuan(fen: int | None) -> str | None:
-    """Integer fen as yuan with two decimals and no separators: 267000 -> "2670.00"."""
-    if fen is None:
-        return None
-    whole, cents = divmod(abs(fen), 100)
-    return f"{'-' if fen < 0 else ''}{whole}.{cents:02d}"
-
-
-def _area_cells(area: Area, vocab: Vocabulary) -> list[str | None]:
-    return [area.code, area.name, vocab.label("area_level", area.level), area.parent_code]
-
-
-def _household_cells(h: Household) -> list[str | None]:
-    return [
-        h.number,
-        h.group_code,
-        h.head_name,
-        h.ident_standard,
-        h.attribute,
-        h.main_cause,
-        "、".join(h.other_causes) or None,
-        h.status,
-        _iso(h.first_identified),
-        _text_or_none(h.planned_exit_year),
-        h.phone,
-        h.housing_structure,
-        _yes_no(h.dilapidated),
-        _yes_no(h.safe_water),
-        None if h.house_area_m2 is None else format(h.house_area_m2, "f"),
-        _plain_yuan(h.net_income_per_capita_fen),
-        h.bank,
-        h.bank_account,
-    ]
-
-
-def _person_cells(p: Person) -> list[str | None]:
-    return [
-        p.id_number,
-        p.household,
-        p.name,
-        p.sex,
-        _iso(p.birth_date),
-        p.relation,
-        p.ethnicity,
-        p.education,
-        p.student_status,
-        p.health,
-        p.labour,
-        p.work_status,
-        _text_or_none(p.work_months),
-        p.phone,
-    ]
-
-
-def _tag_cells(t: Tag) -> list[str | None]:
-    return [t.id_number, t.tag, t.start.isoformat(), _iso(t.end), t.note or None]

@@ -397,6 +397,12 @@ class ModelKind(ImportKind):
 class AreaKind(ModelKind):
     """Areas: a parent must exist (in the database or earlier in the file) one level up."""
 
+    def export_row(self, row: Mapping[str, Any]) -> dict[str, Any]:
+        # Levels are stored by code (province ... group); files speak Chinese (省 ... 村民小组).
+        out = super().export_row(row)
+        out["level"] = Vocabulary.default().label("area_level", out["level"])
+        return out
+
     def check_chunk(self, lookups: Lookups, rows: Sequence[tuple[int, Any]]) -> dict[int, list[Problem]]:
         out: dict[int, list[Problem]] = {}
         parents = lookups.rows("areas", "code", {a.parent_code for _, a in rows if a.parent_code}, ("level",))
