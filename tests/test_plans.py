@@ -141,7 +141,7 @@ class TestReferencePlan:
         """Targets are named as chosen for PLAN.md's measures."""
         targets = {c.id: c.target for c in plan.commitments}
         assert targets["C01"] == "core.roles"
-        assert targets["C02"] == "core.budget_per_year"
+        assert targets["C02"] == "funding.budget_per_year"
         assert targets["C03"] == "core.meetings_per_year"
         assert targets["C08"] == "core.pairing_quota"
         assert targets["C10"] == "core.visit_campaign"

@@ -74,7 +74,7 @@ class EducationPlugin:
         return [ActionKind("education.workshop", "讲座", "Workshop", details=Workshop, quantities=("hours",))]
 
 
-def _met(store: object, commitment: object, year: int) -> CheckResult:
+def _met(ctx: object) -> CheckResult:
     return CheckResult("C01", Status.MET)
 
 
@@ -356,7 +356,7 @@ class TestTargets:
     def test_targets_found(self, pm: FupinPluginManager) -> None:
         """A target contributed by a plugin is found by name."""
         pm.register(FundingPlugin(), name="funding")
-        assert Hooks(pm).target("funding.budget").evaluate(None, None, 2020).status is Status.MET
+        assert Hooks(pm).target("funding.budget").evaluate(None).status is Status.MET
 
     def test_wrong_namespace(self, pm: FupinPluginManager) -> None:
         """Targets follow the same namespace rule as kinds."""

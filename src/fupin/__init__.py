@@ -20,7 +20,7 @@ __version__ = "0.1.0"
 hookimpl = pluggy.HookimplMarker("fupin")
 
 from fupin.actions import ActionKind, Beneficiary, SupportAction  # noqa: E402
-from fupin.checks import CheckResult, Status, TargetSpec  # noqa: E402
+from fupin.checks import CheckContext, CheckResult, Status, TargetSpec, check_plan  # noqa: E402
 from fupin.errors import (  # noqa: E402
     FupinError,
     NotFound,
@@ -32,7 +32,20 @@ from fupin.errors import (  # noqa: E402
 )
 from fupin.hooks import Hooks  # noqa: E402
 from fupin.idnumber import IdNumber  # noqa: E402
-from fupin.model import Area, Cadre, Household, Person, StatusChange, Tag, Unit, VillageProfile  # noqa: E402
+from fupin.model import (  # noqa: E402
+    Area,
+    Cadre,
+    Case,
+    DiaryEntry,
+    Household,
+    Pairing,
+    Person,
+    StatusChange,
+    Tag,
+    Unit,
+    VillageProfile,
+    Visit,
+)
 from fupin.plans import Commitment, Plan, load_plan, packaged_plans  # noqa: E402
 from fupin.plugins import get_plugin_manager, list_plugins, plugin_failures  # noqa: E402
 from fupin.store import Actor, AuditEntry, HouseholdCard, Store  # noqa: E402
@@ -45,14 +58,18 @@ __all__ = [
     "AuditEntry",
     "Beneficiary",
     "Cadre",
+    "Case",
+    "CheckContext",
     "CheckResult",
     "Commitment",
+    "DiaryEntry",
     "FupinError",
     "Hooks",
     "Household",
     "HouseholdCard",
     "IdNumber",
     "NotFound",
+    "Pairing",
     "Person",
     "Plan",
     "PlanError",
@@ -69,8 +86,10 @@ __all__ = [
     "Unit",
     "ValidationError",
     "VillageProfile",
+    "Visit",
     "Vocabulary",
     "__version__",
+    "check_plan",
     "get_plugin_manager",
     "hookimpl",
     "list_plugins",

@@ -44,6 +44,9 @@ PERMISSIONS = {
     "users.manage": "add users and give them roles",
     "psychology.read": "read counselling records (notes need a stated reason)",
     "dedup.merge": "merge duplicate person records",
+    "pairing.write": "pair cadres with households and villages, end and transfer pairings in scope",
+    "visits.write": "record visits, diary entries and cases of households in scope",
+    "exits.write": "record households' exits from poverty (with their assessment) in scope",
 }
 SCOPES = ("all", "plans", "unit", "cadre", "areas")
 
@@ -218,12 +221,14 @@ class Access:
             elif scope == "areas":
                 parts.extend(h.c.group_code.startswith(p) for p in self.area_prefixes())
             elif scope == "cadre" and self.user and self.user.cadre:
+                # The cadre's households: paired with them (帮户, history included), or helped by them.
+                paired = sa.select(S.pairings.c.household_id).where(S.pairings.c.cadre_code == self.user.cadre)
                 helped = (
                     sa.select(S.action_beneficiaries.c.ref)
                     .join(S.action_helpers, S.action_helpers.c.action_id == S.action_beneficiaries.c.action_id)
                     .where(S.action_beneficiaries.c.type == "household", S.action_helpers.c.cadre_code == self.user.cadre)
                 )
-                parts.append(h.c.number.in_(helped))
+                parts.append(sa.or_(h.c.id.in_(paired), h.c.number.in_(helped)))
         return sa.or_(*parts) if parts else FALSE
 
     def group_allowed(self, permission: str, group_code: str) -> bool:
@@ -358,7 +363,10 @@ class Access:
         out = {}
         for row_no, record in rows:
             key = getattr(record, field)
-            if what in ("group", "area"):
+            village = getattr(record, "village", None)
+            if key is None and village is not None and what == "household":
+                ok = self.group_allowed(permission, village)  # a record about the village, not one household
+            elif what in ("group", "area"):
                 ok = self.group_allowed(permission, key)
             elif what in ("household", "person"):
                 ok = key in allowed

@@ -243,6 +243,35 @@ def plan_load(store: Any, name: str) -> None:
     click.echo(f"已载入方案 / plan loaded: {loaded.name}")
 
 
+@plan.command("lint")
+@click.argument("name", required=False, default="qjnu-tuomu", metavar="[NAME|FILE]")
+@click.option("--json", "as_json", is_flag=True, help="Print the findings as a JSON list.")
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
+def plan_lint(name: str, as_json: bool, lang: str) -> None:
+    """Report where a plan contradicts itself, with the arithmetic.
+
+    Exits 0 when there are only warnings (contradictions), 1 when a stated
+    figure cannot be checked at all (an error).
+
+    \b
+    Example:
+      fupin plan lint
+      fupin plan lint ./my-plan.toml --lang en
+      fupin plan lint qjnu-tuomu --json
+    """
+    from fupin.lint import lint_plan, render_findings
+    from fupin.plans import load_plan
+
+    loaded = load_plan(name)
+    findings = lint_plan(loaded)
+    if as_json:
+        _echo_json([f.to_dict() for f in findings])
+    else:
+        click.echo(render_findings(findings, lang=lang, plan_name=loaded.name))
+    if any(f.severity == "error" for f in findings):
+        raise SystemExit(1)
+
+
 def _key_values(option: str, items: tuple[str, ...]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for item in items:

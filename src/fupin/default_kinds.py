@@ -2,7 +2,8 @@
 
 It uses the same hooks as any other plugin (Datasette's DEFAULT_PLUGINS), so
 the core gets no special path: leadership meetings (C03), leaders' site visits
-(C04), policy publicity (C14) and goods given in kind. The streams (education,
+(C04), policy publicity (C14), goods given in kind, leading-group roles (C01),
+secondments (C06), exit and development plans (C15) and supervision (C34). The streams (education,
 training, funding, psychology) add their own kinds in their own plugins.
 """
 
@@ -58,6 +59,42 @@ class GoodsDetails:
     unit_of_measure: str = attrs.field(default="件", metadata={"zh": "计量单位"})
 
 
+@attrs.frozen
+class AppointmentDetails:
+    """A role in the plan's organisation (C01): 组长, 分管副校长 ... held by a cadre."""
+
+    role: str = attrs.field(validator=_not_blank, metadata={"zh": "职责"})
+    document_ref: str = attrs.field(default="", metadata={"zh": "文件编号"})
+
+
+@attrs.frozen
+class SecondmentDetails:
+    """A cadre seconded to the village or town (C06): 挂职领导, 工作队队长, 指导员."""
+
+    role: str = attrs.field(validator=_not_blank, metadata={"zh": "派驻职务"})
+    posted_to: str = attrs.field(default="", metadata={"zh": "派驻地"})
+    moved_from: str = attrs.field(default="", metadata={"zh": "原派驻地"})
+
+
+@attrs.frozen
+class DevelopmentPlanDetails:
+    """A village exit plan or a household development plan (C15), with its measures and status."""
+
+    scope: str = attrs.field(validator=attrs.validators.in_(("village", "household")), metadata={"zh": "范围"})
+    measures: tuple[str, ...] = attrs.field(default=(), metadata={"zh": "帮扶措施"})
+    status: str = attrs.field(default="执行中", validator=attrs.validators.in_(("制定", "执行中", "已调整", "已完成")), metadata={"zh": "状态"})
+    revision: int = attrs.field(default=1, validator=attrs.validators.ge(1), metadata={"zh": "修订次数"})
+
+
+@attrs.frozen
+class InspectionDetails:
+    """Supervision (C34): a spot check (平时抽查) or the year-end inspection (年终检查)."""
+
+    method: str = attrs.field(validator=attrs.validators.in_(("平时抽查", "年终检查")), metadata={"zh": "检查方式"})
+    findings: str = attrs.field(default="", metadata={"zh": "发现问题"})
+    circulated: bool = attrs.field(default=False, metadata={"zh": "是否通报"})
+
+
 @hookimpl
 def fupin_action_kinds() -> list[ActionKind]:
     """The core's action kinds."""
@@ -97,13 +134,55 @@ def fupin_action_kinds() -> list[ActionKind]:
             quantities=("people",),
             description="Goods given to households, persons, schools or the village; amount_fen is their value.",
         ),
+        ActionKind(
+            "core.appointment",
+            "领导小组任职",
+            "Role in the leading group",
+            AppointmentDetails,
+            beneficiary_types=("village",),
+            description="A cadre takes a role in the plan's leading group (C01); helpers name the cadre, start/end the term.",
+        ),
+        ActionKind(
+            "core.secondment",
+            "选派挂职",
+            "Secondment",
+            SecondmentDetails,
+            beneficiary_types=("village", "unit"),
+            quantities=("days",),
+            description="A cadre seconded as attached leader, work-team leader or instructor (C06); start/end the posting.",
+        ),
+        ActionKind(
+            "core.development_plan",
+            "脱贫规划与发展计划",
+            "Exit or development plan",
+            DevelopmentPlanDetails,
+            beneficiary_types=("village", "household"),
+            description="The village exit plan or a household's development plan, tracked and adjusted (C15).",
+        ),
+        ActionKind(
+            "core.inspection",
+            "督促检查",
+            "Supervision",
+            InspectionDetails,
+            beneficiary_types=("village", "unit"),
+            description="Spot checks and the year-end inspection whose results enter the annual assessment (C34).",
+        ),
     ]
 
 
 @hookimpl
+def fupin_targets() -> list[Any]:
+    """The core's commitment targets (C01, C03, C04, C06 to C16, C34, C36, C37)."""
+    from fupin.core_targets import CORE_TARGETS
+
+    return list(CORE_TARGETS)
+
+
+@hookimpl
 def fupin_importers() -> list[Any]:
-    """The core's import kinds: areas, units, cadres, households, persons, tags, actions."""
+    """The core's import kinds: the registry, actions, and the 挂包帮/转走访 records."""
     from fupin.io.actions import ACTIONS
+    from fupin.io.fieldwork import FIELDWORK_KINDS
     from fupin.io.kinds import CORE_KINDS
 
-    return [*CORE_KINDS, ACTIONS]
+    return [*CORE_KINDS, ACTIONS, *FIELDWORK_KINDS]

@@ -47,7 +47,9 @@ def fupin_targets() -> list[TargetSpec]:
 
     A plan's commitment names its target (``target = "funding.study_aid"``);
     the check finds the :class:`fupin.TargetSpec` of that name and calls its
-    ``evaluate(store, commitment, year)``.
+    ``evaluate(ctx)`` with a :class:`fupin.CheckContext` (store, plan,
+    commitment and its params, year, as-of day, an open connection), which
+    returns a :class:`fupin.CheckResult`, usually through ``ctx.judge(...)``.
 
     .. versionadded:: 0.1
     """

@@ -439,6 +439,131 @@ class Cadre(_Named):
     phone: str | None = attrs.field(default=None, converter=_opt_text)
 
 
+# -- 挂包帮 and 转走访 ------------------------------------------------------------
+
+
+def _one_target(record: Any) -> None:
+    """A record is about one household or one village, not both and not neither."""
+    if (record.household is None) == (record.village is None):
+        raise _problem("household", "应填户编号或村代码之一 / give either a household or a village, not both")
+
+
+def _not_after_start(record: Any, start: dt.date, end: dt.date | None, field: str) -> None:
+    if end is not None and end < start:
+        raise _problem(field, "早于开始日期 / before the start date", end.isoformat())
+
+
+@attrs.frozen
+class Pairing(_Named):
+    """A 挂包帮 pairing: a leader to a village (挂点), a unit to a village (包村),
+    or a cadre to a household (帮户, kind 重点帮扶 or 联系).
+
+    ``end`` is None while the pairing holds: 不脱贫不脱钩, a household keeps its
+    cadre until it exits, unless the pairing is ended on purpose (``end_reason``).
+    """
+
+    VOCAB_FIELDS: ClassVar[dict[str, str]] = {"level": "pairing_level", "kind": "pairing_kind"}
+
+    level: str = attrs.field(converter=_text, validator=_required)
+    start: dt.date
+    cadre: str | None = attrs.field(default=None, converter=_opt_text)
+    household: str | None = attrs.field(default=None, converter=_opt_text)
+    kind: str | None = attrs.field(default=None, converter=_opt_text)
+    village: str | None = attrs.field(default=None, converter=_opt_text)
+    unit: str | None = attrs.field(default=None, converter=_opt_text)
+    plan: str | None = attrs.field(default=None, converter=_opt_text)
+    end: dt.date | None = None
+    end_reason: str = attrs.field(default="", converter=_text)
+
+    def __attrs_post_init__(self) -> None:
+        needs = {"帮户": ("cadre", "household", "kind"), "挂点": ("cadre", "village"), "包村": ("unit", "village")}
+        missing = [f for f in needs.get(self.level, ()) if getattr(self, f) is None]
+        if missing:
+            raise _problem(missing[0], f"{self.level}结对必填 / required for a {self.level} pairing")
+        if self.level == "帮户" and self.village is not None:
+            raise _problem("village", "帮户结对是干部与户 / a household pairing names a household, not a village", self.village)
+        _not_after_start(self, self.start, self.end, "end")
+
+    def holds_on(self, day: dt.date) -> bool:
+        """Whether the pairing is in force on ``day``."""
+        return self.start <= day and (self.end is None or day <= self.end)
+
+
+@attrs.frozen
+class Visit(_Named):
+    """A 转走访 visit: date, cadres, a household or the village, a kind, and the
+    answers to a versioned questionnaire (``questionnaire`` = ``name@version``,
+    checked against its definition by the store and the importer).
+    """
+
+    VOCAB_FIELDS: ClassVar[dict[str, str]] = {"kind": "visit_kind"}
+
+    ref: str = attrs.field(converter=_text, validator=_required)
+    date: dt.date
+    kind: str = attrs.field(converter=_text, validator=_required)
+    cadres: tuple[str, ...] = attrs.field(converter=tuple)
+    household: str | None = attrs.field(default=None, converter=_opt_text)
+    village: str | None = attrs.field(default=None, converter=_opt_text)
+    plan: str | None = attrs.field(default=None, converter=_opt_text)
+    questionnaire: str | None = attrs.field(default=None, converter=_opt_text)
+    answers: dict[str, Any] | None = None
+    findings: str = attrs.field(default="", converter=_text)
+    problems: str = attrs.field(default="", converter=_text)
+    follow_up: str = attrs.field(default="", converter=_text)
+
+    def __attrs_post_init__(self) -> None:
+        if not self.cadres:
+            raise _problem("cadres", "至少一名走访干部 / at least one visiting cadre")
+        _one_target(self)
+        if self.answers and not self.questionnaire:
+            raise _problem("questionnaire", "有答案时必填问卷 / answers need their questionnaire (name@version)")
+        if self.questionnaire and not re.match(r"^[a-z0-9][a-z0-9_.-]*@\d+$", self.questionnaire):
+            raise _problem("questionnaire", "格式应为 名称@版本 / must be name@version", self.questionnaire)
+
+
+@attrs.frozen
+class DiaryEntry(_Named):
+    """An entry of the 民情日记 (or a talk, a visitor received, a report, an
+    opinion collected, a case follow-up when ``case_ref`` names a case)."""
+
+    VOCAB_FIELDS: ClassVar[dict[str, str]] = {"kind": "diary_kind"}
+
+    ref: str = attrs.field(converter=_text, validator=_required)
+    date: dt.date
+    cadre: str = attrs.field(converter=_text, validator=_required)
+    kind: str = attrs.field(converter=_text, validator=_required)
+    text: str = attrs.field(converter=_text, validator=_required)
+    household: str | None = attrs.field(default=None, converter=_opt_text)
+    village: str | None = attrs.field(default=None, converter=_opt_text)
+    case_ref: str | None = attrs.field(default=None, converter=_opt_text)
+    problems: str = attrs.field(default="", converter=_text)
+    follow_up: str = attrs.field(default="", converter=_text)
+
+
+@attrs.frozen
+class Case(_Named):
+    """A grievance, dispute or request (C16): opened, followed, closed."""
+
+    VOCAB_FIELDS: ClassVar[dict[str, str]] = {"kind": "case_kind", "status": "case_status"}
+
+    ref: str = attrs.field(converter=_text, validator=_required)
+    kind: str = attrs.field(converter=_text, validator=_required)
+    opened: dt.date
+    cadre: str = attrs.field(converter=_text, validator=_required)
+    summary: str = attrs.field(converter=_text, validator=_required)
+    status: str = attrs.field(default="已受理", converter=_text)
+    household: str | None = attrs.field(default=None, converter=_opt_text)
+    village: str | None = attrs.field(default=None, converter=_opt_text)
+    closed: dt.date | None = None
+    resolution: str = attrs.field(default="", converter=_text)
+
+    def __attrs_post_init__(self) -> None:
+        _one_target(self)
+        _not_after_start(self, self.opened, self.closed, "closed")
+        if (self.closed is not None) != (self.status == "已办结"):
+            raise _problem("closed", "办结日期与状态“已办结”同时填写 / a closing date goes with status 已办结 and only with it", self.status)
+
+
 #: The record types the store knows, by the name used in hooks, audit and the CLI.
 RECORD_TYPES: dict[str, type] = {
     "area": Area,
@@ -448,4 +573,8 @@ RECORD_TYPES: dict[str, type] = {
     "tag": Tag,
     "unit": Unit,
     "cadre": Cadre,
+    "pairing": Pairing,
+    "visit": Visit,
+    "diary_entry": DiaryEntry,
+    "case": Case,
 }

@@ -241,7 +241,7 @@ class Commitment:
         title_en: The same in English, may be empty.
         section: The plan section that makes the promise (``"六(一)"``).
         target: Name of the target kind that evaluates it, namespaced by the
-            package that provides it (``"core.budget_per_year"``).
+            package that provides it (``"funding.budget_per_year"``).
         params: The target's parameters (read-only; dates are ``datetime.date``,
             money is integer fen in keys ending ``_fen``).
         measurable_as_zh: How it is measured, in Chinese.

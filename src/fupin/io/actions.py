@@ -59,6 +59,7 @@ def detail_columns(kinds: Mapping[str, ActionKind]) -> list[Column]:
     """``details.FIELD`` and ``quantities.NAME`` columns for every kind (fields shared by name)."""
     details: dict[str, Column] = {}
     quantities: dict[str, Column] = {}
+    headers: set[str] = set(QUANTITY_LABELS.values()) | {c.zh for c in COMMON}
     for kind in kinds.values():
         for name in kind.quantities:
             quantities.setdefault(
@@ -68,11 +69,14 @@ def detail_columns(kinds: Mapping[str, ActionKind]) -> list[Column]:
             continue
         hints = typing.get_type_hints(kind.details)
         for field in attrs.fields(kind.details):
+            if field.name in details:
+                continue
             zh = field.metadata.get("zh", field.name)
-            details.setdefault(
-                field.name,
-                Column(f"details.{field.name}", zh, _column_type(hints.get(field.name, str)), aliases=(field.name,)),
-            )
+            if zh in headers:
+                # Two kinds (two plugins) used one Chinese label for different fields: name the kind too.
+                zh = f"{zh}({kind.label_zh})"
+            headers.add(zh)
+            details[field.name] = Column(f"details.{field.name}", zh, _column_type(hints.get(field.name, str)), aliases=(field.name,))
     return [*quantities.values(), *details.values()]
 
 

@@ -10,6 +10,7 @@ through ``fupin_importers``, usually as a :class:`ModelKind` like the core's.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import Decimal, InvalidOperation
@@ -26,7 +27,7 @@ from fupin.vocab import Vocabulary, normalize_key
 if TYPE_CHECKING:
     from fupin.io.engine import Lookups
 
-COLUMN_TYPES = ("text", "code", "int", "decimal", "date", "bool", "yuan", "list", "id_number", "phone")
+COLUMN_TYPES = ("text", "code", "int", "decimal", "date", "bool", "yuan", "list", "id_number", "phone", "json")
 
 
 @attrs.frozen
@@ -39,7 +40,8 @@ class Column:
         type: how cells are read: ``text``, ``code`` (full-width folded),
             ``int``, ``decimal``, ``date`` (ISO 8601, also 2015/9/1, 2015年9月1日),
             ``bool`` (是/否), ``yuan`` (money in yuan, stored as integer fen),
-            ``list`` (values separated by 、 or commas), ``id_number``, ``phone``.
+            ``list`` (values separated by 、 or commas), ``id_number``, ``phone``,
+            ``json`` (a JSON object, e.g. questionnaire answers).
         required: a row without a value is refused.
         vocab: the vocabulary list the values come from (drop-down in templates).
         aliases: other headers accepted for this column.
@@ -124,6 +126,16 @@ def _as_decimal(text: str) -> Decimal:
         raise ValueError("不是数字 / not a number") from None
 
 
+def _as_json_object(text: str) -> dict[str, Any]:
+    try:
+        value = json.loads(text)
+    except ValueError:
+        raise ValueError("不是有效的JSON / not valid JSON") from None
+    if not isinstance(value, dict):
+        raise ValueError("应为JSON对象 {...} / expected a JSON object {...}")
+    return value
+
+
 def _as_bool(text: str) -> bool:
     folded = text.lower()
     if folded in _TRUE:
@@ -184,6 +196,8 @@ class CellParser:
 
         elif column.type == "text":
             convert = None  # stripped text as it is: names keep their characters
+        elif column.type == "json":
+            convert = _as_json_object  # answers keep their characters (no full-width folding)
         else:
             reader = _READERS["code" if column.type == "list" else column.type]
 
@@ -197,6 +211,10 @@ class CellParser:
                 if type(raw) is LossyNumber:
                     raise ValueError(_LOSSY)
                 text = raw.strip()
+            elif isinstance(raw, dict):
+                if column.type != "json":
+                    raise ValueError("不应为JSON对象 / unexpected JSON object")
+                return raw  # a JSON-lines file gives the object itself
             elif isinstance(raw, bool):
                 text = "是" if raw else "否"
             elif isinstance(raw, float) and column.type == "int" and not raw.is_integer():

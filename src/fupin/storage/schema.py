@@ -282,5 +282,118 @@ audit_log = sa.Table(
     sa.Index("ix_audit_log_table_key", "table_name", "record_key"),
 )
 
+#: 挂包帮: a leader to a village (挂点), a unit to a village (包村), a cadre to a
+#: household (帮户, kind 重点帮扶 or 联系). A change of helper ends one row and
+#: starts another, so the history stays; ``end_date`` is NULL while it holds.
+pairings = sa.Table(
+    "pairings",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("level", sa.String(16), nullable=False),
+    sa.Column("cadre_code", sa.String(32), sa.ForeignKey("cadres.code"), index=True),
+    sa.Column("unit_code", sa.String(32), sa.ForeignKey("units.code")),
+    sa.Column("household_id", sa.Integer, sa.ForeignKey("households.id"), index=True),
+    sa.Column("village_code", sa.String(15), sa.ForeignKey("areas.code")),
+    sa.Column("kind", sa.String(16)),
+    sa.Column("plan_name", sa.String(64), sa.ForeignKey("plans.name"), index=True),
+    sa.Column("start_date", sa.Date, nullable=False),
+    sa.Column("end_date", sa.Date),
+    sa.Column("end_reason", sa.String(200), nullable=False, server_default=""),
+    _version(),
+    _batch(),
+    # One pairing of a cadre with a household starts once on a given day (the import key).
+    sa.Index("ux_pairings_cadre_household_start", "cadre_code", "household_id", "start_date", unique=True),
+)
+
+#: 转走访: a visit to a household or to the village, by one or more cadres, with
+#: the answers to a versioned questionnaire (``questionnaire`` = ``name@version``).
+visits = sa.Table(
+    "visits",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    # The visit's number in the visiting unit's records: the import key.
+    sa.Column("ref", sa.String(64), nullable=False, unique=True),
+    sa.Column("visit_date", sa.Date, nullable=False, index=True),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("household_id", sa.Integer, sa.ForeignKey("households.id")),
+    sa.Column("village_code", sa.String(15), sa.ForeignKey("areas.code")),
+    sa.Column("plan_name", sa.String(64), sa.ForeignKey("plans.name")),
+    sa.Column("questionnaire", sa.String(64)),
+    sa.Column("answers", sa.JSON),
+    sa.Column("findings", sa.Text, nullable=False, server_default=""),
+    sa.Column("problems", sa.Text, nullable=False, server_default=""),
+    sa.Column("follow_up", sa.Text, nullable=False, server_default=""),
+    _version(),
+    _batch(),
+    # Coverage and worklists read a household's visits by date.
+    sa.Index("ix_visits_household_date", "household_id", "visit_date"),
+)
+
+visit_cadres = sa.Table(
+    "visit_cadres",
+    metadata,
+    sa.Column("visit_id", sa.Integer, sa.ForeignKey("visits.id"), primary_key=True),
+    sa.Column("cadre_code", sa.String(32), sa.ForeignKey("cadres.code"), primary_key=True, index=True),
+)
+
+#: 民情日记 and the other sentiment work (talks, visitors, reports, feedback);
+#: an entry with a ``case_ref`` is a follow-up of that case.
+diary_entries = sa.Table(
+    "diary_entries",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("ref", sa.String(64), nullable=False, unique=True),
+    sa.Column("entry_date", sa.Date, nullable=False, index=True),
+    sa.Column("cadre_code", sa.String(32), sa.ForeignKey("cadres.code"), nullable=False, index=True),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("household_id", sa.Integer, sa.ForeignKey("households.id"), index=True),
+    sa.Column("village_code", sa.String(15), sa.ForeignKey("areas.code")),
+    sa.Column("case_ref", sa.String(64), index=True),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("problems", sa.Text, nullable=False, server_default=""),
+    sa.Column("follow_up", sa.Text, nullable=False, server_default=""),
+    _version(),
+    _batch(),
+)
+
+#: Grievances, disputes and requests: opened, followed (diary entries), closed.
+cases = sa.Table(
+    "cases",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("ref", sa.String(64), nullable=False, unique=True),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("opened", sa.Date, nullable=False, index=True),
+    sa.Column("cadre_code", sa.String(32), sa.ForeignKey("cadres.code"), nullable=False, index=True),
+    sa.Column("household_id", sa.Integer, sa.ForeignKey("households.id"), index=True),
+    sa.Column("village_code", sa.String(15), sa.ForeignKey("areas.code")),
+    sa.Column("summary", sa.Text, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("closed", sa.Date),
+    sa.Column("resolution", sa.Text, nullable=False, server_default=""),
+    _version(),
+    _batch(),
+)
+
+#: An exit assessment (C37): the figures and criteria a household was judged on,
+#: kept as the evidence of a recorded exit.
+exit_assessments = sa.Table(
+    "exit_assessments",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("household_id", sa.Integer, sa.ForeignKey("households.id"), nullable=False, index=True),
+    sa.Column("year", sa.Integer, nullable=False),
+    sa.Column("assessed_on", sa.Date, nullable=False),
+    sa.Column("income_per_capita_fen", sa.BigInteger),
+    sa.Column("line_fen", sa.BigInteger, nullable=False),
+    sa.Column("jurisdiction", sa.String(15), nullable=False),
+    sa.Column("visit_id", sa.Integer, sa.ForeignKey("visits.id")),
+    sa.Column("criteria", sa.JSON, nullable=False),
+    sa.Column("passed", sa.Boolean, nullable=False),
+    sa.Column("reasons", sa.JSON, nullable=False),
+    sa.Column("unit", sa.String(32), nullable=False),
+    sa.Column("user", sa.String(64), nullable=False),
+)
+
 #: Core tables in dependency order (parents first).
 CORE_TABLES = tuple(metadata.sorted_tables)

@@ -1,0 +1,467 @@
+"""The core's commitment targets: C01, C03, C04, C06 to C16, C34, C36 and C37.
+
+Each target is a function of a :class:`fupin.checks.CheckContext` that counts
+in SQL and returns the figure, what the plan requires, and the records that
+prove it (evidence keys ``table:number``). They are contributed by the
+built-in plugin ``core`` through ``fupin_targets`` like any plugin's targets.
+The campaign targets use the one definition of due and overdue in
+:mod:`fupin.visits`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Iterable
+from typing import Any
+
+import sqlalchemy as sa
+
+from fupin.checks import CheckContext, CheckResult, TargetSpec
+from fupin.pairing import CONTACT, HOUSEHOLD_LEVEL, KEY_HELP, POOR_STATUSES, plan_cadres, quota_table, unit_tree
+from fupin.storage import schema as S
+from fupin.visits import CampaignRule, campaign_households, in_force_during
+
+EXITED_STATUSES = ("已脱贫(享受政策)", "已脱贫(不再享受政策)")
+
+
+# -- shared pieces ----------------------------------------------------------------------------
+
+
+def plan_units(ctx: CheckContext) -> list[str]:
+    """The plan's helping unit and every unit below it."""
+    if "units" not in ctx.cache:
+        ctx.cache["units"] = sorted(unit_tree(ctx.conn, ctx.plan.helping_unit.code))
+    return ctx.cache["units"]
+
+
+def actions(ctx: CheckContext, kind: str, start: dt.date | None = None, end: dt.date | None = None) -> list[Any]:
+    """Actions of ``kind`` for the plan (its plan name, or registered by its units) touching [start, end]."""
+    a = S.support_actions
+    query = sa.select(a.c.id, a.c.ref, a.c.start_date, a.c.end_date, a.c.details).where(
+        a.c.kind == kind, sa.or_(a.c.plan_name == ctx.plan.name, a.c.unit_code.in_(plan_units(ctx)))
+    )
+    if start is not None:
+        query = query.where(a.c.end_date >= start)
+    if end is not None:
+        query = query.where(a.c.start_date <= end)
+    return ctx.conn.execute(query.order_by(a.c.start_date, a.c.id)).all()
+
+
+def _refs(prefix: str, items: Iterable[Any]) -> list[str]:
+    return [f"{prefix}:{i}" for i in items]
+
+
+def _count_actions(kind: str, label_zh: str, label_en: str):
+    """A target: at least ``min_per_year`` actions of ``kind`` in the year."""
+
+    def evaluate(ctx: CheckContext) -> CheckResult:
+        need = int(ctx.params.get("min_per_year", 1))
+        found = actions(ctx, kind, ctx.year_start, ctx.year_end)
+        return ctx.judge(
+            len(found) >= need, f">= {need} {label_zh} / {label_en}", str(len(found)), _refs("action", (r.ref for r in found)),
+            anything_recorded=bool(found) or bool(actions(ctx, kind)), required_n=need, actual_n=len(found),
+        )
+
+    return evaluate
+
+
+def check_day(ctx: CheckContext) -> dt.date:
+    """The day point-in-time figures (pairings held) are read on: the year's end, or today if earlier."""
+    return min(ctx.year_end, ctx.as_of)
+
+
+def status_on(day: dt.date) -> sa.Subquery:
+    """Household id -> status in force on ``day`` (the latest dated status row up to that day)."""
+    hs = S.household_status
+    ranked = sa.select(
+        hs.c.household_id, hs.c.status, hs.c.id,
+        sa.func.row_number().over(partition_by=hs.c.household_id, order_by=(hs.c.effective.desc(), hs.c.id.desc())).label("n"),
+    ).where(hs.c.effective <= day).subquery()
+    return sa.select(ranked.c.household_id, ranked.c.status, ranked.c.id).where(ranked.c.n == 1).subquery()
+
+
+def poor_households_on(ctx: CheckContext, day: dt.date) -> sa.Select:
+    """SELECT id of the plan villages' households that are poor on ``day``."""
+    st = status_on(day)
+    h = S.households
+    return sa.select(h.c.id).join(st, st.c.household_id == h.c.id).where(ctx.villages(), st.c.status.in_(POOR_STATUSES))
+
+
+def held_pairings(ctx: CheckContext, day: dt.date) -> list[Any]:
+    """Household pairings (帮户) of the plan's villages in force on ``day``: id, cadre, household id, kind."""
+    p, h = S.pairings, S.households
+    return ctx.conn.execute(
+        sa.select(p.c.id, p.c.cadre_code, p.c.household_id, p.c.kind)
+        .join(h, h.c.id == p.c.household_id)
+        .where(p.c.level == HOUSEHOLD_LEVEL, ctx.villages(), p.c.start_date <= day, sa.or_(p.c.end_date.is_(None), p.c.end_date >= day))
+        .order_by(p.c.id)
+    ).all()
+
+
+# -- C01, C03, C04, C06, C07 ------------------------------------------------------------------------
+
+
+def roles(ctx: CheckContext) -> CheckResult:
+    """C01: every role of the leading group is held by someone during the year."""
+    wanted = list(ctx.params.get("roles", ()))
+    found = [a for a in actions(ctx, "core.appointment", ctx.year_start, ctx.year_end) if (a.details or {}).get("role") in wanted]
+    held = {a.details["role"] for a in found}
+    missing = [r for r in wanted if r not in held]
+    actual = "、".join(sorted(held)) or "0"
+    if missing:
+        actual += f" (缺 / missing: {'、'.join(missing)})"
+    return ctx.judge(not missing, "、".join(wanted), actual, _refs("action", (a.ref for a in found)),
+                     anything_recorded=bool(actions(ctx, "core.appointment")), missing=missing)
+
+
+def secondments(ctx: CheckContext) -> CheckResult:
+    """C06: roles moved by a date in the first year; seconded roles held every year from ``seconded_from``."""
+    p = ctx.params
+    found, wanted, deadline = [], [], None
+    moved_by, seconded_from = p.get("moved_by"), p.get("seconded_from")
+    if moved_by is not None and ctx.year == moved_by.year:
+        wanted, deadline = list(p.get("moved_roles", ())), moved_by
+        found = [a for a in actions(ctx, "core.secondment", None, moved_by) if (a.details or {}).get("role") in wanted]
+    elif seconded_from is not None and ctx.year >= seconded_from.year:
+        wanted = list(p.get("seconded_roles", ()))
+        found = [a for a in actions(ctx, "core.secondment", ctx.year_start, ctx.year_end) if (a.details or {}).get("role") in wanted]
+    if not wanted:
+        return ctx.result(ctx.judge(True, "", "").status.__class__.NOT_YET_DUE, "", "", note="本年无要求 / nothing required this year")
+    held = {a.details["role"] for a in found}
+    missing = [r for r in wanted if r not in held]
+    return ctx.judge(
+        not missing, "、".join(wanted) + (f" (by {deadline})" if deadline else ""), "、".join(sorted(held)) or "0",
+        _refs("action", (a.ref for a in found)), deadline=deadline, anything_recorded=bool(actions(ctx, "core.secondment")), missing=missing,
+    )
+
+
+def cadres_by_rank(ctx: CheckContext) -> CheckResult:
+    """C07: cadres of each rank taking part (holding a pairing during the year) against the plan's head counts."""
+    p = S.pairings
+    ranks = dict(plan_cadres(ctx.conn, ctx.plan))
+    active = set(ctx.conn.execute(
+        sa.select(p.c.cadre_code).where(p.c.level == HOUSEHOLD_LEVEL, in_force_during(ctx.year_start, ctx.year_end), p.c.cadre_code.in_(list(ranks)))
+    ).scalars())
+    by_rank = Counter(ranks[c] for c in active)
+    wanted = {r.rank: r.count for r in ctx.plan.cadres.ranks}
+    short = {r: n - by_rank.get(r, 0) for r, n in wanted.items() if by_rank.get(r, 0) < n}
+    fmt = lambda counts: ", ".join(f"{r} {counts.get(r, 0)}" for r in wanted)  # noqa: E731
+    return ctx.judge(not short, fmt(wanted), fmt(by_rank), _refs("cadre", sorted(active)), anything_recorded=bool(ranks),
+                     required_by_rank=wanted, actual_by_rank=dict(by_rank))
+
+
+# -- C08, C09, C12: pairings -----------------------------------------------------------------------
+
+
+def pairing_quota(ctx: CheckContext) -> CheckResult:
+    """C08: every cadre of a rank with quotas holds exactly its quota of key-help and contact households."""
+    day = check_day(ctx)
+    quotas = quota_table(ctx.plan)
+    cadres = [(c, r) for c, r in plan_cadres(ctx.conn, ctx.plan) if r in quotas]
+    held = held_pairings(ctx, day)
+    counts = Counter((r.cadre_code, r.kind) for r in held)
+    ok_cadres = [c for c, r in cadres if all(counts.get((c, k), 0) == n for k, n in quotas[r].items())]
+    off = [c for c, r in cadres if c not in ok_cadres]
+    wanted = sum(r.count for r in ctx.plan.cadres.ranks if r.rank in quotas)
+    quota_text = "; ".join(f"{r} {q[KEY_HELP]}+{q[CONTACT]}" for r, q in quotas.items())
+    note = f"未达定额 / off quota: {'、'.join(off[:20])}{' …' if len(off) > 20 else ''}" if off else ""
+    mine = {c for c, _ in cadres}
+    return ctx.judge(
+        not off and len(ok_cadres) >= wanted, f"{wanted} 名干部各按定额 / {wanted} cadres each at quota ({quota_text})",
+        f"{len(ok_cadres)}/{len(cadres)} 名干部达定额 / cadres at quota (on {day})",
+        _refs("pairing", (r.id for r in held if r.cadre_code in mine)), deadline=ctx.params.get("by"), note=note,
+        anything_recorded=bool(held), cadres_at_quota=len(ok_cadres), cadres=len(cadres), off_quota=off,
+    )
+
+
+def pairing_totals(ctx: CheckContext) -> CheckResult:
+    """C09: households paired, by kind, against the totals the plan states; its inconsistency with C08 is noted."""
+    day = check_day(ctx)
+    held = held_pairings(ctx, day)
+    by_kind: dict[str, set[int]] = {KEY_HELP: set(), CONTACT: set()}
+    for r in held:
+        by_kind.setdefault(r.kind, set()).add(r.household_id)
+    households = {r.household_id for r in held}
+    c = ctx.plan.cadres
+    quota = c.quota_totals()
+    notes = []
+    if c.stated_key_help is not None and quota["key_help"] != c.stated_key_help:
+        notes.append(f"按C08定额应为重点帮扶 {quota['key_help']}、联系 {quota['contact']}, 方案写 {c.stated_key_help}、{c.stated_contact} / "
+                     f"the quotas give {quota['key_help']} key-help and {quota['contact']} contact, the plan states {c.stated_key_help} and {c.stated_contact}")
+    need = c.stated_visited or (c.stated_key_help or 0) + (c.stated_contact or 0)
+    return ctx.judge(
+        len(households) >= need,
+        f">= {need} 户 (重点帮扶 {c.stated_key_help}, 联系 {c.stated_contact}) / households",
+        f"{len(households)} 户 (重点帮扶 {len(by_kind[KEY_HELP])}, 联系 {len(by_kind[CONTACT])})",
+        _refs("pairing", (r.id for r in held)), note="; ".join(notes), anything_recorded=bool(held),
+        households=len(households), key_help=len(by_kind[KEY_HELP]), contact=len(by_kind[CONTACT]), required=need,
+    )
+
+
+def household_classification(ctx: CheckContext) -> CheckResult:
+    """C12: every poor household of the plan's villages is classified key-help or contact (has a pairing of a kind)."""
+    day = check_day(ctx)
+    poor = set(ctx.conn.execute(poor_households_on(ctx, day)).scalars())
+    held = [r for r in held_pairings(ctx, day) if r.household_id in poor and r.kind in (KEY_HELP, CONTACT)]
+    classified = {r.household_id for r in held}
+    return ctx.judge(
+        bool(poor) and classified >= poor, f"{len(poor)} 户贫困户全部分类 / all poor households classified",
+        f"{len(classified)}/{len(poor)}", _refs("pairing", (r.id for r in held)), anything_recorded=bool(poor),
+        note=f"{len(poor - classified)} 户未分类 (无帮扶干部) / households not classified (no cadre)" if poor - classified else "",
+        classified=len(classified), poor=len(poor),
+    )
+
+
+# -- C10, C11, C13: visits -------------------------------------------------------------------------
+
+
+def _visits_in(ctx: CheckContext, rule: CampaignRule, start: dt.date, end: dt.date) -> list[Any]:
+    v, h = S.visits, S.households
+    return ctx.conn.execute(
+        sa.select(v.c.id, v.c.ref, v.c.household_id, v.c.visit_date, v.c.questionnaire, v.c.answers, v.c.findings, v.c.village_code)
+        .select_from(v.outerjoin(h, h.c.id == v.c.household_id))
+        .where(v.c.visit_date >= start, v.c.visit_date <= end, v.c.kind.in_(rule.counts_as_visit))
+        .where(sa.or_(ctx.villages(), v.c.village_code.in_(sorted(x.code for x in ctx.plan.villages))))
+        .order_by(v.c.visit_date, v.c.id)
+    ).all()
+
+
+def visit_campaign(ctx: CheckContext) -> CheckResult:
+    """C10: pairing by its date and the first round by its deadline; then every household visited each year."""
+    rule = CampaignRule.of(ctx.plan, ctx.store.vocab)
+    if ctx.year < rule.first_year:
+        return ctx.result(ctx.judge(False, "", "", deadline=dt.date.max).status, "", "", note="首轮之前 / before the first round")
+    if ctx.year == rule.first_year:
+        start, deadline = ctx.plan.period_start if ctx.plan.period_start < rule.first_round_by else dt.date(ctx.year, 1, 1), rule.first_round_by
+        camp = ctx.conn.execute(campaign_households(ctx.plan, deadline, deadline)).all()
+        paired_late = [hid for hid, first in camp if rule.pairing_by is not None and first > rule.pairing_by]
+        required = f"{rule.pairing_by} 前结对, {deadline} 前完成首轮走访 / paired by {rule.pairing_by}, first round by {deadline}"
+        visits = _visits_in(ctx, rule, dt.date(ctx.year - 1, 1, 1), deadline)
+    else:
+        start, deadline = ctx.year_start, ctx.year_end
+        camp = ctx.conn.execute(campaign_households(ctx.plan, ctx.year_start, ctx.year_end)).all()
+        paired_late = []
+        required = f"每户每年 >= {rule.revisit_per_year} 次回访 / visits per household in {ctx.year}"
+        visits = _visits_in(ctx, rule, ctx.year_start, deadline)
+    households = {hid for hid, _ in camp}
+    per_household = Counter(v.household_id for v in visits if v.household_id in households)
+    done = {hid for hid, n in per_household.items() if n >= rule.revisit_per_year}
+    evidence = _refs("visit", (v.ref for v in visits if v.household_id in done))
+    missing = len(households - done)
+    late_visits = []
+    if ctx.year == rule.first_year and missing:
+        late_visits = [hid for hid in households - done if _visited_between(ctx, rule, hid, deadline, ctx.year_end)]
+    notes = []
+    if paired_late:
+        notes.append(f"{len(paired_late)} 户在 {rule.pairing_by} 之后才结对 / households paired after the date")
+    if late_visits:
+        notes.append(f"{len(late_visits)} 户在期限后才走访 / households visited after the deadline")
+    if missing:
+        notes.append(f"{missing} 户未按期走访 / households not visited in time")
+    return ctx.judge(
+        bool(households) and not missing and not paired_late, required,
+        f"{len(done)}/{len(households)} 户", evidence, deadline=deadline, note="; ".join(notes),
+        anything_recorded=bool(households), households=len(households), visited=len(done),
+        paired_late=len(paired_late), visited_late=len(late_visits),
+    )
+
+
+def _visited_between(ctx: CheckContext, rule: CampaignRule, household_id: int, after: dt.date, until: dt.date) -> bool:
+    v = S.visits
+    return ctx.conn.execute(
+        sa.select(v.c.id).where(v.c.household_id == household_id, v.c.kind.in_(rule.counts_as_visit), v.c.visit_date > after, v.c.visit_date <= until).limit(1)
+    ).first() is not None
+
+
+def visit_questionnaire(ctx: CheckContext) -> CheckResult:
+    """C11: every visit of the year has questionnaire answers (and a visit record, if the plan asks for one)."""
+    rule = CampaignRule.of(ctx.plan, ctx.store.vocab)
+    visits = _visits_in(ctx, rule, ctx.year_start, ctx.year_end)
+    need_record = bool(ctx.params.get("visit_record"))
+    good = [v for v in visits if v.questionnaire and v.answers and (v.findings or not need_record)]
+    bad = len(visits) - len(good)
+    return ctx.judge(
+        bool(visits) and not bad, "每次走访填写问卷" + ("并记录" if need_record else "") + " / every visit with questionnaire answers",
+        f"{len(good)}/{len(visits)}", _refs("visit", (v.ref for v in good)),
+        note=f"{bad} 次走访缺问卷或记录 / visits without answers or record" if bad else "",
+        anything_recorded=bool(visits), with_answers=len(good), visits=len(visits),
+    )
+
+
+def registration_data(ctx: CheckContext) -> CheckResult:
+    """C13: each campaign household's causes (on its card) and needs (in a visit of the year) are recorded."""
+    rule = CampaignRule.of(ctx.plan, ctx.store.vocab)
+    households = {hid for hid, _ in ctx.conn.execute(campaign_households(ctx.plan, ctx.year_start, ctx.year_end))}
+    visits = _visits_in(ctx, rule, ctx.year_start, ctx.year_end)
+    with_needs: dict[int, str] = {}
+    for v in visits:
+        if v.household_id in households and (v.answers or {}).get("help_needs"):
+            with_needs[v.household_id] = v.ref
+    hs = S.household_status
+    changes = ctx.conn.execute(
+        sa.select(sa.func.count()).select_from(hs).where(hs.c.effective >= ctx.year_start, hs.c.effective <= ctx.year_end,
+                                                          hs.c.household_id.in_(sorted(households)))
+    ).scalar_one() if households else 0
+    missing = len(households - set(with_needs))
+    return ctx.judge(
+        bool(households) and not missing, "每户致贫原因与帮扶需求在案 / causes and needs recorded for every household",
+        f"{len(with_needs)}/{len(households)} 户本年记录需求 / with needs recorded this year",
+        _refs("visit", sorted(set(with_needs.values()))), anything_recorded=bool(households),
+        note=f"{missing} 户本年未记录需求 / households without needs this year" if missing else "",
+        with_needs=len(with_needs), households=len(households), status_changes=changes,
+    )
+
+
+# -- C14, C15, C16, C34, C36 -----------------------------------------------------------------------
+
+
+def _diary(ctx: CheckContext, start: dt.date, end: dt.date) -> list[Any]:
+    d, c = S.diary_entries, S.cadres
+    return ctx.conn.execute(
+        sa.select(d.c.ref, d.c.kind, d.c.entry_date, d.c.case_ref)
+        .join(c, c.c.code == d.c.cadre_code)
+        .where(d.c.entry_date >= start, d.c.entry_date <= end, c.c.unit_code.in_(plan_units(ctx)))
+        .order_by(d.c.entry_date, d.c.id)
+    ).all()
+
+
+def publicity_feedback(ctx: CheckContext) -> CheckResult:
+    """C14: policy publicity in the year, and villagers' opinions collected and passed on."""
+    events = actions(ctx, "core.publicity", ctx.year_start, ctx.year_end)
+    items = sum(len((a.details or {}).get("feedback_items") or ()) for a in events)
+    feedback = [d for d in _diary(ctx, ctx.year_start, ctx.year_end) if d.kind == "意见建议"]
+    return ctx.judge(
+        bool(events) and (items + len(feedback)) > 0, ">= 1 次宣传, >= 1 条意见反馈 / publicity and feedback",
+        f"{len(events)} 次宣传, {items + len(feedback)} 条意见 / events, opinions",
+        _refs("action", (a.ref for a in events)) + _refs("diary", (d.ref for d in feedback)),
+        anything_recorded=bool(events or feedback or actions(ctx, "core.publicity")), events=len(events), feedback=items + len(feedback),
+    )
+
+
+def exit_plans(ctx: CheckContext) -> CheckResult:
+    """C15: a village exit plan, and a development plan for every campaign household, in force by the year's end."""
+    plans = actions(ctx, "core.development_plan", None, ctx.year_end)
+    ids = [a.id for a in plans]
+    bens = ctx.conn.execute(
+        sa.select(S.action_beneficiaries.c.action_id, S.action_beneficiaries.c.type, S.action_beneficiaries.c.ref)
+        .where(S.action_beneficiaries.c.action_id.in_(ids))
+    ).all() if ids else []
+    village_codes = {v.code for v in ctx.plan.villages}
+    village_plans = {aid for aid, typ, ref in bens if typ == "village" and ref in village_codes}
+    planned = {ref for _aid, typ, ref in bens if typ == "household"}
+    h = S.households
+    households = set(ctx.conn.execute(
+        sa.select(h.c.number).where(h.c.id.in_(sa.select(campaign_households(ctx.plan, ctx.year_start, ctx.year_end).subquery().c.household_id)))
+    ).scalars())
+    missing = households - planned
+    refs = {a.id: a.ref for a in plans}
+    evidence = [f"action:{refs[a]}" for a in sorted(village_plans)] + [f"action:{refs[aid]}" for aid, typ, ref in bens if typ == "household" and ref in households]
+    return ctx.judge(
+        bool(village_plans) and bool(households) and not missing, "村脱贫规划 + 每户发展计划 / village plan and a plan per household",
+        f"村规划 {len(village_plans)}, 户计划 {len(households) - len(missing)}/{len(households)}", evidence,
+        anything_recorded=bool(plans), note=f"{len(missing)} 户无发展计划 / households without a plan" if missing else "",
+        village_plans=len(village_plans), household_plans=len(households) - len(missing), households=len(households),
+    )
+
+
+def sentiment_work(ctx: CheckContext) -> CheckResult:
+    """C16: sentiment diary kept in the year; cases opened are followed and closed within ``max_case_days``."""
+    max_days = int(ctx.params.get("max_case_days", 90))
+    entries = _diary(ctx, ctx.year_start, ctx.year_end)
+    k, c = S.cases, S.cadres
+    cases = ctx.conn.execute(
+        sa.select(k.c.ref, k.c.opened, k.c.closed, k.c.status).join(c, c.c.code == k.c.cadre_code)
+        .where(c.c.unit_code.in_(plan_units(ctx)), k.c.opened <= ctx.year_end, sa.or_(k.c.closed.is_(None), k.c.closed >= ctx.year_start))
+    ).all()
+    day = check_day(ctx)
+    overdue = [x.ref for x in cases if (x.closed or day) > x.opened + dt.timedelta(days=max_days) and (x.closed is None or x.closed.year == ctx.year)]
+    closed = [x for x in cases if x.closed is not None and x.closed <= ctx.year_end]
+    kinds = Counter(e.kind for e in entries)
+    actual = ", ".join(f"{kind} {n}" for kind, n in sorted(kinds.items())) or "0"
+    return ctx.judge(
+        bool(entries) and not overdue, f"民情日记 >= 1; 案件 {max_days} 天内办结 / diary kept; cases closed within {max_days} days",
+        f"{actual}; 案件 {len(cases)} (办结 {len(closed)}, 超期 {len(overdue)})",
+        _refs("diary", (e.ref for e in entries)) + _refs("case", (x.ref for x in closed)),
+        anything_recorded=bool(entries or cases), note=f"超期案件 / overdue cases: {'、'.join(overdue)}" if overdue else "",
+        diary=dict(kinds), cases=len(cases), closed=len(closed), overdue=overdue,
+    )
+
+
+def annual_assessment(ctx: CheckContext) -> CheckResult:
+    """C34: spot checks during the year and the year-end inspection (whose results enter each cadre's sheet)."""
+    found = actions(ctx, "core.inspection", ctx.year_start, ctx.year_end)
+    year_end = [a for a in found if (a.details or {}).get("method") == "年终检查"]
+    spot = [a for a in found if (a.details or {}).get("method") == "平时抽查"]
+    return ctx.judge(
+        bool(year_end), "年终检查 >= 1, 结果纳入每名干部年度考核 / year-end inspection",
+        f"年终检查 {len(year_end)}, 平时抽查 {len(spot)}", _refs("action", (a.ref for a in found)),
+        anything_recorded=bool(actions(ctx, "core.inspection")), year_end=len(year_end), spot_checks=len(spot),
+    )
+
+
+def report_exports(ctx: CheckContext) -> CheckResult:
+    """C36: the year's report exported (written to a file) for publicity; each export is in the audit log."""
+    a = S.audit_log
+    rows = ctx.conn.execute(
+        sa.select(a.c.id, a.c.new).where(a.c.table_name == "plans", a.c.record_key == ctx.plan.name, a.c.operation == "report")
+    ).all()
+    mine = [r.id for r in rows if (r.new or {}).get("year") == ctx.year]
+    return ctx.judge(bool(mine), ">= 1 份年度报告导出 / report exported", str(len(mine)), _refs("audit", mine),
+                     deadline=dt.date(ctx.year + 1, 3, 31), anything_recorded=bool(rows), exports=len(mine))
+
+
+# -- C37 ------------------------------------------------------------------------------------------
+
+
+def exit_by(ctx: CheckContext) -> CheckResult:
+    """C37: every household of the plan's villages registered poor by the deadline has exited by it."""
+    by = ctx.params.get("by", ctx.plan.period_end)
+    day = min(by, check_day(ctx)) if ctx.year <= by.year else by
+    h, hs = S.households, S.household_status
+    ever_poor = sa.select(hs.c.household_id).where(hs.c.status.in_(POOR_STATUSES), hs.c.effective <= by)
+    st = status_on(day)
+    rows = ctx.conn.execute(
+        sa.select(h.c.id, h.c.number, st.c.status, st.c.id.label("status_id"))
+        .join(st, st.c.household_id == h.c.id)
+        .where(ctx.villages(), h.c.id.in_(ever_poor))
+    ).all()
+    exited = [r for r in rows if r.status in EXITED_STATUSES]
+    e = S.exit_assessments
+    assessed = dict(ctx.conn.execute(
+        sa.select(e.c.household_id, sa.func.max(e.c.id)).where(e.c.passed.is_(True)).group_by(e.c.household_id)
+    ).all())
+    evidence = [f"exit:{assessed[r.id]}" if r.id in assessed else f"status:{r.status_id}" for r in exited]
+    p = S.persons
+    people = lambda ids: ctx.conn.execute(sa.select(sa.func.count()).where(p.c.household_id.in_(ids))).scalar_one() if ids else 0  # noqa: E731
+    all_people, out_people = people([r.id for r in rows]), people([r.id for r in exited])
+    return ctx.judge(
+        bool(rows) and len(exited) == len(rows), f"{by} 前全部脱贫 / all out of poverty by {by}",
+        f"{len(exited)}/{len(rows)} 户, {out_people}/{all_people} 人 (截至 / as of {day})", evidence, deadline=by,
+        anything_recorded=bool(rows), households=len(rows), exited=len(exited), people=all_people, people_exited=out_people,
+    )
+
+
+def _spec(name: str, zh: str, en: str, evaluate: Any, *params: str) -> TargetSpec:
+    return TargetSpec(f"core.{name}", zh, en, evaluate, params)
+
+
+CORE_TARGETS = (
+    _spec("roles", "领导小组角色", "Leading-group roles", roles, "roles"),
+    _spec("meetings_per_year", "每年研究次数", "Leadership meetings per year", _count_actions("core.meeting", "次研究", "meetings"), "min_per_year"),
+    _spec("site_visits_per_year", "每年到点次数", "Site visits per year", _count_actions("core.site_visit", "次到点", "site visits"), "min_per_year"),
+    _spec("secondments", "选派挂职", "Secondments", secondments, "moved_by", "moved_roles", "seconded_from", "seconded_roles"),
+    _spec("cadres_by_rank", "按级别参加干部", "Cadres by rank", cadres_by_rank),
+    _spec("pairing_quota", "干部结对定额", "Pairings per cadre", pairing_quota),
+    _spec("pairing_totals", "结对户数", "Households paired by kind", pairing_totals),
+    _spec("visit_campaign", "转走访覆盖", "Visit campaign", visit_campaign, "pairing_by", "first_round_by", "revisit_per_year", "counts_as_visit", "first_visit_days"),
+    _spec("visit_questionnaire", "走访问卷", "Visits with questionnaires", visit_questionnaire, "visit_record", "questionnaires"),
+    _spec("household_classification", "帮扶对象分类", "Households classified", household_classification, "kinds"),
+    _spec("registration_data", "建档立卡资料核对", "Registration data kept", registration_data, "required", "track_changes"),
+    _spec("publicity_feedback", "政策宣传与意见反馈", "Publicity and feedback", publicity_feedback, "records"),
+    _spec("exit_plans", "脱贫规划与发展计划", "Exit and development plans", exit_plans, "village_plan", "household_plans"),
+    _spec("sentiment_work", "民情工作", "Sentiment work", sentiment_work, "records", "max_case_days"),
+    _spec("annual_assessment", "督促检查与年度考核", "Supervision and annual assessment", annual_assessment, "methods", "per"),
+    _spec("report_exports", "总结宣传", "Reports exported", report_exports),
+    _spec("exit_by", "如期脱贫", "Exit by the deadline", exit_by, "by", "scope"),
+)
