@@ -48,6 +48,7 @@ from fupin.model import (  # noqa: E402
 )
 from fupin.plans import Commitment, Plan, load_plan, packaged_plans  # noqa: E402
 from fupin.plugins import get_plugin_manager, list_plugins, plugin_failures  # noqa: E402
+from fupin.report import ReportSection  # noqa: E402
 from fupin.store import Actor, AuditEntry, HouseholdCard, Store  # noqa: E402
 from fupin.vocab import Term, Vocabulary  # noqa: E402
 
@@ -75,6 +76,7 @@ __all__ = [
     "PlanError",
     "PluginError",
     "Problem",
+    "ReportSection",
     "StatusChange",
     "Status",
     "StorageError",

@@ -172,9 +172,9 @@ class CheckContext:
 
     def villages(self) -> sa.ColumnElement[bool]:
         """SQL condition on ``households``: in one of the plan's villages."""
-        from fupin.storage import schema as S
+        from fupin.visits import plan_villages_condition
 
-        return sa.func.substr(S.households.c.group_code, 1, 12).in_(sorted(v.code for v in self.plan.villages))
+        return plan_villages_condition(self.plan)
 
     def result(self, status: Status, required: str, actual: str, evidence: Any = (), note: str = "", **figures: Any) -> CheckResult:
         """A result for this commitment."""

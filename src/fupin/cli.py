@@ -121,9 +121,10 @@ def make_cli(pm: Any) -> click.Group:
         """
         ctx.obj = _Context(pm, db, actor)
 
+    from fupin.campaign_cli import COMMANDS as CAMPAIGN
     from fupin.dedup import dedup_group
 
-    for command in (init, plugins, plan, record, show, synth, demo, import_, imports, export, template, users, whoami, dedup_group):
+    for command in (init, plugins, plan, record, show, synth, demo, import_, imports, export, template, users, whoami, dedup_group, *CAMPAIGN):
         cli.add_command(command)
     from fupin.hooks import Hooks
 

@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from fupin.checks import CheckContext, CheckResult, TargetSpec
 from fupin.pairing import CONTACT, HOUSEHOLD_LEVEL, KEY_HELP, POOR_STATUSES, plan_cadres, quota_table, unit_tree
 from fupin.storage import schema as S
-from fupin.visits import CampaignRule, campaign_households, in_force_during
+from fupin.visits import CampaignRule, campaign_households, in_force_during, plan_villages_condition
 
 EXITED_STATUSES = ("已脱贫(享受政策)", "已脱贫(不再享受政策)")
 
@@ -81,11 +81,11 @@ def status_on(day: dt.date) -> sa.Subquery:
     return sa.select(ranked.c.household_id, ranked.c.status, ranked.c.id).where(ranked.c.n == 1).subquery()
 
 
-def poor_households_on(ctx: CheckContext, day: dt.date) -> sa.Select:
-    """SELECT id of the plan villages' households that are poor on ``day``."""
+def poor_households_on(plan: Any, day: dt.date) -> sa.Select:
+    """SELECT id of the households of ``plan``'s villages that are poor on ``day`` (by their dated status)."""
     st = status_on(day)
     h = S.households
-    return sa.select(h.c.id).join(st, st.c.household_id == h.c.id).where(ctx.villages(), st.c.status.in_(POOR_STATUSES))
+    return sa.select(h.c.id).join(st, st.c.household_id == h.c.id).where(plan_villages_condition(plan), st.c.status.in_(POOR_STATUSES))
 
 
 def held_pairings(ctx: CheckContext, day: dt.date) -> list[Any]:
@@ -195,14 +195,14 @@ def pairing_totals(ctx: CheckContext) -> CheckResult:
         f">= {need} 户 (重点帮扶 {c.stated_key_help}, 联系 {c.stated_contact}) / households",
         f"{len(households)} 户 (重点帮扶 {len(by_kind[KEY_HELP])}, 联系 {len(by_kind[CONTACT])})",
         _refs("pairing", (r.id for r in held)), note="; ".join(notes), anything_recorded=bool(held),
-        households=len(households), key_help=len(by_kind[KEY_HELP]), contact=len(by_kind[CONTACT]), required=need,
+        households=len(households), key_help=len(by_kind[KEY_HELP]), contact=len(by_kind[CONTACT]), required_households=need,
     )
 
 
 def household_classification(ctx: CheckContext) -> CheckResult:
     """C12: every poor household of the plan's villages is classified key-help or contact (has a pairing of a kind)."""
     day = check_day(ctx)
-    poor = set(ctx.conn.execute(poor_households_on(ctx, day)).scalars())
+    poor = set(ctx.conn.execute(poor_households_on(ctx.plan, day)).scalars())
     held = [r for r in held_pairings(ctx, day) if r.household_id in poor and r.kind in (KEY_HELP, CONTACT)]
     classified = {r.household_id for r in held}
     return ctx.judge(

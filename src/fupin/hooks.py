@@ -135,6 +135,10 @@ class Hooks:
             self._vocabulary = vocab
         return self._vocabulary
 
+    def report_sections(self, store: Any, plan: Any, year: int) -> list[Any]:
+        """Every plugin's sections of the yearly report, in registration order."""
+        return [section for result in self.pm.hook.fupin_report_sections(store=store, plan=plan, year=year)[::-1] for section in _as_list(result)]
+
     def register_commands(self, cli: click.Group) -> None:
         """Let every plugin add its commands to ``cli``."""
         self.pm.hook.fupin_register_commands(cli=cli)

@@ -159,3 +159,23 @@ def fupin_validate_record(record: Any, record_type: str) -> list[Problem] | None
 
     .. versionadded:: 0.1
     """
+
+
+@hookspec
+def fupin_report_sections(store: Any, plan: Any, year: int) -> list[Any] | None:
+    """Return this plugin's sections of the yearly report (``fupin report``).
+
+    Called once per report, after the core's sections. Sections show counts,
+    never personal data: a report is printed and handed round.
+
+    Args:
+        store: the store (read with ``store.engine``; figures need ``aggregates.read``).
+        plan: the :class:`fupin.Plan` reported on.
+        year: the year reported on.
+
+    Returns:
+        A list of :class:`fupin.ReportSection` (title, paragraphs, an optional
+        table), or ``None``.
+
+    .. versionadded:: 0.1
+    """

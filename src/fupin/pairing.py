@@ -23,10 +23,10 @@ from fupin import model
 from fupin.access import AccessDenied
 from fupin.errors import NotFound, Problem, ValidationError
 from fupin.storage import schema as S
+from fupin.visits import HOUSEHOLD_LEVEL, plan_villages_condition
 
 KEY_HELP = "重点帮扶"
 CONTACT = "联系"
-HOUSEHOLD_LEVEL = "帮户"
 #: Household statuses that count as poor (to be paired, visited, assessed).
 POOR_STATUSES = ("未脱贫", "返贫")
 #: Household attributes of the safety-net groups, neediest first (need rule, step 1).
@@ -317,11 +317,6 @@ def plan_cadres(conn: sa.Connection, plan: Any) -> list[tuple[str, str]]:
     )]
 
 
-def village_condition(plan: Any) -> sa.ColumnElement[bool]:
-    """SQL condition on ``households``: in one of the plan's villages."""
-    return sa.func.substr(S.households.c.group_code, 1, 12).in_(sorted(v.code for v in plan.villages))
-
-
 def auto_pair(store: Any, plan: Any, *, on: dt.date, dry_run: bool = False) -> AutoResult:
     """Pair every unpaired poor household of ``plan``'s villages with the plan's cadres, within quotas.
 
@@ -345,7 +340,7 @@ def auto_pair(store: Any, plan: Any, *, on: dt.date, dry_run: bool = False) -> A
         h = S.households
         paired = sa.select(S.pairings.c.household_id).where(S.pairings.c.level == HOUSEHOLD_LEVEL, _active_on(on), S.pairings.c.household_id.isnot(None))
         candidates = conn.execute(
-            sa.select(h).where(village_condition(plan), h.c.status.in_(POOR_STATUSES), h.c.id.not_in(paired),
+            sa.select(h).where(plan_villages_condition(plan), h.c.status.in_(POOR_STATUSES), h.c.id.not_in(paired),
                                store.access.household_condition("pairing.write"))
         ).mappings().all()
         ranked = sorted(candidates, key=need_key)

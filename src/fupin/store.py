@@ -591,6 +591,23 @@ class Store:
                 conn.execute(S.plan_villages.insert(), [{"plan_name": plan.name, "village_code": v} for v in villages])
         self._refresh_access()
 
+    def plan(self, name: str | None = None) -> Any:
+        """A stored plan (:class:`fupin.plans.Plan`), parsed from the TOML it was stored with.
+
+        Without ``name``, the only plan stored; several stored plans need a name.
+        """
+        from fupin.plans import Plan
+
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(S.plans.c.name, S.plans.c.source).order_by(S.plans.c.name)).all()
+        if name is not None:
+            rows = [r for r in rows if r.name == name]
+        if not rows:
+            raise NotFound(f"方案 {name or ''} 未载入 / plan not loaded (fupin plan load NAME)".replace("  ", " "))
+        if len(rows) > 1:
+            raise NotFound(f"有多个方案, 请用 --plan 指定 / several plans stored, name one with --plan: {', '.join(r.name for r in rows)}")
+        return Plan.from_toml(rows[0].source, source=f"plan {rows[0].name} (stored)")
+
     def record_action(self, action: SupportAction) -> SupportAction:
         """Store a support action; returns it with its id.
 
