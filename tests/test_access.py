@@ -118,7 +118,7 @@ def snapshot(url: str, pm) -> dict[str, int]:
 @pytest.fixture
 def demo_db(database_url, cli, tmp_path):
     """The demo database, plus a user of another town, and household files to import."""
-    assert cli("--db", database_url, "demo").exit_code == 0
+    assert cli("--db", database_url, "demo", "--register-only").exit_code == 0
     assert cli("--db", database_url, "users", "add", OTHER_TOWN, "--role", "area_user", "--area", "530326107").exit_code == 0
     header = "户编号,村民小组代码,户主姓名,贫困户属性,主要致贫原因\r\n"
     files = {}

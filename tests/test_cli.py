@@ -45,7 +45,7 @@ class TestRecord:
 
     def test_invalid_details_refused(self, db, cli, pm):
         """Details that fail the kind's class exit 1 naming the field, and store nothing."""
-        cli("--db", db, "demo", "--force")
+        cli("--db", db, "demo", "--force", "--register-only")
         before = counts(db, pm)
         line = one_line_error(
             cli("--db", db, "record", "core.goods", "--date", "2016-01-01", "--unit", "QJNU",
@@ -56,7 +56,7 @@ class TestRecord:
 
     def test_record_from_options(self, db, cli, pm):
         """A valid action is stored with money in integer fen and the actor in the audit log."""
-        cli("--db", db, "demo", "--force")
+        cli("--db", db, "demo", "--force", "--register-only")
         result = cli(
             "--db", db, "--as", "QJNU-STU:clerk", "record", "core.goods", "--date", "2017-01-20",
             "--unit", "QJNU-STU", "--beneficiary", "unit:TMC-XX", "--detail", "item=图书",
@@ -71,7 +71,7 @@ class TestRecord:
 
     def test_record_from_json_file(self, db, cli, pm, tmp_path):
         """--from reads the same fields from a JSON file."""
-        cli("--db", db, "demo", "--force")
+        cli("--db", db, "demo", "--force", "--register-only")
         path = tmp_path / "meeting.json"
         path.write_text(
             json.dumps({"date": "2016-06-30", "unit": "QJNU-PO", "plan": "qjnu-tuomu", "details": {"topic": "半年总结"}}),
@@ -140,18 +140,18 @@ class TestPlan:
 class TestDemoAndShow:
     def test_demo_summary_and_refusal(self, database_url, cli, pm):
         """demo prints the summary; a second run without --force refuses and changes nothing."""
-        result = cli("--db", database_url, "demo")
+        result = cli("--db", database_url, "demo", "--register-only")
         assert result.exit_code == 0, result.output
         assert "拖木村" in result.output and "428 户" in result.output and "厅级 14" in result.output
         before = counts(database_url, pm)
-        assert "not empty" in one_line_error(cli("--db", database_url, "demo"))
+        assert "not empty" in one_line_error(cli("--db", database_url, "demo", "--register-only"))
         assert counts(database_url, pm) == before
-        assert cli("--db", database_url, "demo", "--force").exit_code == 0
+        assert cli("--db", database_url, "demo", "--force", "--register-only").exit_code == 0
         assert counts(database_url, pm) == before
 
     def test_show_household_masks_ids(self, database_url, cli, pm):
         """show household prints the card with ID numbers masked (first 6 and last 4 kept)."""
-        cli("--db", database_url, "demo")
+        cli("--db", database_url, "demo", "--register-only")
         with Store.open(database_url, pm=pm) as store:
             card = store.household_card("530326106200010002")
         result = cli("--db", database_url, "show", "household", "530326106200010002")

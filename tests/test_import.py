@@ -284,7 +284,7 @@ class TestExport:
     def test_unmasked_export_reimports_without_loss(self, tmp_path, cli, pm, database_url):
         """The demo exported --unmasked and imported into an empty database gives the same records."""
         sqlite_url = f"sqlite:///{tmp_path}/copy.db"
-        assert cli("--db", database_url, "demo").exit_code == 0
+        assert cli("--db", database_url, "demo", "--register-only").exit_code == 0
         assert cli("--db", sqlite_url, "init", "--plan", "qjnu-tuomu").exit_code == 0
         for kind in ("areas", "units", "cadres", "households", "persons", "tags", "actions"):
             fmt = {"households": "xlsx", "persons": "jsonl"}.get(kind, "csv")
@@ -302,7 +302,7 @@ class TestExport:
 
     def test_masked_by_default(self, cli, database_url, pm):
         """ID numbers keep their first 6 and last 4 characters; phones are masked."""
-        cli("--db", database_url, "demo")
+        cli("--db", database_url, "demo", "--register-only")
         out = cli("--db", database_url, "export", "persons", "--format", "jsonl").output
         rows = [json.loads(line) for line in out.splitlines()]
         assert rows and all(r["证件号码"][6:14] == "********" and len(r["证件号码"]) == 18 for r in rows)
@@ -311,7 +311,7 @@ class TestExport:
 
     def test_where_filters_are_bound(self, cli, database_url):
         """--where filters by column; an injection attempt is just a value that matches nothing."""
-        cli("--db", database_url, "demo")
+        cli("--db", database_url, "demo", "--register-only")
         low = cli("--db", database_url, "export", "households", "--format", "jsonl", "--where", "贫困户属性=低保贫困户").output
         rows = [json.loads(line) for line in low.splitlines()]
         assert rows and {r["贫困户属性"] for r in rows} == {"低保贫困户"}

@@ -239,7 +239,7 @@ def check_plan(store: Any, plan: Plan, year: int, *, as_of: dt.date | None = Non
     targets = store.hooks.targets()
     results = []
     cache: dict[str, Any] = {}
-    with store.engine.connect() as conn:
+    with store.reading() as conn:
         for commitment in plan.commitments:
             if commitment.target == NOT_MEASURABLE:
                 continue

@@ -451,17 +451,23 @@ def _progress(total: int, label: str) -> Any:
 @click.option("--plan", "plan_name", default="qjnu-tuomu", show_default=True, metavar="NAME|FILE")
 @click.option("--seed", type=int, default=2015, show_default=True)
 @click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
+@click.option("--register-only", is_flag=True, help="Build the village and its register only: no simulated years.")
 @click.pass_obj
-def demo(obj: _Context, force: bool, plan_name: str, seed: int, lang: str) -> None:
-    """Build the reference village from a plan and print its summary.
+def demo(obj: _Context, force: bool, plan_name: str, seed: int, lang: str, register_only: bool) -> None:
+    """Build the reference village from a plan, play the plan's years, and print the report.
 
-    Refuses a non-empty database unless --force is given.
+    The village and its register come from the plan; pairings, visits with
+    questionnaire answers, diary entries, cases and exits are simulated for
+    every year of the plan (deterministic for --seed), then every commitment
+    is checked year by year and the last year's report is printed, shortfalls
+    included. Refuses a non-empty database unless --force is given.
 
     \b
     Example:
       fupin --db sqlite:///tuomu.db demo
     """
-    from fupin.demo import build_demo, render_summary
+    from fupin.demo import build_demo, render_played, render_summary
+    from fupin.simulate import play
 
     store = obj.store(init=True)
     if store.is_empty():
@@ -474,6 +480,11 @@ def demo(obj: _Context, force: bool, plan_name: str, seed: int, lang: str) -> No
         )
     summary = build_demo(store, plan_name, seed=seed)
     click.echo(render_summary(summary, lang=lang))
+    if register_only:
+        return
+    played = play(store, summary.plan, seed=seed)
+    click.echo("")
+    click.echo(render_played(store, summary.plan, played, lang=lang))
 
 
 class _Progress:

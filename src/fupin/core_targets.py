@@ -15,6 +15,7 @@ from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
+import attrs
 import sqlalchemy as sa
 
 from fupin.checks import CheckContext, CheckResult, TargetSpec
@@ -158,9 +159,11 @@ def pairing_quota(ctx: CheckContext) -> CheckResult:
     """C08: every cadre of a rank with quotas holds exactly its quota of key-help and contact households."""
     day = check_day(ctx)
     quotas = quota_table(ctx.plan)
-    cadres = [(c, r) for c, r in plan_cadres(ctx.conn, ctx.plan) if r in quotas]
     held = held_pairings(ctx, day)
     counts = Counter((r.cadre_code, r.kind) for r in held)
+    # Cadres taking part: those holding a pairing on the day (one who left and handed over is not counted).
+    taking_part = {r.cadre_code for r in held}
+    cadres = [(c, r) for c, r in plan_cadres(ctx.conn, ctx.plan) if r in quotas and c in taking_part]
     ok_cadres = [c for c, r in cadres if all(counts.get((c, k), 0) == n for k, n in quotas[r].items())]
     off = [c for c, r in cadres if c not in ok_cadres]
     wanted = sum(r.count for r in ctx.plan.cadres.ranks if r.rank in quotas)
@@ -274,10 +277,15 @@ def _visited_between(ctx: CheckContext, rule: CampaignRule, household_id: int, a
     ).first() is not None
 
 
+#: Visit kinds that fill the interview questionnaire unless the plan says otherwise (a 送温暖 visit brings gifts, not a form).
+QUESTIONNAIRE_KINDS = ("首轮走访", "回访")
+
+
 def visit_questionnaire(ctx: CheckContext) -> CheckResult:
-    """C11: every visit of the year has questionnaire answers (and a visit record, if the plan asks for one)."""
+    """C11: every interview visit of the year (``visit_kinds``) has questionnaire answers (and a visit record, if asked)."""
     rule = CampaignRule.of(ctx.plan, ctx.store.vocab)
-    visits = _visits_in(ctx, rule, ctx.year_start, ctx.year_end)
+    kinds = tuple(ctx.store.vocab.check("visit_kind", k) for k in ctx.params.get("visit_kinds", QUESTIONNAIRE_KINDS))
+    visits = _visits_in(ctx, attrs.evolve(rule, counts_as_visit=kinds), ctx.year_start, ctx.year_end)
     need_record = bool(ctx.params.get("visit_record"))
     good = [v for v in visits if v.questionnaire and v.answers and (v.findings or not need_record)]
     bad = len(visits) - len(good)
@@ -435,9 +443,11 @@ def exit_by(ctx: CheckContext) -> CheckResult:
     p = S.persons
     people = lambda ids: ctx.conn.execute(sa.select(sa.func.count()).where(p.c.household_id.in_(ids))).scalar_one() if ids else 0  # noqa: E731
     all_people, out_people = people([r.id for r in rows]), people([r.id for r in exited])
+    # Before the deadline's year, a year's check shows progress: not yet due unless already complete.
+    deadline = by if ctx.year >= by.year else dt.date.max
     return ctx.judge(
         bool(rows) and len(exited) == len(rows), f"{by} 前全部脱贫 / all out of poverty by {by}",
-        f"{len(exited)}/{len(rows)} 户, {out_people}/{all_people} 人 (截至 / as of {day})", evidence, deadline=by,
+        f"{len(exited)}/{len(rows)} 户, {out_people}/{all_people} 人 (截至 / as of {day})", evidence, deadline=deadline,
         anything_recorded=bool(rows), households=len(rows), exited=len(exited), people=all_people, people_exited=out_people,
     )
 
@@ -455,7 +465,7 @@ CORE_TARGETS = (
     _spec("pairing_quota", "干部结对定额", "Pairings per cadre", pairing_quota),
     _spec("pairing_totals", "结对户数", "Households paired by kind", pairing_totals),
     _spec("visit_campaign", "转走访覆盖", "Visit campaign", visit_campaign, "pairing_by", "first_round_by", "revisit_per_year", "counts_as_visit", "first_visit_days"),
-    _spec("visit_questionnaire", "走访问卷", "Visits with questionnaires", visit_questionnaire, "visit_record", "questionnaires"),
+    _spec("visit_questionnaire", "走访问卷", "Visits with questionnaires", visit_questionnaire, "visit_record", "questionnaires", "visit_kinds"),
     _spec("household_classification", "帮扶对象分类", "Households classified", household_classification, "kinds"),
     _spec("registration_data", "建档立卡资料核对", "Registration data kept", registration_data, "required", "track_changes"),
     _spec("publicity_feedback", "政策宣传与意见反馈", "Publicity and feedback", publicity_feedback, "records"),

@@ -295,12 +295,48 @@ def render_summary(s: DemoSummary, lang: str = "zh") -> str:
     lines.append(t(f"单位 {s.units} 个 (含学校: {'、'.join(s.schools) or '无'})", f"Units {s.units} (schools: {', '.join(s.schools) or 'none'})"))
     lines.append("")
     lines.append(t(f"帮扶记录 {len(s.actions)} 条:", f"Support actions {len(s.actions)}:"))
-    for a in s.actions:
+    for a in s.actions[:12]:
         money = t(f"  {yuan(a.amount_fen)} 元", f"  {yuan(a.amount_fen)} yuan") if a.amount_fen else ""
         lines.append(f"  {a.start}  {a.kind:<16} {a.title}{money}")
+    if len(s.actions) > 12:
+        lines.append(f"  … ({len(s.actions) - 12})")
     if s.users:
         lines += ["", t("用户与角色 (fupin --as 用户 ...):", "Users and roles (fupin --as USER ...):")]
         lines += table([t("用户", "user"), t("角色", "roles")], [[login, roles] for login, roles in s.users])
     if s.sample_household:
         lines += ["", t(f"查看一户: fupin show household {s.sample_household}", f"See a household: fupin show household {s.sample_household}")]
+    return "\n".join(lines)
+
+
+#: Short status marks for the year-by-year table.
+_MARKS = {"met": "✓", "not_met": "✗", "not_due": "…", "no_data": "–"}
+
+
+def render_played(store: Any, plan: Plan, played: Any, lang: str = "zh") -> str:
+    """What the simulation recorded, every commitment year by year, and the last year's report."""
+    from fupin.checks import check_plan
+    from fupin.report import build_report, render_report_text
+
+    zh = lang != "en"
+    t = (lambda a, b: a) if zh else (lambda a, b: b)
+    years = list(played.years)
+    as_of = dt.date(plan.period_end.year + 1, 3, 31)  # fixed, so the same seed gives the same report
+    exits = ", ".join(f"{y}: {n}" for y, n in sorted(played.exits.items()))
+    lines = [
+        t(f"模拟 {years[0]}–{years[-1]} 年帮扶工作 (种子固定, 结果可重复)", f"Simulated {years[0]}–{years[-1]} (seeded, repeatable)"),
+        t(f"  结对 {played.pairings} 户, 走访 {played.visits} 次, 民情日记 {played.diary_entries} 条, 案件 {played.cases} 件; 脱贫户数 {exits}",
+          f"  {played.pairings} households paired, {played.visits} visits, {played.diary_entries} diary entries, {played.cases} cases; exits {exits}"),
+        "",
+        t("承诺逐年检查 (✓ 达成  ✗ 未达成  … 未到期  – 无数据/插件未安装)", "Commitments year by year (✓ met  ✗ not met  … not yet due  – no data / plugin not installed)"),
+    ]
+    by_year = {y: {r.commitment: r for r in check_plan(store, plan, y, as_of=as_of)} for y in years}
+    titles = {c.id: c.title(lang) for c in plan.commitments}
+    rows = []
+    for c in plan.commitments:
+        if c.id not in by_year[years[0]]:
+            continue
+        rows.append([c.id, *(_MARKS[by_year[y][c.id].status.value] for y in years), titles[c.id][:26]])
+    lines += table([t("编号", "id"), *map(str, years), t("承诺", "commitment")], rows)
+    lines += ["", render_report_text(build_report(store, plan, years[-1], as_of=as_of), lang)]
+    lines += ["", t(f"其他年份: fupin report --year {years[1]} --format html -o 报告.html", f"Other years: fupin report --year {years[1]} --format html -o report.html")]
     return "\n".join(lines)

@@ -13,9 +13,10 @@ A household passes for year Y when (DOMAIN.md 2.1, 一收入、两不愁、三�
    饮水安全 in the Yunnan household questionnaire. A criterion with no answer
    fails: an exit must be proven, not presumed.
 
-:func:`assess` proposes; :func:`record_exit` stores the assessment, changes
-the household's status (dated, with the assessment named as the reason) and
-ends its pairings (不脱贫不脱钩: the pairing holds until the household exits).
+:func:`assess` proposes; :func:`record_exit` stores the assessment and changes
+the household's status (dated, with the assessment named as the reason). The
+household keeps its cadre (脱贫不脱帮扶: revisits go on); a pairing ends only
+on purpose, with ``fupin pair end``.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ import attrs
 import sqlalchemy as sa
 
 from fupin.errors import NotFound, Problem, ValidationError
-from fupin.pairing import HOUSEHOLD_LEVEL, POOR_STATUSES
+from fupin.pairing import POOR_STATUSES
 from fupin.storage import schema as S
 from fupin.visits import latest_answers, plan_villages_condition
 
@@ -112,7 +113,7 @@ def _poor(store: Any, plan: Any, numbers: Sequence[str] | None = None) -> sa.Sel
 def assess(store: Any, plan: Any, year: int, *, households: Sequence[str] | None = None) -> list[Assessment]:
     """Assess every poor household of ``plan``'s villages (or only ``households``) for ``year``."""
     store.access.require("registry.read")
-    with store.engine.connect() as conn:
+    with store.reading() as conn:
         rows = conn.execute(_poor(store, plan, households)).all()
         return _assess_rows(store, conn, rows, year)
 
@@ -122,8 +123,7 @@ def record_exit(store: Any, number: str, year: int, *, on: dt.date, plan: Any = 
 
     Refused (ValidationError listing the reasons) unless the assessment
     passes; nothing is written then. On success the assessment is stored as
-    the exit's evidence, the status becomes 已脱贫(享受政策) from ``on`` and the
-    household's pairings end on ``on``.
+    the exit's evidence and the status becomes 已脱贫(享受政策) from ``on``.
     """
     store.access.require("exits.write")
     with store.transaction() as conn:
@@ -141,10 +141,4 @@ def record_exit(store: Any, number: str, year: int, *, on: dt.date, plan: Any = 
         }
         exit_id = store._insert(conn, S.exit_assessments, row, number)
         store.update_household(number, {"status": EXITED}, effective=on, reason=f"脱贫评估 / exit assessment exit:{exit_id}")
-        p = S.pairings
-        for pid in conn.execute(sa.select(p.c.id).where(
-            p.c.household_id == found.household_id, p.c.level == HOUSEHOLD_LEVEL, p.c.end_date.is_(None), p.c.start_date <= on
-        )).scalars():
-            conn.execute(p.update().where(p.c.id == pid).values(end_date=on, end_reason="脱贫 / household exited", version=p.c.version + 1))
-            store._audit(conn, "update", p, pid, {"end_date": None}, {"end_date": on, "end_reason": "脱贫 / household exited"})
     return found

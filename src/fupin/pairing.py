@@ -161,7 +161,7 @@ def pairings(
         query = query.where(_active_on(active_on))
     if level:
         query = query.where(p.c.level == store.vocab.check("pairing_level", level, field="level"))
-    with store.engine.connect() as conn:
+    with store.reading() as conn:
         return [
             PairingRow(
                 r["id"], r["level"], r["start_date"], r["end_date"], r["cadre_code"], r["cadre_name"], r["number"],

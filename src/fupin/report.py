@@ -205,7 +205,7 @@ def build_report(store: Any, plan: Any, year: int, *, as_of: dt.date | None = No
 
     as_of = as_of or dt.date.today()
     results = check_plan(store, plan, year, as_of=as_of)
-    with store.engine.connect() as conn:
+    with store.reading() as conn:
         sections = [
             _profile_section(store, conn, plan, year),
             _pairing_section(conn, plan, year, as_of),

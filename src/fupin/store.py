@@ -162,7 +162,7 @@ class Store:
             if self._active is not None:  # inside a transaction: read through it (SQLite would wait on itself)
                 self._access = Access(self._active, self.actor, self.roles)
             else:
-                with self.engine.connect() as conn:
+                with self.reading() as conn:
                     self._access = Access(conn, self.actor, self.roles)
         return self._access
 
@@ -219,7 +219,7 @@ class Store:
         """Whether no registry record, unit or action is stored."""
         if not self.is_initialised():
             return True
-        with self.engine.connect() as conn:
+        with self.reading() as conn:
             for table in (S.areas, S.households, S.units, S.support_actions, S.plans):
                 if conn.execute(sa.select(sa.literal(1)).select_from(table).limit(1)).first():
                     return False
@@ -255,7 +255,7 @@ class Store:
         """Registered users (needs users.manage or audit.read)."""
         if not self.access.has("audit.read"):
             self.access.require("users.manage")
-        with self.engine.connect() as conn:
+        with self.reading() as conn:
             rows = conn.execute(sa.select(S.users).order_by(S.users.c.unit, S.users.c.user)).mappings()
             return [User(r["unit"], r["user"], tuple(r["roles"]), tuple(r["areas"] or ()), r["cadre"]) for r in rows]
 
@@ -281,6 +281,15 @@ class Store:
                     self._active = None
         except sa.exc.IntegrityError as exc:
             raise StorageError(f"数据库拒绝写入 / the database refused the write: {exc.orig}") from None
+
+    @contextmanager
+    def reading(self) -> Iterator[sa.Connection]:
+        """A connection to read with: the open transaction's (so reads see its writes), else a new one."""
+        if self._active is not None:
+            yield self._active
+            return
+        with self.engine.connect() as conn:
+            yield conn
 
     def _audit(
         self,
@@ -404,7 +413,7 @@ class Store:
     def village_profile(self, village_code: str, year: int) -> model.VillageProfile:
         """A village's profile for ``year`` (aggregate figures: needs aggregates.read)."""
         self.access.require("aggregates.read")
-        with self.engine.connect() as conn:
+        with self.reading() as conn:
             row = conn.execute(
                 sa.select(S.village_profiles).where(
                     (S.village_profiles.c.village_code == village_code) & (S.village_profiles.c.year == year)
@@ -598,7 +607,7 @@ class Store:
         """
         from fupin.plans import Plan
 
-        with self.engine.connect() as conn:
+        with self.reading() as conn:
             rows = conn.execute(sa.select(S.plans.c.name, S.plans.c.source).order_by(S.plans.c.name)).all()
         if name is not None:
             rows = [r for r in rows if r.name == name]
@@ -667,7 +676,7 @@ class Store:
 
     def get_household(self, number: str) -> model.Household:
         """The household registered as ``number`` (needs registry.read over it)."""
-        with self.engine.connect() as conn:
+        with self.reading() as conn:
             row = conn.execute(sa.select(S.households).where(S.households.c.number == number)).mappings().first()
             if row is None:
                 self.access.require("registry.read")
@@ -678,7 +687,7 @@ class Store:
     def household_card(self, number: str) -> HouseholdCard:
         """Everything recorded about a household: card, members, tags, status history, actions."""
         household = self.get_household(number)
-        with self.engine.connect() as conn:
+        with self.reading() as conn:
             hid = conn.execute(sa.select(S.households.c.id).where(S.households.c.number == number)).scalar_one()
             members = tuple(self._persons(conn, S.persons.c.household_id == hid, number))
             tag_rows = conn.execute(
@@ -732,7 +741,7 @@ class Store:
 
         canonical = IdNumber.parse(id_number).number
         self.access.require("registry.read")
-        with self.engine.connect() as conn:
+        with self.reading() as conn:
             found = list(self._persons(conn, (S.persons.c.id_number == canonical) & self.access.household_condition("registry.read")))
         if not found:
             raise NotFound(f"证件号码 {canonical[:6]}…{canonical[-4:]} 未登记 / person not registered")
@@ -741,7 +750,7 @@ class Store:
     def units(self) -> list[model.Unit]:
         """All registered units, by code (the organisation chart: needs aggregates.read)."""
         self.access.require("aggregates.read")
-        with self.engine.connect() as conn:
+        with self.reading() as conn:
             rows = conn.execute(sa.select(S.units).order_by(S.units.c.code)).mappings()
             return [model.Unit(r["code"], r["name"], r["kind"], r["parent_code"], r["area_code"]) for r in rows]
 
@@ -751,7 +760,7 @@ class Store:
         query = sa.select(S.cadres).order_by(S.cadres.c.code)
         if unit:
             query = query.where(S.cadres.c.unit_code == unit)
-        with self.engine.connect() as conn:
+        with self.reading() as conn:
             return [
                 model.Cadre(r["code"], r["name"], r["unit_code"], r["rank"], r["title"], r["sex"], r["phone"])
                 for r in conn.execute(query).mappings()
@@ -770,7 +779,7 @@ class Store:
         if ids is not None:
             query = query.where(S.support_actions.c.id.in_(ids))
         kinds = self.hooks.action_kinds()
-        with self.engine.connect() as conn:
+        with self.reading() as conn:
             rows = conn.execute(query).mappings().all()
             wanted = [r["id"] for r in rows]
             helpers: dict[int, list[str]] = {}
@@ -811,7 +820,7 @@ class Store:
         """Number of rows in a table (``"households"``, ``"persons"`` ...): an aggregate figure."""
         self.access.require("aggregates.read")
         t = self.metadata.tables[table]
-        with self.engine.connect() as conn:
+        with self.reading() as conn:
             return conn.execute(sa.select(sa.func.count()).select_from(t)).scalar_one()
 
     def audit_entries(self, *, table: str | None = None, key: str | None = None) -> list[AuditEntry]:
@@ -822,7 +831,7 @@ class Store:
             query = query.where(S.audit_log.c.table_name == table)
         if key:
             query = query.where(S.audit_log.c.record_key == str(key))
-        with self.engine.connect() as conn:
+        with self.reading() as conn:
             return [AuditEntry(**r) for r in conn.execute(query).mappings()]
 
 

@@ -170,7 +170,7 @@ def due_list(store: Any, plan: Any, *, as_of: dt.date, cadre: str | None = None)
     )
     if cadre:
         query = query.where(h.c.id.in_(sa.select(current.subquery().c.household_id).where(current.subquery().c.cadre_code == cadre)))
-    with store.engine.connect() as conn:
+    with store.reading() as conn:
         rows = conn.execute(query).all()
         helpers: dict[int, list[str]] = {}
         ids = [r.id for r in rows]

@@ -1,0 +1,260 @@
+"""Play a plan's years on the demo village: pairings, visits with answers, diary, cases, exits.
+
+``fupin demo`` builds the village (:mod:`fupin.demo`) and then calls
+:func:`play`, which records what the helping unit plausibly did from the start
+of the plan to its end, through the same library calls a clerk's scripts use
+(so every record is validated and audited). Everything is drawn from one
+seeded random generator: the same seed gives the same records and the same
+report.
+
+The simulation is not perfect on purpose, so the report has real shortfalls
+to show: a few households first visited after the first-round deadline, a
+year with a missed revisit, a year with one leadership meeting instead of
+two, a secondment gap, a case left open too long, and households still poor
+at the end of the plan. Nothing about a particular plan is hard-coded: roles,
+deadlines and quotas come from the plan's commitments.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from collections import defaultdict
+from typing import Any
+
+import attrs
+import sqlalchemy as sa
+
+from fupin.actions import SupportAction
+from fupin.model import Case, Cadre, DiaryEntry, Visit
+from fupin.storage import schema as S
+
+HOUSEHOLD_QUESTIONNAIRE = "yunnan-household@1"
+VILLAGE_QUESTIONNAIRE = "yunnan-village@1"
+_NEEDS = ("产业", "就业", "技术", "资金", "住房", "教育", "医疗", "饮水", "道路")
+_EXIT_BOOLS = ("food_clothing_ok", "compulsory_education_ok", "medical_insurance_ok", "housing_safe", "safe_water_ok")
+
+
+@attrs.frozen
+class PlayResult:
+    """What the simulation recorded, for the demo's summary."""
+
+    years: tuple[int, ...]
+    pairings: int
+    visits: int
+    diary_entries: int
+    cases: int
+    exits: dict[int, int]
+
+
+def _params(plan: Any, target: str) -> dict[str, Any]:
+    for c in plan.commitments:
+        if c.target == target:
+            return dict(c.params)
+    return {}
+
+
+def _day(rng: random.Random, start: dt.date, end: dt.date) -> dt.date:
+    return start + dt.timedelta(days=rng.randint(0, max((end - start).days, 0)))
+
+
+def _yuan(fen: int) -> str:
+    return f"{fen // 100}.{fen % 100:02d}"
+
+
+class _Player:
+    def __init__(self, store: Any, plan: Any, seed: int) -> None:
+        self.store, self.plan = store, plan
+        self.rng = random.Random(seed * 7919 + 37)
+        self.unit = plan.helping_unit.code
+        self.village = plan.villages[0].code
+        self.counts: defaultdict[str, int] = defaultdict(int)
+        self.exits: dict[int, int] = {}
+
+    # -- helpers ---------------------------------------------------------------------
+
+    def action(self, kind: str, start: dt.date, title: str, *, end: dt.date | None = None, helpers: list[str] = (),
+               beneficiaries: list[str] = (), details: dict[str, Any] | None = None, tag: str = "A", **extra: Any) -> None:
+        self.counts[f"{kind}{start.year}"] += 1
+        ref = f"{self.unit}-{start.year}-{tag}{self.counts[f'{kind}{start.year}']:03d}"
+        self.store.record_action(SupportAction.new(
+            self.store.hooks.action_kind(kind), start=start, end=end, unit=self.unit, plan=self.plan.name, title=title,
+            helpers=list(helpers), beneficiaries=list(beneficiaries) or [f"village:{self.village}"], details=details, ref=ref, **extra,
+        ))
+
+    def visit(self, day: dt.date, kind: str, cadres: list[str], household: str | None = None, answers: dict[str, Any] | None = None,
+              findings: str = "入户走访, 核对建档立卡信息") -> None:
+        from fupin.visits import record_visit
+
+        self.counts[f"visit{day.year}"] += 1
+        record_visit(self.store, Visit.new(
+            vocab=self.store.vocab, ref=f"V{day.year}-{self.counts[f'visit{day.year}']:05d}", date=day, kind=kind, cadres=cadres,
+            household=household, village=None if household else self.village, plan=self.plan.name,
+            questionnaire=(HOUSEHOLD_QUESTIONNAIRE if household else VILLAGE_QUESTIONNAIRE) if answers else None,
+            answers=answers, findings=findings,
+        ))
+        self.counts["visits"] += 1
+
+    # -- the plan's organisation ---------------------------------------------------------
+
+    def organise(self, cadres: list[Cadre]) -> None:
+        """Leading group (C01), secondments (C06) with a gap, yearly meetings, site visits, publicity, inspections."""
+        start, end = self.plan.period_start, self.plan.period_end
+        leaders = [c.code for c in cadres[:2]]
+        for role, who in zip(_params(self.plan, "core.roles").get("roles", ()), leaders, strict=False):
+            self.action("core.appointment", start, f"领导小组: {role}", end=end, helpers=[who], details={"role": role}, tag="R")
+        c06 = _params(self.plan, "core.secondments")
+        moved_by = c06.get("moved_by")
+        for i, role in enumerate(c06.get("moved_roles", ())):
+            if moved_by:
+                self.action("core.secondment", moved_by - dt.timedelta(days=40 - i), f"调整到位: {role}", end=moved_by + dt.timedelta(days=20),
+                            helpers=[cadres[20 + i].code], details={"role": role, "posted_to": c06.get("moved_to_zh", ""),
+                                                                    "moved_from": c06.get("moved_from_zh", "")}, tag="S")
+        seconded_from = c06.get("seconded_from")
+        if seconded_from:
+            for i, role in enumerate(c06.get("seconded_roles", ())):
+                # Two-year postings; the second attached leader arrives a year late: an honest gap.
+                first_end = dt.date(seconded_from.year + 1, 12, 31)
+                self.action("core.secondment", seconded_from + dt.timedelta(days=4), f"选派挂职: {role}", end=first_end,
+                            helpers=[cadres[22 + i].code], details={"role": role, "posted_to": "者海镇"}, tag="S")
+                second_start = dt.date(seconded_from.year + (3 if i == 0 else 2), 1, 5)
+                self.action("core.secondment", second_start, f"选派挂职: {role}", end=end,
+                            helpers=[cadres[24 + i].code], details={"role": role, "posted_to": "者海镇"}, tag="S")
+        for year in self.plan.years():
+            y0, y1 = max(dt.date(year, 1, 1), start), min(dt.date(year, 12, 31), end)
+            meetings = 1 if year == 2017 else 2  # one meeting short in 2017: C03 not met that year
+            for n in range(meetings):
+                self.action("core.meeting", _day(self.rng, y0, y1) if n else y0 + dt.timedelta(days=20), "学校领导班子专题研究扶贫工作",
+                            helpers=leaders, details={"topic": f"{year}年挂包帮工作推进", "chaired_by": "党委书记"}, quantities={"people": 14}, tag="M")
+            for _ in range(2 + (year % 2)):
+                self.action("core.site_visit", _day(self.rng, y0, y1), "校领导深入拖木村调研", helpers=leaders,
+                            details={"purpose": "调研脱贫进展", "mode": self.rng.choice(("调研", "现场办公"))}, quantities={"people": 5}, tag="V")
+            self.action("core.publicity", _day(self.rng, y0, y1), "精准扶贫政策宣讲", helpers=[cadres[self.rng.randrange(len(cadres))].code],
+                        details={"topic": "精准扶贫政策", "feedback_items": ["希望修通组道路", "希望增加技术培训"], "passed_to": "者海镇政府"}, tag="P")
+            self.action("core.inspection", dt.date(year, 6, 15) if year > start.year else y0 + dt.timedelta(days=60), "平时抽查",
+                        details={"method": "平时抽查", "circulated": True}, tag="I")
+            self.action("core.inspection", dt.date(year, 12, 20), "年终检查", details={"method": "年终检查", "findings": "个别户走访不及时"}, tag="I")
+
+    # -- households -------------------------------------------------------------------------
+
+    def answers(self, h: Any, size: int, year: int, exits_in: int | None) -> dict[str, Any]:
+        attribute = "五保户" if "特困" in h.attribute or "五保" in h.attribute else ("低保贫困户" if "低保" in h.attribute else "一般贫困户")
+        line = self.store.vocab.poverty_line_fen(year, h.group_code[:12])
+        ready = exits_in is not None and year >= exits_in
+        income = int(line * (self.rng.uniform(1.08, 1.45) if ready else self.rng.uniform(0.62, 0.97)))
+        failing = None if ready else self.rng.choice(_EXIT_BOOLS)
+        answers = {
+            "attribute": attribute, "household_size": size, "labour_force": max(size - 2, 0),
+            "drinking_water_difficult": not (h.safe_water or ready), "house_dilapidated": bool(h.dilapidated) and not ready,
+            "gross_income": _yuan(income * size * 13 // 10), "disposable_income_per_person": _yuan(income),
+            "help_needs": self.rng.sample(_NEEDS, 2), "satisfaction": self.rng.choice(("满意", "满意", "基本满意")),
+        }
+        answers.update({k: (k != failing) for k in _EXIT_BOOLS})
+        return answers
+
+    def play(self) -> PlayResult:
+        from fupin.exits import assess, record_exit
+        from fupin.pairing import auto_pair, plan_cadres, transfer
+        from fupin.visits import CampaignRule, add_diary_entry, close_case, open_case
+
+        store, plan, rng = self.store, self.plan, self.rng
+        rule = CampaignRule.of(plan, store.vocab)
+        with store.reading() as conn:
+            rows = conn.execute(
+                sa.select(S.households).where(sa.func.substr(S.households.c.group_code, 1, 12) == self.village).order_by(S.households.c.number)
+            ).all()
+            sizes = dict(conn.execute(sa.select(S.persons.c.household_id, sa.func.count()).group_by(S.persons.c.household_id)).all())
+            mine = {code for code, _rank in plan_cadres(conn, plan)}
+        cadres = sorted((c for c in store.cadres() if c.code in mine), key=lambda c: c.code)
+        self.organise(cadres)
+        paired_on = (rule.pairing_by or plan.period_start) - dt.timedelta(days=6)
+        auto = auto_pair(store, plan, on=paired_on)
+        cadre_of: dict[str, str] = {household: cadre for cadre, household, _ in auto.created}
+        # When each household can leave poverty: most by 2018, a few not by the end of the plan (C37 shortfall).
+        last = plan.period_end.year
+        exit_year = {}
+        for h in rows:
+            exit_year[h.number] = rng.choices([2016, 2017, 2018, last, None], weights=[18, 30, 30, 19, 3])[0]
+        team_leader = cadres[22].code
+        late_first = set(rng.sample(sorted(cadre_of), 8))  # first visited after the deadline: C10 not met in the first year
+        missed = {year: set(rng.sample(sorted(cadre_of), 4)) for year in (2018,)}  # no revisit that year
+        # Village plan and a development plan per paired household (C15).
+        self.action("core.development_plan", dt.date(plan.period_start.year, 11, 20), "拖木村脱贫攻坚规划", end=plan.period_end,
+                    details={"scope": "village", "measures": ["蓝莓示范种植", "道路硬化", "人畜饮水"], "status": "执行中"}, tag="D")
+        for number in sorted(cadre_of):
+            self.action("core.development_plan", dt.date(plan.period_start.year, 12, 10), "贫困户脱贫发展计划", end=plan.period_end,
+                        helpers=[cadre_of[number]], beneficiaries=[f"household:{number}"],
+                        details={"scope": "household", "measures": rng.sample(("种植", "养殖", "务工", "技能培训", "危房改造"), 2)}, tag="D")
+        by_number = {h.number: h for h in rows}
+        for year in plan.years():
+            y0 = max(dt.date(year, 1, 1), plan.period_start)
+            if year == 2017:
+                # A cadre leaves; a new cadre of the same rank takes the households over in one step.
+                leaving = cadres[9]
+                new = Cadre.new(vocab=store.vocab, code=f"{self.unit}-C{len(cadres) + 1:03d}", name="新任干部", unit=leaving.unit, rank=leaving.rank)
+                store.add_cadre(new)
+                transfer(store, leaving.code, new.code, on=dt.date(2017, 3, 1), reason="工作调动 / transferred", plan=plan)
+                cadre_of = {h: (new.code if c == leaving.code else c) for h, c in cadre_of.items()}
+            for number, h in by_number.items():
+                size = sizes.get(h.id, 1)
+                cadre = cadre_of.get(number)
+                if year == rule.first_year:
+                    if cadre is None:
+                        continue
+                    if number in late_first:
+                        day = _day(rng, rule.first_round_by + dt.timedelta(days=3), rule.first_round_by + dt.timedelta(days=40))
+                    else:
+                        day = _day(rng, max(y0, rule.first_round_by - dt.timedelta(days=55)), rule.first_round_by)
+                    self.visit(day, "首轮走访", [cadre], number, self.answers(h, size, year, exit_year[number]))
+                    continue
+                who = [cadre] if cadre else [team_leader]
+                if number in missed.get(year, ()):
+                    self.visit(_day(rng, dt.date(year, 3, 1), dt.date(year, 11, 30)), "电话", who, number)  # a call is not a visit
+                    continue
+                if cadre and rng.random() < 0.3:
+                    festival = plan.calendar.get("spring_festival", {}).get(year)
+                    if festival:
+                        self.visit(festival - dt.timedelta(days=rng.randint(3, 15)), "送温暖", who, number, findings="春节前送温暖慰问")
+                self.visit(_day(rng, dt.date(year, 4, 1), dt.date(year, 11, 30)), "回访", who, number, self.answers(h, size, year, exit_year[number]))
+            self.visit(_day(rng, max(y0, dt.date(year, 3, 1)), dt.date(year, 11, 30)), "回访", [cadres[0].code],
+                       answers={"total_households": plan.villages[0].profile.households if plan.villages[0].profile else len(rows),
+                                "total_population": plan.villages[0].profile.population if plan.villages[0].profile else 0},
+                       findings="村情座谈")
+            self.diary_and_cases(year, sorted(set(cadre_of.values())), sorted(cadre_of), add_diary_entry, open_case, close_case)
+            if year > rule.first_year:
+                passing = [a.household for a in assess(store, plan, year) if a.passed]
+                with store.transaction():
+                    for number in passing:
+                        record_exit(store, number, year, on=dt.date(year, 12, 20), plan=plan)
+                self.exits[year] = len(passing)
+        return PlayResult(tuple(plan.years()), len(auto.created), self.counts["visits"], self.counts["diary"], self.counts["cases"], dict(self.exits))
+
+    def diary_and_cases(self, year: int, cadres: list[str], households: list[str], add_diary_entry: Any, open_case: Any, close_case: Any) -> None:
+        store, rng = self.store, self.rng
+        y0 = max(dt.date(year, 1, 1), self.plan.period_start)
+        for n, cadre in enumerate(cadres):
+            for k in range(2):
+                self.counts["diary"] += 1
+                kind = "意见建议" if (n + k) % 7 == 0 else "民情日记"
+                add_diary_entry(store, DiaryEntry.new(
+                    vocab=store.vocab, ref=f"D{year}-{self.counts['diary']:05d}", date=_day(rng, y0, dt.date(year, 12, 15)), cadre=cadre,
+                    kind=kind, household=rng.choice(households), text="与户主拉家常, 了解生产生活情况" if kind == "民情日记" else "群众希望硬化入户路",
+                ))
+        for k in range(5):
+            self.counts["cases"] += 1
+            ref = f"K{year}-{k + 1:03d}"
+            opened = _day(rng, y0, dt.date(year, 9, 30))
+            cadre = rng.choice(cadres)
+            open_case(store, Case.new(vocab=store.vocab, ref=ref, kind=rng.choice(("诉求", "矛盾纠纷", "求助")), opened=opened, cadre=cadre,
+                                      household=rng.choice(households), summary="邻里宅基地界线纠纷" if k % 2 else "申请危房改造补助"))
+            self.counts["diary"] += 1
+            add_diary_entry(store, DiaryEntry.new(vocab=store.vocab, ref=f"D{year}-{self.counts['diary']:05d}", date=opened + dt.timedelta(days=5),
+                                                  cadre=cadre, kind="案件跟进", village=self.village, case_ref=ref, text="上门了解情况, 协调村委会"))
+            days = 120 if (year == 2017 and k == 0) else rng.randint(10, 60)  # one case left open too long in 2017
+            close_case(store, ref, closed=opened + dt.timedelta(days=days), resolution="已调解 / resolved")
+
+
+def play(store: Any, plan: Any, *, seed: int = 2015) -> PlayResult:
+    """Record the plan's years of work on the demo village in ``store`` (deterministic for ``seed``)."""
+    with store.transaction():
+        return _Player(store, plan, seed).play()
