@@ -270,7 +270,7 @@ def check(store: Any, year: int, as_of: str | None, plan_name: str | None, as_js
       fupin check --year 2016
       fupin check --year 2016 --json
     """
-    from fupin.checks import Status, check_plan
+    from fupin.checks import Status, check_plan, grouped_notes
 
     plan = store.plan(plan_name)
     results = check_plan(store, plan, year, as_of=_date(as_of))
@@ -281,9 +281,8 @@ def check(store: Any, year: int, as_of: str | None, plan_name: str | None, as_js
         rows = [[r.commitment, r.status.label(lang), titles.get(r.commitment, "")[:24], r.required, r.actual, str(len(r.evidence))] for r in results]
         head = ["编号", "状态", "承诺", "要求", "实际", "证明"] if lang == "zh" else ["id", "status", "commitment", "required", "actual", "evidence"]
         click.echo("\n".join(table(head, rows)))
-        for r in results:
-            if r.note and r.status is not Status.MET:
-                click.echo(f"  {r.commitment}: {r.note}")
+        for ids, note in grouped_notes(results):
+            click.echo(f"  {', '.join(ids)}: {note}")
     if any(r.status is Status.NOT_MET for r in results):
         raise SystemExit(1)
 

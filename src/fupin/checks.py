@@ -246,7 +246,7 @@ def check_plan(store: Any, plan: Plan, year: int, *, as_of: dt.date | None = Non
             spec = targets.get(commitment.target)
             if spec is None:
                 plugin = commitment.target.split(".", 1)[0]
-                note = f"没有插件提供 {commitment.target} (插件 {plugin} 未安装?) / no plugin provides this target (is fupin-{plugin} installed?)"
+                note = f"插件 {plugin} 未安装, 无法检查 / no installed plugin provides this target (fupin-{plugin})"
                 results.append(CheckResult(commitment.id, Status.NO_DATA, note=note, target=commitment.target))
                 continue
             ctx = CheckContext(store, plan, commitment, year, as_of, conn, cache)
@@ -261,3 +261,12 @@ def check_plan(store: Any, plan: Plan, year: int, *, as_of: dt.date | None = Non
                 result = attrs.evolve(result, status=Status.NO_DATA, note=_join(result.note, "没有证明记录 / no records prove it"))
             results.append(attrs.evolve(result, commitment=commitment.id, target=commitment.target))
     return results
+
+
+def grouped_notes(results: list[CheckResult]) -> list[tuple[list[str], str]]:
+    """The notes of results not met, each once with the commitments it applies to (a missing plugin's, say)."""
+    grouped: dict[str, list[str]] = {}
+    for r in results:
+        if r.note and r.status is not Status.MET:
+            grouped.setdefault(r.note, []).append(r.commitment)
+    return [(ids, note) for note, ids in grouped.items()]

@@ -15,7 +15,7 @@ from typing import Any
 import attrs
 import sqlalchemy as sa
 
-from fupin.checks import CheckResult, Status
+from fupin.checks import CheckResult, Status, grouped_notes
 from fupin.convert import unstructure
 from fupin.storage import schema as S
 from fupin.store import HouseholdCard
@@ -212,6 +212,7 @@ def build_report(store: Any, plan: Any, year: int, *, as_of: dt.date | None = No
             _visit_section(store, conn, plan, year, as_of),
             _cadre_section(store, conn, plan, year, as_of),
             _exit_section(conn, plan, year),
+            _lint_section(plan),
         ]
     sections += store.hooks.report_sections(store, plan, year)
     return YearlyReport(plan, year, as_of, tuple(results), tuple(sections))
@@ -347,7 +348,10 @@ def cadre_sheets(store: Any, conn: Any, plan: Any, year: int, as_of: dt.date) ->
     d = S.diary_entries
     diary = dict(conn.execute(sa.select(d.c.cadre_code, sa.func.count()).where(d.c.entry_date >= start, d.c.entry_date <= end).group_by(d.c.cadre_code)).all())
     sheets = []
+    active = {c for c, _, _ in pairs} | set(made) | set(opened) | set(closed) | set(diary)
     for code, rank in sorted(cadres.items()):
+        if code not in active:
+            continue  # not taking part that year (joined later, or left before)
         mine = [(hid, kind) for c, hid, kind in pairs if c == code]
         hids = {hid for hid, _ in mine}
         on_time = sum(1 for hid in hids if hid in first and first[hid] <= deadline)
@@ -388,12 +392,29 @@ def _exit_section(conn: Any, plan: Any, year: int) -> ReportSection:
     exited = conn.execute(
         sa.select(sa.func.count()).select_from(e.join(h, h.c.id == e.c.household_id)).where(e.c.year == year, e.c.passed.is_(True), villages)
     ).scalar_one()
-    status = dict(conn.execute(sa.select(h.c.status, sa.func.count()).where(villages).group_by(h.c.status)).all())
+    from fupin.core_targets import status_on
+
+    day = min(dt.date(year, 12, 31), plan.period_end)
+    st = status_on(day)
+    status = dict(conn.execute(
+        sa.select(st.c.status, sa.func.count()).join(h, h.c.id == st.c.household_id).where(villages).group_by(st.c.status)
+    ).all())
     summary = "、".join(f"{k} {n}" for k, n in sorted(status.items()))
     return ReportSection(
         "core.exits", "脱贫退出", "Exits from poverty",
-        paragraphs_zh=(f"{year} 年经评估脱贫 {exited} 户。当前状态: {summary}。",),
-        paragraphs_en=(f"{exited} households assessed out of poverty in {year}. Current status: {summary}.",),
+        paragraphs_zh=(f"{year} 年经评估脱贫 {exited} 户。{day} 的状态: {summary}。",),
+        paragraphs_en=(f"{exited} households assessed out of poverty in {year}. Status on {day}: {summary}.",),
+    )
+
+
+def _lint_section(plan: Any) -> ReportSection:
+    from fupin.lint import lint_plan
+
+    findings = lint_plan(plan)
+    return ReportSection(
+        "core.plan_lint", "方案自身的不一致", "Where the plan contradicts itself",
+        paragraphs_zh=tuple(f.message("zh") for f in findings) or ("未发现 / none found",),
+        paragraphs_en=tuple(f.message("en") for f in findings) or ("none found",),
     )
 
 
@@ -416,7 +437,7 @@ def render_report_text(report: YearlyReport, lang: str = "zh") -> str:
     titles = {c.id: c.title(lang) for c in plan.commitments}
     rows = [(r.commitment, r.status.label(lang), _short(titles.get(r.commitment, ""), 28), r.required, r.actual) for r in report.results]
     lines += table(t("编号 状态 承诺 要求 实际", "id status commitment required actual").split(), rows)
-    notes = [f"  {r.commitment}: {r.note}" for r in report.results if r.note and r.status is not Status.MET]
+    notes = [f"  {', '.join(ids)}: {note}" for ids, note in grouped_notes(list(report.results))]
     if notes:
         lines += ["", t("说明", "Notes"), *notes]
     for section in report.sections:

@@ -150,6 +150,8 @@ class _Player:
             "help_needs": self.rng.sample(_NEEDS, 2), "satisfaction": self.rng.choice(("满意", "满意", "基本满意")),
         }
         answers.update({k: (k != failing) for k in _EXIT_BOOLS})
+        answers["housing_safe"] = answers["housing_safe"] and not answers["house_dilapidated"]
+        answers["safe_water_ok"] = answers["safe_water_ok"] and not answers["drinking_water_difficult"]
         return answers
 
     def play(self) -> PlayResult:

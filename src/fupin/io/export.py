@@ -7,6 +7,8 @@ are parsed against the kind's columns and always bound as parameters.
 
 from __future__ import annotations
 
+import json
+
 import re
 from collections.abc import Iterator, Sequence
 from typing import Any
@@ -21,7 +23,21 @@ from fupin.text import mask_id, mask_phone
 from fupin.vocab import normalize_key
 
 _WHERE = re.compile(r"^\s*(?P<column>[^=!<>~]+?)\s*(?P<op>!=|>=|<=|=|>|<|~)\s*(?P<value>.*)$")
-_MASKS = {"id": mask_id, "phone": mask_phone, "account": mask_id}
+def _mask_answers(text: str) -> str:
+    """Questionnaire answers (JSON): ID numbers and phones inside them are masked like the columns."""
+    try:
+        answers = json.loads(text)
+    except ValueError:
+        return text
+    for key, value in answers.items():
+        if isinstance(value, str) and key.endswith("id_number"):
+            answers[key] = mask_id(value)
+        elif isinstance(value, str) and key.endswith("phone"):
+            answers[key] = mask_phone(value)
+    return json.dumps(answers, ensure_ascii=False, sort_keys=True)
+
+
+_MASKS = {"id": mask_id, "phone": mask_phone, "account": mask_id, "answers": _mask_answers}
 
 
 @attrs.frozen
@@ -123,7 +139,7 @@ def export_rows(
         query = query.where(_condition(f, _db_column(kind, table, f.column, joined)))
     order = [table.c[c] for c in ("id",) if c in table.c] or list(table.primary_key.columns)
     query = query.order_by(*order)
-    columns = list(kind.columns)
+    columns = [c for c in kind.columns if not c.import_only]
     headers = [c.name if english else c.zh for c in columns]
 
     def rows() -> Iterator[list[Any]]:

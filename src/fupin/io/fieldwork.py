@@ -84,13 +84,14 @@ class VisitsKind(ModelKind):
         for name, version in available_questionnaires():
             q = load_questionnaire(name, version)
             found[q.key] = q
+        # (import only: on export the JSON column carries the answers, one source when read back)
         columns, seen = list(BASE_VISIT_COLUMNS), {c.name for c in BASE_VISIT_COLUMNS}
         for q in found.values():
             for question in q.questions:
                 name = f"answers.{question.id}"
                 if name not in seen:
                     seen.add(name)
-                    columns.append(Column(name, f"{question.number} {question.text_zh}".strip(), description=question.text_en))
+                    columns.append(Column(name, f"{question.number} {question.text_zh}".strip(), description=question.text_en, import_only=True))
         return attrs.evolve(self, columns=tuple(columns), questionnaires=found)
 
     def build(self, values: dict[str, Any], vocab: Vocabulary) -> model.Visit:
@@ -147,8 +148,6 @@ class VisitsKind(ModelKind):
         if answers and q is not None:
             answers = q.to_input(answers)  # yuan answers are stored in fen: write them as entered
         out["answers"] = json.dumps(answers, ensure_ascii=False, sort_keys=True) if answers else None
-        for key in [k for k in out if k.startswith("answers.")]:
-            out[key] = None  # the JSON column carries them: one source when read back
         return out
 
 
@@ -161,7 +160,7 @@ BASE_VISIT_COLUMNS = (
     Column("village", "村代码", "code", aliases=("行政村代码",)),
     Column("plan", "方案", "code"),
     Column("questionnaire", "问卷", "code", aliases=("问卷版本",), description="name@version, e.g. yunnan-household@1"),
-    Column("answers", "问卷答案", "json", description="the answers as a JSON object keyed by question id"),
+    Column("answers", "问卷答案", "json", personal="answers", description="the answers as a JSON object keyed by question id"),
     Column("findings", "走访情况", aliases=("发现情况",)),
     Column("problems", "存在问题"),
     Column("follow_up", "后续措施", aliases=("跟进措施",)),

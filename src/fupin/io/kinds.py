@@ -46,7 +46,8 @@ class Column:
         vocab: the vocabulary list the values come from (drop-down in templates).
         aliases: other headers accepted for this column.
         field: the record field, when it differs from ``name``.
-        personal: ``"id"``, ``"phone"`` or ``"account"``: masked on export unless unmasked.
+        personal: ``"id"``, ``"phone"``, ``"account"`` or ``"answers"`` (ID numbers and
+            phones inside questionnaire answers): masked on export unless unmasked.
         description: help text for ``fupin import --list`` and templates.
     """
 
@@ -59,6 +60,8 @@ class Column:
     field: str | None = None
     personal: str | None = None
     description: str = ""
+    #: Read on import but not written on export (another column carries the value).
+    import_only: bool = False
 
     @property
     def target(self) -> str:
