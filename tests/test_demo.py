@@ -84,3 +84,48 @@ class TestSynthesizer:
         by_code = {a.code: a for a in areas}
         assert all(a.is_child_of(by_code[a.parent_code]) for a in areas if a.parent_code)
         assert sum(a.level == "group" for a in areas) == 3 * 4
+
+
+class TestPlayedYears:
+    """`fupin demo` plays the plan's years: deterministic, measured by the checks, shortfalls shown."""
+
+    def test_same_seed_same_report_with_honest_shortfalls(self, cli, tmp_path):
+        outputs = []
+        for name in ("a", "b"):
+            result = cli("--db", f"sqlite:///{tmp_path / name}.db", "demo")
+            assert result.exit_code == 0, result.output
+            outputs.append(result.output)
+        first, second = outputs
+        # Deterministic: everything after the user list (which names the local login) is identical.
+        assert first.split("模拟", 1)[1] == second.split("模拟", 1)[1]
+        table = first.split("承诺逐年检查", 1)[1].split("年度帮扶工作报告", 1)[0]
+        rows = {line.split()[0]: line.split()[1:6] for line in table.splitlines() if line.strip().startswith("C")}
+        # The planned shortfalls, each visible in its year and only there.
+        assert rows["C03"] == ["✓", "✓", "✗", "✓", "✓"]  # one leadership meeting in 2017
+        assert rows["C06"][3] == "✗"  # the attached leader arrives a year late
+        assert rows["C10"][0] == "✗" and rows["C10"][3] == "✗"  # late first round; missed revisits in 2018
+        assert rows["C16"][2] == "✗"  # a case left open too long in 2017
+        assert rows["C37"] == ["…", "…", "…", "…", "✗"]  # not all out of poverty by the end of 2019
+        assert rows["C08"] == ["✓"] * 5 and rows["C09"] == ["✓"] * 5  # quotas kept, a transfer included
+        report = first.split("年度帮扶工作报告", 1)[1]
+        assert "未达成" in report and "户贫困户没有本方案的帮扶干部" in report
+
+    def test_played_records_check_out(self, cli, tmp_path):
+        url = f"sqlite:///{tmp_path / 'p.db'}"
+        assert cli("--db", url, "demo").exit_code == 0
+        import json
+
+        result = cli("--db", url, "check", "--year", "2016", "--as-of", "2020-03-31", "--json")
+        by_id = {r["id"]: r for r in json.loads(result.output)}
+        # In 2016 only C12 falls short: the quotas cover 336 households of the poor ones (the plan's own gap).
+        assert [i for i, r in by_id.items() if r["status"] == "not_met"] == ["C12"]
+        assert result.exit_code == 1
+        assert by_id["C10"]["status"] == "met" and by_id["C10"]["figures"]["households"] == 336
+        assert all(r["evidence"] for r in by_id.values() if r["status"] == "met")
+        assert by_id["C02"]["status"] == "no_data" and by_id["C02"]["plugin"] == "funding"
+        engine = sa.create_engine(url)
+        with engine.connect() as conn:
+            visits = conn.execute(sa.select(sa.func.count()).select_from(S.visits)).scalar_one()
+            exits = conn.execute(sa.select(sa.func.count()).select_from(S.exit_assessments)).scalar_one()
+        engine.dispose()
+        assert visits > 2 * 336 and exits > 300
