@@ -152,7 +152,8 @@ def fupin_validate_record(record: Any, record_type: str) -> list[Problem] | None
         record: the model object about to be stored (:class:`fupin.Household`,
             :class:`fupin.Person`, :class:`fupin.SupportAction` ...).
         record_type: ``"area"``, ``"village_profile"``, ``"household"``,
-            ``"person"``, ``"unit"``, ``"cadre"`` or ``"action"``.
+            ``"person"``, ``"unit"``, ``"cadre"``, ``"action"``, ``"pairing"``,
+            ``"visit"``, ``"diary_entry"`` or ``"case"``.
 
     Returns:
         A list of :class:`fupin.Problem` (or plain strings), or ``None``.
