@@ -319,7 +319,8 @@ visits = sa.Table(
     sa.Column("village_code", sa.String(15), sa.ForeignKey("areas.code")),
     sa.Column("plan_name", sa.String(64), sa.ForeignKey("plans.name")),
     sa.Column("questionnaire", sa.String(64)),
-    sa.Column("answers", sa.JSON),
+    # none_as_null: a visit without answers stores SQL NULL, so "has answers" is a plain IS NOT NULL.
+    sa.Column("answers", sa.JSON(none_as_null=True)),
     sa.Column("findings", sa.Text, nullable=False, server_default=""),
     sa.Column("problems", sa.Text, nullable=False, server_default=""),
     sa.Column("follow_up", sa.Text, nullable=False, server_default=""),
