@@ -208,7 +208,7 @@ class CheckContext:
             status, note = Status.NO_DATA, _join(note, "没有证明记录 / no records prove it")
         elif not anything_recorded:
             status = Status.NO_DATA
-        elif self.as_of < deadline:
+        elif self.as_of <= deadline:  # the deadline day itself is still open
             status = Status.NOT_YET_DUE
         else:
             status = Status.NOT_MET

@@ -75,11 +75,12 @@ def _assess_rows(store: Any, conn: sa.Connection, rows: Sequence[Any], year: int
         criteria: dict[str, bool | None] = {}
         income, source, visit_id = r.net_income_per_capita_fen, "card", None
         if found is not None:
-            visit_id, key, given = found
+            visit_id, visit_date, key, given = found
             name, _, version = (key or "").partition("@")
             q = load_questionnaire(name, int(version)) if name else None
             criteria = q.criteria_results(given) if q is not None else {}
-            if given.get(INCOME_QUESTION) is not None:
+            # The income of the year is a visit answer of that year; an older answer gives way to the card.
+            if given.get(INCOME_QUESTION) is not None and visit_date.year == year:
                 income, source = int(given[INCOME_QUESTION]), "visit"
         if income is None:
             reasons.append("无人均纯收入 / no per-capita income recorded")

@@ -79,8 +79,11 @@ def _insert(store: Any, conn: sa.Connection, p: model.Pairing) -> int:
     problems: list[Problem] = []
     household_id = None
     if p.household is not None:
-        store.access.require_household(conn, "pairing.write", p.household)
         household_id = conn.execute(sa.select(S.households.c.id).where(S.households.c.number == p.household)).scalar()
+        if household_id is None:
+            problems.append(Problem("household", "户 / household 未登记 / not registered", p.household))
+        else:
+            store.access.require_household(conn, "pairing.write", p.household)
     if p.village is not None and not store.access.group_allowed("pairing.write", p.village):
         raise AccessDenied(store.actor, "pairing.write", f"村 {p.village} 不在权限范围内 / village outside your scope")
     for field, column, value in (("cadre", S.cadres.c.code, p.cadre), ("unit", S.units.c.code, p.unit), ("plan", S.plans.c.name, p.plan)):

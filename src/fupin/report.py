@@ -276,34 +276,25 @@ def _pairing_section(conn: Any, plan: Any, year: int, as_of: dt.date) -> ReportS
 
 
 def _visit_section(store: Any, conn: Any, plan: Any, year: int, as_of: dt.date) -> ReportSection:
-    from fupin.visits import CampaignRule, campaign_households
+    from fupin.visits import CampaignRule, campaign_households, visit_deadline
 
     rule = CampaignRule.of(plan, store.vocab)
     start, end = dt.date(year, 1, 1), dt.date(year, 12, 31)
-    deadline = rule.first_round_by if year == rule.first_year else end
-    camp = {hid for hid, _ in conn.execute(campaign_households(plan, start, end))}
-    v = S.visits
-    rows = conn.execute(
-        sa.select(v.c.household_id, v.c.kind, v.c.visit_date, v.c.answers.isnot(None))
-        .where(v.c.visit_date >= start - (dt.timedelta(days=366) if year == rule.first_year else dt.timedelta(0)), v.c.visit_date <= end,
-               v.c.household_id.in_(sorted(camp)) if camp else sa.false())
-    ).all()
-    by_kind: dict[str, int] = {}
-    first: dict[int, dt.date] = {}
-    for hid, kind, day, _ in rows:
-        by_kind[kind] = by_kind.get(kind, 0) + 1
-        if kind in rule.counts_as_visit:
-            first[hid] = min(first.get(hid, day), day)
-    on_time = sum(1 for hid in camp if hid in first and first[hid] <= deadline)
-    late = sum(1 for hid in camp if hid in first and first[hid] > deadline)
+    camp = dict(conn.execute(campaign_households(plan, start, end)).all())
+    first = _first_visits(conn, rule, sorted(camp), year)
+    by_kind = _visit_kinds(conn, sorted(camp), start, end)
+    due = {hid: visit_deadline(rule, year, paired_from) for hid, paired_from in camp.items()}
+    on_time = sum(1 for hid in camp if hid in first and first[hid] <= due[hid])
+    late = sum(1 for hid in camp if hid in first and first[hid] > due[hid])
     missing = len(camp) - on_time - late
+    deadline = rule.first_round_by if year == rule.first_year else end
     kinds = "、".join(f"{k} {n}" for k, n in sorted(by_kind.items())) or "0"
     kinds_en = ", ".join(f"{store.vocab.label('visit_kind', k, 'en')} {n}" for k, n in sorted(by_kind.items())) or "0"
     short_zh, short_en = [], []
     if late:
-        short_zh.append(f"{late} 户在 {deadline} 之后才走访")
-        short_en.append(f"{late} households visited after {deadline}")
-    if missing and as_of >= deadline:
+        short_zh.append(f"{late} 户走访晚于期限")
+        short_en.append(f"{late} households visited after their deadline")
+    if missing and as_of > deadline:
         short_zh.append(f"{missing} 户本年未走访")
         short_en.append(f"{missing} households not visited this year")
     return ReportSection(
@@ -314,30 +305,50 @@ def _visit_section(store: Any, conn: Any, plan: Any, year: int, as_of: dt.date) 
     )
 
 
+def _first_visits(conn: Any, rule: Any, households: list[int], year: int) -> dict[int, dt.date]:
+    """Household id -> its first counting visit of ``year`` (for the first-round year, any before its end)."""
+    v = S.visits
+    since = dt.date(1900, 1, 1) if year <= rule.first_year else dt.date(year, 1, 1)
+    out: dict[int, dt.date] = {}
+    for i in range(0, len(households), 900):
+        out.update(conn.execute(
+            sa.select(v.c.household_id, sa.func.min(v.c.visit_date)).where(
+                v.c.household_id.in_(households[i : i + 900]), v.c.kind.in_(rule.counts_as_visit),
+                v.c.visit_date >= since, v.c.visit_date <= dt.date(year, 12, 31),
+            ).group_by(v.c.household_id)
+        ).all())
+    return out
+
+
+def _visit_kinds(conn: Any, households: list[int], start: dt.date, end: dt.date) -> dict[str, int]:
+    v = S.visits
+    out: dict[str, int] = {}
+    for i in range(0, len(households), 900):
+        for kind, n in conn.execute(
+            sa.select(v.c.kind, sa.func.count()).where(
+                v.c.household_id.in_(households[i : i + 900]), v.c.visit_date >= start, v.c.visit_date <= end
+            ).group_by(v.c.kind)
+        ):
+            out[kind] = out.get(kind, 0) + n
+    return out
+
+
 def cadre_sheets(store: Any, conn: Any, plan: Any, year: int, as_of: dt.date) -> list[dict[str, Any]]:
     """C34: one assessment sheet per cadre of the plan: households paired, visits made, on time or late, cases handled."""
     from fupin.pairing import CONTACT, KEY_HELP, plan_cadres
-    from fupin.visits import CampaignRule, in_force_during
+    from fupin.visits import CampaignRule, campaign_households, in_force_during, visit_deadline
 
     rule = CampaignRule.of(plan, store.vocab)
     start, end = dt.date(year, 1, 1), dt.date(year, 12, 31)
-    deadline = rule.first_round_by if year == rule.first_year else end
-    window_start = dt.date(year - 1, 1, 1) if year == rule.first_year else start
     cadres = dict(plan_cadres(conn, plan))
     names = dict(conn.execute(sa.select(S.cadres.c.code, S.cadres.c.name).where(S.cadres.c.code.in_(list(cadres)))).all())
     p, v, vc = S.pairings, S.visits, S.visit_cadres
     pairs = conn.execute(
         sa.select(p.c.cadre_code, p.c.household_id, p.c.kind).where(p.c.level == "帮户", in_force_during(start, end), p.c.cadre_code.in_(list(cadres)))
     ).all()
-    households = sorted({hid for _, hid, _ in pairs})
-    first: dict[int, dt.date] = {}
-    for hid, day in conn.execute(
-        sa.select(v.c.household_id, sa.func.min(v.c.visit_date)).where(
-            v.c.household_id.in_(households) if households else sa.false(), v.c.kind.in_(rule.counts_as_visit),
-            v.c.visit_date >= window_start, v.c.visit_date <= end,
-        ).group_by(v.c.household_id)
-    ):
-        first[hid] = day
+    camp = dict(conn.execute(campaign_households(plan, start, end)).all())
+    due = {hid: visit_deadline(rule, year, paired_from) for hid, paired_from in camp.items()}
+    first = _first_visits(conn, rule, sorted({hid for _, hid, _ in pairs}), year)
     made = dict(conn.execute(
         sa.select(vc.c.cadre_code, sa.func.count()).join(v, v.c.id == vc.c.visit_id)
         .where(v.c.visit_date >= start, v.c.visit_date <= end, vc.c.cadre_code.in_(list(cadres))).group_by(vc.c.cadre_code)
@@ -354,13 +365,13 @@ def cadre_sheets(store: Any, conn: Any, plan: Any, year: int, as_of: dt.date) ->
             continue  # not taking part that year (joined later, or left before)
         mine = [(hid, kind) for c, hid, kind in pairs if c == code]
         hids = {hid for hid, _ in mine}
-        on_time = sum(1 for hid in hids if hid in first and first[hid] <= deadline)
-        late = sum(1 for hid in hids if hid in first and first[hid] > deadline)
+        on_time = sum(1 for hid in hids if hid in first and first[hid] <= due.get(hid, end))
+        late = sum(1 for hid in hids if hid in first and first[hid] > due.get(hid, end))
         sheets.append({
             "cadre": code, "name": names.get(code, ""), "rank": rank,
             "key_help": sum(1 for _, kind in mine if kind == KEY_HELP), "contact": sum(1 for _, kind in mine if kind == CONTACT),
             "visits_made": made.get(code, 0), "visited_on_time": on_time, "visited_late": late,
-            "not_visited": len(hids) - on_time - late if as_of >= deadline else 0,
+            "not_visited": len(hids) - on_time - late if as_of > end else 0,
             "cases_opened": opened.get(code, 0), "cases_closed": closed.get(code, 0), "diary_entries": diary.get(code, 0),
         })
     return sheets

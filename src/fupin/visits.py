@@ -92,13 +92,20 @@ def plan_villages_condition(plan: Any) -> sa.ColumnElement[bool]:
 
 
 def campaign_households(plan: Any, start: dt.date, end: dt.date) -> sa.Select:
-    """SELECT household_id, first pairing start: households of the plan's villages paired (帮户) between the dates."""
+    """SELECT household_id, paired_from: households of the plan's villages with a pairing (帮户) in force
+    between the dates, and the start of their first pairing ever (a transfer does not restart the clock)."""
     p, h = S.pairings, S.households
-    return (
-        sa.select(p.c.household_id.label("household_id"), sa.func.min(p.c.start_date).label("paired_from"))
-        .join(h, h.c.id == p.c.household_id)
-        .where(p.c.level == HOUSEHOLD_LEVEL, in_force_during(start, end), plan_villages_condition(plan))
+    first = (
+        sa.select(p.c.household_id, sa.func.min(p.c.start_date).label("paired_from"))
+        .where(p.c.level == HOUSEHOLD_LEVEL, p.c.start_date <= end)
         .group_by(p.c.household_id)
+        .subquery()
+    )
+    in_force = sa.select(p.c.household_id).where(p.c.level == HOUSEHOLD_LEVEL, in_force_during(start, end))
+    return (
+        sa.select(first.c.household_id.label("household_id"), first.c.paired_from)
+        .join(h, h.c.id == first.c.household_id)
+        .where(first.c.household_id.in_(in_force), plan_villages_condition(plan))
     )
 
 
@@ -137,10 +144,20 @@ class DueItem:
         return out
 
 
+def first_visit_due(rule: CampaignRule, paired_from: dt.date) -> dt.date:
+    """When a household's first visit is due: the first-round deadline, or ``first_visit_days`` after a later pairing."""
+    return rule.first_round_by if paired_from <= rule.first_round_by else paired_from + dt.timedelta(days=rule.first_visit_days)
+
+
+def visit_deadline(rule: CampaignRule, year: int, paired_from: dt.date) -> dt.date:
+    """The day a household's visit of ``year`` is due: its first visit in the first-round year, else 31 December."""
+    return first_visit_due(rule, paired_from) if year <= rule.first_year else dt.date(year, 12, 31)
+
+
 def due_status(rule: CampaignRule, as_of: dt.date, paired_from: dt.date, last_visit: dt.date | None) -> tuple[str, dt.date] | None:
     """The one definition of due and overdue (see the module docstring): (status, due by) or None."""
     if last_visit is None:
-        due_by = rule.first_round_by if paired_from <= rule.first_round_by else paired_from + dt.timedelta(days=rule.first_visit_days)
+        due_by = first_visit_due(rule, paired_from)
         return ("overdue" if as_of > due_by else "due"), due_by
     if last_visit.year >= as_of.year:
         return None
@@ -169,7 +186,7 @@ def due_list(store: Any, plan: Any, *, as_of: dt.date, cadre: str | None = None)
         p.c.level == HOUSEHOLD_LEVEL, p.c.start_date <= as_of, sa.or_(p.c.end_date.is_(None), p.c.end_date >= as_of)
     )
     if cadre:
-        query = query.where(h.c.id.in_(sa.select(current.subquery().c.household_id).where(current.subquery().c.cadre_code == cadre)))
+        query = query.where(h.c.id.in_(current.where(p.c.cadre_code == cadre).with_only_columns(p.c.household_id)))
     with store.reading() as conn:
         rows = conn.execute(query).all()
         helpers: dict[int, list[str]] = {}
@@ -303,18 +320,18 @@ def close_case(store: Any, ref: str, *, closed: dt.date, resolution: str) -> Non
         store._audit(conn, "update", S.cases, ref, {k: row[k] for k in new}, new)
 
 
-def latest_answers(conn: sa.Connection, household_ids: Sequence[int], until: dt.date) -> dict[int, tuple[int, str, Mapping[str, Any]]]:
-    """Household id -> (visit id, questionnaire, answers) of its latest visit with answers up to ``until``."""
+def latest_answers(conn: sa.Connection, household_ids: Sequence[int], until: dt.date) -> dict[int, tuple[int, dt.date, str, Mapping[str, Any]]]:
+    """Household id -> (visit id, date, questionnaire, answers) of its latest visit with answers up to ``until``."""
     v = S.visits
-    out: dict[int, tuple[int, str, Mapping[str, Any]]] = {}
+    out: dict[int, tuple[int, dt.date, str, Mapping[str, Any]]] = {}
     ids = list(household_ids)
     for i in range(0, len(ids), 900):
         rows = conn.execute(
-            sa.select(v.c.id, v.c.household_id, v.c.questionnaire, v.c.answers)
+            sa.select(v.c.id, v.c.household_id, v.c.visit_date, v.c.questionnaire, v.c.answers)
             .where(v.c.household_id.in_(ids[i : i + 900]), v.c.answers.isnot(None), v.c.visit_date <= until)
             .order_by(v.c.household_id, v.c.visit_date, v.c.id)
         )
         for r in rows:
             if r.answers:
-                out[r.household_id] = (r.id, r.questionnaire, r.answers)
+                out[r.household_id] = (r.id, r.visit_date, r.questionnaire, r.answers)
     return out

@@ -517,7 +517,8 @@ class Importer:
     def _reject(self, f: FileResult, row_no: int, problems: list[Problem], header_of: dict[str, str], cells: dict[str, Any] | None = None) -> None:
         f.rejected += 1
         for p in problems:
-            field = p.field.split(".", 1)[0]
+            # A column of its own ("answers.attribute"), else the column the field belongs to ("details.topic" -> details).
+            field = p.field if p.field in header_of else p.field.split(".", 1)[0]
             column = header_of.get(field, field)
             value = p.value
             if cells is not None and column in cells and value is None:

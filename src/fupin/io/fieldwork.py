@@ -86,12 +86,17 @@ class VisitsKind(ModelKind):
             found[q.key] = q
         # (import only: on export the JSON column carries the answers, one source when read back)
         columns, seen = list(BASE_VISIT_COLUMNS), {c.name for c in BASE_VISIT_COLUMNS}
+        headers = {c.zh for c in BASE_VISIT_COLUMNS}
         for q in found.values():
             for question in q.questions:
                 name = f"answers.{question.id}"
                 if name not in seen:
                     seen.add(name)
-                    columns.append(Column(name, f"{question.number} {question.text_zh}".strip(), description=question.text_en, import_only=True))
+                    zh = f"{question.number} {question.text_zh}".strip()
+                    if zh in headers:  # two questionnaires number a question alike: name the questionnaire too
+                        zh = f"{zh}({q.title_zh})"
+                    headers.add(zh)
+                    columns.append(Column(name, zh, description=question.text_en, import_only=True))
         return attrs.evolve(self, columns=tuple(columns), questionnaires=found)
 
     def build(self, values: dict[str, Any], vocab: Vocabulary) -> model.Visit:
@@ -196,7 +201,7 @@ DIARY = ModelKind(
     read_permission="registry.read",
     model=model.DiaryEntry,
     renames={"date": "entry_date", "cadre": "cadre_code", "village": "village_code"},
-    references=(_HOUSEHOLD, _VILLAGE, _CADRE),
+    references=(_HOUSEHOLD, _VILLAGE, _CADRE, Reference("case_ref", "cases", "ref", "案件 / case", "case_ref")),
     columns=(
         Column("ref", "编号", "code", required=True, aliases=("记录编号",)),
         Column("date", "日期", "date", required=True),
