@@ -15,8 +15,9 @@ from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
-import attrs
 import sqlalchemy as sa
+
+from sqlalchemy.ext.compiler import compiles
 
 from fupin.checks import CheckContext, CheckResult, TargetSpec
 from fupin.pairing import CONTACT, HOUSEHOLD_LEVEL, KEY_HELP, POOR_STATUSES, plan_cadres, quota_table, unit_tree
@@ -90,14 +91,18 @@ def poor_households_on(plan: Any, day: dt.date) -> sa.Select:
 
 
 def held_pairings(ctx: CheckContext, day: dt.date) -> list[Any]:
-    """Household pairings (帮户) of the plan's villages in force on ``day``: id, cadre, household id, kind."""
+    """Household pairings (帮户) of the plan's villages in force on ``day``: id, cadre, household id, kind (read once per check)."""
+    key = ("held", day)
+    if key in ctx.cache:
+        return ctx.cache[key]
     p, h = S.pairings, S.households
-    return ctx.conn.execute(
+    ctx.cache[key] = ctx.conn.execute(
         sa.select(p.c.id, p.c.cadre_code, p.c.household_id, p.c.kind)
         .join(h, h.c.id == p.c.household_id)
         .where(p.c.level == HOUSEHOLD_LEVEL, ctx.villages(), p.c.start_date <= day, sa.or_(p.c.end_date.is_(None), p.c.end_date >= day))
         .order_by(p.c.id)
     ).all()
+    return ctx.cache[key]
 
 
 # -- C01, C03, C04, C06, C07 ------------------------------------------------------------------------
@@ -219,15 +224,50 @@ def household_classification(ctx: CheckContext) -> CheckResult:
 # -- C10, C11, C13: visits -------------------------------------------------------------------------
 
 
-def _visits_in(ctx: CheckContext, rule: CampaignRule, start: dt.date, end: dt.date) -> list[Any]:
-    v, h = S.visits, S.households
-    return ctx.conn.execute(
-        sa.select(v.c.id, v.c.ref, v.c.household_id, v.c.visit_date, v.c.questionnaire, v.c.answers, v.c.findings, v.c.village_code)
-        .select_from(v.outerjoin(h, h.c.id == v.c.household_id))
-        .where(v.c.visit_date >= start, v.c.visit_date <= end, v.c.kind.in_(rule.counts_as_visit))
-        .where(sa.or_(ctx.villages(), v.c.village_code.in_(sorted(x.code for x in ctx.plan.villages))))
-        .order_by(v.c.visit_date, v.c.id)
-    ).all()
+#: The questionnaire answer that records a household's help needs (C13).
+NEEDS_QUESTION = "help_needs"
+
+
+class _NonEmptyList(sa.sql.expression.ColumnElement):
+    """SQL: the JSON column's ``key`` holds a non-empty list (questionnaire answers read in the database)."""
+
+    type = sa.Boolean()
+    inherit_cache = True
+
+    def __init__(self, column: sa.ColumnElement, key: str) -> None:
+        self.column, self.key = column, key
+
+
+@compiles(_NonEmptyList, "sqlite")
+def _non_empty_sqlite(element: _NonEmptyList, compiler: Any, **kw: Any) -> str:
+    return f"(coalesce(json_array_length({compiler.process(element.column, **kw)}, '$.\"{element.key}\"'), 0) > 0)"
+
+
+@compiles(_NonEmptyList, "postgresql")
+def _non_empty_postgresql(element: _NonEmptyList, compiler: Any, **kw: Any) -> str:
+    item = f"({compiler.process(element.column, **kw)} -> '{element.key}')"
+    return f"(CASE WHEN json_typeof{item} = 'array' THEN json_array_length{item} > 0 ELSE false END)"
+
+
+def year_visits(ctx: CheckContext, start: dt.date, end: dt.date) -> list[Any]:
+    """Visits to the plan's households and villages between the dates, with what the checks ask of them
+    (kind, answers present, help needs recorded, a visit record written) worked out in SQL; read once per check."""
+    key = ("visits", start, end)
+    if key not in ctx.cache:
+        v, h = S.visits, S.households
+        ctx.cache[key] = ctx.conn.execute(
+            sa.select(
+                v.c.ref, v.c.household_id, v.c.visit_date, v.c.kind,
+                sa.and_(v.c.questionnaire.isnot(None), v.c.answers.isnot(None)).label("has_answers"),
+                _NonEmptyList(v.c.answers, NEEDS_QUESTION).label("has_needs"),
+                (v.c.findings != "").label("has_record"),
+            )
+            .select_from(v.outerjoin(h, h.c.id == v.c.household_id))
+            .where(v.c.visit_date >= start, v.c.visit_date <= end)
+            .where(sa.or_(ctx.villages(), v.c.village_code.in_(sorted(x.code for x in ctx.plan.villages))))
+            .order_by(v.c.visit_date, v.c.id)
+        ).all()
+    return ctx.cache[key]
 
 
 def visit_campaign(ctx: CheckContext) -> CheckResult:
@@ -236,32 +276,32 @@ def visit_campaign(ctx: CheckContext) -> CheckResult:
     if ctx.year < rule.first_year:
         return ctx.result(ctx.judge(False, "", "", deadline=dt.date.max).status, "", "", note="首轮之前 / before the first round")
     if ctx.year == rule.first_year:
-        start, deadline = ctx.plan.period_start if ctx.plan.period_start < rule.first_round_by else dt.date(ctx.year, 1, 1), rule.first_round_by
-        camp = ctx.conn.execute(campaign_households(ctx.plan, deadline, deadline)).all()
+        deadline = rule.first_round_by
+        camp = campaign(ctx, deadline, deadline).items()
         paired_late = [hid for hid, first in camp if rule.pairing_by is not None and first > rule.pairing_by]
         required = f"{rule.pairing_by} 前结对, {deadline} 前完成首轮走访 / paired by {rule.pairing_by}, first round by {deadline}"
-        visits = _visits_in(ctx, rule, dt.date(ctx.year - 1, 1, 1), deadline)
+        window = year_visits(ctx, dt.date(ctx.year - 1, 1, 1), ctx.year_end)
+        visits = [v for v in window if v.visit_date <= deadline]
     else:
-        start, deadline = ctx.year_start, ctx.year_end
-        camp = ctx.conn.execute(campaign_households(ctx.plan, ctx.year_start, ctx.year_end)).all()
+        deadline = ctx.year_end
+        camp = campaign(ctx, ctx.year_start, ctx.year_end).items()
         paired_late = []
         required = f"每户每年 >= {rule.revisit_per_year} 次回访 / visits per household in {ctx.year}"
-        visits = _visits_in(ctx, rule, ctx.year_start, deadline)
+        window = visits = year_visits(ctx, ctx.year_start, ctx.year_end)
+    counting = set(rule.counts_as_visit)
     households = {hid for hid, _ in camp}
-    per_household = Counter(v.household_id for v in visits if v.household_id in households)
+    per_household = Counter(v.household_id for v in visits if v.kind in counting and v.household_id in households)
     done = {hid for hid, n in per_household.items() if n >= rule.revisit_per_year}
-    evidence = _refs("visit", (v.ref for v in visits if v.household_id in done))
-    missing = len(households - done)
-    late_visits = []
-    if ctx.year == rule.first_year and missing:
-        late_visits = [hid for hid in households - done if _visited_between(ctx, rule, hid, deadline, ctx.year_end)]
+    evidence = _refs("visit", (v.ref for v in visits if v.kind in counting and v.household_id in done))
+    missing = households - done
+    late_visits = {v.household_id for v in window if v.kind in counting and v.household_id in missing and v.visit_date > deadline}
     notes = []
     if paired_late:
         notes.append(f"{len(paired_late)} 户在 {rule.pairing_by} 之后才结对 / households paired after the date")
     if late_visits:
         notes.append(f"{len(late_visits)} 户在期限后才走访 / households visited after the deadline")
     if missing:
-        notes.append(f"{missing} 户未按期走访 / households not visited in time")
+        notes.append(f"{len(missing)} 户未按期走访 / households not visited in time")
     return ctx.judge(
         bool(households) and not missing and not paired_late, required,
         f"{len(done)}/{len(households)} 户", evidence, deadline=deadline, note="; ".join(notes),
@@ -270,24 +310,24 @@ def visit_campaign(ctx: CheckContext) -> CheckResult:
     )
 
 
-def _visited_between(ctx: CheckContext, rule: CampaignRule, household_id: int, after: dt.date, until: dt.date) -> bool:
-    v = S.visits
-    return ctx.conn.execute(
-        sa.select(v.c.id).where(v.c.household_id == household_id, v.c.kind.in_(rule.counts_as_visit), v.c.visit_date > after, v.c.visit_date <= until).limit(1)
-    ).first() is not None
-
-
 #: Visit kinds that fill the interview questionnaire unless the plan says otherwise (a 送温暖 visit brings gifts, not a form).
 QUESTIONNAIRE_KINDS = ("首轮走访", "回访")
 
 
+def campaign(ctx: CheckContext, start: dt.date, end: dt.date) -> dict[int, dt.date]:
+    """Campaign households (id -> first pairing start) between the dates; read once per check."""
+    key = ("campaign", start, end)
+    if key not in ctx.cache:
+        ctx.cache[key] = dict(ctx.conn.execute(campaign_households(ctx.plan, start, end)).all())
+    return ctx.cache[key]
+
+
 def visit_questionnaire(ctx: CheckContext) -> CheckResult:
     """C11: every interview visit of the year (``visit_kinds``) has questionnaire answers (and a visit record, if asked)."""
-    rule = CampaignRule.of(ctx.plan, ctx.store.vocab)
-    kinds = tuple(ctx.store.vocab.check("visit_kind", k) for k in ctx.params.get("visit_kinds", QUESTIONNAIRE_KINDS))
-    visits = _visits_in(ctx, attrs.evolve(rule, counts_as_visit=kinds), ctx.year_start, ctx.year_end)
+    kinds = {ctx.store.vocab.check("visit_kind", k) for k in ctx.params.get("visit_kinds", QUESTIONNAIRE_KINDS)}
+    visits = [v for v in year_visits(ctx, ctx.year_start, ctx.year_end) if v.kind in kinds]
     need_record = bool(ctx.params.get("visit_record"))
-    good = [v for v in visits if v.questionnaire and v.answers and (v.findings or not need_record)]
+    good = [v for v in visits if v.has_answers and (v.has_record or not need_record)]
     bad = len(visits) - len(good)
     return ctx.judge(
         bool(visits) and not bad, "每次走访填写问卷" + ("并记录" if need_record else "") + " / every visit with questionnaire answers",
@@ -299,19 +339,19 @@ def visit_questionnaire(ctx: CheckContext) -> CheckResult:
 
 def registration_data(ctx: CheckContext) -> CheckResult:
     """C13: each campaign household's causes (on its card) and needs (in a visit of the year) are recorded."""
-    rule = CampaignRule.of(ctx.plan, ctx.store.vocab)
-    households = {hid for hid, _ in ctx.conn.execute(campaign_households(ctx.plan, ctx.year_start, ctx.year_end))}
-    visits = _visits_in(ctx, rule, ctx.year_start, ctx.year_end)
+    households = campaign(ctx, ctx.year_start, ctx.year_end)
     with_needs: dict[int, str] = {}
-    for v in visits:
-        if v.household_id in households and (v.answers or {}).get("help_needs"):
+    for v in year_visits(ctx, ctx.year_start, ctx.year_end):
+        if v.has_needs and v.household_id in households:
             with_needs[v.household_id] = v.ref
     hs = S.household_status
+    in_campaign = campaign_households(ctx.plan, ctx.year_start, ctx.year_end).subquery()
     changes = ctx.conn.execute(
-        sa.select(sa.func.count()).select_from(hs).where(hs.c.effective >= ctx.year_start, hs.c.effective <= ctx.year_end,
-                                                          hs.c.household_id.in_(sorted(households)))
-    ).scalar_one() if households else 0
-    missing = len(households - set(with_needs))
+        sa.select(sa.func.count()).select_from(hs).where(
+            hs.c.effective >= ctx.year_start, hs.c.effective <= ctx.year_end, hs.c.household_id.in_(sa.select(in_campaign.c.household_id))
+        )
+    ).scalar_one()
+    missing = len(households.keys() - with_needs.keys())
     return ctx.judge(
         bool(households) and not missing, "每户致贫原因与帮扶需求在案 / causes and needs recorded for every household",
         f"{len(with_needs)}/{len(households)} 户本年记录需求 / with needs recorded this year",
@@ -426,12 +466,14 @@ def exit_by(ctx: CheckContext) -> CheckResult:
     """C37: every household of the plan's villages registered poor by the deadline has exited by it."""
     by = ctx.params.get("by", ctx.plan.period_end)
     day = min(by, check_day(ctx)) if ctx.year <= by.year else by
-    h, hs = S.households, S.household_status
+    h, hs, p = S.households, S.household_status, S.persons
     ever_poor = sa.select(hs.c.household_id).where(hs.c.status.in_(POOR_STATUSES), hs.c.effective <= by)
     st = status_on(day)
+    members = sa.select(p.c.household_id, sa.func.count().label("n")).group_by(p.c.household_id).subquery()
     rows = ctx.conn.execute(
-        sa.select(h.c.id, h.c.number, st.c.status, st.c.id.label("status_id"))
+        sa.select(h.c.id, h.c.number, st.c.status, st.c.id.label("status_id"), sa.func.coalesce(members.c.n, 0).label("people"))
         .join(st, st.c.household_id == h.c.id)
+        .outerjoin(members, members.c.household_id == h.c.id)
         .where(ctx.villages(), h.c.id.in_(ever_poor))
     ).all()
     exited = [r for r in rows if r.status in EXITED_STATUSES]
@@ -440,9 +482,7 @@ def exit_by(ctx: CheckContext) -> CheckResult:
         sa.select(e.c.household_id, sa.func.max(e.c.id)).where(e.c.passed.is_(True)).group_by(e.c.household_id)
     ).all())
     evidence = [f"exit:{assessed[r.id]}" if r.id in assessed else f"status:{r.status_id}" for r in exited]
-    p = S.persons
-    people = lambda ids: ctx.conn.execute(sa.select(sa.func.count()).where(p.c.household_id.in_(ids))).scalar_one() if ids else 0  # noqa: E731
-    all_people, out_people = people([r.id for r in rows]), people([r.id for r in exited])
+    all_people, out_people = sum(r.people for r in rows), sum(r.people for r in exited)
     # Before the deadline's year, a year's check shows progress: not yet due unless already complete.
     deadline = by if ctx.year >= by.year else dt.date.max
     return ctx.judge(
