@@ -30,8 +30,14 @@ test: $(STAMP)
 
 # The import benchmark: a synthetic province (250,000 households) loaded by a raw
 # loader and by `fupin import`, on SQLite and PostgreSQL; prints the ratios.
+# Then the check benchmark: `fupin check` and `fupin visits due` against hand-written
+# SQL on a province of 50,000 households (300,000 visits), SQLite and PostgreSQL, a
+# few minutes (the full 250,000 households: benchmarks/check_bench.py without --households).
+CHECK_BENCH_HOUSEHOLDS ?= 50000
 bench: $(STAMP)
-	scripts/with-postgres sh -c '$(BIN)/python benchmarks/import_bench.py --postgres "$$FUPIN_TEST_POSTGRES_URL" --scales 25000,50000,100000'
+	scripts/with-postgres sh -c '$(BIN)/python benchmarks/import_bench.py --postgres "$$FUPIN_TEST_POSTGRES_URL" --scales 25000,50000,100000; status=$$?; \
+	  $(BIN)/python benchmarks/check_bench.py --households $(CHECK_BENCH_HOUSEHOLDS) --postgres "$$FUPIN_TEST_POSTGRES_URL" || status=$$?; \
+	  exit $$status'
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis fupin-demo.db

@@ -169,8 +169,8 @@ def pairing_quota(ctx: CheckContext) -> CheckResult:
     # Cadres taking part: those holding a pairing on the day (one who left and handed over is not counted).
     taking_part = {r.cadre_code for r in held}
     cadres = [(c, r) for c, r in plan_cadres(ctx.conn, ctx.plan) if r in quotas and c in taking_part]
-    ok_cadres = [c for c, r in cadres if all(counts.get((c, k), 0) == n for k, n in quotas[r].items())]
-    off = [c for c, r in cadres if c not in ok_cadres]
+    ok_cadres = {c for c, r in cadres if all(counts.get((c, k), 0) == n for k, n in quotas[r].items())}
+    off = [c for c, _r in cadres if c not in ok_cadres]
     wanted = sum(r.count for r in ctx.plan.cadres.ranks if r.rank in quotas)
     quota_text = "; ".join(f"{r} {q[KEY_HELP]}+{q[CONTACT]}" for r, q in quotas.items())
     note = f"未达定额 / off quota: {'、'.join(off[:20])}{' …' if len(off) > 20 else ''}" if off else ""
