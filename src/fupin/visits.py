@@ -30,7 +30,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import attrs
 import sqlalchemy as sa
@@ -109,22 +109,22 @@ def campaign_households(plan: Any, start: dt.date, end: dt.date) -> sa.Select:
     )
 
 
-def counting_visits(rule: CampaignRule, until: dt.date) -> sa.Select:
-    """SELECT household_id, last visit date, visits: the household visits that count, up to ``until``."""
+def counting_visits(rule: CampaignRule, until: dt.date, households: sa.Select | None = None) -> sa.Select:
+    """SELECT household_id, last_visit: the last visit that counts, up to ``until`` (of ``households`` only, if given)."""
     v = S.visits
-    return (
+    query = (
         sa.select(v.c.household_id.label("household_id"), sa.func.max(v.c.visit_date).label("last_visit"))
         .where(v.c.household_id.isnot(None), v.c.kind.in_(rule.counts_as_visit), v.c.visit_date <= until)
         .group_by(v.c.household_id)
     )
+    return query if households is None else query.where(v.c.household_id.in_(households))
 
 
 # -- the worklist -------------------------------------------------------------------------
 
 
-@attrs.frozen
-class DueItem:
-    """One household on a cadre's worklist."""
+class DueItem(NamedTuple):
+    """One household on a cadre's worklist (a named tuple: a province's worklist has hundreds of thousands)."""
 
     household: str
     head_name: str
@@ -137,7 +137,7 @@ class DueItem:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
-        out = attrs.asdict(self)
+        out = self._asdict()
         out["due_by"] = self.due_by.isoformat()
         out["last_visit"] = self.last_visit.isoformat() if self.last_visit else None
         out["cadres"] = list(self.cadres)
@@ -175,7 +175,7 @@ def due_list(store: Any, plan: Any, *, as_of: dt.date, cadre: str | None = None)
     rule = CampaignRule.of(plan, store.vocab)
     h, p = S.households, S.pairings
     camp = campaign_households(plan, dt.date(as_of.year, 1, 1), as_of).subquery()
-    seen = counting_visits(rule, as_of).subquery()
+    seen = counting_visits(rule, as_of, sa.select(camp.c.household_id)).subquery()
     query = (
         sa.select(h.c.id, h.c.number, h.c.head_name, h.c.group_code, camp.c.paired_from, seen.c.last_visit)
         .select_from(camp.join(h, h.c.id == camp.c.household_id).outerjoin(seen, seen.c.household_id == camp.c.household_id))
@@ -190,11 +190,9 @@ def due_list(store: Any, plan: Any, *, as_of: dt.date, cadre: str | None = None)
     with store.reading() as conn:
         rows = conn.execute(query).all()
         helpers: dict[int, list[str]] = {}
-        ids = [r.id for r in rows]
-        for i in range(0, len(ids), 900):
-            part = current.where(p.c.household_id.in_(ids[i : i + 900])).order_by(p.c.cadre_code)
-            for hid, code in conn.execute(part):
-                helpers.setdefault(hid, []).append(code)
+        # The cadres of every campaign household in one query (not one per chunk of the list).
+        for hid, code in conn.execute(current.where(p.c.household_id.in_(sa.select(camp.c.household_id))).order_by(p.c.cadre_code)):
+            helpers.setdefault(hid, []).append(code)
     items = []
     for r in rows:
         found = due_status(rule, as_of, r.paired_from, r.last_visit)
