@@ -54,6 +54,34 @@ def _refs(prefix: str, items: Iterable[Any]) -> list[str]:
     return [f"{prefix}:{i}" for i in items]
 
 
+class joined(sa.sql.functions.FunctionElement):  # noqa: N801  (reads as SQL)
+    """SQL aggregate: the values joined by U+001F, so a province's evidence comes back as one string, not a row each."""
+
+    type = sa.Text()
+    inherit_cache = True
+    name = "joined"
+
+
+@compiles(joined, "sqlite")
+def _joined_sqlite(element: joined, compiler: Any, **kw: Any) -> str:
+    return f"group_concat({compiler.process(element.clauses, **kw)}, char(31))"
+
+
+@compiles(joined, "postgresql")
+def _joined_postgresql(element: joined, compiler: Any, **kw: Any) -> str:
+    return f"string_agg(CAST({compiler.process(element.clauses, **kw)} AS TEXT), chr(31))"
+
+
+def key(prefix: str, column: sa.ColumnElement) -> sa.ColumnElement:
+    """SQL: the evidence key ``prefix:value`` of a record."""
+    return sa.literal(f"{prefix}:") + sa.cast(column, sa.Text)
+
+
+def split(text: str | None) -> list[str]:
+    """The evidence keys of a :class:`joined` aggregate."""
+    return text.split("\x1f") if text else []
+
+
 def _count_actions(kind: str, label_zh: str, label_en: str):
     """A target: at least ``min_per_year`` actions of ``kind`` in the year."""
 
@@ -90,19 +118,19 @@ def poor_households_on(plan: Any, day: dt.date) -> sa.Select:
     return sa.select(h.c.id).join(st, st.c.household_id == h.c.id).where(plan_villages_condition(plan), st.c.status.in_(POOR_STATUSES))
 
 
-def held_pairings(ctx: CheckContext, day: dt.date) -> list[Any]:
-    """Household pairings (帮户) of the plan's villages in force on ``day``: id, cadre, household id, kind (read once per check)."""
-    key = ("held", day)
-    if key in ctx.cache:
-        return ctx.cache[key]
+def held(ctx: CheckContext, day: dt.date) -> sa.Subquery:
+    """SQL: household pairings (帮户) of the plan's villages in force on ``day``: id, cadre_code, household_id, kind."""
     p, h = S.pairings, S.households
-    ctx.cache[key] = ctx.conn.execute(
+    return (
         sa.select(p.c.id, p.c.cadre_code, p.c.household_id, p.c.kind)
         .join(h, h.c.id == p.c.household_id)
         .where(p.c.level == HOUSEHOLD_LEVEL, ctx.villages(), p.c.start_date <= day, sa.or_(p.c.end_date.is_(None), p.c.end_date >= day))
-        .order_by(p.c.id)
-    ).all()
-    return ctx.cache[key]
+        .subquery()
+    )
+
+
+def _count_if(condition: sa.ColumnElement[bool]) -> sa.ColumnElement[int]:
+    return sa.func.coalesce(sa.func.sum(sa.case((condition, sa.literal(1)), else_=0)), 0)
 
 
 # -- C01, C03, C04, C06, C07 ------------------------------------------------------------------------
@@ -164,33 +192,37 @@ def pairing_quota(ctx: CheckContext) -> CheckResult:
     """C08: every cadre of a rank with quotas holds exactly its quota of key-help and contact households."""
     day = check_day(ctx)
     quotas = quota_table(ctx.plan)
-    held = held_pairings(ctx, day)
-    counts = Counter((r.cadre_code, r.kind) for r in held)
+    hp = held(ctx, day)
+    c = S.cadres
+    mine = hp.c.cadre_code.in_(sa.select(c.c.code).where(c.c.unit_code.in_(plan_units(ctx)), c.c.rank.in_(list(quotas))))
+    counts = {(code, kind): n for code, kind, n in ctx.conn.execute(
+        sa.select(hp.c.cadre_code, hp.c.kind, sa.func.count()).where(mine).group_by(hp.c.cadre_code, hp.c.kind)
+    )}
     # Cadres taking part: those holding a pairing on the day (one who left and handed over is not counted).
-    taking_part = {r.cadre_code for r in held}
-    cadres = [(c, r) for c, r in plan_cadres(ctx.conn, ctx.plan) if r in quotas and c in taking_part]
-    ok_cadres = {c for c, r in cadres if all(counts.get((c, k), 0) == n for k, n in quotas[r].items())}
-    off = [c for c, _r in cadres if c not in ok_cadres]
+    taking_part = {code for code, _ in counts}
+    cadres = [(code, rank) for code, rank in plan_cadres(ctx.conn, ctx.plan) if code in taking_part]
+    ok_cadres = {code for code, rank in cadres if all(counts.get((code, k), 0) == n for k, n in quotas[rank].items())}
+    off = [code for code, _rank in cadres if code not in ok_cadres]
+    refs = ctx.conn.execute(sa.select(joined(key("pairing", hp.c.id))).where(mine)).scalar()
     wanted = sum(r.count for r in ctx.plan.cadres.ranks if r.rank in quotas)
     quota_text = "; ".join(f"{r} {q[KEY_HELP]}+{q[CONTACT]}" for r, q in quotas.items())
     note = f"未达定额 / off quota: {'、'.join(off[:20])}{' …' if len(off) > 20 else ''}" if off else ""
-    mine = {c for c, _ in cadres}
     return ctx.judge(
         not off and len(ok_cadres) >= wanted, f"{wanted} 名干部各按定额 / {wanted} cadres each at quota ({quota_text})",
-        f"{len(ok_cadres)}/{len(cadres)} 名干部达定额 / cadres at quota (on {day})",
-        _refs("pairing", (r.id for r in held if r.cadre_code in mine)), deadline=ctx.params.get("by"), note=note,
-        anything_recorded=bool(held), cadres_at_quota=len(ok_cadres), cadres=len(cadres), off_quota=off,
+        f"{len(ok_cadres)}/{len(cadres)} 名干部达定额 / cadres at quota (on {day})", split(refs),
+        deadline=ctx.params.get("by"), note=note, anything_recorded=bool(counts),
+        cadres_at_quota=len(ok_cadres), cadres=len(cadres), off_quota=off,
     )
 
 
 def pairing_totals(ctx: CheckContext) -> CheckResult:
     """C09: households paired, by kind, against the totals the plan states; its inconsistency with C08 is noted."""
     day = check_day(ctx)
-    held = held_pairings(ctx, day)
-    by_kind: dict[str, set[int]] = {KEY_HELP: set(), CONTACT: set()}
-    for r in held:
-        by_kind.setdefault(r.kind, set()).add(r.household_id)
-    households = {r.household_id for r in held}
+    hp = held(ctx, day)
+    distinct = lambda kind: sa.func.count(sa.distinct(sa.case((hp.c.kind == kind, hp.c.household_id))))  # noqa: E731
+    households, key_help, contact, refs = ctx.conn.execute(
+        sa.select(sa.func.count(sa.distinct(hp.c.household_id)), distinct(KEY_HELP), distinct(CONTACT), joined(key("pairing", hp.c.id)))
+    ).one()
     c = ctx.plan.cadres
     quota = c.quota_totals()
     notes = []
@@ -199,25 +231,28 @@ def pairing_totals(ctx: CheckContext) -> CheckResult:
                      f"the quotas give {quota['key_help']} key-help and {quota['contact']} contact, the plan states {c.stated_key_help} and {c.stated_contact}")
     need = c.stated_visited or (c.stated_key_help or 0) + (c.stated_contact or 0)
     return ctx.judge(
-        len(households) >= need,
+        households >= need,
         f">= {need} 户 (重点帮扶 {c.stated_key_help}, 联系 {c.stated_contact}) / households",
-        f"{len(households)} 户 (重点帮扶 {len(by_kind[KEY_HELP])}, 联系 {len(by_kind[CONTACT])})",
-        _refs("pairing", (r.id for r in held)), note="; ".join(notes), anything_recorded=bool(held),
-        households=len(households), key_help=len(by_kind[KEY_HELP]), contact=len(by_kind[CONTACT]), required_households=need,
+        f"{households} 户 (重点帮扶 {key_help}, 联系 {contact})",
+        split(refs), note="; ".join(notes), anything_recorded=bool(households),
+        households=households, key_help=key_help, contact=contact, required_households=need,
     )
 
 
 def household_classification(ctx: CheckContext) -> CheckResult:
     """C12: every poor household of the plan's villages is classified key-help or contact (has a pairing of a kind)."""
     day = check_day(ctx)
-    poor = set(ctx.conn.execute(poor_households_on(ctx.plan, day)).scalars())
-    held = [r for r in held_pairings(ctx, day) if r.household_id in poor and r.kind in (KEY_HELP, CONTACT)]
-    classified = {r.household_id for r in held}
+    poor = poor_households_on(ctx.plan, day).subquery()
+    hp = held(ctx, day)
+    poor_n, classified, refs = ctx.conn.execute(
+        sa.select(sa.func.count(sa.distinct(poor.c.id)), sa.func.count(sa.distinct(hp.c.household_id)), joined(key("pairing", hp.c.id)))
+        .select_from(poor.outerjoin(hp, sa.and_(hp.c.household_id == poor.c.id, hp.c.kind.in_((KEY_HELP, CONTACT)))))
+    ).one()
     return ctx.judge(
-        bool(poor) and classified >= poor, f"{len(poor)} 户贫困户全部分类 / all poor households classified",
-        f"{len(classified)}/{len(poor)}", _refs("pairing", (r.id for r in held)), anything_recorded=bool(poor),
-        note=f"{len(poor - classified)} 户未分类 (无帮扶干部) / households not classified (no cadre)" if poor - classified else "",
-        classified=len(classified), poor=len(poor),
+        bool(poor_n) and classified >= poor_n, f"{poor_n} 户贫困户全部分类 / all poor households classified",
+        f"{classified}/{poor_n}", split(refs), anything_recorded=bool(poor_n),
+        note=f"{poor_n - classified} 户未分类 (无帮扶干部) / households not classified (no cadre)" if poor_n > classified else "",
+        classified=classified, poor=poor_n,
     )
 
 
@@ -249,64 +284,60 @@ def _non_empty_postgresql(element: _NonEmptyList, compiler: Any, **kw: Any) -> s
     return f"(CASE WHEN json_typeof{item} = 'array' THEN json_array_length{item} > 0 ELSE false END)"
 
 
-def year_visits(ctx: CheckContext, start: dt.date, end: dt.date) -> list[Any]:
-    """Visits to the plan's households and villages between the dates, with what the checks ask of them
-    (kind, answers present, help needs recorded, a visit record written) worked out in SQL; read once per check."""
-    key = ("visits", start, end)
-    if key not in ctx.cache:
-        v, h = S.visits, S.households
-        ctx.cache[key] = ctx.conn.execute(
-            sa.select(
-                v.c.ref, v.c.household_id, v.c.visit_date, v.c.kind,
-                sa.and_(v.c.questionnaire.isnot(None), v.c.answers.isnot(None)).label("has_answers"),
-                _NonEmptyList(v.c.answers, NEEDS_QUESTION).label("has_needs"),
-                (v.c.findings != "").label("has_record"),
-            )
-            .select_from(v.outerjoin(h, h.c.id == v.c.household_id))
-            .where(v.c.visit_date >= start, v.c.visit_date <= end)
-            .where(sa.or_(ctx.villages(), v.c.village_code.in_(sorted(x.code for x in ctx.plan.villages))))
-            .order_by(v.c.visit_date, v.c.id)
-        ).all()
-    return ctx.cache[key]
-
-
 def visit_campaign(ctx: CheckContext) -> CheckResult:
-    """C10: pairing by its date and the first round by its deadline; then every household visited each year."""
+    """C10: pairing by its date and the first round by its deadline; then every household visited each year.
+
+    Counted in one SQL statement: campaign households, those with enough counting visits in the window,
+    those paired late and those visited only after the deadline; the evidence comes back joined.
+    """
     rule = CampaignRule.of(ctx.plan, ctx.store.vocab)
     if ctx.year < rule.first_year:
         return ctx.result(ctx.judge(False, "", "", deadline=dt.date.max).status, "", "", note="首轮之前 / before the first round")
+    v = S.visits
     if ctx.year == rule.first_year:
-        deadline = rule.first_round_by
-        camp = campaign(ctx, deadline, deadline).items()
-        paired_late = [hid for hid, first in camp if rule.pairing_by is not None and first > rule.pairing_by]
+        deadline, since = rule.first_round_by, dt.date(ctx.year - 1, 1, 1)
+        camp = campaign_households(ctx.plan, deadline, deadline).subquery()
         required = f"{rule.pairing_by} 前结对, {deadline} 前完成首轮走访 / paired by {rule.pairing_by}, first round by {deadline}"
-        window = year_visits(ctx, dt.date(ctx.year - 1, 1, 1), ctx.year_end)
-        visits = [v for v in window if v.visit_date <= deadline]
     else:
-        deadline = ctx.year_end
-        camp = campaign(ctx, ctx.year_start, ctx.year_end).items()
-        paired_late = []
+        deadline, since = ctx.year_end, ctx.year_start
+        camp = campaign_households(ctx.plan, ctx.year_start, ctx.year_end).subquery()
         required = f"每户每年 >= {rule.revisit_per_year} 次回访 / visits per household in {ctx.year}"
-        window = visits = year_visits(ctx, ctx.year_start, ctx.year_end)
-    counting = set(rule.counts_as_visit)
-    households = {hid for hid, _ in camp}
-    per_household = Counter(v.household_id for v in visits if v.kind in counting and v.household_id in households)
-    done = {hid for hid, n in per_household.items() if n >= rule.revisit_per_year}
-    evidence = _refs("visit", (v.ref for v in visits if v.kind in counting and v.household_id in done))
-    missing = households - done
-    late_visits = {v.household_id for v in window if v.kind in counting and v.household_id in missing and v.visit_date > deadline}
+    counting = v.c.kind.in_(rule.counts_as_visit)
+    in_camp = v.c.household_id.in_(sa.select(camp.c.household_id))
+    per = (
+        sa.select(v.c.household_id, sa.func.count().label("n"), joined(key("visit", v.c.ref)).label("refs"))
+        .where(in_camp, counting, v.c.visit_date >= since, v.c.visit_date <= deadline)
+        .group_by(v.c.household_id)
+        .subquery()
+    )
+    late = sa.select(v.c.household_id).where(in_camp, counting, v.c.visit_date > deadline, v.c.visit_date <= ctx.year_end)
+    done = sa.func.coalesce(per.c.n, 0) >= rule.revisit_per_year
+    one = sa.literal(1)
+    row = ctx.conn.execute(
+        sa.select(
+            sa.func.count(),
+            _count_if(done),
+            joined(sa.case((done, per.c.refs))),
+            sa.func.coalesce(sa.func.sum(sa.case((camp.c.paired_from > (rule.pairing_by or dt.date.max), one), else_=0)), 0)
+            if ctx.year == rule.first_year else sa.literal(0),
+            sa.func.coalesce(sa.func.sum(sa.case((sa.and_(sa.not_(done), camp.c.household_id.in_(late)), one), else_=0)), 0)
+            if ctx.year == rule.first_year else sa.literal(0),
+        ).select_from(camp.outerjoin(per, per.c.household_id == camp.c.household_id))
+    ).one()
+    households, visited, refs, paired_late, late_visits = row
+    missing = households - visited
     notes = []
     if paired_late:
-        notes.append(f"{len(paired_late)} 户在 {rule.pairing_by} 之后才结对 / households paired after the date")
+        notes.append(f"{paired_late} 户在 {rule.pairing_by} 之后才结对 / households paired after the date")
     if late_visits:
-        notes.append(f"{len(late_visits)} 户在期限后才走访 / households visited after the deadline")
+        notes.append(f"{late_visits} 户在期限后才走访 / households visited after the deadline")
     if missing:
-        notes.append(f"{len(missing)} 户未按期走访 / households not visited in time")
+        notes.append(f"{missing} 户未按期走访 / households not visited in time")
     return ctx.judge(
         bool(households) and not missing and not paired_late, required,
-        f"{len(done)}/{len(households)} 户", evidence, deadline=deadline, note="; ".join(notes),
-        anything_recorded=bool(households), households=len(households), visited=len(done),
-        paired_late=len(paired_late), visited_late=len(late_visits),
+        f"{visited}/{households} 户", split(refs), deadline=deadline, note="; ".join(notes),
+        anything_recorded=bool(households), households=households, visited=visited,
+        paired_late=paired_late, visited_late=late_visits,
     )
 
 
@@ -314,50 +345,56 @@ def visit_campaign(ctx: CheckContext) -> CheckResult:
 QUESTIONNAIRE_KINDS = ("首轮走访", "回访")
 
 
-def campaign(ctx: CheckContext, start: dt.date, end: dt.date) -> dict[int, dt.date]:
-    """Campaign households (id -> first pairing start) between the dates; read once per check."""
-    key = ("campaign", start, end)
-    if key not in ctx.cache:
-        ctx.cache[key] = dict(ctx.conn.execute(campaign_households(ctx.plan, start, end)).all())
-    return ctx.cache[key]
+def _plan_visits(ctx: CheckContext) -> sa.ColumnElement[bool]:
+    """SQL condition on ``visits`` (outer-joined to ``households``): a visit to the plan's households or villages."""
+    v = S.visits
+    return sa.or_(ctx.villages(), v.c.village_code.in_(sorted(x.code for x in ctx.plan.villages)))
 
 
 def visit_questionnaire(ctx: CheckContext) -> CheckResult:
     """C11: every interview visit of the year (``visit_kinds``) has questionnaire answers (and a visit record, if asked)."""
-    kinds = {ctx.store.vocab.check("visit_kind", k) for k in ctx.params.get("visit_kinds", QUESTIONNAIRE_KINDS)}
-    visits = [v for v in year_visits(ctx, ctx.year_start, ctx.year_end) if v.kind in kinds]
+    kinds = [ctx.store.vocab.check("visit_kind", k) for k in ctx.params.get("visit_kinds", QUESTIONNAIRE_KINDS)]
     need_record = bool(ctx.params.get("visit_record"))
-    good = [v for v in visits if v.has_answers and (v.has_record or not need_record)]
-    bad = len(visits) - len(good)
+    v, h = S.visits, S.households
+    good = sa.and_(v.c.questionnaire.isnot(None), v.c.answers.isnot(None), *([v.c.findings != ""] if need_record else []))
+    visits, with_answers, refs = ctx.conn.execute(
+        sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(sa.case((good, sa.literal(1)), else_=0)), 0), joined(sa.case((good, key("visit", v.c.ref)))))
+        .select_from(v.outerjoin(h, h.c.id == v.c.household_id))
+        .where(v.c.visit_date >= ctx.year_start, v.c.visit_date <= ctx.year_end, v.c.kind.in_(kinds), _plan_visits(ctx))
+    ).one()
+    bad = visits - with_answers
     return ctx.judge(
         bool(visits) and not bad, "每次走访填写问卷" + ("并记录" if need_record else "") + " / every visit with questionnaire answers",
-        f"{len(good)}/{len(visits)}", _refs("visit", (v.ref for v in good)),
-        note=f"{bad} 次走访缺问卷或记录 / visits without answers or record" if bad else "",
-        anything_recorded=bool(visits), with_answers=len(good), visits=len(visits),
+        f"{with_answers}/{visits}", split(refs), note=f"{bad} 次走访缺问卷或记录 / visits without answers or record" if bad else "",
+        anything_recorded=bool(visits), with_answers=with_answers, visits=visits,
     )
 
 
 def registration_data(ctx: CheckContext) -> CheckResult:
     """C13: each campaign household's causes (on its card) and needs (in a visit of the year) are recorded."""
-    households = campaign(ctx, ctx.year_start, ctx.year_end)
-    with_needs: dict[int, str] = {}
-    for v in year_visits(ctx, ctx.year_start, ctx.year_end):
-        if v.has_needs and v.household_id in households:
-            with_needs[v.household_id] = v.ref
-    hs = S.household_status
-    in_campaign = campaign_households(ctx.plan, ctx.year_start, ctx.year_end).subquery()
+    v, hs = S.visits, S.household_status
+    camp = campaign_households(ctx.plan, ctx.year_start, ctx.year_end).subquery()
+    in_camp = sa.select(camp.c.household_id)
+    needs = (
+        sa.select(v.c.household_id, sa.func.max(v.c.ref).label("ref"))
+        .where(v.c.household_id.in_(in_camp), v.c.visit_date >= ctx.year_start, v.c.visit_date <= ctx.year_end,
+               _NonEmptyList(v.c.answers, NEEDS_QUESTION))
+        .group_by(v.c.household_id)
+        .subquery()
+    )
+    households, with_needs, refs = ctx.conn.execute(
+        sa.select(sa.func.count(), sa.func.count(needs.c.household_id), joined(key("visit", needs.c.ref)))
+        .select_from(camp.outerjoin(needs, needs.c.household_id == camp.c.household_id))
+    ).one()
     changes = ctx.conn.execute(
-        sa.select(sa.func.count()).select_from(hs).where(
-            hs.c.effective >= ctx.year_start, hs.c.effective <= ctx.year_end, hs.c.household_id.in_(sa.select(in_campaign.c.household_id))
-        )
+        sa.select(sa.func.count()).select_from(hs).where(hs.c.effective >= ctx.year_start, hs.c.effective <= ctx.year_end, hs.c.household_id.in_(in_camp))
     ).scalar_one()
-    missing = len(households.keys() - with_needs.keys())
+    missing = households - with_needs
     return ctx.judge(
         bool(households) and not missing, "每户致贫原因与帮扶需求在案 / causes and needs recorded for every household",
-        f"{len(with_needs)}/{len(households)} 户本年记录需求 / with needs recorded this year",
-        _refs("visit", sorted(set(with_needs.values()))), anything_recorded=bool(households),
-        note=f"{missing} 户本年未记录需求 / households without needs this year" if missing else "",
-        with_needs=len(with_needs), households=len(households), status_changes=changes,
+        f"{with_needs}/{households} 户本年记录需求 / with needs recorded this year", sorted(split(refs)),
+        anything_recorded=bool(households), note=f"{missing} 户本年未记录需求 / households without needs this year" if missing else "",
+        with_needs=with_needs, households=households, status_changes=changes,
     )
 
 
@@ -466,29 +503,30 @@ def exit_by(ctx: CheckContext) -> CheckResult:
     """C37: every household of the plan's villages registered poor by the deadline has exited by it."""
     by = ctx.params.get("by", ctx.plan.period_end)
     day = min(by, check_day(ctx)) if ctx.year <= by.year else by
-    h, hs, p = S.households, S.household_status, S.persons
+    h, hs, p, e = S.households, S.household_status, S.persons, S.exit_assessments
     ever_poor = sa.select(hs.c.household_id).where(hs.c.status.in_(POOR_STATUSES), hs.c.effective <= by)
     st = status_on(day)
     members = sa.select(p.c.household_id, sa.func.count().label("n")).group_by(p.c.household_id).subquery()
-    rows = ctx.conn.execute(
-        sa.select(h.c.id, h.c.number, st.c.status, st.c.id.label("status_id"), sa.func.coalesce(members.c.n, 0).label("people"))
-        .join(st, st.c.household_id == h.c.id)
-        .outerjoin(members, members.c.household_id == h.c.id)
+    assessed = sa.select(e.c.household_id, sa.func.max(e.c.id).label("id")).where(e.c.passed.is_(True)).group_by(e.c.household_id).subquery()
+    out = st.c.status.in_(EXITED_STATUSES)
+    people = sa.func.coalesce(members.c.n, 0)
+    households, exited, all_people, out_people, refs = ctx.conn.execute(
+        sa.select(
+            sa.func.count(), _count_if(out), sa.func.coalesce(sa.func.sum(people), 0),
+            sa.func.coalesce(sa.func.sum(sa.case((out, people), else_=0)), 0),
+            joined(sa.case((out, sa.func.coalesce(key("exit", assessed.c.id), key("status", st.c.id))))),
+        )
+        .select_from(h.join(st, st.c.household_id == h.c.id).outerjoin(members, members.c.household_id == h.c.id)
+                     .outerjoin(assessed, assessed.c.household_id == h.c.id))
         .where(ctx.villages(), h.c.id.in_(ever_poor))
-    ).all()
-    exited = [r for r in rows if r.status in EXITED_STATUSES]
-    e = S.exit_assessments
-    assessed = dict(ctx.conn.execute(
-        sa.select(e.c.household_id, sa.func.max(e.c.id)).where(e.c.passed.is_(True)).group_by(e.c.household_id)
-    ).all())
-    evidence = [f"exit:{assessed[r.id]}" if r.id in assessed else f"status:{r.status_id}" for r in exited]
-    all_people, out_people = sum(r.people for r in rows), sum(r.people for r in exited)
+    ).one()
+    evidence = split(refs)
     # Before the deadline's year, a year's check shows progress: not yet due unless already complete.
     deadline = by if ctx.year >= by.year else dt.date.max
     return ctx.judge(
-        bool(rows) and len(exited) == len(rows), f"{by} 前全部脱贫 / all out of poverty by {by}",
-        f"{len(exited)}/{len(rows)} 户, {out_people}/{all_people} 人 (截至 / as of {day})", evidence, deadline=deadline,
-        anything_recorded=bool(rows), households=len(rows), exited=len(exited), people=all_people, people_exited=out_people,
+        bool(households) and exited == households, f"{by} 前全部脱贫 / all out of poverty by {by}",
+        f"{exited}/{households} 户, {out_people}/{all_people} 人 (截至 / as of {day})", evidence, deadline=deadline,
+        anything_recorded=bool(households), households=households, exited=exited, people=all_people, people_exited=out_people,
     )
 
 
