@@ -36,7 +36,7 @@ import attrs
 import sqlalchemy as sa
 
 from fupin import model
-from fupin.access import AccessDenied
+from fupin.access import TRUE, AccessDenied
 from fupin.errors import NotFound, Problem, ValidationError
 from fupin.storage import schema as S
 
@@ -173,26 +173,33 @@ def due_list(store: Any, plan: Any, *, as_of: dt.date, cadre: str | None = None)
     """
     store.access.require("registry.read")
     rule = CampaignRule.of(plan, store.vocab)
-    h, p = S.households, S.pairings
+    from fupin.core_targets import joined, split
+
+    h, p, v = S.households, S.pairings, S.visits
     camp = campaign_households(plan, dt.date(as_of.year, 1, 1), as_of).subquery()
-    seen = counting_visits(rule, as_of, sa.select(camp.c.household_id)).subquery()
+    # Per household, through the (household_id, visit_date) index: its last counting visit, its cadres now.
+    last_visit = (
+        sa.select(sa.func.max(v.c.visit_date))
+        .where(v.c.household_id == camp.c.household_id, v.c.kind.in_(rule.counts_as_visit), v.c.visit_date <= as_of)
+        .scalar_subquery()
+    )
+    in_force = sa.and_(p.c.level == HOUSEHOLD_LEVEL, p.c.start_date <= as_of, sa.or_(p.c.end_date.is_(None), p.c.end_date >= as_of))
+    cadres = sa.select(joined(p.c.cadre_code)).where(p.c.household_id == camp.c.household_id, in_force).scalar_subquery()
+    seen = (
+        sa.select(camp.c.household_id, camp.c.paired_from, last_visit.label("last_visit"), cadres.label("cadres"))
+        .where(*([camp.c.household_id.in_(sa.select(p.c.household_id).where(in_force, p.c.cadre_code == cadre))] if cadre else []))
+        .subquery()
+    )
     query = (
-        sa.select(h.c.id, h.c.number, h.c.head_name, h.c.group_code, camp.c.paired_from, seen.c.last_visit)
-        .select_from(camp.join(h, h.c.id == camp.c.household_id).outerjoin(seen, seen.c.household_id == camp.c.household_id))
+        sa.select(h.c.number, h.c.head_name, h.c.group_code, seen.c.paired_from, seen.c.last_visit, seen.c.cadres)
+        .join(h, h.c.id == seen.c.household_id)
         .where(sa.or_(seen.c.last_visit.is_(None), seen.c.last_visit < dt.date(as_of.year, 1, 1)))
-        .where(h.c.id.in_(sa.select(h.c.id).where(store.access.household_condition("registry.read"))))
     )
-    current = sa.select(p.c.household_id, p.c.cadre_code).where(
-        p.c.level == HOUSEHOLD_LEVEL, p.c.start_date <= as_of, sa.or_(p.c.end_date.is_(None), p.c.end_date >= as_of)
-    )
-    if cadre:
-        query = query.where(h.c.id.in_(current.where(p.c.cadre_code == cadre).with_only_columns(p.c.household_id)))
+    scope = store.access.household_condition("registry.read")
+    if scope is not TRUE:
+        query = query.where(h.c.id.in_(sa.select(h.c.id).where(scope)))
     with store.reading() as conn:
         rows = conn.execute(query).all()
-        helpers: dict[int, list[str]] = {}
-        # The cadres of every campaign household in one query (not one per chunk of the list).
-        for hid, code in conn.execute(current.where(p.c.household_id.in_(sa.select(camp.c.household_id))).order_by(p.c.cadre_code)):
-            helpers.setdefault(hid, []).append(code)
     items = []
     for r in rows:
         found = due_status(rule, as_of, r.paired_from, r.last_visit)
@@ -202,7 +209,7 @@ def due_list(store: Any, plan: Any, *, as_of: dt.date, cadre: str | None = None)
         late = (as_of - due_by).days if status == "overdue" and r.last_visit is None else (
             (as_of - dt.date(r.last_visit.year + 1, 12, 31)).days if status == "overdue" else 0
         )
-        items.append(DueItem(r.number, r.head_name, r.group_code, tuple(helpers.get(r.id, ())), status, due_by, r.last_visit, max(late, 0)))
+        items.append(DueItem(r.number, r.head_name, r.group_code, tuple(sorted(split(r.cadres))), status, due_by, r.last_visit, max(late, 0)))
     items.sort(key=lambda i: (i.status != "overdue", -i.days_overdue, i.due_by, i.household))
     return items
 
