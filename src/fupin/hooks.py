@@ -139,6 +139,10 @@ class Hooks:
         """Every plugin's sections of the yearly report, in registration order."""
         return [section for result in self.pm.hook.fupin_report_sections(store=store, plan=plan, year=year)[::-1] for section in _as_list(result)]
 
+    def simulate(self, store: Any, plan: Any, seed: int) -> None:
+        """Let every plugin record its stream's demo activity (``fupin_simulate``)."""
+        self.pm.hook.fupin_simulate(store=store, plan=plan, seed=seed)
+
     def register_commands(self, cli: click.Group) -> None:
         """Let every plugin add its commands to ``cli``."""
         self.pm.hook.fupin_register_commands(cli=cli)

@@ -180,3 +180,23 @@ def fupin_report_sections(store: Any, plan: Any, year: int) -> list[Any] | None:
 
     .. versionadded:: 0.1
     """
+
+
+@hookspec
+def fupin_simulate(store: Any, plan: Any, seed: int) -> None:
+    """Record plausible activity of this plugin's stream for the years of ``plan`` (``fupin demo``).
+
+    Called after the core has played the plan's years on the demo village
+    (pairings, visits, exits), inside the same transaction, so the plugin can
+    read the village's households, people, units and cadres through the
+    store. Use the library calls a clerk's script would (``store.record_action``
+    ...), draw from ``random.Random(seed)`` so the same seed gives the same
+    records, and leave at least one honest shortfall for the report to show.
+
+    Args:
+        store: the store, acting as the demo's administrator.
+        plan: the :class:`fupin.Plan` being played.
+        seed: the demo's seed.
+
+    .. versionadded:: 0.1
+    """

@@ -257,6 +257,9 @@ class _Player:
 
 
 def play(store: Any, plan: Any, *, seed: int = 2015) -> PlayResult:
-    """Record the plan's years of work on the demo village in ``store`` (deterministic for ``seed``)."""
+    """Record the plan's years of work on the demo village in ``store`` (deterministic for ``seed``),
+    then let every plugin record its stream's (``fupin_simulate``)."""
     with store.transaction():
-        return _Player(store, plan, seed).play()
+        result = _Player(store, plan, seed).play()
+        store.hooks.simulate(store, plan, seed)
+        return result

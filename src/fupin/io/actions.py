@@ -85,16 +85,26 @@ class ActionsKind(ImportKind):
     """Support actions; bind it to a store's action kinds with :meth:`for_kinds`."""
 
     action_kinds: Mapping[str, ActionKind] = attrs.field(factory=dict)
+    #: Only these action kinds (a plugin's own import kind, e.g. ``education.internships``); empty: every kind.
+    only: tuple[str, ...] = ()
 
     def bind(self, store: Any) -> ActionsKind:
-        return self.for_kinds(store.hooks.action_kinds())
+        kinds = store.hooks.action_kinds()
+        return self.for_kinds({k: v for k, v in kinds.items() if k in self.only} if self.only else kinds)
 
     def for_kinds(self, kinds: Mapping[str, ActionKind]) -> ActionsKind:
         """This kind with the columns of ``kinds`` (the registered action kinds)."""
-        return attrs.evolve(self, columns=(*COMMON, *detail_columns(kinds)), action_kinds=dict(kinds))
+        common = COMMON
+        if len(self.only) == 1:
+            # A file of one kind of action needs no kind column.
+            common = tuple(attrs.evolve(c, required=False) if c.name == "kind" else c for c in COMMON)
+        return attrs.evolve(self, columns=(*common, *detail_columns(kinds)), action_kinds=dict(kinds))
+
+    def row_condition(self, table: sa.Table) -> sa.ColumnElement[bool] | None:
+        return table.c.kind.in_(self.only) if self.only else None
 
     def build(self, values: dict[str, Any], vocab: Vocabulary) -> SupportAction:
-        name = values.pop("kind")
+        name = values.pop("kind") or (self.only[0] if len(self.only) == 1 else None)
         kind = self.action_kinds.get(name)
         if kind is None:
             known = ", ".join(sorted(self.action_kinds))
@@ -217,3 +227,20 @@ ACTIONS = ActionsKind(
     read_permission="actions.read",
     description="Support actions of any registered kind; natural key 记录编号 (the unit's ledger number).",
 )
+
+
+def actions_of(kind: str, *, name: str | None = None, label_zh: str = "", label_en: str = "", description: str = "") -> ActionsKind:
+    """An import kind for the support actions of one action kind (a plugin's batch files).
+
+    Its files have the common action columns plus the kind's details and
+    quantities (no kind column needed); export writes only actions of that
+    kind. Return it from ``fupin_importers``::
+
+        @hookimpl
+        def fupin_importers():
+            return [actions_of("education.internship", name="education.internships", label_zh="教育实习")]
+    """
+    return attrs.evolve(
+        ACTIONS, name=name or kind, label_zh=label_zh or kind, label_en=label_en or kind, only=(kind,),
+        description=description or f"Support actions of kind {kind}; natural key 记录编号.",
+    )

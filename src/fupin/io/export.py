@@ -135,6 +135,9 @@ def export_rows(
         .select_from(query_from)
         .where(store.access.kind_condition(kind, kind.read_permission, table))
     )
+    own = kind.row_condition(table)
+    if own is not None:
+        query = query.where(own)
     for f in filters:
         query = query.where(_condition(f, _db_column(kind, table, f.column, joined)))
     order = [table.c[c] for c in ("id",) if c in table.c] or list(table.primary_key.columns)

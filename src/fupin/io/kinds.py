@@ -337,6 +337,10 @@ class ImportKind:
         """Rules across records (one head per household ...), by row number. None by default."""
         return {}
 
+    def row_condition(self, table: sa.Table) -> sa.ColumnElement[bool] | None:
+        """SQL condition on the table for the rows of this kind (when several kinds share a table), or None."""
+        return None
+
     def compared_fields(self, present: Iterable[Column]) -> set[str] | None:
         """Record fields an update may change, given the file's columns; None means every column of :meth:`db_row`."""
         return None
