@@ -282,6 +282,12 @@ class Store:
         except sa.exc.IntegrityError as exc:
             raise StorageError(f"数据库拒绝写入 / the database refused the write: {exc.orig}") from None
 
+    def table(self, name: str) -> sa.Table:
+        """A table to query: the core's own Table object (the one access conditions are
+        written against), else a plugin's from ``metadata``."""
+        core = S.metadata.tables.get(name)
+        return core if core is not None else self.metadata.tables[name]
+
     @contextmanager
     def reading(self) -> Iterator[sa.Connection]:
         """A connection to read with: the open transaction's (so reads see its writes), else a new one."""

@@ -37,7 +37,7 @@ COMMON = (
     Column("plan", "方案", "code"),
     Column("title", "事项", aliases=("标题",)),
     Column("helpers", "帮扶干部", "list", description="cadre codes, separated by 、"),
-    Column("beneficiaries", "受益对象", "list", description="household:户编号、person:证件号码、unit:单位代码、village:区划代码"),
+    Column("beneficiaries", "受益对象", "list", personal="beneficiaries", description="household:户编号、person:证件号码、unit:单位代码、village:区划代码"),
     Column("amount_yuan", "金额(元)", "yuan", field="amount_fen", aliases=("金额",)),
 )
 
@@ -76,7 +76,9 @@ def detail_columns(kinds: Mapping[str, ActionKind]) -> list[Column]:
                 # Two kinds (two plugins) used one Chinese label for different fields: name the kind too.
                 zh = f"{zh}({kind.label_zh})"
             headers.add(zh)
-            details[field.name] = Column(f"details.{field.name}", zh, _column_type(hints.get(field.name, str)), aliases=(field.name,))
+            # metadata={"vocab": "LIST"}: the values come from a vocabulary list (checked, drop-down in templates).
+            details[field.name] = Column(f"details.{field.name}", zh, _column_type(hints.get(field.name, str)), aliases=(field.name,),
+                                         vocab=field.metadata.get("vocab"))
     return [*quantities.values(), *details.values()]
 
 
@@ -104,7 +106,7 @@ class ActionsKind(ImportKind):
         return table.c.kind.in_(self.only) if self.only else None
 
     def build(self, values: dict[str, Any], vocab: Vocabulary) -> SupportAction:
-        name = values.pop("kind") or (self.only[0] if len(self.only) == 1 else None)
+        name = values.pop("kind", None) or (self.only[0] if len(self.only) == 1 else None)
         kind = self.action_kinds.get(name)
         if kind is None:
             known = ", ".join(sorted(self.action_kinds))

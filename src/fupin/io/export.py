@@ -18,7 +18,6 @@ import sqlalchemy as sa
 
 from fupin.errors import ValidationError
 from fupin.io.kinds import CellParser, Column, ImportKind
-from fupin.storage import schema as S
 from fupin.text import mask_id, mask_phone
 from fupin.vocab import normalize_key
 
@@ -37,7 +36,12 @@ def _mask_answers(text: str) -> str:
     return json.dumps(answers, ensure_ascii=False, sort_keys=True)
 
 
-_MASKS = {"id": mask_id, "phone": mask_phone, "account": mask_id, "answers": _mask_answers}
+def _mask_beneficiaries(text: str) -> str:
+    """Beneficiaries ``person:ID、household:NUMBER``: the persons' ID numbers masked."""
+    return "、".join(f"person:{mask_id(b[7:])}" if b.startswith("person:") else b for b in text.split("、"))
+
+
+_MASKS = {"id": mask_id, "phone": mask_phone, "account": mask_id, "answers": _mask_answers, "beneficiaries": _mask_beneficiaries}
 
 
 @attrs.frozen
@@ -64,11 +68,6 @@ class Filter:
         except (ValueError, ValidationError) as exc:
             raise ValidationError.of("--where", f"{column.name}: {exc}", raw) from None
         return cls(column, m["op"], value)
-
-
-def _table(store: Any, name: str) -> sa.Table:
-    core = S.metadata.tables.get(name)
-    return core if core is not None else store.metadata.tables[name]
 
 
 def _db_column(kind: ImportKind, table: sa.Table, column: Column, joined: dict[str, sa.ColumnElement]) -> sa.ColumnElement:
@@ -120,14 +119,14 @@ def export_rows(
     if unmasked:
         store.access.require("export.unmasked")
     # The core's own Table objects where they exist: the access conditions are written against them.
-    table = _table(store, kind.table)
+    table = store.table(kind.table)
     parser = CellParser(store.vocab)
     filters = [Filter.parse(kind, w, parser) for w in where]
     joined: dict[str, sa.ColumnElement] = {}
     query_from: sa.FromClause = table
     for ref in kind.references:
         if ref.id_column:
-            ref_table = _table(store, ref.table).alias(f"ref_{ref.field}")
+            ref_table = store.table(ref.table).alias(f"ref_{ref.field}")
             query_from = query_from.outerjoin(ref_table, ref_table.c[ref.id_column] == table.c[ref.db_column])
             joined[ref.field] = ref_table.c[ref.key]
     query = (

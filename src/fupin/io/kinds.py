@@ -46,8 +46,9 @@ class Column:
         vocab: the vocabulary list the values come from (drop-down in templates).
         aliases: other headers accepted for this column.
         field: the record field, when it differs from ``name``.
-        personal: ``"id"``, ``"phone"``, ``"account"`` or ``"answers"`` (ID numbers and
-            phones inside questionnaire answers): masked on export unless unmasked.
+        personal: ``"id"``, ``"phone"``, ``"account"``, ``"answers"`` (ID numbers and
+            phones inside questionnaire answers) or ``"beneficiaries"`` (persons' ID
+            numbers in a beneficiary list): masked on export unless unmasked.
         description: help text for ``fupin import --list`` and templates.
     """
 
