@@ -1,0 +1,408 @@
+"""The stream's figures, counted in SQL: sessions per technique, skills, coverage, party training, research.
+
+Every function takes a connection and the :class:`Tables` of a store (from
+``store.table(NAME)``, the public way to the schema: the same Table objects
+``store.access`` conditions are written against), so targets, the report and
+the commands share one definition of each figure.
+
+Skills (C21): a person masters a technique when a passed assessment of it is
+recorded (``training.skill_assessment``), or when they attended at least the
+plan's ``skill_hours`` of its sessions (``training.agri_session``) up to the
+day. A household's techniques are its members'. The households counted are
+the plan's villages' households registered poor by the day (建档立卡户, those
+exited since included), or, with ``skill_households = "poor"`` in the plan's
+``[plugins.training]``, those still poor on the day.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from decimal import Decimal
+from typing import Any
+
+import attrs
+import sqlalchemy as sa
+
+from fupin.core_targets import joined, key, split
+from fupin.pairing import POOR_STATUSES, unit_tree
+
+from fupin_training import catalogue as cat
+from fupin_training.kinds import AGRI_SESSION, PARTY_TRAINING, PASS, RESEARCH_PROJECT, SKILL_ASSESSMENT
+
+#: The plan's ``[plugins.training]`` parameters and their defaults.
+DEFAULTS: Mapping[str, Any] = {
+    "skill_hours": 8,
+    "skill_households": "registered",
+    "sessions_per_area": 1,
+    "party_sessions_per_year": 3,
+    "research_projects_per_year": 1,
+}
+
+
+def settings(plan: Any) -> dict[str, Any]:
+    """The plan's ``[plugins.training]`` table over :data:`DEFAULTS`."""
+    own = dict((getattr(plan, "plugins", None) or {}).get("training", {}) or {}) if plan is not None else {}
+    return {**DEFAULTS, **own}
+
+
+@attrs.frozen
+class Tables:
+    """The core tables the plugin reads, from a store's metadata."""
+
+    actions: sa.Table
+    beneficiaries: sa.Table
+    persons: sa.Table
+    households: sa.Table
+    status: sa.Table
+    areas: sa.Table
+
+    @classmethod
+    def of(cls, store: Any) -> Tables:
+        """The tables of ``store`` (``store.table(NAME)``)."""
+        t = store.table
+        return cls(t("support_actions"), t("action_beneficiaries"), t("persons"), t("households"), t("household_status"), t("areas"))
+
+
+def technique_of(t: Tables) -> sa.ColumnElement[str]:
+    """SQL: the technique code in an action's details."""
+    return t.actions.c.details["technique"].as_string()
+
+
+def hours_of(t: Tables) -> sa.ColumnElement[float]:
+    """SQL: an action's hours (``quantities.hours``), 0 when not given (a float: SQLite has no decimals)."""
+    return sa.func.coalesce(sa.cast(t.actions.c.quantities["hours"].as_string(), sa.Float), 0.0)
+
+
+def detail(t: Tables, name: str) -> sa.ColumnElement[str]:
+    """SQL: a text detail of an action."""
+    return t.actions.c.details[name].as_string()
+
+
+def plan_units(conn: sa.Connection, plan: Any) -> list[str]:
+    """The plan's helping unit and every unit below it."""
+    return sorted(unit_tree(conn, plan.helping_unit.code))
+
+
+def of_plan(t: Tables, plan: Any, units: Iterable[str]) -> sa.ColumnElement[bool]:
+    """SQL condition on actions: counted for the plan (its name, or registered by one of its units)."""
+    a = t.actions
+    return sa.or_(a.c.plan_name == plan.name, a.c.unit_code.in_(sorted(units)))
+
+
+def in_villages(t: Tables, plan: Any) -> sa.ColumnElement[bool]:
+    """SQL condition on households: in one of the plan's villages."""
+    return sa.func.substr(t.households.c.group_code, 1, 12).in_(sorted(v.code for v in plan.villages))
+
+
+def _count_if(condition: sa.ColumnElement[bool]) -> sa.ColumnElement[int]:
+    return sa.func.coalesce(sa.func.sum(sa.case((condition, 1), else_=0)), 0)
+
+
+# -- C20: sessions -------------------------------------------------------------------------------
+
+
+@attrs.frozen
+class AreaFigures:
+    """Sessions of one technique area in a period."""
+
+    area: str
+    sessions: int = 0
+    hours: Decimal = Decimal(0)
+    attendances: int = 0
+    refs: tuple[str, ...] = ()
+
+
+def sessions_by_area(conn: sa.Connection, t: Tables, plan: Any, units: Iterable[str], start: dt.date, end: dt.date) -> dict[str, AreaFigures]:
+    """Technique area -> sessions held between the dates, their hours, attendances (person-times) and refs."""
+    a, b = t.actions, t.beneficiaries
+    where = (a.c.kind == AGRI_SESSION, of_plan(t, plan, units), a.c.start_date >= start, a.c.start_date <= end)
+    tech = technique_of(t)
+    rows = conn.execute(
+        sa.select(tech.label("technique"), sa.func.count(), sa.func.sum(hours_of(t)), joined(a.c.ref)).where(*where).group_by(tech)
+    ).all()
+    seen = dict(conn.execute(
+        sa.select(tech, sa.func.count()).select_from(a.join(b, b.c.action_id == a.c.id)).where(*where, b.c.type == "person").group_by(tech)
+    ).all())
+    out: dict[str, AreaFigures] = {}
+    for technique, n, hours, refs in rows:
+        area = cat.area_of(technique or "")
+        old = out.get(area, AreaFigures(area))
+        out[area] = AreaFigures(area, old.sessions + n, old.hours + Decimal(str(hours or 0)), old.attendances + seen.get(technique, 0),
+                                tuple(sorted((*old.refs, *split(refs)))))
+    return out
+
+
+def attendees(conn: sa.Connection, t: Tables, plan: Any, units: Iterable[str], start: dt.date, end: dt.date) -> int:
+    """Distinct persons who attended a session between the dates."""
+    a, b = t.actions, t.beneficiaries
+    return conn.execute(
+        sa.select(sa.func.count(sa.distinct(b.c.ref))).select_from(a.join(b, b.c.action_id == a.c.id))
+        .where(a.c.kind == AGRI_SESSION, of_plan(t, plan, units), a.c.start_date >= start, a.c.start_date <= end, b.c.type == "person")
+    ).scalar_one()
+
+
+def any_recorded(conn: sa.Connection, t: Tables, plan: Any, units: Iterable[str], *kinds: str) -> bool:
+    """Whether any action of ``kinds`` is recorded for the plan at all."""
+    a = t.actions
+    return conn.execute(sa.select(sa.literal(1)).where(a.c.kind.in_(kinds), of_plan(t, plan, units)).limit(1)).first() is not None
+
+
+# -- C21: skills ---------------------------------------------------------------------------------
+
+
+def person_skills(t: Tables, day: dt.date, skill_hours: Any) -> sa.Subquery:
+    """SQL: (person ID number, technique, how) mastered by ``day``: a passed assessment, or enough hours."""
+    a, b = t.actions, t.beneficiaries
+    tech = technique_of(t)
+    by_hours = (
+        sa.select(b.c.ref.label("person"), tech.label("technique"), sa.literal("hours").label("how"))
+        .select_from(a.join(b, b.c.action_id == a.c.id))
+        .where(a.c.kind == AGRI_SESSION, a.c.start_date <= day, b.c.type == "person")
+        .group_by(b.c.ref, tech)
+        .having(sa.func.sum(hours_of(t)) >= float(skill_hours))
+    )
+    by_assessment = (
+        sa.select(b.c.ref.label("person"), tech.label("technique"), sa.literal("assessment").label("how"))
+        .select_from(a.join(b, b.c.action_id == a.c.id))
+        .where(a.c.kind == SKILL_ASSESSMENT, a.c.start_date <= day, b.c.type == "person", detail(t, "result") == PASS)
+    )
+    return sa.union_all(by_hours, by_assessment).subquery("skills")
+
+
+def counted_households(t: Tables, plan: Any, day: dt.date, which: str = "registered") -> sa.Select:
+    """SELECT id of the households C21 counts on ``day``: registered poor by then, or (``"poor"``) poor on the day."""
+    hs, h = t.status, t.households
+    if which == "poor":
+        ranked = sa.select(
+            hs.c.household_id, hs.c.status,
+            sa.func.row_number().over(partition_by=hs.c.household_id, order_by=(hs.c.effective.desc(), hs.c.id.desc())).label("n"),
+        ).where(hs.c.effective <= day).subquery()
+        poor = sa.select(ranked.c.household_id).where(ranked.c.n == 1, ranked.c.status.in_(POOR_STATUSES))
+    else:
+        poor = sa.select(hs.c.household_id).where(hs.c.effective <= day, hs.c.status.in_(POOR_STATUSES))
+    return sa.select(h.c.id).where(in_villages(t, plan), h.c.id.in_(poor))
+
+
+def household_skill_counts(t: Tables, day: dt.date, skill_hours: Any) -> sa.Subquery:
+    """SQL: household id -> number of distinct techniques its members master by ``day``."""
+    p = t.persons
+    skills = person_skills(t, day, skill_hours)
+    return (
+        sa.select(p.c.household_id, sa.func.count(sa.distinct(skills.c.technique)).label("n"))
+        .join(p, p.c.id_number == skills.c.person)
+        .group_by(p.c.household_id)
+        .subquery("household_skills")
+    )
+
+
+@attrs.frozen
+class Coverage:
+    """C21 on one day: households counted, with >= 1 and >= 2 techniques, and the records proving it."""
+
+    day: dt.date
+    households: int
+    with_one: int
+    with_two: int
+    evidence: tuple[str, ...] = ()
+
+    @property
+    def without(self) -> int:
+        """Households without any technique."""
+        return self.households - self.with_one
+
+    def share(self, n: int) -> float:
+        """``n`` as a share of the households counted (0 when none)."""
+        return n / self.households if self.households else 0.0
+
+
+def coverage(conn: sa.Connection, t: Tables, plan: Any, day: dt.date, *, evidence: bool = True) -> Coverage:
+    """C21's figures on ``day`` in two statements (figures, then the evidence keys joined in the database)."""
+    s = settings(plan)
+    counted = counted_households(t, plan, day, s["skill_households"]).subquery("counted")
+    hsk = household_skill_counts(t, day, s["skill_hours"])
+    n = sa.func.coalesce(hsk.c.n, 0)
+    households, one, two = conn.execute(
+        sa.select(sa.func.count(), _count_if(n >= 1), _count_if(n >= 2)).select_from(counted.outerjoin(hsk, hsk.c.household_id == counted.c.id))
+    ).one()
+    refs: list[str] = []
+    if evidence and one:
+        refs = split(conn.execute(sa.select(joined(key("action", _skill_refs(t, plan, day, s).c.ref)))).scalar())
+    return Coverage(day, households, one, two, tuple(sorted(refs)))
+
+
+def _skill_refs(t: Tables, plan: Any, day: dt.date, s: Mapping[str, Any]) -> sa.Subquery:
+    """SQL: the refs of the assessments and sessions that made the counted households' skills."""
+    a, b, p = t.actions, t.beneficiaries, t.persons
+    skills = person_skills(t, day, s["skill_hours"])
+    members = sa.select(p.c.id_number).where(p.c.household_id.in_(counted_households(t, plan, day, s["skill_households"])))
+    tech = technique_of(t)
+    made = sa.and_(skills.c.person == b.c.ref, skills.c.technique == tech)
+    assessed = (
+        sa.select(a.c.ref).select_from(a.join(b, b.c.action_id == a.c.id).join(skills, sa.and_(made, skills.c.how == "assessment")))
+        .where(a.c.kind == SKILL_ASSESSMENT, a.c.start_date <= day, b.c.type == "person", detail(t, "result") == PASS, b.c.ref.in_(members))
+    )
+    attended = (
+        sa.select(a.c.ref).select_from(a.join(b, b.c.action_id == a.c.id).join(skills, sa.and_(made, skills.c.how == "hours")))
+        .where(a.c.kind == AGRI_SESSION, a.c.start_date <= day, b.c.type == "person", b.c.ref.in_(members))
+    )
+    return sa.union(assessed, attended).subquery("skill_refs")
+
+
+@attrs.frozen
+class MemberSkill:
+    """A technique one person masters, and how."""
+
+    id_number: str
+    technique: str
+    how: str  # "assessment" or "hours"
+    hours: Decimal
+    refs: tuple[str, ...]
+
+
+def household_members_skills(conn: sa.Connection, t: Tables, household_id: int, day: dt.date, skill_hours: Any) -> list[MemberSkill]:
+    """Every technique each member of one household masters by ``day`` (assessments first), with the records."""
+    a, b, p = t.actions, t.beneficiaries, t.persons
+    members = sa.select(p.c.id_number).where(p.c.household_id == household_id)
+    tech = technique_of(t)
+    rows = conn.execute(
+        sa.select(b.c.ref, tech, a.c.kind, hours_of(t), a.c.ref, detail(t, "result"))
+        .select_from(a.join(b, b.c.action_id == a.c.id))
+        .where(a.c.kind.in_((AGRI_SESSION, SKILL_ASSESSMENT)), a.c.start_date <= day, b.c.type == "person", b.c.ref.in_(members))
+        .order_by(a.c.start_date, a.c.id)
+    ).all()
+    need = Decimal(str(skill_hours))
+    hours: dict[tuple[str, str], Decimal] = {}
+    refs: dict[tuple[str, str], list[str]] = {}
+    passed: dict[tuple[str, str], list[str]] = {}
+    for person, technique, kind, h, ref, result in rows:
+        k = (person, technique)
+        if kind == AGRI_SESSION:
+            hours[k] = hours.get(k, Decimal(0)) + Decimal(str(h or 0))
+            refs.setdefault(k, []).append(ref)
+        elif result == PASS:
+            passed.setdefault(k, []).append(ref)
+    out = []
+    for k in sorted(set(hours) | set(passed)):
+        if k in passed:
+            out.append(MemberSkill(k[0], k[1], "assessment", hours.get(k, Decimal(0)), tuple(passed[k])))
+        elif hours[k] >= need:
+            out.append(MemberSkill(k[0], k[1], "hours", hours[k], tuple(refs[k])))
+    return out
+
+
+def households_without(conn: sa.Connection, t: Tables, plan: Any, day: dt.date, visible: sa.ColumnElement[bool] | None = None) -> list[Any]:
+    """The counted households without a technique on ``day``: id, number, group, head, members, able members, best hours of one technique."""
+    s = settings(plan)
+    h, p = t.households, t.persons
+    a, b = t.actions, t.beneficiaries
+    hsk = household_skill_counts(t, day, s["skill_hours"])
+    tech = technique_of(t)
+    per_technique = (
+        sa.select(p.c.household_id, sa.func.sum(hours_of(t)).label("hours"))
+        .select_from(a.join(b, b.c.action_id == a.c.id).join(p, p.c.id_number == b.c.ref))
+        .where(a.c.kind == AGRI_SESSION, a.c.start_date <= day, b.c.type == "person")
+        .group_by(p.c.household_id, b.c.ref, tech)
+        .subquery()
+    )
+    best = sa.select(per_technique.c.household_id, sa.func.max(per_technique.c.hours).label("hours")).group_by(per_technique.c.household_id).subquery()
+    able = p.c.labour.in_(("普通劳动力", "技能劳动力"))
+    members = sa.select(p.c.household_id, sa.func.count().label("n"), _count_if(able).label("able")).group_by(p.c.household_id).subquery()
+    query = (
+        sa.select(h.c.id, h.c.number, h.c.group_code, h.c.head_name, sa.func.coalesce(members.c.n, 0).label("members"),
+                  sa.func.coalesce(members.c.able, 0).label("able"), sa.func.coalesce(best.c.hours, 0).label("best_hours"))
+        .outerjoin(hsk, hsk.c.household_id == h.c.id)
+        .outerjoin(members, members.c.household_id == h.c.id)
+        .outerjoin(best, best.c.household_id == h.c.id)
+        .where(h.c.id.in_(counted_households(t, plan, day, s["skill_households"])), sa.func.coalesce(hsk.c.n, 0) == 0)
+        .order_by(h.c.number)
+    )
+    if visible is not None:
+        query = query.where(visible)
+    return conn.execute(query).all()
+
+
+@attrs.frozen
+class Session:
+    """A session, as the gaps command lists it."""
+
+    ref: str
+    date: dt.date
+    technique: str
+    place: str
+    group: str
+    hours: Decimal
+    villages: tuple[str, ...]
+
+
+def sessions_between(conn: sa.Connection, t: Tables, plan: Any, units: Iterable[str], start: dt.date, end: dt.date | None) -> list[Session]:
+    """The plan's sessions held between the dates (``end`` None: open), by date."""
+    a, b = t.actions, t.beneficiaries
+    where = [a.c.kind == AGRI_SESSION, of_plan(t, plan, units), a.c.start_date >= start]
+    if end is not None:
+        where.append(a.c.start_date <= end)
+    rows = conn.execute(
+        sa.select(a.c.id, a.c.ref, a.c.start_date, technique_of(t), detail(t, "place"), detail(t, "group"), hours_of(t))
+        .where(*where).order_by(a.c.start_date, a.c.id)
+    ).all()
+    villages: dict[int, list[str]] = {}
+    ids = [r[0] for r in rows]
+    for i in range(0, len(ids), 900):
+        for aid, ref in conn.execute(sa.select(b.c.action_id, b.c.ref).where(b.c.action_id.in_(ids[i : i + 900]), b.c.type == "village")):
+            villages.setdefault(aid, []).append(ref)
+    return [Session(ref, day, tech or "", place or "", group or "", Decimal(str(h or 0)), tuple(villages.get(aid, ()))) for aid, ref, day, tech, place, group, h in rows]
+
+
+def nearest_sessions(sessions_in_year: list[Session], later: list[Session], group_code: str, limit: int = 3) -> tuple[str, list[Session]]:
+    """The sessions nearest to a household of ``group_code``: held in its group that year, else in its village, else the next ones."""
+    village = group_code[:12]
+    mine = [s for s in sessions_in_year if s.group == group_code]
+    if mine:
+        return "group", mine[:limit]
+    here = [s for s in sessions_in_year if s.group[:12] == village or village in s.villages]
+    if here:
+        return "village", here[:limit]
+    nxt = [s for s in later if s.group[:12] == village or village in s.villages or not (s.group or s.villages)]
+    return "next", nxt[:limit]
+
+
+# -- C17, C22 ------------------------------------------------------------------------------------
+
+
+def party_by_format(conn: sa.Connection, t: Tables, plan: Any, units: Iterable[str], start: dt.date, end: dt.date) -> dict[str, tuple[int, int, list[str]]]:
+    """Format -> (actions, attendees, refs) of party training touching the dates (a training plan in force counts)."""
+    a = t.actions
+    fmt = detail(t, "format")
+    attendees_n = sa.cast(a.c.details["attendees"].as_string(), sa.Integer)
+    rows = conn.execute(
+        sa.select(fmt, sa.func.count(), sa.func.coalesce(sa.func.sum(attendees_n), 0), joined(a.c.ref))
+        .where(a.c.kind == PARTY_TRAINING, of_plan(t, plan, units), a.c.start_date <= end, a.c.end_date >= start)
+        .group_by(fmt)
+    ).all()
+    return {f: (n, int(people or 0), sorted(split(refs))) for f, n, people, refs in rows}
+
+
+@attrs.frozen
+class Research:
+    """Research projects running in a period."""
+
+    running: int
+    new: int
+    funding_fen: int
+    refs: tuple[str, ...]
+    by_focus: dict[str, int] = attrs.field(factory=dict, hash=False)
+
+
+def research(conn: sa.Connection, t: Tables, plan: Any, units: Iterable[str], start: dt.date, end: dt.date) -> Research:
+    """Research projects running between the dates (started by the end, not ended before the start)."""
+    a = t.actions
+    where = (a.c.kind == RESEARCH_PROJECT, of_plan(t, plan, units), a.c.start_date <= end, a.c.end_date >= start)
+    running, new, funding, refs = conn.execute(
+        sa.select(sa.func.count(), _count_if(a.c.start_date >= start), sa.func.coalesce(sa.func.sum(a.c.amount_fen), 0), joined(a.c.ref)).where(*where)
+    ).one()
+    tech, sector = technique_of(t), detail(t, "sector")
+    focus: dict[str, int] = {}
+    for technique, sec, n in conn.execute(sa.select(tech, sector, sa.func.count()).where(*where).group_by(tech, sector)):
+        name = cat.area_of(technique) if technique else (sec or "-")
+        focus[name] = focus.get(name, 0) + n
+    return Research(running, new, int(funding or 0), tuple(sorted(split(refs))), focus)

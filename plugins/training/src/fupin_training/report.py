@@ -1,0 +1,94 @@
+"""The stream's section of the yearly report (``fupin report``): counts only, no personal data."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from fupin import ReportSection
+
+from fupin_training import catalogue as cat
+from fupin_training import queries as q
+from fupin_training.kinds import PARTY_FORMATS, TRAINING_PLAN
+
+
+def sections(store: Any, plan: Any, year: int) -> list[ReportSection]:
+    """One section: courses by technique area, skills coverage, party-cadre training, research projects."""
+    store.access.require("aggregates.read", "报告 / report")
+    start, end = max(dt.date(year, 1, 1), plan.period_start), min(dt.date(year, 12, 31), plan.period_end)
+    if end < start:
+        return []
+    t, vocab, s = q.Tables.of(store), store.vocab, q.settings(plan)
+    topics = _topics(plan)
+    with store.reading() as conn:
+        units = q.plan_units(conn, plan)
+        by_area = q.sessions_by_area(conn, t, plan, units, start, end)
+        people = q.attendees(conn, t, plan, units, start, end)
+        cov = q.coverage(conn, t, plan, end, evidence=False)
+        party = q.party_by_format(conn, t, plan, units, start, end)
+        res = q.research(conn, t, plan, units, start, end)
+    areas = list(topics) + sorted(a for a in by_area if a not in topics)
+    rows = tuple(
+        (cat.area_label(vocab, a), f.sessions, f.attendances, f"{f.hours.normalize():f}")
+        for a in areas for f in [by_area.get(a, q.AreaFigures(a))]
+    )
+    sessions = sum(f.sessions for f in by_area.values())
+    attendances = sum(f.attendances for f in by_area.values())
+    party_sessions = sum(n for f, (n, _, _) in party.items() if f != TRAINING_PLAN)
+    party_people = sum(p for f, (_, p, _) in party.items() if f != TRAINING_PLAN)
+    formats_zh = "、".join(f"{cat.label(vocab, cat.PARTY_FORMATS, f)} {party[f][0]}" for f in PARTY_FORMATS if f in party and f != TRAINING_PLAN) or "无"
+    formats_en = ", ".join(f"{cat.label(vocab, cat.PARTY_FORMATS, f, 'en')} {party[f][0]}" for f in PARTY_FORMATS if f in party and f != TRAINING_PLAN) or "none"
+    villages = "、".join(v.name_zh for v in plan.villages)
+    pct = lambda n: f"{100 * cov.share(n):.1f}%"  # noqa: E731
+    who = "贫困户 (建档立卡)" if s["skill_households"] != "poor" else "未脱贫户"
+    who_en = "registered poor households" if s["skill_households"] != "poor" else "households still poor"
+    paragraphs_zh = (
+        f"{year} 年农业技术培训 {sessions} 场, 出勤 {attendances} 人次 ({people} 人)。",
+        f"截至 {end}, {cov.households} 户{who}中掌握 1 门以上实用技术的 {cov.with_one} 户 ({pct(cov.with_one)}), "
+        f"2 门以上的 {cov.with_two} 户 ({pct(cov.with_two)}), 尚未掌握的 {cov.without} 户。"
+        f"掌握: 考核合格, 或参加同一技术培训满 {s['skill_hours']} 学时。",
+        f"党员干部培训 {party_sessions} 场 ({formats_zh}), 参训 {party_people} 人次; 培训规划{'在执行' if TRAINING_PLAN in party else '缺失'}。",
+        f"服务{villages}的在研科研项目 {res.running} 个 (新立项 {res.new} 个), 经费 {res.funding_fen / 100:,.2f} 元。",
+    )
+    paragraphs_en = (
+        f"{sessions} agricultural-technology sessions in {year}, {attendances} attendances ({people} people).",
+        f"On {end}, of {cov.households} {who_en}, {cov.with_one} ({pct(cov.with_one)}) master at least one practical technique, "
+        f"{cov.with_two} ({pct(cov.with_two)}) at least two, {cov.without} none yet. Mastered: a passed assessment, "
+        f"or {s['skill_hours']} hours of one technique's sessions.",
+        f"{party_sessions} party-cadre training sessions ({formats_en}), {party_people} attendances; training plan "
+        f"{'in force' if TRAINING_PLAN in party else 'missing'}.",
+        f"{res.running} research projects serving the village running ({res.new} new), funding {res.funding_fen / 100:,.2f} yuan.",
+    )
+    short_zh, short_en = [], []
+    need = int(s["sessions_per_area"])
+    for a in topics:
+        n = by_area.get(a, q.AreaFigures(a)).sessions
+        if n < need:
+            short_zh.append(f"{cat.area_label(vocab, a)}: {n} 场培训, 要求 >= {need}")
+            short_en.append(f"{cat.area_label(vocab, a, 'en')}: {n} sessions, {need} required")
+    if cov.without:
+        short_zh.append(f"{cov.without} 户贫困户尚未掌握实用技术 (fupin training gaps --year {year})")
+        short_en.append(f"{cov.without} poor households master no technique yet (fupin training gaps --year {year})")
+    if party_sessions < int(s["party_sessions_per_year"]):
+        short_zh.append(f"党员干部培训 {party_sessions} 场, 要求 >= {s['party_sessions_per_year']}")
+        short_en.append(f"{party_sessions} party-cadre sessions, {s['party_sessions_per_year']} required")
+    if res.running < int(s["research_projects_per_year"]):
+        short_zh.append(f"在研科研项目 {res.running} 个, 要求 >= {s['research_projects_per_year']}")
+        short_en.append(f"{res.running} research projects running, {s['research_projects_per_year']} required")
+    return [
+        ReportSection(
+            "training.courses", "农业技术培训、实用技术与党员干部培训 (C17, C20–C22)",
+            "Technique training, skills and party-cadre training (C17, C20–C22)",
+            paragraphs_zh=paragraphs_zh, paragraphs_en=paragraphs_en,
+            headers_zh=("技术领域", "培训场次", "出勤人次", "学时"), headers_en=("technique area", "sessions", "attendances", "hours"),
+            rows=rows, shortfalls_zh=tuple(short_zh), shortfalls_en=tuple(short_en),
+        )
+    ]
+
+
+def _topics(plan: Any) -> list[str]:
+    """The technique areas the plan's C20-like commitment names (``topics``), or every area."""
+    for c in plan.commitments:
+        if c.target == "training.agri_courses":
+            return list(c.params.get("topics") or cat.codes(cat.AREAS))
+    return [a for a in cat.codes(cat.AREAS) if a != "other"]

@@ -1,0 +1,150 @@
+"""The commitment targets of the stream: C17, C20, C21 and C22.
+
+Each reads its figures from :mod:`fupin_training.queries` and lets
+``ctx.judge`` apply the one status rule. Parameters come from the
+commitment (``ctx.params``) and from the plan's ``[plugins.training]``
+table (:data:`fupin_training.queries.DEFAULTS`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from fupin import CheckContext, CheckResult, TargetSpec
+from fupin.core_targets import plan_units
+
+from fupin_training import catalogue as cat
+from fupin_training import queries as q
+from fupin_training.kinds import AGRI_SESSION, PARTY_FORMATS, PARTY_TRAINING, RESEARCH_PROJECT, SKILL_ASSESSMENT, TRAINING_PLAN
+
+
+def _t(ctx: CheckContext) -> q.Tables:
+    return q.Tables.of(ctx.store)
+
+
+def _keys(refs: Any) -> list[str]:
+    return [f"action:{r}" for r in refs]
+
+
+def agri_courses(ctx: CheckContext) -> CheckResult:
+    """C20: at least ``sessions_per_area`` sessions of each technique area the commitment's ``topics`` name, in the year."""
+    t, units = _t(ctx), plan_units(ctx)
+    need = int(q.settings(ctx.plan)["sessions_per_area"])
+    topics = list(ctx.params.get("topics") or cat.codes(cat.AREAS))
+    by_area = q.sessions_by_area(ctx.conn, t, ctx.plan, units, ctx.year_start, ctx.year_end)
+    people = q.attendees(ctx.conn, t, ctx.plan, units, ctx.year_start, ctx.year_end)
+    vocab = ctx.store.vocab
+    short = [a for a in topics if by_area.get(a, q.AreaFigures(a)).sessions < need]
+    actual = ", ".join(f"{cat.area_label(vocab, a)} {by_area.get(a, q.AreaFigures(a)).sessions}" for a in topics)
+    others = sum(f.sessions for a, f in by_area.items() if a not in topics)
+    if others:
+        actual += f", 其他 / other {others}"
+    attendances = sum(f.attendances for f in by_area.values())
+    hours = sum(f.hours for f in by_area.values())
+    actual += f" 场; 出勤 {attendances} 人次 ({people} 人), {hours.normalize():f} 学时"
+    note = f"无培训的领域 / areas without a session: {'、'.join(cat.area_label(vocab, a) for a in short)}" if short else ""
+    return ctx.judge(
+        not short, f"每个领域 >= {need} 场 / sessions per area: " + "、".join(cat.area_label(vocab, a) for a in topics), actual,
+        _keys(ref for f in by_area.values() for ref in f.refs), note=note,
+        anything_recorded=bool(by_area) or q.any_recorded(ctx.conn, t, ctx.plan, units, AGRI_SESSION),
+        sessions={a: by_area.get(a, q.AreaFigures(a)).sessions for a in topics}, required_per_area=need,
+        attendances=attendances, attendees=people, hours=float(hours), short_areas=short,
+    )
+
+
+def household_skills(ctx: CheckContext) -> CheckResult:
+    """C21: every counted poor household masters at least ``min_skills`` techniques (``max_skills`` is reported too).
+
+    Measured at the year's end; due at the end of the plan (a year before
+    its last is not yet due unless already complete).
+    """
+    t = _t(ctx)
+    low, high = int(ctx.params.get("min_skills", 1)), int(ctx.params.get("max_skills", 2))
+    day = min(ctx.year_end, ctx.as_of)
+    cov = q.coverage(ctx.conn, t, ctx.plan, day)
+    with_low = cov.with_one if low <= 1 else _with_at_least(ctx, t, day, low)
+    with_high = cov.with_two if high == 2 else _with_at_least(ctx, t, day, high)
+    end = ctx.plan.period_end
+    deadline = end if ctx.year >= end.year else dt.date.max
+    pct = lambda n: f"{100 * cov.share(n):.1f}%"  # noqa: E731
+    missing = cov.households - with_low
+    return ctx.judge(
+        bool(cov.households) and missing == 0,
+        f"每户贫困户掌握 {low}–{high} 门技术 / every poor household masters {low} to {high} techniques (by {end})",
+        f">= {low} 门: {with_low}/{cov.households} 户 ({pct(with_low)}); >= {high} 门: {with_high} 户 ({pct(with_high)}) "
+        f"(截至 / as of {day})",
+        cov.evidence, deadline=deadline,
+        note=f"{missing} 户尚未掌握技术 / households without a technique (fupin training gaps --year {ctx.year})" if missing else "",
+        anything_recorded=q.any_recorded(ctx.conn, t, ctx.plan, plan_units(ctx), AGRI_SESSION, SKILL_ASSESSMENT) or bool(cov.with_one),
+        households=cov.households, with_min=with_low, with_max=with_high, without=missing,
+        share_min=round(cov.share(with_low), 4), share_max=round(cov.share(with_high), 4), min_skills=low, max_skills=high,
+    )
+
+
+def _with_at_least(ctx: CheckContext, t: q.Tables, day: dt.date, n: int) -> int:
+    import sqlalchemy as sa
+
+    s = q.settings(ctx.plan)
+    counted = q.counted_households(t, ctx.plan, day, s["skill_households"]).subquery()
+    hsk = q.household_skill_counts(t, day, s["skill_hours"])
+    return ctx.conn.execute(
+        sa.select(sa.func.count()).select_from(counted.join(hsk, hsk.c.household_id == counted.c.id)).where(hsk.c.n >= n)
+    ).scalar_one()
+
+
+def party_cadre_training(ctx: CheckContext) -> CheckResult:
+    """C17: the training plan in force (if the commitment asks for one), each format held, and enough sessions in the year."""
+    t, units = _t(ctx), plan_units(ctx)
+    formats = [f for f in ctx.params.get("formats", PARTY_FORMATS) if f != TRAINING_PLAN]
+    want_plan = bool(ctx.params.get("training_plan", False))
+    need = int(q.settings(ctx.plan)["party_sessions_per_year"])
+    found = q.party_by_format(ctx.conn, t, ctx.plan, units, ctx.year_start, ctx.year_end)
+    vocab = ctx.store.vocab
+    sessions = sum(n for f, (n, _, _) in found.items() if f != TRAINING_PLAN)
+    people = sum(p for f, (_, p, _) in found.items() if f != TRAINING_PLAN)
+    has_plan = TRAINING_PLAN in found
+    missing = [f for f in formats if f not in found]
+    problems = []
+    if want_plan and not has_plan:
+        problems.append("无培训规划 / no training plan in force")
+    if missing:
+        problems.append("未开展 / not held: " + "、".join(cat.label(vocab, cat.PARTY_FORMATS, f) for f in missing))
+    if sessions < need:
+        problems.append(f"场次不足 / {sessions} of {need} sessions")
+    required = (("培训规划 + " if want_plan else "") + "、".join(cat.label(vocab, cat.PARTY_FORMATS, f) for f in formats)
+                + f", 合计 >= {need} 场 / sessions")
+    actual = ", ".join(f"{cat.label(vocab, cat.PARTY_FORMATS, f)} {n}" for f, (n, _, _) in sorted(found.items(), key=lambda kv: PARTY_FORMATS.index(kv[0]) if kv[0] in PARTY_FORMATS else 99)) or "0"
+    actual += f"; 参训 {people} 人次"
+    return ctx.judge(
+        not problems, required, actual, _keys(r for _, _, refs in found.values() for r in refs), note="; ".join(problems),
+        anything_recorded=bool(found) or q.any_recorded(ctx.conn, t, ctx.plan, units, PARTY_TRAINING),
+        sessions=sessions, required_sessions=need, training_plan=has_plan, by_format={f: n for f, (n, _, _) in found.items()},
+        attendees=people, missing_formats=missing,
+    )
+
+
+def research_projects(ctx: CheckContext) -> CheckResult:
+    """C22: at least ``research_projects_per_year`` research projects serving the village running in the year."""
+    t, units = _t(ctx), plan_units(ctx)
+    need = int(ctx.params.get("per_year", q.settings(ctx.plan)["research_projects_per_year"]))
+    r = q.research(ctx.conn, t, ctx.plan, units, ctx.year_start, ctx.year_end)
+    return ctx.judge(
+        r.running >= need, f">= {need} 个在研项目 / research projects running",
+        f"{r.running} 个 (新立项 {r.new}), 经费 {r.funding_fen / 100:,.2f} 元 / projects (new {r.new}), funding in yuan",
+        _keys(r.refs), anything_recorded=bool(r.running) or q.any_recorded(ctx.conn, t, ctx.plan, units, RESEARCH_PROJECT),
+        running=r.running, new=r.new, funding_fen=r.funding_fen, required_n=need, by_focus=r.by_focus,
+    )
+
+
+def targets() -> list[TargetSpec]:
+    """The stream's targets."""
+    return [
+        TargetSpec("training.party_cadre_training", "党员干部培训", "Party-cadre training", party_cadre_training,
+                   ("training_plan", "formats")),
+        TargetSpec("training.agri_courses", "农业技术培训", "Agricultural-technology courses", agri_courses, ("topics",)),
+        TargetSpec("training.household_skills", "贫困户掌握实用技术", "Households mastering practical techniques", household_skills,
+                   ("min_skills", "max_skills")),
+        TargetSpec("training.research_projects", "服务地方科研项目", "Research projects serving the village", research_projects,
+                   ("per_year",)),
+    ]
