@@ -170,3 +170,17 @@ class TestTagUnitCadre:
         with pytest.raises(ValidationError) as exc:
             Cadre.new(code="C1", name="王", unit="QJNU", rank="部级以上")
         assert "rank" in problems(exc)
+
+
+def test_text_for_a_tuple_of_texts_is_split_not_spelled_out():
+    """A details field tuple[str, ...] given one cell "王教授、李老师" gets two names, not seven characters."""
+    import attrs
+
+    from fupin.convert import structure
+
+    @attrs.frozen
+    class Details:
+        trainers: tuple[str, ...] = ()
+
+    assert structure({"trainers": "王教授、李老师"}, Details).trainers == ("王教授", "李老师")
+    assert structure({"trainers": ["甲", "乙"]}, Details).trainers == ("甲", "乙")

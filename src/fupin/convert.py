@@ -77,7 +77,23 @@ def make_converter() -> cattrs.Converter:
     conv.register_structure_hook(bool, _structure_bool)
     conv.register_structure_hook(Decimal, lambda v, _t: Decimal(str(v)))
     conv.register_unstructure_hook(Decimal, str)
+    # One text for a tuple of texts is a cell or an option written "王教授、李老师": split it,
+    # never into single characters.
+    conv.register_structure_hook_func(_is_str_tuple, _structure_str_tuple)
     return conv
+
+
+def _is_str_tuple(tp: Any) -> bool:
+    return getattr(tp, "__origin__", None) is tuple and getattr(tp, "__args__", ())[:1] == (str,)
+
+
+_SEPARATORS = re.compile(r"[、,，;；]")
+
+
+def _structure_str_tuple(value: Any, _type: type) -> tuple[str, ...]:
+    if isinstance(value, str):
+        return tuple(p.strip() for p in _SEPARATORS.split(value) if p.strip())
+    return tuple(_structure_str(v, str) for v in value)
 
 
 converter = make_converter()
