@@ -1,0 +1,72 @@
+"""fupin plugin of the funding stream (资金): commitments C02, C05, C18, C19 and C28 to C31.
+
+A double-entry ledger in integer fen (funds, balanced entries, balances that
+never go negative), projects, and recurring aid (study aid, Spring Festival
+support, foster-family rewards) with payment lists to sign and import back.
+Its own tables are ``funding_*``, created by its alembic branch ``funding``.
+
+Only hook implementations live here; nothing runs at import time.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fupin import hookimpl
+
+__version__ = "0.1.0"
+
+
+@hookimpl
+def fupin_tables(metadata: Any) -> None:
+    """``funding_funds``, ``funding_entries``, ``funding_lines``, ``funding_projects``, ``funding_foster_homes``."""
+    from fupin_funding.tables import define
+
+    define(metadata)
+
+
+@hookimpl
+def fupin_migrations() -> list[Path]:
+    """The alembic branch ``funding`` (depends on ``core``)."""
+    return [Path(__file__).parent / "migrations"]
+
+
+@hookimpl
+def fupin_importers() -> list[Any]:
+    """``funding.disbursements`` (signed aid lists), ``funding.donations``, ``funding.projects``."""
+    from fupin_funding.importers import import_kinds
+
+    return import_kinds()
+
+
+@hookimpl
+def fupin_targets() -> list[Any]:
+    """The targets of C02, C05, C18, C19, C28 to C31."""
+    from fupin_funding.targets import target_specs
+
+    return target_specs()
+
+
+@hookimpl
+def fupin_report_sections(store: Any, plan: Any, year: int) -> list[Any]:
+    """The year's money: budget, foundation, projects, recurring aid."""
+    from fupin_funding.report import sections
+
+    return sections(store, plan, year)
+
+
+@hookimpl
+def fupin_simulate(store: Any, plan: Any, seed: int) -> None:
+    """Five years of budget, donations, projects and aid for ``fupin demo``, with honest shortfalls."""
+    from fupin_funding.simulate import simulate
+
+    simulate(store, plan, seed)
+
+
+@hookimpl
+def fupin_register_commands(cli: Any) -> None:
+    """Add ``fupin funding ...``."""
+    from fupin_funding.commands import funding
+
+    cli.add_command(funding)

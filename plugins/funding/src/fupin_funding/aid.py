@@ -1,0 +1,172 @@
+"""Recurring aid (C29 to C31): who is eligible, who has been paid, who is missing, the list to sign.
+
+Eligibility is read from the registry on the programme's day:
+
+- **study_aid** (C29, due 31 August, from the commitment's ``due``): every
+  member of a poor household of the plan's villages who is in school on the
+  due day: ``student_status`` not one of ``not_in_school`` (非在校生, 学前教育)
+  or tagged 在校生. Poor means the household's dated status on that day is
+  one of ``poor_statuses`` of ``[plugins.funding]``; by default 未脱贫, 返贫
+  *and* 已脱贫(享受政策): a household that exits keeps its policies
+  (脱贫不脱政策) until it no longer enjoys them.
+- **festival_support** (C30): every person of the plan's villages tagged
+  孤寡老人 on the day before the Spring Festival (``plan.spring_festival(year)``),
+  whatever the household's status.
+- **foster_reward** (C31): every household recorded as having taken in such
+  a person (``funding_foster_homes``) on that day.
+
+A payment counts for the programme and year it names (``aid_year``); it is
+*on time* when dated on or before the due day (the day before the festival).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import sqlalchemy as sa
+
+from fupin_funding.ledger import PROGRAMMES
+from fupin_funding.tables import ENTRIES, FOSTER
+
+DEFAULTS: dict[str, Any] = {
+    "poor_statuses": ["未脱贫", "返贫", "已脱贫(享受政策)"],
+    "not_in_school": ["非在校生", "学前教育"],
+    "student_tag": "在校生",
+    "elder_tag": "孤寡老人",
+    "amounts_fen": {"study_aid": 50000, "festival_support": 30000, "foster_reward": 100000},
+}
+TARGETS = {"study_aid": "funding.study_aid", "festival_support": "funding.festival_visits", "foster_reward": "funding.foster_family_reward"}
+
+
+def settings(plan: Any) -> dict[str, Any]:
+    """``[plugins.funding]`` of the plan over the defaults."""
+    own = dict(plan.plugins.get("funding", {})) if plan is not None else {}
+    out = {**DEFAULTS, **own}
+    given = {k.removesuffix("_fen"): int(v) for k, v in dict(own.get("aid_amounts", {})).items()}
+    out["amounts_fen"] = {**DEFAULTS["amounts_fen"], **given}
+    return out
+
+
+def commitment_params(plan: Any, target: str) -> dict[str, Any]:
+    """The parameters of the plan's commitment naming ``target`` ({} when none does)."""
+    return next((dict(c.params) for c in plan.commitments if c.target == target), {})
+
+
+def check_programme(programme: str) -> str:
+    if programme not in PROGRAMMES:
+        from fupin import ValidationError
+
+        raise ValidationError.of("programme", f"未知资助项目 / unknown programme; known: {', '.join(PROGRAMMES)}", programme)
+    return programme
+
+
+def due_day(plan: Any, programme: str, year: int) -> dt.date:
+    """The last day a payment of ``programme`` for ``year`` is on time."""
+    if programme == "study_aid":
+        month, day = (int(x) for x in str(commitment_params(plan, TARGETS[programme]).get("due", "08-31")).split("-"))
+        return dt.date(year, month, day)
+    return plan.spring_festival(year) - dt.timedelta(days=1)
+
+
+def _villages(households: sa.Table, plan: Any) -> sa.ColumnElement[bool]:
+    return sa.func.substr(households.c.group_code, 1, 12).in_(sorted(v.code for v in plan.villages))
+
+
+def _status_on(store: Any, day: dt.date) -> sa.Subquery:
+    hs = store.table("household_status")
+    ranked = sa.select(
+        hs.c.household_id, hs.c.status,
+        sa.func.row_number().over(partition_by=hs.c.household_id, order_by=(hs.c.effective.desc(), hs.c.id.desc())).label("n"),
+    ).where(hs.c.effective <= day).subquery()
+    return sa.select(ranked.c.household_id, ranked.c.status).where(ranked.c.n == 1).subquery()
+
+
+def _tagged(store: Any, tag: str, day: dt.date) -> sa.Select:
+    t = store.table("person_tags")
+    return sa.select(t.c.person_id).where(t.c.tag == tag, t.c.start <= day, sa.or_(t.c.end.is_(None), t.c.end >= day))
+
+
+def eligible(conn: sa.Connection, store: Any, plan: Any, programme: str, year: int, *, scope: sa.ColumnElement[bool] | None = None) -> list[dict[str, Any]]:
+    """The persons (or households) ``programme`` owes a payment for ``year``, in household order.
+
+    Each row: ``key`` (ID number or household number), ``name``, ``household``, ``detail``.
+    ``scope`` is an extra condition on ``households`` (the reader's access).
+    """
+    s = settings(plan)
+    day = due_day(plan, programme, year)
+    h, p = store.table("households"), store.table("persons")
+    where = [_villages(h, plan)] + ([scope] if scope is not None else [])
+    if programme == "study_aid":
+        st = _status_on(store, day)
+        in_school = sa.and_(p.c.student_status.is_not(None), p.c.student_status.not_in(list(s["not_in_school"])))
+        query = (
+            sa.select(p.c.id_number.label("key"), p.c.name, h.c.number.label("household"), p.c.student_status.label("detail"))
+            .join(h, h.c.id == p.c.household_id).join(st, st.c.household_id == h.c.id)
+            .where(*where, st.c.status.in_(list(s["poor_statuses"])), sa.or_(in_school, p.c.id.in_(_tagged(store, s["student_tag"], day))))
+        )
+    elif programme == "festival_support":
+        query = (
+            sa.select(p.c.id_number.label("key"), p.c.name, h.c.number.label("household"), sa.literal(s["elder_tag"]).label("detail"))
+            .join(h, h.c.id == p.c.household_id)
+            .where(*where, p.c.id.in_(_tagged(store, s["elder_tag"], day)))
+        )
+    else:
+        fh = store.table(FOSTER)
+        elders = sa.select(p.c.id_number).where(p.c.id.in_(_tagged(store, s["elder_tag"], day)))
+        query = (
+            sa.select(h.c.number.label("key"), h.c.head_name.label("name"), h.c.number.label("household"), fh.c.elder.label("detail"))
+            .join(fh, fh.c.household == h.c.number)
+            .where(*where, fh.c.start <= day, sa.or_(fh.c.end.is_(None), fh.c.end >= day), fh.c.elder.in_(elders))
+        )
+    rows = [dict(r._mapping) for r in conn.execute(query.order_by(sa.text("household"), sa.text("key")))]
+    seen: dict[str, dict[str, Any]] = {}
+    for r in rows:  # a family that took in two elders is paid once
+        seen.setdefault(r["key"], r)
+    return list(seen.values())
+
+
+def paid(conn: sa.Connection, store: Any, programme: str, year: int) -> dict[str, list[Any]]:
+    """Beneficiary key -> its aid entries (voucher, entry_date, amount_fen) for ``programme`` and ``year``."""
+    e = store.table(ENTRIES)
+    key = e.c.person if PROGRAMMES[programme][1] == "person" else e.c.household
+    rows = conn.execute(
+        sa.select(key.label("key"), e.c.voucher, e.c.entry_date, e.c.amount_fen)
+        .where(e.c.flow == "aid", e.c.programme == programme, e.c.aid_year == year).order_by(e.c.entry_date, e.c.id)
+    ).all()
+    out: dict[str, list[Any]] = {}
+    for r in rows:
+        out.setdefault(r.key, []).append(r)
+    return out
+
+
+def missing(store: Any, plan: Any, programme: str, year: int) -> list[dict[str, Any]]:
+    """Who is eligible for ``programme`` in ``year`` and has no disbursement (needs ``registry.read``; in the reader's scope)."""
+    check_programme(programme)
+    store.access.require("registry.read", "资助名单 / aid list")
+    scope = store.access.household_condition("registry.read")
+    with store.reading() as conn:
+        owed = eligible(conn, store, plan, programme, year, scope=scope)
+        done = paid(conn, store, programme, year)
+    return [r for r in owed if r["key"] not in done]
+
+
+VOUCHER_PREFIX = {"study_aid": "ZXJ", "festival_support": "CJWW", "foster_reward": "AXJL"}
+
+
+def aid_list(store: Any, plan: Any, programme: str, year: int, fund: str | None = None) -> list[dict[str, Any]]:
+    """The payment list to sign: one row per eligible beneficiary not yet paid, with its voucher number
+    (``ZXJ2017-ID``, stable: re-importing a signed list never pays twice) and the programme's amount.
+
+    Needs ``registry.personal`` (the list carries ID numbers to sign against).
+    """
+    store.access.require("registry.personal", "资助发放表 / aid list with ID numbers")
+    amount = int(settings(plan)["amounts_fen"][programme])
+    out = []
+    for r in missing(store, plan, programme, year):
+        out.append({
+            "voucher": f"{VOUCHER_PREFIX[programme]}{year}-{r['key']}", "programme": programme, "aid_year": year,
+            "person": r["key"] if PROGRAMMES[programme][1] == "person" else None, "household": r["household"],
+            "name": r["name"], "detail": r["detail"], "amount_fen": amount, "fund_code": fund,
+        })
+    return out

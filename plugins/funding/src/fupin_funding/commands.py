@@ -1,0 +1,133 @@
+"""The ``fupin funding`` commands: balance, ledger, aid-list, missing."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from typing import Any
+
+import click
+import sqlalchemy as sa
+
+from fupin.cli import pass_store
+from fupin.io.files import write_table
+from fupin.text import table
+
+from fupin_funding import aid, ledger
+from fupin_funding.tables import ENTRIES, FUNDS
+
+PROGRAMME = click.Choice(sorted(ledger.PROGRAMMES))
+
+
+def _echo_json(data: Any) -> None:
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+
+def _write(rows: list[list[Any]], headers: list[str], fmt: str, output: str | None, title: str) -> None:
+    if output:
+        n = write_table(output, fmt, headers, rows, title=title)
+        click.echo(f"{n} 行 / rows -> {output}")
+    elif fmt == "xlsx":
+        raise click.UsageError("xlsx 须用 -o 指定文件 / xlsx needs -o FILE")
+    else:
+        write_table(sys.stdout.buffer, fmt, headers, rows, title=title if fmt == "csv" else None)
+
+
+@click.group()
+def funding() -> None:
+    """Funds (资金): the ledger in fen, balances, aid lists to sign, who is still unpaid.
+
+    \b
+    Example:
+      fupin funding balance
+      fupin funding ledger --year 2017 --format xlsx -o 台账2017.xlsx
+      fupin funding aid-list --programme study_aid --year 2017 --format xlsx -o 助学金2017.xlsx
+      fupin import funding.disbursements 助学金2017-签字.xlsx
+      fupin funding missing --programme study_aid --year 2017
+    """
+
+
+@funding.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_store
+def balance(store: Any, as_json: bool) -> None:
+    """Each fund's balance (sum of its ledger lines), reconciled with its entries."""
+    store.access.require("actions.read", "资金余额 / balances")
+    f = store.table(FUNDS)
+    with store.reading() as conn:
+        funds = conn.execute(sa.select(f).order_by(f.c.kind, f.c.code)).all()
+        held = ledger.balances(conn, store.metadata)
+        totals = ledger.entry_totals(conn, store.metadata)
+        unbalanced = ledger.unbalanced_entries(conn, store.metadata)
+    rows = [{"fund": r.code, "name": r.name, "kind": r.kind, "purpose": r.purpose, "year": r.year,
+             "balance_fen": held.get(r.code, 0), "reconciled": held.get(r.code, 0) == totals.get(r.code, 0)} for r in funds]
+    if as_json:
+        _echo_json({"funds": rows, "unbalanced_entries": unbalanced})
+        return
+    body = [[r["fund"], r["name"], ledger.FUND_KINDS[r["kind"]], r["purpose"] or "", ledger.yuan(r["balance_fen"]), "是" if r["reconciled"] else "否"] for r in rows]
+    click.echo("\n".join(table(["账户 fund", "名称 name", "类型 kind", "用途 purpose", "余额(元) balance", "相符 reconciled"], body, indent="")))
+    click.echo(f"合计 / total: {ledger.yuan(sum(r['balance_fen'] for r in rows))} 元")
+    if unbalanced:
+        raise click.ClickException(f"借贷不平的凭证 / unbalanced entries: {', '.join(unbalanced)}")
+
+
+@funding.command("ledger")
+@click.option("--year", type=int, required=True)
+@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx", "jsonl"]), default="csv", show_default=True)
+@click.option("-o", "--output", help="File to write (default: standard output; xlsx needs a file).")
+@pass_store
+def ledger_cmd(store: Any, year: int, fmt: str, output: str | None) -> None:
+    """The year's 台账: every entry with date, voucher, fund, amount, purpose, who entered and approved it."""
+    store.access.require("actions.read", "台账 / ledger")
+    e = store.table(ENTRIES)
+    with store.reading() as conn:
+        rows = conn.execute(sa.select(e).where(e.c.entry_date >= dt.date(year, 1, 1), e.c.entry_date <= dt.date(year, 12, 31))
+                            .order_by(e.c.entry_date, e.c.id)).all()
+    headers = ["日期", "凭证号", "类型", "资金账户", "收入(元)", "支出(元)", "用途", "资助项目", "年度", "户编号", "项目编号", "捐赠人", "摘要", "经办人", "审批人"]
+    body = [[r.entry_date, r.voucher, ledger.FLOWS[r.flow], r.fund_code,
+             ledger.yuan(r.amount_fen) if r.flow in ledger.INFLOWS else None, None if r.flow in ledger.INFLOWS else ledger.yuan(r.amount_fen),
+             r.purpose, r.programme, r.aid_year, r.household, r.project_code, r.donor, r.description, r.entered_by, r.approved_by] for r in rows]
+    _write(body, headers, fmt, output, f"{year} 年扶贫资金台账")
+
+
+@funding.command("aid-list")
+@click.option("--programme", type=PROGRAMME, required=True)
+@click.option("--year", type=int, required=True)
+@click.option("--fund", help="The fund to pay from (filled into every row).")
+@click.option("--plan", "plan_name", help="Plan name (default: the only stored plan).")
+@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx", "jsonl"]), default="xlsx", show_default=True)
+@click.option("-o", "--output", help="File to write.")
+@pass_store
+def aid_list_cmd(store: Any, programme: str, year: int, fund: str | None, plan_name: str | None, fmt: str, output: str | None) -> None:
+    """The payment list to sign, from the registry: everyone eligible and not yet paid.
+
+    Fill in 发放日期, 审批人 and have each recipient sign (领款人签字), then
+    `fupin import funding.disbursements FILE`.
+    """
+    plan = store.plan(plan_name)
+    rows = aid.aid_list(store, plan, programme, year, fund)
+    headers = ["凭证号", "资助项目", "年度", "身份证号", "户编号", "姓名", "金额", "资金账户", "发放日期", "审批人", "经办人", "领款人签字", "摘要"]
+    body = [[r["voucher"], r["programme"], r["aid_year"], r["person"], r["household"], r["name"], ledger.yuan(r["amount_fen"]).replace(",", ""),
+             r["fund_code"], None, None, None, None, r["detail"]] for r in rows]
+    if not output and fmt == "xlsx":
+        output = f"{programme}-{year}.xlsx"
+    _write(body, headers, fmt, output, f"{year} 年{ledger.PROGRAMMES[programme][0]}发放表")
+
+
+@funding.command()
+@click.option("--programme", type=PROGRAMME, required=True)
+@click.option("--year", type=int, required=True)
+@click.option("--plan", "plan_name", help="Plan name (default: the only stored plan).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_store
+def missing(store: Any, programme: str, year: int, plan_name: str | None, as_json: bool) -> None:
+    """Who is eligible for the programme in the year and has no disbursement."""
+    plan = store.plan(plan_name)
+    rows = aid.missing(store, plan, programme, year)
+    if as_json:
+        _echo_json(rows)
+        return
+    click.echo(f"{ledger.PROGRAMMES[programme][0]} {year}: {len(rows)} 未发放 / unpaid (发放日 / due {aid.due_day(plan, programme, year)})")
+    if rows:
+        click.echo("\n".join(table(["编号 key", "姓名 name", "户 household", "说明 detail"], [[r["key"], r["name"], r["household"], r["detail"]] for r in rows], indent="")))

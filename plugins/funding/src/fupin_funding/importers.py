@@ -1,0 +1,157 @@
+"""Batch import and export: signed aid lists (disbursements), donations, projects.
+
+``funding.disbursements`` reads back the list ``fupin funding aid-list`` wrote,
+once signed: every row needs the payment date and the recipient's signature
+(a row left unsigned was not paid: delete it, or import with ``--on-error
+skip``). ``funding.donations`` takes receipts of the foundation. Both go
+through the ledger's rules: a row that would overspend a fund, or spend
+restricted money on another purpose, is refused with its row number, and by
+default the whole file with it. The voucher or receipt number is the natural
+key, so re-importing a file pays nobody twice; a posted entry is never
+changed by an import (post a correcting entry instead).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import attrs
+import sqlalchemy as sa
+
+from fupin import Problem, ValidationError
+from fupin.io.kinds import Column, ModelKind, Reference
+
+from fupin_funding import ledger
+from fupin_funding.ledger import Entry, Project
+from fupin_funding.tables import ENTRIES, PROJECTS
+
+_COMMON_TAIL = (
+    Column("fund_code", "资金账户", "code", required=True, description="funding_funds code"),
+    Column("approved_by", "审批人", "text", required=True),
+    Column("entered_by", "经办人", "text", description="default: the user importing"),
+    Column("description", "摘要", "text"),
+)
+
+
+@attrs.define
+class EntryKind(ModelKind):
+    """Ledger entries of one flow, checked by the ledger's rules and posted with their lines."""
+
+    flow: str = "aid"
+    store: Any = None
+
+    def bind(self, store: Any) -> EntryKind:
+        return attrs.evolve(self, store=store)
+
+    def build(self, values: dict[str, Any], vocab: Any) -> Entry:
+        values = dict(values)
+        signed = values.pop("signed", None)
+        values.pop("name", None)
+        if self.flow == "aid" and not signed:
+            raise ValidationError.of("signed", "未签字: 未发放 / not signed, so not paid: delete the row or import with --on-error skip")
+        return Entry(flow=self.flow, **values)
+
+    def record_classes(self) -> tuple[type, ...]:
+        return (Entry,)
+
+    def compared_fields(self, present: Any) -> set[str] | None:
+        return {c.target for c in present if c.target not in ("signed", "name")}
+
+    def row_condition(self, table: sa.Table) -> sa.ColumnElement[bool] | None:
+        return table.c.flow == self.flow
+
+    def db_row(self, record: Entry) -> dict[str, Any]:
+        actor = str(self.store.actor) if self.store is not None else ""
+        return ledger.entry_row(record, actor)
+
+    def check_chunk(self, lookups: Any, rows: Sequence[tuple[int, Any]]) -> dict[int, list[Problem]]:
+        conn = lookups.conn
+        md = self.store.metadata
+        e = md.tables[ENTRIES]
+        vouchers = [r.voucher for _, r in rows]
+        stored = set(conn.execute(sa.select(e.c.voucher).where(e.c.voucher.in_(vouchers))).scalars()) if vouchers else set()
+        return ledger.check_entries(conn, md, rows, stored=stored)
+
+    def after_write(self, conn: sa.Connection, inserted: Sequence[tuple[Any, int]], updated: Sequence[tuple[Any, dict, dict]]) -> None:
+        if updated:
+            vouchers = ", ".join(sorted(old["voucher"] for _, old, _ in updated))
+            raise ValidationError.of("voucher", "已过账的凭证不能由导入修改, 请另作更正凭证 / posted entries cannot be changed by an import; post a correcting entry", vouchers)
+        ledger.write_lines(conn, self.store.metadata, list(inserted))
+
+
+def _references(*fields: str) -> tuple[Reference, ...]:
+    known = {
+        "fund_code": Reference("fund_code", "funding_funds", "code", "资金账户 / fund", "fund_code"),
+        "person": Reference("person", "persons", "id_number", "人员 / person", "person"),
+        "household": Reference("household", "households", "number", "户 / household", "household"),
+        "project_code": Reference("project_code", PROJECTS, "code", "项目 / project", "project_code"),
+    }
+    return tuple(known[f] for f in fields)
+
+
+def disbursements() -> EntryKind:
+    return EntryKind(
+        name="funding.disbursements", label_zh="资助发放(签字表)", label_en="Aid disbursements (signed lists)",
+        table=ENTRIES, key=("voucher",), record_type="funding.entry", model=Entry, flow="aid",
+        write_permission="actions.write", read_permission="actions.read",
+        references=_references("fund_code", "person", "household"),
+        columns=(
+            Column("voucher", "凭证号", "code", required=True),
+            Column("programme", "资助项目", "code", required=True, description="study_aid / festival_support / foster_reward"),
+            Column("aid_year", "年度", "int", required=True),
+            Column("person", "身份证号", "id_number", personal="id"),
+            Column("household", "户编号", "code"),
+            Column("name", "姓名", "text", import_only=True),
+            Column("amount_fen", "金额", "yuan", required=True, aliases=("金额(元)",)),
+            Column("entry_date", "发放日期", "date", required=True),
+            Column("signed", "领款人签字", "text", import_only=True),
+            *_COMMON_TAIL,
+        ),
+        description="签字后的资助发放表导回为发放记录 / a signed aid list, back as disbursements",
+    )
+
+
+def donations() -> EntryKind:
+    return EntryKind(
+        name="funding.donations", label_zh="基金会捐赠", label_en="Foundation donations",
+        table=ENTRIES, key=("voucher",), record_type="funding.entry", model=Entry, flow="donation",
+        write_permission="actions.write", read_permission="actions.read",
+        references=_references("fund_code"),
+        columns=(
+            Column("voucher", "收据号", "code", required=True),
+            Column("entry_date", "捐赠日期", "date", required=True),
+            Column("donor", "捐赠人", "text", required=True),
+            Column("amount_fen", "金额", "yuan", required=True, aliases=("金额(元)",)),
+            Column("purpose", "限定用途", "code", description="empty: unrestricted"),
+            *_COMMON_TAIL,
+        ),
+    )
+
+
+def projects() -> ModelKind:
+    return ModelKind(
+        name="funding.projects", label_zh="帮扶项目", label_en="Projects",
+        table=PROJECTS, key=("code",), record_type="funding.project", model=Project,
+        write_permission="actions.write", read_permission="actions.read",
+        columns=(
+            Column("code", "项目编号", "code", required=True),
+            Column("name", "项目名称", "text", required=True),
+            Column("area", "类别", "code", required=True, description="water / roads / culture / industry"),
+            Column("status", "状态", "code", required=True, description="planned / in_progress / completed / cancelled"),
+            Column("start_date", "开始日期", "date", required=True),
+            Column("end_date", "结束日期", "date"),
+            Column("budget_fen", "预算", "yuan"),
+            Column("key_project", "重点项目", "bool"),
+            Column("village", "村", "code"),
+            Column("crop", "作物", "text"),
+            Column("area_mu", "面积(亩)", "decimal"),
+            Column("households", "参与户数", "int"),
+            Column("contiguous", "连片", "bool"),
+            Column("plan_name", "方案", "code"),
+        ),
+    )
+
+
+def import_kinds() -> list[ModelKind]:
+    return [disbursements(), donations(), projects()]

@@ -1,0 +1,143 @@
+"""Plausible money for ``fupin demo`` (the ``fupin_simulate`` hook).
+
+Every year: the university's dedicated budget appropriated in January (the
+plan's first year in October), donations to the foundation (some restricted
+to study aid), spending on the projects, study aid by the end of August,
+Spring Festival support to every 孤寡老人 and a reward to each family that
+took one in. Eligibility is read from the registry like the checks read it.
+
+Honest shortfalls:
+
+- 2016: the budget is cut to 350,000 yuan (C02 not met);
+- 2018: one in-school student of a poor household is missed by the study aid (C29 not met);
+- 2019: one 孤寡老人 is visited only after the festival (C30 not met);
+- the culture project is planned only in 2017 (C18 not met in 2015 and 2016).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+
+from fupin_funding import aid, ledger
+from fupin_funding.ledger import Entry, Fund, Project
+
+CLERK, HEAD = "财务处-出纳", "财务处-处长"
+
+
+class _Demo:
+    def __init__(self, store: Any, plan: Any, seed: int) -> None:
+        self.store, self.plan = store, plan
+        self.rng = random.Random(seed * 977 + 31)
+        self.n = 0
+        self.unit = plan.helping_unit.code
+        self.pending: list[Entry] = []
+
+    def voucher(self, day: dt.date, prefix: str = "JZ") -> str:
+        self.n += 1
+        return f"{prefix}{day.year}-{self.n:05d}"
+
+    def entry(self, day: dt.date, flow: str, fund: str, fen: int, **fields: Any) -> None:
+        self.pending.append(Entry(voucher=fields.pop("voucher", None) or self.voucher(day), entry_date=day, flow=flow, fund_code=fund,
+                                  amount_fen=fen, entered_by=CLERK, approved_by=HEAD, plan_name=self.plan.name, **fields))
+
+    def flush(self) -> None:
+        if self.pending:
+            ledger.post_many(self.store, sorted(self.pending, key=lambda e: (e.entry_date, e.voucher)))
+        self.pending = []
+
+    def run(self) -> None:
+        plan, rng, u = self.plan, self.rng, self.unit
+        years = plan.years()
+        ledger.add_fund(self.store, Fund(f"{u}-FDN", "扶贫基金会", "foundation", plan_name=plan.name))
+        ledger.add_fund(self.store, Fund(f"{u}-FDN-ZX", "助学限定捐赠", "restricted", purpose="study_aid", plan_name=plan.name))
+        for y in years:
+            ledger.add_fund(self.store, Fund(f"{u}-B{y}", f"{y} 年定点扶贫专项经费", "budget", year=y, plan_name=plan.name))
+        village = plan.villages[0].code
+        projects = [
+            Project(f"{u}-P-WATER", "拖木村人畜饮水工程", "water", "in_progress", dt.date(2016, 3, 1), 12_000_000, True, village=village),
+            Project(f"{u}-P-ROAD", "村组道路硬化", "roads", "planned", dt.date(2016, 5, 1), 9_000_000, village=village),
+            Project(f"{u}-P-CULT", "村文化活动室", "culture", "planned", dt.date(2017, 4, 1), 3_000_000, village=village),
+            Project(f"{u}-P-BLUEBERRY", "蓝莓连片示范种植", "industry", "in_progress", dt.date(2016, 3, 1), 15_000_000, True, village=village,
+                    crop="blueberry", area_mu=Decimal("200"), households=63, contiguous=True),
+        ]
+        for p in projects:
+            ledger.add_project(self.store, p)
+        for y in years:
+            start = max(dt.date(y, 1, 5), plan.period_start + dt.timedelta(days=30))
+            amount = 35_000_000 if y == 2016 else 40_000_000 + rng.randrange(0, 10) * 1_000_000
+            self.entry(start, "appropriation", f"{u}-B{y}", amount, description=f"{y} 年定点扶贫专项经费预算")
+            for k in range(rng.randint(2, 4)):
+                day = start + dt.timedelta(days=rng.randint(5, 300))
+                restricted = k == 0
+                self.entry(min(day, dt.date(y, 12, 20)), "donation", f"{u}-FDN-ZX" if restricted else f"{u}-FDN",
+                           rng.randrange(20, 120) * 100_000, donor=rng.choice(("校友会", "教职工捐款", "曲靖某企业", "爱心人士")),
+                           purpose="study_aid" if restricted else None, voucher=self.voucher(day, "SJ"), description="捐赠")
+            for p in projects:
+                if p.start_date.year <= y and start < dt.date(y, 6, 1):
+                    day = max(dt.date(y, 6, 1), p.start_date)
+                    self.entry(day, "spending", f"{u}-B{y}", p.budget_fen // 4, project_code=p.code,
+                               purpose="industry" if p.area == "industry" else "infrastructure", description=p.name)
+        self.flush()
+        self._fosters()
+        for y in years:
+            self._study_aid(y)
+            self._festival(y)
+        self.flush()
+
+    def _fosters(self) -> None:
+        """Two families each take in a 孤寡老人 of the village in December 2015."""
+        with self.store.reading() as conn:
+            elders = aid.eligible(conn, self.store, self.plan, "festival_support", self.plan.years()[1])
+            h = self.store.table("households")
+            hosts = list(conn.execute(sa.select(h.c.number).where(sa.func.substr(h.c.group_code, 1, 12) == self.plan.villages[0].code)
+                                      .order_by(h.c.number).limit(40)).scalars())
+        taken = {e["household"] for e in elders}
+        hosts = [x for x in hosts if x not in taken]
+        for elder, host in zip(elders[:2], hosts[:2], strict=False):
+            ledger.add_foster_home(self.store, elder["key"], host, dt.date(2015, 12, 1), note="邻居收留")
+
+    def _pay(self, programme: str, year: int, day_of: Any, skip: int = 0, late: int = 0) -> None:
+        plan, u = self.plan, self.unit
+        try:
+            due = aid.due_day(plan, programme, year)
+        except Exception:
+            return
+        if not plan.period_start <= due <= plan.period_end:
+            return
+        with self.store.reading() as conn:
+            owed = aid.eligible(conn, self.store, plan, programme, year)
+        self.rng.shuffle(owed)
+        amount = int(aid.settings(plan)["amounts_fen"][programme])
+        owed = owed[skip:]
+        restricted_left = 0
+        if programme == "study_aid":
+            self.flush()
+            with self.store.reading() as conn:
+                restricted_left = ledger.balances(conn, self.store.metadata, [f"{u}-FDN-ZX"])[f"{u}-FDN-ZX"]
+        for i, r in enumerate(owed):
+            day = due + dt.timedelta(days=3) if i < late else day_of(due)
+            if programme == "study_aid" and restricted_left >= amount:
+                fund, restricted_left = f"{u}-FDN-ZX", restricted_left - amount
+            else:
+                fund = f"{u}-B{day.year}" if programme == "study_aid" else f"{u}-FDN"
+            self.entry(day, "aid", fund, amount, programme=programme, aid_year=year,
+                       person=r["key"] if programme != "foster_reward" else None, household=r["household"],
+                       voucher=f"{aid.VOUCHER_PREFIX[programme]}{year}-{r['key']}", description=ledger.PROGRAMMES[programme][0])
+        self.flush()
+
+    def _study_aid(self, year: int) -> None:
+        self._pay("study_aid", year, lambda due: due - dt.timedelta(days=self.rng.randint(2, 25)), skip=1 if year == 2018 else 0)
+
+    def _festival(self, year: int) -> None:
+        before = lambda due: due - dt.timedelta(days=self.rng.randint(0, 9))  # noqa: E731
+        self._pay("festival_support", year, before, late=1 if year == 2019 else 0)
+        self._pay("foster_reward", year, before)
+
+
+def simulate(store: Any, plan: Any, seed: int) -> None:
+    _Demo(store, plan, seed).run()
