@@ -1,0 +1,57 @@
+"""The small village of fupin-psychology's tests (shared by conftest and the test modules)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from fupin import Area, Household, Person, Tag, Unit, load_plan
+from fupin.idnumber import make_id_number
+
+PLAN = "qjnu-tuomu"
+VILLAGE = "530326106200"
+GROUP = f"{VILLAGE}01"
+NOTE = "孩子说晚上常梦见妈妈, 约定下周再谈"
+
+
+def pid(n: int, born: dt.date, sex: str = "女") -> str:
+    return make_id_number("530326", born, n, sex)
+
+
+#: Household 1: a grandmother and two left-behind children; households 2 to 4: empty-nest couples.
+CHILD1 = pid(11, dt.date(2008, 5, 1))
+CHILD2 = pid(12, dt.date(2010, 3, 1), "男")
+GRANDMA = pid(13, dt.date(1950, 1, 1))
+ELDERLY = [pid(20 + i, dt.date(1945 + i, 2, 1), "男" if i % 2 else "女") for i in range(6)]
+
+
+def household_no(n: int) -> str:
+    return f"{GROUP}{n:04d}"
+
+
+def seed_village(store: Any) -> Any:
+    """The plan, its village with one group, QJNU, four households with tags from 2015-01-01."""
+    plan = load_plan(PLAN)
+    with store.transaction():
+        store.add_areas([
+            Area("530000", "云南省", "province"), Area("530300", "曲靖市", "city", "530000"),
+            Area("530326", "会泽县", "county", "530300"), Area("530326106", "者海镇", "town", "530326"),
+            Area(VILLAGE, "拖木村", "village", "530326106"), Area(GROUP, "大沟边", "group", VILLAGE),
+        ])
+        store.add_unit(Unit.new(code="QJNU", name="曲靖师范学院", kind="university", vocab=store.vocab))
+        store.add_unit(Unit.new(code="QJNU-PSY", name="心理健康教育中心", kind="department", parent_code="QJNU", vocab=store.vocab))
+    store.save_plan(plan)
+    people = {1: [(GRANDMA, "户主", "王奶奶"), (CHILD1, "之孙女", "小花"), (CHILD2, "之孙子", "小明")]}
+    for i in range(3):
+        people[2 + i] = [(ELDERLY[2 * i], "户主", f"老人{2 * i}"), (ELDERLY[2 * i + 1], "配偶", f"老人{2 * i + 1}")]
+    with store.transaction():
+        for n, members in people.items():
+            store.add_household(Household.new(vocab=store.vocab, number=household_no(n), group_code=GROUP, head_name=members[0][2],
+                                              attribute="一般贫困户", main_cause="缺劳力"), since=dt.date(2014, 10, 1))
+            for id_number, relation, name in members:
+                store.add_person(Person.new(vocab=store.vocab, id_number=id_number, household=household_no(n), name=name, relation=relation))
+        for child in (CHILD1, CHILD2):
+            store.add_tag(Tag(child, "留守儿童", dt.date(2015, 1, 1)))
+        for person in ELDERLY:
+            store.add_tag(Tag(person, "空巢老人", dt.date(2015, 1, 1)))
+    return plan
