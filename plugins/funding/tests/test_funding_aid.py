@@ -27,9 +27,12 @@ def test_missing_lists_exactly_the_eligible_students_without_disbursement(villag
     assert sorted(keys) == sorted([village.student_a, village.student_b])
     ledger.post(store, Entry(voucher="ZXJ2017-A", entry_date="2017-08-20", flow="aid", fund_code="B2017", amount_fen=50_000,
                              approved_by="处长", programme="study_aid", aid_year=2017, person=village.student_a))
-    result = cli("--db", database_url, "funding", "missing", "--programme", "study_aid", "--year", "2017", "--json")
+    result = cli("--db", database_url, "funding", "missing", "--programme", "study_aid", "--year", "2017", "--json", "--unmasked")
     assert result.exit_code == 0, result.output
     assert [r["key"] for r in json.loads(result.output)] == [village.student_b]
+    # Without --unmasked the ID number is masked, as in every display.
+    masked = json.loads(cli("--db", database_url, "funding", "missing", "--programme", "study_aid", "--year", "2017", "--json").output)
+    assert [r["key"] for r in masked] == [village.student_b[:6] + "*" * 8 + village.student_b[-4:]]
     c29 = next(r for r in check_plan(store, village.plan, 2017, as_of=dt.date(2018, 1, 1)) if r.commitment == "C29")
     assert c29.status.value == "not_met" and c29.figures["eligible"] == 2 and c29.figures["paid_on_time"] == 1
     assert c29.evidence == ("funding_entry:ZXJ2017-A",)

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from fupin.cli import pass_store
 from fupin.io.files import write_table
-from fupin.text import table
+from fupin.text import mask_id, table
 
 from fupin_funding import aid, ledger
 from fupin_funding.tables import ENTRIES, FUNDS
@@ -120,11 +120,17 @@ def aid_list_cmd(store: Any, programme: str, year: int, fund: str | None, plan_n
 @click.option("--year", type=int, required=True)
 @click.option("--plan", "plan_name", help="Plan name (default: the only stored plan).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.option("--unmasked", is_flag=True, help="Show ID numbers in full (needs registry.personal).")
 @pass_store
-def missing(store: Any, programme: str, year: int, plan_name: str | None, as_json: bool) -> None:
-    """Who is eligible for the programme in the year and has no disbursement."""
+def missing(store: Any, programme: str, year: int, plan_name: str | None, as_json: bool, unmasked: bool) -> None:
+    """Who is eligible for the programme in the year and has no disbursement (ID numbers masked unless --unmasked)."""
     plan = store.plan(plan_name)
     rows = aid.missing(store, plan, programme, year)
+    if unmasked:
+        store.access.require("registry.personal")
+    else:
+        # A person's key is their ID number: masked like every display (a household's key is its number).
+        rows = [{**r, "key": mask_id(r["key"])} if r["key"] != r["household"] else r for r in rows]
     if as_json:
         _echo_json(rows)
         return
