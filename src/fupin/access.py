@@ -43,6 +43,7 @@ PERMISSIONS = {
     "audit.read": "read the audit log and import batches",
     "users.manage": "add users and give them roles",
     "psychology.read": "read counselling records (notes need a stated reason)",
+    "psychology.write": "record counselling sessions and social-work cases in scope",
     "dedup.merge": "merge duplicate person records",
     "pairing.write": "pair cadres with households and villages, end and transfer pairings in scope",
     "visits.write": "record visits, diary entries and cases of households in scope",

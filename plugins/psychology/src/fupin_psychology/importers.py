@@ -19,7 +19,7 @@ from fupin.io.kinds import Column, ModelKind, Reference
 
 from fupin_psychology import crypto
 from fupin_psychology.model import Case, Session, consent_problems
-from fupin_psychology.records import READ, session_row
+from fupin_psychology.records import READ, WRITE, session_row
 from fupin_psychology.tables import CASES, SESSIONS
 
 _UNIT = Reference("unit_code", "units", "code", "单位 / unit", "unit_code")
@@ -64,7 +64,7 @@ def import_kinds() -> list[ModelKind]:
         record_type="psychology.session",
         model=Session,
         scope=("unit", "unit_code"),
-        write_permission=READ,
+        write_permission=WRITE,
         read_permission=READ,
         references=(_UNIT,),
         columns=(
@@ -96,7 +96,7 @@ def import_kinds() -> list[ModelKind]:
         record_type="psychology.case",
         model=Case,
         scope=("unit", "unit_code"),
-        write_permission=READ,
+        write_permission=WRITE,
         read_permission=READ,
         references=(_UNIT, Reference("household", "households", "number", "户 / household", "household")),
         columns=(

@@ -30,12 +30,14 @@ from fupin_psychology.model import Case, Session, consent_problems, normalise_ca
 from fupin_psychology.tables import CASES, SESSIONS
 
 READ = "psychology.read"
+WRITE = "psychology.write"
 
 
 def _require_unit(store: Any, unit_code: str) -> None:
-    store.access.require(READ)
-    if not store.access.unit_allowed(READ, unit_code):
-        raise AccessDenied(store.actor, READ, f"单位 {unit_code} 不在权限范围内 / unit outside your scope")
+    """Recording a session or case: ``psychology.write`` over the registering unit."""
+    store.access.require(WRITE)
+    if not store.access.unit_allowed(WRITE, unit_code):
+        raise AccessDenied(store.actor, WRITE, f"单位 {unit_code} 不在权限范围内 / unit outside your scope")
 
 
 def births(conn: sa.Connection, store: Any, id_numbers: Iterable[str]) -> dict[str, dt.date | None]:
