@@ -172,7 +172,7 @@ class CheckContext:
 
     def villages(self) -> sa.ColumnElement[bool]:
         """SQL condition on ``households``: in one of the plan's villages."""
-        from fupin.visits import plan_villages_condition
+        from fupin.queries import plan_villages_condition
 
         return plan_villages_condition(self.plan)
 

@@ -20,9 +20,10 @@ import sqlalchemy as sa
 from sqlalchemy.ext.compiler import compiles
 
 from fupin.checks import CheckContext, CheckResult, TargetSpec
-from fupin.pairing import CONTACT, HOUSEHOLD_LEVEL, KEY_HELP, POOR_STATUSES, plan_cadres, quota_table, unit_tree
+from fupin.pairing import CONTACT, HOUSEHOLD_LEVEL, KEY_HELP, POOR_STATUSES, plan_cadres, quota_table
 from fupin.storage import schema as S
-from fupin.visits import CampaignRule, campaign_households, in_force_during, plan_villages_condition
+from fupin.queries import count_if, joined, key, of_plan, plan_units, plan_villages_condition, split, status_on
+from fupin.visits import CampaignRule, campaign_households, in_force_during
 
 EXITED_STATUSES = ("已脱贫(享受政策)", "已脱贫(不再享受政策)")
 
@@ -30,10 +31,10 @@ EXITED_STATUSES = ("已脱贫(享受政策)", "已脱贫(不再享受政策)")
 # -- shared pieces ----------------------------------------------------------------------------
 
 
-def plan_units(ctx: CheckContext) -> list[str]:
-    """The plan's helping unit and every unit below it."""
+def units_of(ctx: CheckContext) -> list[str]:
+    """The plan's helping unit and every unit below it (read once per check)."""
     if "units" not in ctx.cache:
-        ctx.cache["units"] = sorted(unit_tree(ctx.conn, ctx.plan.helping_unit.code))
+        ctx.cache["units"] = plan_units(ctx.conn, ctx.plan)
     return ctx.cache["units"]
 
 
@@ -41,7 +42,7 @@ def actions(ctx: CheckContext, kind: str, start: dt.date | None = None, end: dt.
     """Actions of ``kind`` for the plan (its plan name, or registered by its units) touching [start, end]."""
     a = S.support_actions
     query = sa.select(a.c.id, a.c.ref, a.c.start_date, a.c.end_date, a.c.details).where(
-        a.c.kind == kind, sa.or_(a.c.plan_name == ctx.plan.name, a.c.unit_code.in_(plan_units(ctx)))
+        a.c.kind == kind, of_plan(a, ctx.plan, units_of(ctx))
     )
     if start is not None:
         query = query.where(a.c.end_date >= start)
@@ -52,34 +53,6 @@ def actions(ctx: CheckContext, kind: str, start: dt.date | None = None, end: dt.
 
 def _refs(prefix: str, items: Iterable[Any]) -> list[str]:
     return [f"{prefix}:{i}" for i in items]
-
-
-class joined(sa.sql.functions.FunctionElement):  # noqa: N801  (reads as SQL)
-    """SQL aggregate: the values joined by U+001F, so a province's evidence comes back as one string, not a row each."""
-
-    type = sa.Text()
-    inherit_cache = True
-    name = "joined"
-
-
-@compiles(joined, "sqlite")
-def _joined_sqlite(element: joined, compiler: Any, **kw: Any) -> str:
-    return f"group_concat({compiler.process(element.clauses, **kw)}, char(31))"
-
-
-@compiles(joined, "postgresql")
-def _joined_postgresql(element: joined, compiler: Any, **kw: Any) -> str:
-    return f"string_agg(CAST({compiler.process(element.clauses, **kw)} AS TEXT), chr(31))"
-
-
-def key(prefix: str, column: sa.ColumnElement) -> sa.ColumnElement:
-    """SQL: the evidence key ``prefix:value`` of a record."""
-    return sa.literal(f"{prefix}:") + sa.cast(column, sa.Text)
-
-
-def split(text: str | None) -> list[str]:
-    """The evidence keys of a :class:`joined` aggregate."""
-    return text.split("\x1f") if text else []
 
 
 def _count_actions(kind: str, label_zh: str, label_en: str):
@@ -101,16 +74,6 @@ def check_day(ctx: CheckContext) -> dt.date:
     return min(ctx.year_end, ctx.as_of)
 
 
-def status_on(day: dt.date) -> sa.Subquery:
-    """Household id -> status in force on ``day`` (the latest dated status row up to that day)."""
-    hs = S.household_status
-    ranked = sa.select(
-        hs.c.household_id, hs.c.status, hs.c.id,
-        sa.func.row_number().over(partition_by=hs.c.household_id, order_by=(hs.c.effective.desc(), hs.c.id.desc())).label("n"),
-    ).where(hs.c.effective <= day).subquery()
-    return sa.select(ranked.c.household_id, ranked.c.status, ranked.c.id).where(ranked.c.n == 1).subquery()
-
-
 def poor_households_on(plan: Any, day: dt.date) -> sa.Select:
     """SELECT id of the households of ``plan``'s villages that are poor on ``day`` (by their dated status)."""
     st = status_on(day)
@@ -127,10 +90,6 @@ def held(ctx: CheckContext, day: dt.date) -> sa.Subquery:
         .where(p.c.level == HOUSEHOLD_LEVEL, ctx.villages(), p.c.start_date <= day, sa.or_(p.c.end_date.is_(None), p.c.end_date >= day))
         .subquery()
     )
-
-
-def _count_if(condition: sa.ColumnElement[bool]) -> sa.ColumnElement[int]:
-    return sa.func.coalesce(sa.func.sum(sa.case((condition, sa.literal(1)), else_=0)), 0)
 
 
 # -- C01, C03, C04, C06, C07 ------------------------------------------------------------------------
@@ -194,7 +153,7 @@ def pairing_quota(ctx: CheckContext) -> CheckResult:
     quotas = quota_table(ctx.plan)
     hp = held(ctx, day)
     c = S.cadres
-    mine = hp.c.cadre_code.in_(sa.select(c.c.code).where(c.c.unit_code.in_(plan_units(ctx)), c.c.rank.in_(list(quotas))))
+    mine = hp.c.cadre_code.in_(sa.select(c.c.code).where(c.c.unit_code.in_(units_of(ctx)), c.c.rank.in_(list(quotas))))
     counts = {(code, kind): n for code, kind, n in ctx.conn.execute(
         sa.select(hp.c.cadre_code, hp.c.kind, sa.func.count()).where(mine).group_by(hp.c.cadre_code, hp.c.kind)
     )}
@@ -316,7 +275,7 @@ def visit_campaign(ctx: CheckContext) -> CheckResult:
     row = ctx.conn.execute(
         sa.select(
             sa.func.count(),
-            _count_if(done),
+            count_if(done),
             joined(sa.case((done, per.c.refs))),
             sa.func.coalesce(sa.func.sum(sa.case((camp.c.paired_from > (rule.pairing_by or dt.date.max), one), else_=0)), 0)
             if ctx.year == rule.first_year else sa.literal(0),
@@ -406,7 +365,7 @@ def _diary(ctx: CheckContext, start: dt.date, end: dt.date) -> list[Any]:
     return ctx.conn.execute(
         sa.select(d.c.ref, d.c.kind, d.c.entry_date, d.c.case_ref)
         .join(c, c.c.code == d.c.cadre_code)
-        .where(d.c.entry_date >= start, d.c.entry_date <= end, c.c.unit_code.in_(plan_units(ctx)))
+        .where(d.c.entry_date >= start, d.c.entry_date <= end, c.c.unit_code.in_(units_of(ctx)))
         .order_by(d.c.entry_date, d.c.id)
     ).all()
 
@@ -457,7 +416,7 @@ def sentiment_work(ctx: CheckContext) -> CheckResult:
     k, c = S.cases, S.cadres
     cases = ctx.conn.execute(
         sa.select(k.c.ref, k.c.opened, k.c.closed, k.c.status).join(c, c.c.code == k.c.cadre_code)
-        .where(c.c.unit_code.in_(plan_units(ctx)), k.c.opened <= ctx.year_end, sa.or_(k.c.closed.is_(None), k.c.closed >= ctx.year_start))
+        .where(c.c.unit_code.in_(units_of(ctx)), k.c.opened <= ctx.year_end, sa.or_(k.c.closed.is_(None), k.c.closed >= ctx.year_start))
     ).all()
     day = check_day(ctx)
     overdue = [x.ref for x in cases if (x.closed or day) > x.opened + dt.timedelta(days=max_days) and (x.closed is None or x.closed.year == ctx.year)]
@@ -512,7 +471,7 @@ def exit_by(ctx: CheckContext) -> CheckResult:
     people = sa.func.coalesce(members.c.n, 0)
     households, exited, all_people, out_people, refs = ctx.conn.execute(
         sa.select(
-            sa.func.count(), _count_if(out), sa.func.coalesce(sa.func.sum(people), 0),
+            sa.func.count(), count_if(out), sa.func.coalesce(sa.func.sum(people), 0),
             sa.func.coalesce(sa.func.sum(sa.case((out, people), else_=0)), 0),
             joined(sa.case((out, sa.func.coalesce(key("exit", assessed.c.id), key("status", st.c.id))))),
         )

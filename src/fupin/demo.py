@@ -12,7 +12,6 @@ import datetime as dt
 import importlib.resources
 import random
 import tomllib
-from collections import Counter
 from decimal import Decimal
 from typing import Any
 

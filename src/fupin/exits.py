@@ -31,7 +31,8 @@ import sqlalchemy as sa
 from fupin.errors import NotFound, Problem, ValidationError
 from fupin.pairing import POOR_STATUSES
 from fupin.storage import schema as S
-from fupin.visits import latest_answers, plan_villages_condition
+from fupin.queries import plan_villages_condition
+from fupin.visits import latest_answers
 
 EXITED = "已脱贫(享受政策)"
 INCOME_QUESTION = "disposable_income_per_person"

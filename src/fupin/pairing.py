@@ -23,7 +23,8 @@ from fupin import model
 from fupin.access import AccessDenied
 from fupin.errors import NotFound, Problem, ValidationError
 from fupin.storage import schema as S
-from fupin.visits import HOUSEHOLD_LEVEL, plan_villages_condition
+from fupin.queries import plan_villages_condition, unit_tree
+from fupin.visits import HOUSEHOLD_LEVEL
 
 KEY_HELP = "重点帮扶"
 CONTACT = "联系"
@@ -297,19 +298,6 @@ class AutoResult:
             "skipped_cadres": list(self.skipped_cadres),
             "dry_run": self.dry_run,
         }
-
-
-def unit_tree(conn: sa.Connection, root: str) -> set[str]:
-    """Unit ``root`` and every unit below it."""
-    units = dict(conn.execute(sa.select(S.units.c.code, S.units.c.parent_code)).all())
-    tree, changed = {root}, True
-    while changed:
-        changed = False
-        for code, parent in units.items():
-            if parent in tree and code not in tree:
-                tree.add(code)
-                changed = True
-    return tree
 
 
 def plan_cadres(conn: sa.Connection, plan: Any) -> list[tuple[str, str]]:

@@ -396,14 +396,14 @@ def _cadre_section(store: Any, conn: Any, plan: Any, year: int, as_of: dt.date) 
 
 
 def _exit_section(conn: Any, plan: Any, year: int) -> ReportSection:
-    from fupin.visits import plan_villages_condition
+    from fupin.queries import plan_villages_condition
 
     e, h = S.exit_assessments, S.households
     villages = plan_villages_condition(plan)
     exited = conn.execute(
         sa.select(sa.func.count()).select_from(e.join(h, h.c.id == e.c.household_id)).where(e.c.year == year, e.c.passed.is_(True), villages)
     ).scalar_one()
-    from fupin.core_targets import status_on
+    from fupin.queries import status_on
 
     day = min(dt.date(year, 12, 31), plan.period_end)
     st = status_on(day)

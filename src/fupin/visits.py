@@ -38,6 +38,7 @@ import sqlalchemy as sa
 from fupin import model
 from fupin.access import TRUE, AccessDenied
 from fupin.errors import NotFound, Problem, ValidationError
+from fupin.queries import plan_villages_condition
 from fupin.storage import schema as S
 
 #: Visit kinds that count as a visit for the campaign unless the plan says otherwise.
@@ -84,11 +85,6 @@ def in_force_during(start: dt.date, end: dt.date) -> sa.ColumnElement[bool]:
     """SQL condition on ``pairings``: in force at some time between ``start`` and ``end``."""
     p = S.pairings
     return sa.and_(p.c.start_date <= end, sa.or_(p.c.end_date.is_(None), p.c.end_date >= start))
-
-
-def plan_villages_condition(plan: Any) -> sa.ColumnElement[bool]:
-    """SQL condition on ``households``: in one of the plan's villages."""
-    return sa.func.substr(S.households.c.group_code, 1, 12).in_(sorted(v.code for v in plan.villages))
 
 
 def campaign_households(plan: Any, start: dt.date, end: dt.date) -> sa.Select:
@@ -173,7 +169,7 @@ def due_list(store: Any, plan: Any, *, as_of: dt.date, cadre: str | None = None)
     """
     store.access.require("registry.read")
     rule = CampaignRule.of(plan, store.vocab)
-    from fupin.core_targets import joined, split
+    from fupin.queries import joined, split
 
     h, p, v = S.households, S.pairings, S.visits
     camp = campaign_households(plan, dt.date(as_of.year, 1, 1), as_of).subquery()

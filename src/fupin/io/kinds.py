@@ -14,13 +14,13 @@ import json
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import Decimal, InvalidOperation
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any
 
 import attrs
 import sqlalchemy as sa
 
 from fupin import model
-from fupin.errors import Problem, ValidationError
+from fupin.errors import Problem
 from fupin.io.files import FORMULA_STARTS, LossyNumber, normalize_cell
 from fupin.vocab import Vocabulary, normalize_key
 

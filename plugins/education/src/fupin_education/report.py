@@ -12,7 +12,9 @@ import sqlalchemy as sa
 from fupin import CheckContext, ReportSection, Status
 
 from fupin_education.kinds import KINDS
-from fupin_education.targets import of_plan, target_specs
+from fupin.queries import of_plan
+
+from fupin_education.targets import tables, target_specs
 
 
 def _number(value: Decimal) -> str:
@@ -21,7 +23,7 @@ def _number(value: Decimal) -> str:
 
 def _year_rows(store: Any, plan: Any, year: int) -> dict[str, list[Any]]:
     """kind -> the plan's actions of the stream that started in ``year`` (quantities, details, amount, beneficiary count)."""
-    t = store.metadata.tables
+    t = tables(store)
     a, u = t["support_actions"], t["units"]
     with store.reading() as conn:
         units = [plan.helping_unit.code]
@@ -33,7 +35,7 @@ def _year_rows(store: Any, plan: Any, year: int) -> dict[str, list[Any]]:
             units += sorted(more)
         rows = conn.execute(
             sa.select(a.c.kind, a.c.quantities, a.c.details, a.c.amount_fen).where(
-                a.c.kind.in_(KINDS), of_plan(a, plan.name, units),
+                a.c.kind.in_(KINDS), of_plan(a, plan, units),
                 a.c.start_date >= dt.date(year, 1, 1), a.c.start_date <= dt.date(year, 12, 31),
             )
         ).all()

@@ -30,7 +30,9 @@ import sqlalchemy as sa
 from fupin import SupportAction
 
 from fupin_education.kinds import INTERNSHIP, SANXIAXIANG, STUDY_PAIR, TEACHER_TRAINING, TEACHER_VISIT
-from fupin_education.targets import in_villages, settings
+from fupin.queries import plan_villages_condition
+
+from fupin_education.targets import settings, tables
 
 _SURNAMES = "张王李赵刘陈杨黄周吴徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蔡蒋余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
 _GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华玉萍红娥玲芬燕鹏辉鑫宇浩凯健俊帆帅旭宁琳晶欣雪婷慧莉"
@@ -51,7 +53,7 @@ class _Demo:
         self.rng = random.Random(seed * 131 + 23)
         self.params = {c.target: dict(c.params) for c in plan.commitments if c.target.startswith("education.")}
         self.n = 0
-        u = store.metadata.tables["units"]
+        u = store.table("units")
         with store.reading() as conn:
             rows = conn.execute(sa.select(u.c.code, u.c.name)).all()
         self.code = {r.name: r.code for r in rows} | {r.code: r.code for r in rows}
@@ -169,12 +171,12 @@ class _Demo:
     def study_pairs(self) -> None:
         """C27: from the spring of 2016, nearly every in-school student of a poor household has a staff member."""
         s = settings(self.plan)
-        t = self.store.metadata.tables
+        t = tables(self.store)
         p, h = t["persons"], t["households"]
         with self.store.reading() as conn:
             students = conn.execute(
                 sa.select(p.c.id_number).join(h, h.c.id == p.c.household_id)
-                .where(in_villages(h, self.plan), h.c.status.in_(list(s["poor_statuses"])),
+                .where(plan_villages_condition(self.plan), h.c.status.in_(list(s["poor_statuses"])),
                        p.c.student_status.is_not(None), p.c.student_status.not_in(list(s["not_in_school"])))
                 .order_by(p.c.id_number)
             ).scalars().all()

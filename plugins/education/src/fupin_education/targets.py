@@ -17,7 +17,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from fupin import CheckContext, CheckResult, Status, TargetSpec
-from fupin.core_targets import actions, check_day, joined, key, plan_units, split, status_on
+from fupin.core_targets import actions, check_day, units_of
+from fupin.queries import joined, key, of_plan, plan_villages_condition, split, status_on
 
 from fupin_education.kinds import INTERNSHIP, SANXIAXIANG, STUDY_PAIR, TEACHER_TRAINING, TEACHER_VISIT, trainee_parts
 
@@ -40,18 +41,8 @@ def settings(plan: Any) -> dict[str, Any]:
 
 
 def tables(store: Any) -> Mapping[str, sa.Table]:
-    """The store's tables (``support_actions``, ``action_beneficiaries``, ``persons`` ...)."""
-    return store.metadata.tables
-
-
-def of_plan(a: sa.Table, plan_name: str, units: Sequence[str]) -> sa.ColumnElement[bool]:
-    """SQL: actions counting for the plan (its name, or registered by one of its units)."""
-    return sa.or_(a.c.plan_name == plan_name, a.c.unit_code.in_(list(units)))
-
-
-def in_villages(h: sa.Table, plan: Any) -> sa.ColumnElement[bool]:
-    """SQL condition on ``households``: in one of the plan's villages (by the villager group's code)."""
-    return sa.func.substr(h.c.group_code, 1, 12).in_(sorted(v.code for v in plan.villages))
+    """The store's tables (``support_actions``, ``action_beneficiaries``, ``persons`` ...), as ``store.table`` gives them."""
+    return {name: store.table(name) for name in store.metadata.tables}
 
 
 def school_codes(conn: sa.Connection, store: Any, names: Sequence[str]) -> dict[str, str | None]:
@@ -82,7 +73,7 @@ def _nothing_due(ctx: CheckContext, note: str) -> CheckResult:
 def _ever(ctx: CheckContext, kind: str) -> bool:
     a = tables(ctx.store)["support_actions"]
     return ctx.conn.execute(
-        sa.select(sa.literal(1)).where(a.c.kind == kind, of_plan(a, ctx.plan.name, plan_units(ctx))).limit(1)
+        sa.select(sa.literal(1)).where(a.c.kind == kind, of_plan(a, ctx.plan, units_of(ctx))).limit(1)
     ).first() is not None
 
 
@@ -140,7 +131,7 @@ def teacher_training_sessions(ctx: CheckContext) -> CheckResult:
     a = tables(ctx.store)["support_actions"]
     subject = a.c.details["subject"].as_string()
     place = a.c.details["place"].as_string()
-    where = [a.c.kind == TEACHER_TRAINING, of_plan(a, ctx.plan.name, plan_units(ctx)), _started_in_year(a, ctx)]
+    where = [a.c.kind == TEACHER_TRAINING, of_plan(a, ctx.plan, units_of(ctx)), _started_in_year(a, ctx)]
     counted = sa.or_(*[place.contains(p) for p in places]) if places else sa.true()
     rows = ctx.conn.execute(
         sa.select(subject.label("subject"), sa.func.count().label("n"), joined(key("action", a.c.ref)).label("refs"))
@@ -179,7 +170,7 @@ def internships(ctx: CheckContext) -> CheckResult:
         sa.select(b.c.ref.label("school"), autumn.label("term"), sa.func.count(sa.distinct(a.c.id)).label("n"),
                   joined(key("action", a.c.ref)).label("refs"))
         .join(b, sa.and_(b.c.action_id == a.c.id, b.c.type == "unit"))
-        .where(a.c.kind == INTERNSHIP, of_plan(a, ctx.plan.name, plan_units(ctx)), _started_in_year(a, ctx),
+        .where(a.c.kind == INTERNSHIP, of_plan(a, ctx.plan, units_of(ctx)), _started_in_year(a, ctx),
                b.c.ref.in_([c for c in codes.values() if c]))
         .group_by(b.c.ref, autumn)
     ).all()
@@ -231,7 +222,7 @@ def sanxiaxiang_teams(ctx: CheckContext) -> CheckResult:
     due_zh = [vocab.check("education_vacation", v) for v in due]
     a = tables(ctx.store)["support_actions"]
     team, vacation = a.c.details["team"].as_string(), a.c.details["vacation"].as_string()
-    where = (a.c.kind == SANXIAXIANG, of_plan(a, ctx.plan.name, plan_units(ctx)), _started_in_year(a, ctx))
+    where = (a.c.kind == SANXIAXIANG, of_plan(a, ctx.plan, units_of(ctx)), _started_in_year(a, ctx))
     teams, refs = ctx.conn.execute(sa.select(sa.func.count(sa.distinct(team)), joined(key("action", a.c.ref))).where(*where)).one()
     by_vacation = dict(ctx.conn.execute(sa.select(vacation, sa.func.count(sa.distinct(team))).where(*where).group_by(vacation)).all())
     missing = [v for v in due_zh if not by_vacation.get(v)]
@@ -267,14 +258,14 @@ def one_to_one_support(ctx: CheckContext) -> CheckResult:
         sa.select(p.c.id, p.c.id_number)
         .join(h, h.c.id == p.c.household_id)
         .join(st, st.c.household_id == h.c.id)
-        .where(in_villages(h, ctx.plan), st.c.status.in_(list(s["poor_statuses"])),
+        .where(plan_villages_condition(ctx.plan), st.c.status.in_(list(s["poor_statuses"])),
                p.c.student_status.is_not(None), p.c.student_status.not_in(list(s["not_in_school"])))
         .subquery()
     )
     pairs = (
         sa.select(b.c.ref.label("id_number"), a.c.ref.label("action_ref"))
         .join(b, sa.and_(b.c.action_id == a.c.id, b.c.type == "person"))
-        .where(a.c.kind == STUDY_PAIR, of_plan(a, ctx.plan.name, plan_units(ctx)),
+        .where(a.c.kind == STUDY_PAIR, of_plan(a, ctx.plan, units_of(ctx)),
                a.c.start_date <= ctx.year_end, a.c.end_date >= ctx.year_start)
         .subquery()
     )

@@ -26,6 +26,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from fupin.queries import plan_villages_condition, status_on
+
 from fupin_funding.ledger import PROGRAMMES
 from fupin_funding.tables import ENTRIES, FOSTER
 
@@ -69,19 +71,6 @@ def due_day(plan: Any, programme: str, year: int) -> dt.date:
     return plan.spring_festival(year) - dt.timedelta(days=1)
 
 
-def _villages(households: sa.Table, plan: Any) -> sa.ColumnElement[bool]:
-    return sa.func.substr(households.c.group_code, 1, 12).in_(sorted(v.code for v in plan.villages))
-
-
-def _status_on(store: Any, day: dt.date) -> sa.Subquery:
-    hs = store.table("household_status")
-    ranked = sa.select(
-        hs.c.household_id, hs.c.status,
-        sa.func.row_number().over(partition_by=hs.c.household_id, order_by=(hs.c.effective.desc(), hs.c.id.desc())).label("n"),
-    ).where(hs.c.effective <= day).subquery()
-    return sa.select(ranked.c.household_id, ranked.c.status).where(ranked.c.n == 1).subquery()
-
-
 def _tagged(store: Any, tag: str, day: dt.date) -> sa.Select:
     t = store.table("person_tags")
     return sa.select(t.c.person_id).where(t.c.tag == tag, t.c.start <= day, sa.or_(t.c.end.is_(None), t.c.end >= day))
@@ -96,9 +85,9 @@ def eligible(conn: sa.Connection, store: Any, plan: Any, programme: str, year: i
     s = settings(plan)
     day = due_day(plan, programme, year)
     h, p = store.table("households"), store.table("persons")
-    where = [_villages(h, plan)] + ([scope] if scope is not None else [])
+    where = [plan_villages_condition(plan)] + ([scope] if scope is not None else [])
     if programme == "study_aid":
-        st = _status_on(store, day)
+        st = status_on(day)
         in_school = sa.and_(p.c.student_status.is_not(None), p.c.student_status.not_in(list(s["not_in_school"])))
         query = (
             sa.select(p.c.id_number.label("key"), p.c.name, h.c.number.label("household"), p.c.student_status.label("detail"))

@@ -5,7 +5,6 @@ Evidence keys: ``funding_entry:VOUCHER`` and ``funding_project:CODE``.
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 import sqlalchemy as sa

@@ -22,7 +22,7 @@ import sqlalchemy as sa
 
 from fupin import NotFound, Problem, ValidationError
 from fupin.access import AccessDenied
-from fupin.pairing import unit_tree
+from fupin.queries import of_plan, plan_units, plan_villages_condition
 from fupin.text import mask_id
 
 from fupin_psychology import crypto
@@ -124,21 +124,6 @@ def read_note(store: Any, ref: str, reason: str | None) -> str:
 # -- counting -------------------------------------------------------------------------------
 
 
-def plan_units(conn: sa.Connection, plan: Any) -> list[str]:
-    """The plan's helping unit and the units below it."""
-    return sorted(unit_tree(conn, plan.helping_unit.code))
-
-
-def of_plan(t: sa.Table, plan: Any, units: Sequence[str]) -> sa.ColumnElement[bool]:
-    """SQL: records counting for the plan (its name, or registered by one of its units)."""
-    return sa.or_(t.c.plan_name == plan.name, t.c.unit_code.in_(list(units)))
-
-
-def in_villages(h: sa.Table, plan: Any) -> sa.ColumnElement[bool]:
-    """SQL condition on ``households``: in one of the plan's villages."""
-    return sa.func.substr(h.c.group_code, 1, 12).in_(sorted(v.code for v in plan.villages))
-
-
 @attrs.define
 class GroupCoverage:
     """One special group in a period: the persons holding the tag, those counselled enough, the sessions."""
@@ -159,7 +144,7 @@ def tagged(conn: sa.Connection, store: Any, plan: Any, groups: Sequence[str], st
     return conn.execute(
         sa.select(tg.c.tag, p.c.id_number, p.c.name, p.c.birth_date, h.c.number.label("household"))
         .join(p, p.c.id == tg.c.person_id).join(h, h.c.id == p.c.household_id)
-        .where(tg.c.tag.in_(list(groups)), tg.c.start <= end, sa.or_(tg.c.end.is_(None), tg.c.end >= start), in_villages(h, plan))
+        .where(tg.c.tag.in_(list(groups)), tg.c.start <= end, sa.or_(tg.c.end.is_(None), tg.c.end >= start), plan_villages_condition(plan))
         .distinct().order_by(tg.c.tag, h.c.number, p.c.id_number)
     ).all()
 
@@ -199,7 +184,7 @@ def cases_active(conn: sa.Connection, store: Any, plan: Any, start: dt.date, end
     return conn.execute(
         sa.select(c.c.ref, c.c.household, c.c.opened, c.c.closed, c.c.status, c.c.goals, c.c.steps)
         .join(h, h.c.number == c.c.household)
-        .where(of_plan(c, plan, plan_units(conn, plan)), in_villages(h, plan), c.c.opened <= end,
+        .where(of_plan(c, plan, plan_units(conn, plan)), plan_villages_condition(plan), c.c.opened <= end,
                sa.or_(c.c.closed.is_(None), c.c.closed >= start))
         .order_by(c.c.opened, c.c.ref)
     ).all()

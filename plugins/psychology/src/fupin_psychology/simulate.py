@@ -28,7 +28,9 @@ import sqlalchemy as sa
 
 from fupin_psychology import crypto
 from fupin_psychology.model import ADULT_AGE, Case, Session, age_on
-from fupin_psychology.records import add_case, in_villages, record_session
+from fupin.queries import plan_villages_condition
+
+from fupin_psychology.records import add_case, record_session
 
 _COUNSELLORS = ("李心怡", "赵静", "周明远", "杨慧")
 _WORKERS = ("社工 陈晓", "社工 马丽")
@@ -46,7 +48,7 @@ def _people(store: Any, plan: Any) -> tuple[list[Any], dict[int, list[Any]]]:
         tagged = conn.execute(
             sa.select(tg.c.tag, tg.c.start, tg.c.end, p.c.id_number, p.c.birth_date, p.c.household_id)
             .join(p, p.c.id == tg.c.person_id).join(h, h.c.id == p.c.household_id)
-            .where(tg.c.tag.in_(["留守儿童", "空巢老人"]), in_villages(h, plan)).order_by(tg.c.tag, p.c.id_number)
+            .where(tg.c.tag.in_(["留守儿童", "空巢老人"]), plan_villages_condition(plan)).order_by(tg.c.tag, p.c.id_number)
         ).all()
         ids = sorted({r.household_id for r in tagged})
         members: dict[int, list[Any]] = {}
@@ -108,7 +110,7 @@ def _cases(store: Any, plan: Any, rng: random.Random, unit: str) -> None:
     h = store.table("households")
     with store.reading() as conn:
         households = conn.execute(
-            sa.select(h.c.number).where(in_villages(h, plan), h.c.status.in_(["未脱贫", "返贫"])).order_by(h.c.number)
+            sa.select(h.c.number).where(plan_villages_condition(plan), h.c.status.in_(["未脱贫", "返贫"])).order_by(h.c.number)
         ).scalars().all()
     if not households:
         return

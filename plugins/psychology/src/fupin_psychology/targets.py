@@ -16,7 +16,9 @@ import sqlalchemy as sa
 from fupin import CheckContext, CheckResult, TargetSpec
 
 from fupin_psychology.model import small
-from fupin_psychology.records import GroupCoverage, cases_active, coverage, of_plan, plan_units
+from fupin.queries import of_plan, plan_units
+
+from fupin_psychology.records import GroupCoverage, cases_active, coverage
 from fupin_psychology.tables import CASES, SESSIONS
 
 DEFAULTS: Mapping[str, Any] = {

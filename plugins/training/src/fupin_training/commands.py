@@ -14,6 +14,8 @@ from fupin import NotFound
 from fupin.cli import pass_store
 from fupin.text import mask_id, table
 
+from fupin.queries import plan_units
+
 from fupin_training import catalogue as cat
 from fupin_training import queries as q
 
@@ -129,7 +131,7 @@ def gaps(store: Any, year: int, plan_name: str | None, limit: int, as_json: bool
     start, end = max(dt.date(year, 1, 1), plan.period_start), min(dt.date(year, 12, 31), plan.period_end)
     t = q.Tables.of(store)
     with store.reading() as conn:
-        units = q.plan_units(conn, plan)
+        units = plan_units(conn, plan)
         cov = q.coverage(conn, t, plan, end, evidence=False)
         rows = q.households_without(conn, t, plan, end, store.access.household_condition("registry.read"))
         in_year = q.sessions_between(conn, t, plan, units, start, end)

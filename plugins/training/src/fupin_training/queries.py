@@ -24,8 +24,8 @@ from typing import Any
 import attrs
 import sqlalchemy as sa
 
-from fupin.core_targets import joined, key, split
-from fupin.pairing import POOR_STATUSES, unit_tree
+from fupin.pairing import POOR_STATUSES
+from fupin.queries import count_if, joined, key, of_plan, plan_villages_condition, split
 
 from fupin_training import catalogue as cat
 from fupin_training.kinds import AGRI_SESSION, PARTY_TRAINING, PASS, RESEARCH_PROJECT, SKILL_ASSESSMENT
@@ -79,26 +79,6 @@ def detail(t: Tables, name: str) -> sa.ColumnElement[str]:
     return t.actions.c.details[name].as_string()
 
 
-def plan_units(conn: sa.Connection, plan: Any) -> list[str]:
-    """The plan's helping unit and every unit below it."""
-    return sorted(unit_tree(conn, plan.helping_unit.code))
-
-
-def of_plan(t: Tables, plan: Any, units: Iterable[str]) -> sa.ColumnElement[bool]:
-    """SQL condition on actions: counted for the plan (its name, or registered by one of its units)."""
-    a = t.actions
-    return sa.or_(a.c.plan_name == plan.name, a.c.unit_code.in_(sorted(units)))
-
-
-def in_villages(t: Tables, plan: Any) -> sa.ColumnElement[bool]:
-    """SQL condition on households: in one of the plan's villages."""
-    return sa.func.substr(t.households.c.group_code, 1, 12).in_(sorted(v.code for v in plan.villages))
-
-
-def _count_if(condition: sa.ColumnElement[bool]) -> sa.ColumnElement[int]:
-    return sa.func.coalesce(sa.func.sum(sa.case((condition, 1), else_=0)), 0)
-
-
 # -- C20: sessions -------------------------------------------------------------------------------
 
 
@@ -116,7 +96,7 @@ class AreaFigures:
 def sessions_by_area(conn: sa.Connection, t: Tables, plan: Any, units: Iterable[str], start: dt.date, end: dt.date) -> dict[str, AreaFigures]:
     """Technique area -> sessions held between the dates, their hours, attendances (person-times) and refs."""
     a, b = t.actions, t.beneficiaries
-    where = (a.c.kind == AGRI_SESSION, of_plan(t, plan, units), a.c.start_date >= start, a.c.start_date <= end)
+    where = (a.c.kind == AGRI_SESSION, of_plan(t.actions, plan, units), a.c.start_date >= start, a.c.start_date <= end)
     tech = technique_of(t)
     rows = conn.execute(
         sa.select(tech.label("technique"), sa.func.count(), sa.func.sum(hours_of(t)), joined(a.c.ref)).where(*where).group_by(tech)
@@ -138,14 +118,14 @@ def attendees(conn: sa.Connection, t: Tables, plan: Any, units: Iterable[str], s
     a, b = t.actions, t.beneficiaries
     return conn.execute(
         sa.select(sa.func.count(sa.distinct(b.c.ref))).select_from(a.join(b, b.c.action_id == a.c.id))
-        .where(a.c.kind == AGRI_SESSION, of_plan(t, plan, units), a.c.start_date >= start, a.c.start_date <= end, b.c.type == "person")
+        .where(a.c.kind == AGRI_SESSION, of_plan(t.actions, plan, units), a.c.start_date >= start, a.c.start_date <= end, b.c.type == "person")
     ).scalar_one()
 
 
 def any_recorded(conn: sa.Connection, t: Tables, plan: Any, units: Iterable[str], *kinds: str) -> bool:
     """Whether any action of ``kinds`` is recorded for the plan at all."""
     a = t.actions
-    return conn.execute(sa.select(sa.literal(1)).where(a.c.kind.in_(kinds), of_plan(t, plan, units)).limit(1)).first() is not None
+    return conn.execute(sa.select(sa.literal(1)).where(a.c.kind.in_(kinds), of_plan(t.actions, plan, units)).limit(1)).first() is not None
 
 
 # -- C21: skills ---------------------------------------------------------------------------------
@@ -181,7 +161,7 @@ def counted_households(t: Tables, plan: Any, day: dt.date, which: str = "registe
         poor = sa.select(ranked.c.household_id).where(ranked.c.n == 1, ranked.c.status.in_(POOR_STATUSES))
     else:
         poor = sa.select(hs.c.household_id).where(hs.c.effective <= day, hs.c.status.in_(POOR_STATUSES))
-    return sa.select(h.c.id).where(in_villages(t, plan), h.c.id.in_(poor))
+    return sa.select(h.c.id).where(plan_villages_condition(plan), h.c.id.in_(poor))
 
 
 def household_skill_counts(t: Tables, day: dt.date, skill_hours: Any) -> sa.Subquery:
@@ -223,7 +203,7 @@ def coverage(conn: sa.Connection, t: Tables, plan: Any, day: dt.date, *, evidenc
     hsk = household_skill_counts(t, day, s["skill_hours"])
     n = sa.func.coalesce(hsk.c.n, 0)
     households, one, two = conn.execute(
-        sa.select(sa.func.count(), _count_if(n >= 1), _count_if(n >= 2)).select_from(counted.outerjoin(hsk, hsk.c.household_id == counted.c.id))
+        sa.select(sa.func.count(), count_if(n >= 1), count_if(n >= 2)).select_from(counted.outerjoin(hsk, hsk.c.household_id == counted.c.id))
     ).one()
     refs: list[str] = []
     if evidence and one:
@@ -307,7 +287,7 @@ def households_without(conn: sa.Connection, t: Tables, plan: Any, day: dt.date, 
     )
     best = sa.select(per_technique.c.household_id, sa.func.max(per_technique.c.hours).label("hours")).group_by(per_technique.c.household_id).subquery()
     able = p.c.labour.in_(("普通劳动力", "技能劳动力"))
-    members = sa.select(p.c.household_id, sa.func.count().label("n"), _count_if(able).label("able")).group_by(p.c.household_id).subquery()
+    members = sa.select(p.c.household_id, sa.func.count().label("n"), count_if(able).label("able")).group_by(p.c.household_id).subquery()
     query = (
         sa.select(h.c.id, h.c.number, h.c.group_code, h.c.head_name, sa.func.coalesce(members.c.n, 0).label("members"),
                   sa.func.coalesce(members.c.able, 0).label("able"), sa.func.coalesce(best.c.hours, 0).label("best_hours"))
@@ -338,7 +318,7 @@ class Session:
 def sessions_between(conn: sa.Connection, t: Tables, plan: Any, units: Iterable[str], start: dt.date, end: dt.date | None) -> list[Session]:
     """The plan's sessions held between the dates (``end`` None: open), by date."""
     a, b = t.actions, t.beneficiaries
-    where = [a.c.kind == AGRI_SESSION, of_plan(t, plan, units), a.c.start_date >= start]
+    where = [a.c.kind == AGRI_SESSION, of_plan(t.actions, plan, units), a.c.start_date >= start]
     if end is not None:
         where.append(a.c.start_date <= end)
     rows = conn.execute(
@@ -376,7 +356,7 @@ def party_by_format(conn: sa.Connection, t: Tables, plan: Any, units: Iterable[s
     attendees_n = sa.cast(a.c.details["attendees"].as_string(), sa.Integer)
     rows = conn.execute(
         sa.select(fmt, sa.func.count(), sa.func.coalesce(sa.func.sum(attendees_n), 0), joined(a.c.ref))
-        .where(a.c.kind == PARTY_TRAINING, of_plan(t, plan, units), a.c.start_date <= end, a.c.end_date >= start)
+        .where(a.c.kind == PARTY_TRAINING, of_plan(t.actions, plan, units), a.c.start_date <= end, a.c.end_date >= start)
         .group_by(fmt)
     ).all()
     return {f: (n, int(people or 0), sorted(split(refs))) for f, n, people, refs in rows}
@@ -396,9 +376,9 @@ class Research:
 def research(conn: sa.Connection, t: Tables, plan: Any, units: Iterable[str], start: dt.date, end: dt.date) -> Research:
     """Research projects running between the dates (started by the end, not ended before the start)."""
     a = t.actions
-    where = (a.c.kind == RESEARCH_PROJECT, of_plan(t, plan, units), a.c.start_date <= end, a.c.end_date >= start)
+    where = (a.c.kind == RESEARCH_PROJECT, of_plan(t.actions, plan, units), a.c.start_date <= end, a.c.end_date >= start)
     running, new, funding, refs = conn.execute(
-        sa.select(sa.func.count(), _count_if(a.c.start_date >= start), sa.func.coalesce(sa.func.sum(a.c.amount_fen), 0), joined(a.c.ref)).where(*where)
+        sa.select(sa.func.count(), count_if(a.c.start_date >= start), sa.func.coalesce(sa.func.sum(a.c.amount_fen), 0), joined(a.c.ref)).where(*where)
     ).one()
     tech, sector = technique_of(t), detail(t, "sector")
     focus: dict[str, int] = {}

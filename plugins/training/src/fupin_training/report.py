@@ -7,6 +7,8 @@ from typing import Any
 
 from fupin import ReportSection
 
+from fupin.queries import plan_units
+
 from fupin_training import catalogue as cat
 from fupin_training import queries as q
 from fupin_training.kinds import PARTY_FORMATS, TRAINING_PLAN
@@ -21,7 +23,7 @@ def sections(store: Any, plan: Any, year: int) -> list[ReportSection]:
     t, vocab, s = q.Tables.of(store), store.vocab, q.settings(plan)
     topics = _topics(plan)
     with store.reading() as conn:
-        units = q.plan_units(conn, plan)
+        units = plan_units(conn, plan)
         by_area = q.sessions_by_area(conn, t, plan, units, start, end)
         people = q.attendees(conn, t, plan, units, start, end)
         cov = q.coverage(conn, t, plan, end, evidence=False)

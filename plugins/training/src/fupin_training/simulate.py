@@ -102,7 +102,7 @@ class _Player:
             rows = conn.execute(
                 sa.select(p.c.id_number, p.c.household_id, p.c.birth_date, p.c.work_status, h.c.group_code)
                 .join(h, h.c.id == p.c.household_id)
-                .where(q.in_villages(t, self.plan), p.c.labour.in_(_ABLE))
+                .where(q.plan_villages_condition(self.plan), p.c.labour.in_(_ABLE))
                 .order_by(h.c.group_code, p.c.id)
             ).all()
             names = dict(conn.execute(sa.select(t.areas.c.code, t.areas.c.name).where(t.areas.c.code.in_(sorted({r.group_code for r in rows})))).all())
