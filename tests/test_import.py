@@ -55,6 +55,13 @@ def registered(store, tmp_path):
     return store, households, persons
 
 
+def rival_head(persons):
+    """A second head (户主) for the household of the first head in ``persons``."""
+    head = next(p for p in persons if p.relation == "户主")
+    rival = attrs.evolve(head, id_number=make_id_number("530326", dt.date(1960, 2, 2), 77, head.sex), birth_date=None)
+    return Person(**{**attrs.asdict(rival), "sex": None})
+
+
 def snapshot(store):
     return {t.name: store.count(t.name) for t in S.CORE_TABLES if t.name not in ("audit_log", "import_batches")}
 
@@ -162,15 +169,29 @@ class TestValidation:
         """A key repeated in the file and a second head of one household are both named by row."""
         store, households, persons = registered
         import_files(store, "households", [write(tmp_path / "h.csv", HOUSEHOLDS, households)])
-        head = next(p for p in persons if p.relation == "户主")
-        rival = attrs.evolve(head, id_number=make_id_number("530326", dt.date(1960, 2, 2), 77, head.sex), birth_date=None)
-        rival = Person(**{**attrs.asdict(rival), "sex": None})
+        rival = rival_head(persons)
         path = write(tmp_path / "p.csv", PERSONS, [*persons, persons[0], rival])
         result = import_files(store, "persons", [path])
         reasons = {e.row: e.reason for e in result.errors}
         assert "与第 2 行重复 / duplicate of row 2" in reasons[len(persons) + 2]
         assert "already has a head" in reasons[len(persons) + 3]
         assert len(result.errors) == 2 and store.count("persons") == 0
+
+    def test_duplicate_and_second_head_in_a_later_batch(self, registered, tmp_path):
+        """Into an empty table the stored rows are not looked up; a clash with an earlier batch is still found and named."""
+        store, households, persons = registered
+        import_files(store, "households", [write(tmp_path / "h.csv", HOUSEHOLDS, households)])
+        rival = rival_head(persons)
+        moved = attrs.evolve(persons[1], household=next(h.number for h in households if h.number != persons[1].household), relation="其他")
+        path = write(tmp_path / "p.csv", PERSONS, [*persons, persons[0], rival, moved])
+        result = import_files(store, "persons", [path], batch_size=7, on_error="skip")
+        reasons = {e.row: e.reason for e in result.errors}
+        assert "duplicate of an earlier row" in reasons[len(persons) + 2]
+        assert "already has a head" in reasons[len(persons) + 3]
+        assert f"already registered as {persons[1].name} of household {persons[1].household}" in reasons[len(persons) + 4]
+        assert (result.inserted, result.rejected, len(result.errors)) == (len(persons), 3, 3)
+        assert store.count("persons") == len(persons)
+        assert store.get_person(persons[1].id_number).household == persons[1].household
 
     def test_person_registered_elsewhere_is_refused(self, registered, tmp_path):
         """An ID number registered in another household (18 or 15 digits) is refused, naming the record."""

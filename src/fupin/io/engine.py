@@ -22,7 +22,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import hashlib
-import json
 import random
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -37,6 +36,7 @@ from fupin.errors import FupinError, Problem, StorageError, ValidationError
 from fupin.io import parallel
 from fupin.io.files import open_table
 from fupin.io.kinds import CellParser, Column, ImportKind
+from fupin.storage import bulk
 from fupin.storage import schema as S
 from fupin.storage.engine import WRITE
 
@@ -166,6 +166,8 @@ class Lookups:
     def __init__(self, conn: sa.Connection, metadata: sa.MetaData) -> None:
         self.conn = conn
         self.metadata = metadata
+        #: Tables whose stored rows need not be looked up (see ``Importer._trusted_tables``).
+        self.trusted: set[str] = set()
         self.new_chunk()
 
     def new_chunk(self) -> None:
@@ -199,6 +201,8 @@ class Lookups:
 
     def person_households(self, id_numbers: Iterable[str]) -> dict[str, tuple[str, str]]:
         """ID number -> (household number, name) of persons already registered."""
+        if "persons" in self.trusted:
+            return {}  # a person stored twice breaks the unique ID number instead
         h, p = S.households, S.persons
         wanted = list(set(id_numbers))
         out: dict[str, tuple[str, str]] = {}
@@ -210,6 +214,8 @@ class Lookups:
 
     def existing_heads(self, households: Iterable[str]) -> dict[str, tuple[str, str]]:
         """Household number -> (ID number, name) of its stored head (户主)."""
+        if "persons" in self.trusted:
+            return {}  # a second head breaks the unique index ux_persons_one_head instead
         h, p = S.households, S.persons
         wanted = list(set(households))
         out: dict[str, tuple[str, str]] = {}
@@ -254,6 +260,7 @@ class Importer:
         self.parallel = parallel
         self.table: sa.Table = store.metadata.tables[kind.table]
         self.parser = CellParser(store.vocab)
+        self._id_references = [r for r in kind.references if r.id_column]
         self.headers = kind.header_index()
         self.result = ImportResult(kind.name, dry_run, on_error)
 
@@ -306,6 +313,7 @@ class Importer:
                 # turns instead (the lock is released at commit or rollback).
                 conn.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext(:name))"), {"name": f"fupin:{self.table.name}"})
             self._analyze(conn, {self.kind.table, *(r.table for r in self.kind.references)})
+            self.lookups.trusted = self._trusted_tables(conn)
             for path in paths:
                 self._import_file(conn, Path(path), started)
             keep = not self.dry_run and (self.on_error == "skip" or not self.result.errors)
@@ -392,6 +400,21 @@ class Importer:
         others = [e for e in self.result.errors if e.file != name]
         self.result.errors = others + sorted(mine, key=lambda e: e.row)
 
+    def _trusted_tables(self, conn: sa.Connection) -> set[str]:
+        """This kind's table, when it is empty as the import begins and its natural key is unique; else nothing.
+
+        Then a stored row that a look-up would find was written by this import
+        in an earlier chunk, or by another import meanwhile, and writing the
+        same key again breaks the unique index: :meth:`_chunk` skips the
+        look-ups and checks again only a chunk where that happens. An initial
+        load of a register (the largest import there is) pays no look-ups.
+        """
+        if not _has_unique(self.table, self._db_key_columns()):
+            return set()
+        if conn.execute(sa.select(sa.literal(1)).select_from(self.table).limit(1)).first() is not None:
+            return set()
+        return {self.table.name}
+
     def _is_header(self, cells: Sequence[str]) -> bool:
         from fupin.vocab import normalize_key
 
@@ -422,39 +445,71 @@ class Importer:
 
     # -- one chunk -------------------------------------------------------------------
 
-    def _chunk(self, conn: sa.Connection, f: FileResult, columns: dict[str, Column], rows: list[tuple[int, Any]]) -> None:
-        """Check and write one chunk of parsed rows: (row number, record or its problems)."""
+    def _chunk(self, conn: sa.Connection, f: FileResult, columns: dict[str, Column], rows: list[tuple[int, Any, Any]]) -> None:
+        """Check and write one chunk of parsed rows: (row number, record or its problems, table row or None).
+
+        While the table holds only what this import wrote (:meth:`_trusted_tables`),
+        the look-ups of stored rows are skipped and the chunk is written inside
+        a savepoint: a row that would have needed them (a duplicate of an earlier
+        chunk, a second head of a household) breaks a unique index instead. Then
+        the chunk is rolled back to the savepoint and checked again with every
+        look-up, so the outcome is the same as if they had never been skipped.
+        """
+        if not self.lookups.trusted:
+            self._check_and_write(conn, f, columns, rows)
+            return
+        counts = (f.rows, f.inserted, f.updated, f.unchanged, f.rejected, self._written)
+        errors = len(self.result.errors)
+        savepoint = conn.begin_nested()
+        try:
+            self._check_and_write(conn, f, columns, rows)
+        except Exception as exc:
+            if not _unique_violation(exc):
+                raise
+            savepoint.rollback()
+            f.rows, f.inserted, f.updated, f.unchanged, f.rejected, self._written = counts
+            del self.result.errors[errors:]
+            self.lookups.trusted = set()
+            # The table rows were resolved in place: the checked run makes them again.
+            self._check_and_write(conn, f, columns, [(n, r, None) for n, r, _ in rows])
+        else:
+            savepoint.commit()
+
+    def _check_and_write(self, conn: sa.Connection, f: FileResult, columns: dict[str, Column], rows: list[tuple[int, Any, Any]]) -> None:
         f.rows += len(rows)
         self.lookups.new_chunk()
         seen: dict[tuple[Any, ...], int] = {}
         header_of = {c.target: h for h, c in columns.items()}
         good: list[tuple[int, Any]] = []
-        for row_no, record in rows:
+        table_rows: dict[int, dict[str, Any]] = {}
+        key_of = self.kind.key_of
+        for row_no, record, table_row in rows:
             if isinstance(record, list):
                 self._reject(f, row_no, record, header_of)
                 continue
-            key = self.kind.key_of(record)
+            key = key_of(record)
             first = seen.get(key)
             if first is not None:
                 self._reject(f, row_no, [_duplicate(self.kind, key, first)], header_of)
                 continue
             seen[key] = row_no
             good.append((row_no, record))
+            if table_row is not None:
+                table_rows[row_no] = table_row
         good = self._check_references(f, good, header_of)
         denied = self.store.access.import_problems(self.lookups.conn, self.kind, good)
         for row_no, permission in denied.items():
             reason = f"权限不足 / permission denied: {self.store.actor} lacks {permission} (不在权限范围内 / outside your scope)"
             self._reject(f, row_no, [Problem(self.kind.scope[1] if self.kind.scope else "", reason)], header_of)
-        good = [(n, r) for n, r in good if n not in denied]
+        if denied:
+            good = [(n, r) for n, r in good if n not in denied]
         problems = self.kind.check_chunk(self.lookups, good)
-        for row_no, record in good:
-            problems.setdefault(row_no, []).extend(self.store.hooks.validate_record(record, self.kind.record_type))
         kept = []
         for row_no, record in good:
             if problems.get(row_no):
                 self._reject(f, row_no, problems[row_no], header_of)
             else:
-                kept.append((row_no, record))
+                kept.append((row_no, record, table_rows.get(row_no)))
         # Written even when the import will be rolled back (abort with errors,
         # dry run): later chunks then see these rows, so counts, duplicates and
         # references come out exactly as a real import's would.
@@ -482,14 +537,32 @@ class Importer:
         if problems:
             return problems
         try:
-            return self.kind.build(values, self.store.vocab)
+            record = self.kind.build(values, self.store.vocab)
         except ValidationError as exc:
             return exc.problems
         except (TypeError, ValueError) as exc:
             return [Problem("", str(exc))]
+        return self.store.hooks.validate_record(record, self.kind.record_type) or record
 
-    def _parse_chunk(self, rows: list[tuple[int, dict[str, Any]]]) -> list[tuple[int, Any]]:
-        return [(row_no, self._parse(cells)) for row_no, cells in rows]
+    def _parse_chunk(self, rows: list[tuple[int, dict[str, Any]]]) -> list[tuple[int, Any, Any]]:
+        """(row number, record or its problems, its table row) for each row.
+
+        The table row is made here too (in the worker, beside the parsing) when
+        it can be; a kind whose :meth:`~ImportKind.db_row` refuses a record
+        before the checks have run gets None, and the row is made after them.
+        """
+        out = []
+        db_row = self.kind.db_row
+        for row_no, cells in rows:
+            item = self._parse(cells)
+            table_row = None
+            if not isinstance(item, list):
+                try:
+                    table_row = db_row(item)
+                except Exception:  # noqa: BLE001 - made again after the checks, where its error is reported
+                    table_row = None
+            out.append((row_no, item, table_row))
+        return out
 
     def _raw_chunks(self, table: Any) -> Iterator[list[tuple[int, dict[str, Any]]]]:
         chunk: list[tuple[int, dict[str, Any]]] = []
@@ -558,12 +631,13 @@ class Importer:
 
     # -- writing -----------------------------------------------------------------------
 
-    def _db_row(self, record: Any) -> dict[str, Any]:
-        row = self.kind.db_row(record)
-        for ref in self.kind.references:
-            if ref.id_column:
-                value = row.pop(ref.field, None)
-                row[ref.db_column] = None if value is None else self._ids.get((ref.field, value))
+    def _db_row(self, record: Any, row: dict[str, Any] | None) -> dict[str, Any]:
+        """The table row of a record (made now unless the parsing made it), references resolved to ids."""
+        if row is None:
+            row = self.kind.db_row(record)
+        for ref in self._id_references:
+            value = row.pop(ref.field, None)
+            row[ref.db_column] = None if value is None else self._ids.get((ref.field, value))
         return row
 
     def _db_key_columns(self) -> list[str]:
@@ -577,11 +651,11 @@ class Importer:
                 names.append(renames.get(field, field))
         return names
 
-    def _write(self, conn: sa.Connection, f: FileResult, rows: list[tuple[int, Any]], present: set[Column], header_of: dict[str, str]) -> None:
+    def _write(self, conn: sa.Connection, f: FileResult, rows: list[tuple[int, Any, Any]], present: set[Column], header_of: dict[str, str]) -> None:
         if not rows:
             return
         key_cols = self._db_key_columns()
-        pending = [(n, r, self._db_row(r)) for n, r in rows]
+        pending = [(n, r, self._db_row(r, d)) for n, r, d in rows]
         fields = self.kind.compared_fields(present)
         if fields is None:
             compared = set(pending[0][2])
@@ -662,6 +736,8 @@ class Importer:
     def _existing(self, conn: sa.Connection, key_cols: list[str], keys: list[tuple[Any, ...]]) -> dict[tuple[Any, ...], Mapping[str, Any]]:
         """Stored rows with these keys; on PostgreSQL locked until commit, for the compare and update to follow."""
         t = self.table
+        if t.name in self.lookups.trusted:
+            return {}
         lock = conn.dialect.name == "postgresql"
         out: dict[tuple[Any, ...], Mapping[str, Any]] = {}
         # Sorted, and locked in that order: two imports locking overlapping
@@ -686,11 +762,12 @@ class Importer:
         for row in rows:
             row["import_batch_id"] = batch_id
         if conn.dialect.name != "postgresql":
-            _executemany(conn, self.table, columns, rows)
+            bulk.executemany(conn, self.table, columns, rows)
             return [(r, d) for _, r, d in new], []
-        if not self._on_conflict:
-            # Imports of this table take turns (advisory lock): nobody can insert meanwhile.
-            _copy_rows(conn, self.table.name, self.table, columns, rows)
+        if not self._on_conflict or self.table.name in self.lookups.trusted:
+            # Imports of this table take turns (advisory lock): nobody can insert
+            # meanwhile; or a key inserted meanwhile breaks the unique index (see _chunk).
+            bulk.copy_rows(conn, self.table.name, self.table, columns, rows)
             return [(r, d) for _, r, d in new], []
         done = self._insert_on_conflict(conn, key_cols, columns, rows)
         inserted = [(r, d) for _, r, d in new if tuple(d[c] for c in key_cols) in done]
@@ -708,7 +785,7 @@ class Importer:
             conn.exec_driver_sql(f"CREATE TEMP TABLE {q(self._staging)} ON COMMIT DROP AS SELECT * FROM {q(self.table.name)} WITH NO DATA")
         else:
             conn.exec_driver_sql(f"TRUNCATE {q(self._staging)}")
-        _copy_rows(conn, self._staging, self.table, columns, rows)
+        bulk.copy_rows(conn, self._staging, self.table, columns, rows)
         names = ", ".join(q(c) for c in columns)
         keys = ", ".join(q(c) for c in key_cols)
         order = ", ".join(str(c.compile(dialect=conn.dialect)) for c in _key_order(self.table, key_cols, qualified=False))
@@ -784,6 +861,16 @@ def _has_unique(table: sa.Table, columns: list[str]) -> bool:
     return False
 
 
+def _unique_violation(exc: BaseException) -> bool:
+    """Whether a write failed on a unique index (SQLite through SQLAlchemy, or psycopg's COPY unwrapped)."""
+    if isinstance(exc, sa.exc.IntegrityError):
+        orig = exc.orig
+        if getattr(orig, "sqlstate", None) == "23505":
+            return True
+        return "UNIQUE constraint failed" in str(orig)
+    return getattr(exc, "sqlstate", None) == "23505"
+
+
 def _duplicate(kind: ImportKind, key: tuple[Any, ...], first_row: int | None) -> Problem:
     zh, en = (f"第 {first_row} 行", f"row {first_row}") if first_row else ("本文件前面的一行", "an earlier row of this file")
     return Problem(kind.key[0], f"与{zh}重复 / duplicate of {en}", "/".join(map(str, key)))
@@ -801,29 +888,6 @@ def _json_value(value: Any) -> Any:
     if isinstance(value, (dt.date, Decimal)):
         return str(value)
     return value
-
-
-def _executemany(conn: sa.Connection, table: sa.Table, columns: list[str], rows: list[dict[str, Any]]) -> None:
-    """Insert rows with one DBAPI executemany of tuples, values converted by the columns' own types.
-
-    The same statement and conversions SQLAlchemy Core would use, without its
-    per-row dictionary handling (about twice as fast on SQLite).
-    """
-    dialect = conn.dialect
-    sql = str(table.insert().compile(dialect=dialect, column_keys=columns))
-    processors = [table.c[c].type.bind_processor(dialect) for c in columns]
-    pairs = list(zip(columns, processors, strict=True))
-    conn.exec_driver_sql(sql, [tuple(p(row[c]) if p else row[c] for c, p in pairs) for row in rows])
-
-
-def _copy_rows(conn: sa.Connection, into: str, table: sa.Table, columns: list[str], rows: list[dict[str, Any]]) -> None:
-    """COPY rows of ``table`` into the PostgreSQL table ``into`` (it or a copy) inside the connection's transaction."""
-    json_cols = {c.name for c in table.columns if isinstance(c.type, sa.JSON)}
-    cursor = conn.connection.driver_connection.cursor()
-    names = ", ".join(f'"{c}"' for c in columns)
-    with cursor.copy(f'COPY {conn.dialect.identifier_preparer.quote(into)} ({names}) FROM STDIN') as copy:
-        for row in rows:
-            copy.write_row([json.dumps(row.get(c), ensure_ascii=False) if c in json_cols else row.get(c) for c in columns])
 
 
 def import_files(store: Any, kind: str | ImportKind, paths: Sequence[Path | str], **options: Any) -> ImportResult:

@@ -326,7 +326,10 @@ class ImportKind:
         """The table row of a record, before references are resolved to ids.
 
         Keys starting with ``_`` are compared like columns but not written to the
-        table (:meth:`after_write` stores them elsewhere).
+        table (:meth:`after_write` stores them elsewhere). Called in the parsing
+        worker process for large files, before :meth:`check_chunk`: it must not
+        use the database. If it raises there, it is called again after the
+        checks, in the importing process, where its error is reported.
         """
         raise NotImplementedError
 
@@ -451,6 +454,7 @@ class HouseholdKind(ModelKind):
     """Households: the status history starts at registration, and status changes are dated."""
 
     def after_write(self, conn: sa.Connection, inserted: Sequence[tuple[Any, int]], updated: Sequence[tuple[Any, dict, dict]]) -> None:
+        from fupin.storage import bulk
         from fupin.storage import schema as S
 
         history = [
@@ -462,8 +466,7 @@ class HouseholdKind(ModelKind):
             for _h, old, new in updated
             if "status" in new and new["status"] != old["status"]
         ]
-        if history:
-            conn.execute(S.household_status.insert(), history)
+        bulk.insert_rows(conn, S.household_status, history)
 
 
 class PersonKind(ModelKind):
