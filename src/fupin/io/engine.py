@@ -187,8 +187,11 @@ class Lookups:
         cols = [t.c[key], *(t.c[c] for c in columns)] if columns else [t]
         for i in range(0, len(wanted), 900):
             part = wanted[i : i + 900]
-            for row in self.conn.execute(sa.select(*cols).where(t.c[key].in_(part))).mappings():
-                out[row[key]] = row
+            result = self.conn.execute(sa.select(*cols).where(t.c[key].in_(part)))
+            names = list(result.keys())
+            at = names.index(key)
+            for values in result:
+                out[values[at]] = dict(zip(names, values))
         return out
 
     def remember(self, table: str, key: Any, record: Any) -> None:
@@ -445,8 +448,8 @@ class Importer:
 
     # -- one chunk -------------------------------------------------------------------
 
-    def _chunk(self, conn: sa.Connection, f: FileResult, columns: dict[str, Column], rows: list[tuple[int, Any, Any]]) -> None:
-        """Check and write one chunk of parsed rows: (row number, record or its problems, table row or None).
+    def _chunk(self, conn: sa.Connection, f: FileResult, columns: dict[str, Column], rows: list[tuple[int, Any]]) -> None:
+        """Check and write one chunk of parsed rows: (row number, record or its problems).
 
         While the table holds only what this import wrote (:meth:`_trusted_tables`),
         the look-ups of stored rows are skipped and the chunk is written inside
@@ -470,20 +473,18 @@ class Importer:
             f.rows, f.inserted, f.updated, f.unchanged, f.rejected, self._written = counts
             del self.result.errors[errors:]
             self.lookups.trusted = set()
-            # The table rows were resolved in place: the checked run makes them again.
-            self._check_and_write(conn, f, columns, [(n, r, None) for n, r, _ in rows])
+            self._check_and_write(conn, f, columns, rows)
         else:
             savepoint.commit()
 
-    def _check_and_write(self, conn: sa.Connection, f: FileResult, columns: dict[str, Column], rows: list[tuple[int, Any, Any]]) -> None:
+    def _check_and_write(self, conn: sa.Connection, f: FileResult, columns: dict[str, Column], rows: list[tuple[int, Any]]) -> None:
         f.rows += len(rows)
         self.lookups.new_chunk()
         seen: dict[tuple[Any, ...], int] = {}
         header_of = {c.target: h for h, c in columns.items()}
         good: list[tuple[int, Any]] = []
-        table_rows: dict[int, dict[str, Any]] = {}
         key_of = self.kind.key_of
-        for row_no, record, table_row in rows:
+        for row_no, record in rows:
             if isinstance(record, list):
                 self._reject(f, row_no, record, header_of)
                 continue
@@ -494,8 +495,6 @@ class Importer:
                 continue
             seen[key] = row_no
             good.append((row_no, record))
-            if table_row is not None:
-                table_rows[row_no] = table_row
         good = self._check_references(f, good, header_of)
         denied = self.store.access.import_problems(self.lookups.conn, self.kind, good)
         for row_no, permission in denied.items():
@@ -509,7 +508,7 @@ class Importer:
             if problems.get(row_no):
                 self._reject(f, row_no, problems[row_no], header_of)
             else:
-                kept.append((row_no, record, table_rows.get(row_no)))
+                kept.append((row_no, record))
         # Written even when the import will be rolled back (abort with errors,
         # dry run): later chunks then see these rows, so counts, duplicates and
         # references come out exactly as a real import's would.
@@ -544,25 +543,10 @@ class Importer:
             return [Problem("", str(exc))]
         return self.store.hooks.validate_record(record, self.kind.record_type) or record
 
-    def _parse_chunk(self, rows: list[tuple[int, dict[str, Any]]]) -> list[tuple[int, Any, Any]]:
-        """(row number, record or its problems, its table row) for each row.
-
-        The table row is made here too (in the worker, beside the parsing) when
-        it can be; a kind whose :meth:`~ImportKind.db_row` refuses a record
-        before the checks have run gets None, and the row is made after them.
-        """
-        out = []
-        db_row = self.kind.db_row
-        for row_no, cells in rows:
-            item = self._parse(cells)
-            table_row = None
-            if not isinstance(item, list):
-                try:
-                    table_row = db_row(item)
-                except Exception:  # noqa: BLE001 - made again after the checks, where its error is reported
-                    table_row = None
-            out.append((row_no, item, table_row))
-        return out
+    def _parse_chunk(self, rows: list[tuple[int, dict[str, Any]]]) -> list[tuple[int, Any]]:
+        # Records only travel from the worker: their table rows are made here,
+        # after the checks (sending both costs more in pickling than it saves).
+        return [(row_no, self._parse(cells)) for row_no, cells in rows]
 
     def _raw_chunks(self, table: Any) -> Iterator[list[tuple[int, dict[str, Any]]]]:
         chunk: list[tuple[int, dict[str, Any]]] = []
@@ -599,45 +583,45 @@ class Importer:
 
     def _check_references(self, f: FileResult, rows: list[tuple[int, Any]], header_of: dict[str, str]) -> list[tuple[int, Any]]:
         """Drop (and report) rows whose references name nothing; resolve the rest in bulk."""
-        self._ids: dict[tuple[str, Any], Any] = {}
+        #: reference field -> {key: id} for references stored as ids
+        self._ids: dict[str, dict[Any, Any]] = {}
         bad: dict[int, list[Problem]] = {}
-        found = []
+        valid = []
         for ref in self.kind.references:
             keys = {getattr(r, ref.field) for _, r in rows}
             keys.discard(None)
             wanted_cols = [c for c in (ref.id_column, *ref.where) if c and c != ref.key]
-            found.append(self.lookups.rows(ref.table, ref.key, keys, wanted_cols))
+            stored = self.lookups.rows(ref.table, ref.key, keys, wanted_cols)
+            if ref.where:
+                stored = {k: row for k, row in stored.items() if all(row[c] == v for c, v in ref.where.items())}
+            if ref.id_column:
+                self._ids[ref.field] = {k: row[ref.id_column] for k, row in stored.items()}
+            valid.append((ref, stored))
         self_referencing = any(ref.table == self.kind.table for ref in self.kind.references)
         # Row by row, in file order: a row may refer to one of its own kind
         # defined above it in the import (a department below its university).
         for row_no, record in rows:
-            for ref, stored in zip(self.kind.references, found, strict=True):
+            for ref, stored in valid:
                 value = getattr(record, ref.field)
-                if value is None:
+                if value is None or value in stored:
                     continue
-                row = stored.get(value)
-                ok = row is not None and (not ref.where or all(row[c] == v for c, v in ref.where.items()))
-                if not ok and ref.table == self.kind.table and self.lookups.pending(ref.table, value) is not None:
-                    ok = True
-                if not ok:
-                    bad.setdefault(row_no, []).append(Problem(ref.field, f"{ref.label} 未登记 / not registered", value))
-                elif ref.id_column and row is not None:
-                    self._ids[(ref.field, value)] = row[ref.id_column]
+                if ref.table == self.kind.table and self.lookups.pending(ref.table, value) is not None:
+                    continue
+                bad.setdefault(row_no, []).append(Problem(ref.field, f"{ref.label} 未登记 / not registered", value))
             if self_referencing and row_no not in bad:
                 self.lookups.remember(self.kind.table, self.kind.key_of(record)[0], record)
         for row_no, problems in bad.items():
             self._reject(f, row_no, problems, header_of)
-        return [(n, r) for n, r in rows if n not in bad]
+        return [(n, r) for n, r in rows if n not in bad] if bad else rows
 
     # -- writing -----------------------------------------------------------------------
 
-    def _db_row(self, record: Any, row: dict[str, Any] | None) -> dict[str, Any]:
-        """The table row of a record (made now unless the parsing made it), references resolved to ids."""
-        if row is None:
-            row = self.kind.db_row(record)
+    def _db_row(self, record: Any) -> dict[str, Any]:
+        """The table row of a record, references resolved to ids."""
+        row = self.kind.db_row(record)
         for ref in self._id_references:
             value = row.pop(ref.field, None)
-            row[ref.db_column] = None if value is None else self._ids.get((ref.field, value))
+            row[ref.db_column] = None if value is None else self._ids[ref.field].get(value)
         return row
 
     def _db_key_columns(self) -> list[str]:
@@ -651,11 +635,11 @@ class Importer:
                 names.append(renames.get(field, field))
         return names
 
-    def _write(self, conn: sa.Connection, f: FileResult, rows: list[tuple[int, Any, Any]], present: set[Column], header_of: dict[str, str]) -> None:
+    def _write(self, conn: sa.Connection, f: FileResult, rows: list[tuple[int, Any]], present: set[Column], header_of: dict[str, str]) -> None:
         if not rows:
             return
         key_cols = self._db_key_columns()
-        pending = [(n, r, self._db_row(r, d)) for n, r, d in rows]
+        pending = [(n, r, self._db_row(r)) for n, r in rows]
         fields = self.kind.compared_fields(present)
         if fields is None:
             compared = set(pending[0][2])
@@ -667,9 +651,13 @@ class Importer:
         updates: list[tuple[Any, dict[str, Any], dict[str, Any]]] = []
         # Rows another import inserted between our look-up and our insert come
         # back from the insert; a second round compares them with that row.
+        trusted = self.table.name in self.lookups.trusted
         while pending:
-            existing = self._existing(conn, key_cols, [tuple(d[c] for c in key_cols) for _, _, d in pending])
-            new, changed = self._classify(f, pending, existing, key_cols, compared, header_of)
+            if trusted:
+                new, changed = pending, []  # nothing stored to compare with (see _chunk)
+            else:
+                existing = self._existing(conn, key_cols, [tuple(d[c] for c in key_cols) for _, _, d in pending])
+                new, changed = self._classify(f, pending, existing, key_cols, compared, header_of)
             updates += changed
             if not new:
                 break
@@ -736,8 +724,6 @@ class Importer:
     def _existing(self, conn: sa.Connection, key_cols: list[str], keys: list[tuple[Any, ...]]) -> dict[tuple[Any, ...], Mapping[str, Any]]:
         """Stored rows with these keys; on PostgreSQL locked until commit, for the compare and update to follow."""
         t = self.table
-        if t.name in self.lookups.trusted:
-            return {}
         lock = conn.dialect.name == "postgresql"
         out: dict[tuple[Any, ...], Mapping[str, Any]] = {}
         # Sorted, and locked in that order: two imports locking overlapping

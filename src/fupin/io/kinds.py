@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import operator
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import Decimal, InvalidOperation
@@ -326,10 +327,7 @@ class ImportKind:
         """The table row of a record, before references are resolved to ids.
 
         Keys starting with ``_`` are compared like columns but not written to the
-        table (:meth:`after_write` stores them elsewhere). Called in the parsing
-        worker process for large files, before :meth:`check_chunk`: it must not
-        use the database. If it raises there, it is called again after the
-        checks, in the importing process, where its error is reported.
+        table (:meth:`after_write` stores them elsewhere).
         """
         raise NotImplementedError
 
@@ -360,16 +358,26 @@ class ImportKind:
         raise NotImplementedError
 
 
-_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+_ROW_PLANS: dict[tuple[type, tuple[tuple[str, str], ...]], tuple[Any, tuple[str, ...], tuple[str, ...]]] = {}
 
 
-def _asdict(record: Any) -> dict[str, Any]:
-    # attrs.asdict is generic and slow; a million rows want the plain loop.
-    cls = type(record)
-    names = _FIELD_NAMES.get(cls)
-    if names is None:
-        names = _FIELD_NAMES[cls] = tuple(f.name for f in attrs.fields(cls))
-    return {n: getattr(record, n) for n in names}
+def _row_plan(cls: type, renames: Mapping[str, str]) -> tuple[Any, tuple[str, ...], tuple[str, ...]]:
+    """(field values getter, table columns, columns holding tuples) for records of ``cls``.
+
+    attrs.asdict is generic and slow; a million rows want one C-level getter.
+    """
+    cache_key = (cls, tuple(sorted(renames.items())))
+    plan = _ROW_PLANS.get(cache_key)
+    if plan is None:
+        fields = attrs.fields(cls)
+        names = [f.name for f in fields]
+        one = operator.attrgetter(*names)
+        getter = one if len(names) > 1 else (lambda record: (one(record),))
+        columns = tuple(renames.get(n, n) for n in names)
+        # Tuples (list fields) are stored as JSON arrays: lists.
+        tuples = tuple(renames.get(f.name, f.name) for f in fields if "tuple" in str(f.type))
+        plan = _ROW_PLANS[cache_key] = (getter, columns, tuples)
+    return plan
 
 
 @attrs.define
@@ -394,12 +402,12 @@ class ModelKind(ImportKind):
         return {c.target for c in present}
 
     def db_row(self, record: Any) -> dict[str, Any]:
-        row = _asdict(record)
-        for field, column in self.renames.items():
-            row[column] = row.pop(field)
-        for field, value in row.items():
-            if isinstance(value, tuple):
-                row[field] = list(value)
+        getter, columns, tuples = _row_plan(type(record), self.renames)
+        row = dict(zip(columns, getter(record)))
+        for column in tuples:
+            value = row[column]
+            if value is not None:
+                row[column] = list(value)
         return row
 
     def export_row(self, row: Mapping[str, Any]) -> dict[str, Any]:
