@@ -6,7 +6,10 @@ same model classes as the library API, checked against the database in bulk
 as insert / update / unchanged by their natural key, and written in batches
 (Core executemany on SQLite, COPY on PostgreSQL). Everything happens in one
 transaction: by default one bad row and nothing is written; with
-``on_error="skip"`` the good rows are; ``dry_run`` writes nothing.
+``on_error="skip"`` the good rows are; ``dry_run`` writes nothing. Into a
+table that is empty when the import begins (a first load of a register),
+stored rows are not looked up at all: a row that clashes with one breaks a
+unique index, and only that chunk is rolled back and checked in full.
 
 Several imports may run at once (two clerks, two processes). On SQLite the
 import takes the database's write lock when it starts, so they run one after
