@@ -54,6 +54,17 @@ def cadre_code(n: int) -> str:
     return f"QJNU-C{n:03d}"
 
 
+def tuomu_chain() -> list[Area]:
+    """The areas from Yunnan province down to 拖木村 (VILLAGE), parents first."""
+    return [
+        Area("530000", "云南省", "province"),
+        Area("530300", "曲靖市", "city", "530000"),
+        Area("530326", "会泽县", "county", "530300"),
+        Area("530326106", "者海镇", "town", "530326"),
+        Area(VILLAGE, "拖木村", "village", "530326106"),
+    ]
+
+
 def seed_base(store: Any, cadres: Iterable[tuple[str, str]] = ((cadre_code(1), "厅级"), (cadre_code(2), "处级"))) -> Any:
     """Areas down to the four villager groups, the university QJNU, the given (code, rank) cadres and the plan.
 
@@ -63,11 +74,7 @@ def seed_base(store: Any, cadres: Iterable[tuple[str, str]] = ((cadre_code(1), "
     with store.transaction():
         store.add_areas(
             [
-                Area("530000", "云南省", "province"),
-                Area("530300", "曲靖市", "city", "530000"),
-                Area("530326", "会泽县", "county", "530300"),
-                Area("530326106", "者海镇", "town", "530326"),
-                Area(VILLAGE, "拖木村", "village", "530326106"),
+                *tuomu_chain(),
                 *(Area(group(i + 1), name, "group", VILLAGE) for i, name in enumerate(GROUP_NAMES)),
             ]
         )

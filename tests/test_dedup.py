@@ -18,6 +18,8 @@ from fupin.idnumber import IdNumber, make_id_number
 from fupin.storage import schema
 from fupin.text import mask_id
 
+from tests.campaign_seed import tuomu_chain
+
 VILLAGE = "530326106200"
 G1, G2 = f"{VILLAGE}01", f"{VILLAGE}02"
 OTHER_VILLAGE = "530326106201"
@@ -53,11 +55,7 @@ def tiny_registry(store) -> dict[str, str]:
     with store.transaction():
         store.add_areas(
             [
-                Area("530000", "云南省", "province"),
-                Area("530300", "曲靖市", "city", "530000"),
-                Area("530326", "会泽县", "county", "530300"),
-                Area("530326106", "者海镇", "town", "530326"),
-                Area(VILLAGE, "拖木村", "village", "530326106"),
+                *tuomu_chain(),
                 Area(G1, "大沟边", "group", VILLAGE),
                 Area(G2, "发和落", "group", VILLAGE),
                 Area(OTHER_VILLAGE, "邻村", "village", "530326106"),

@@ -31,6 +31,8 @@ from fupin import (
 from fupin.idnumber import make_id_number
 from fupin.storage import schema
 
+from tests.campaign_seed import tuomu_chain
+
 GROUP = "53032610620001"
 
 PLUGIN_MIGRATION = '''"""dept: lectures table."""
@@ -57,11 +59,7 @@ def seed_registry(store: Store) -> None:
     with store.transaction():
         store.add_areas(
             [
-                Area("530000", "云南省", "province"),
-                Area("530300", "曲靖市", "city", "530000"),
-                Area("530326", "会泽县", "county", "530300"),
-                Area("530326106", "者海镇", "town", "530326"),
-                Area("530326106200", "拖木村", "village", "530326106"),
+                *tuomu_chain(),
                 Area(GROUP, "大沟边", "group", "530326106200"),
             ]
         )

@@ -145,8 +145,13 @@ def fupin_validate_record(record: Any, record_type: str) -> list[Problem] | None
 
     Every plugin is asked; any problem refuses the record and nothing is
     stored. Use it for rules that cross plugins or depend on local policy
-    (a province that requires a phone number, a plugin that checks an action's
-    beneficiaries against its own tables).
+    (a province that requires a phone number, a plugin's rule on the
+    beneficiaries of its own action kinds).
+
+    It sees the record alone, and must keep to it: a batch import asks it
+    while parsing the file, in a forked worker process for large files, before
+    any database check. A rule that needs stored rows belongs in the import
+    kind's ``check_chunk`` and the plugin's own API.
 
     Args:
         record: the model object about to be stored (:class:`fupin.Household`,

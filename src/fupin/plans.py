@@ -15,20 +15,20 @@ Example:
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 import importlib.resources
 import os
 import re
 import tomllib
 import types
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 import attrs
 
 from fupin.errors import PlanError
 from fupin.text import display_width, pad, table, yuan
+from fupin.tomlread import KINDS, TomlReader, describe, is_date, is_int, join, toml_reason
 
 __all__ = [
     "FORMAT_VERSION",
@@ -340,7 +340,7 @@ class Plan:
         try:
             data = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
-            raise PlanError(f"{source}: invalid TOML: {_toml_reason(exc, text)}") from None
+            raise PlanError(f"{source}: invalid TOML: {toml_reason(exc, text)}") from None
         return attrs.evolve(_Reader(source).plan(data, path), text=text)
 
     @classmethod
@@ -424,107 +424,24 @@ def _jsonable(value: Any) -> Any:
 # --------------------------------------------------------------------------- loading
 
 
-def _toml_reason(exc: tomllib.TOMLDecodeError, text: str) -> str:
-    """tomllib's message, plus the offending line's text when it names one."""
-    reason = str(exc)
-    m = re.search(r"at line (\d+)", reason)
-    lines = text.splitlines()
-    if m and 0 < int(m[1]) <= len(lines):
-        reason += f": {lines[int(m[1]) - 1].strip()}"
-    return reason
-
-
-def _is_int(v: object) -> bool:
-    return isinstance(v, int) and not isinstance(v, bool)
-
-
-def _is_date(v: object) -> bool:
-    # TOML datetimes parse to datetime, a subclass of date: refuse them here.
-    return isinstance(v, dt.date) and not isinstance(v, dt.datetime)
-
-
-_KINDS: dict[str, tuple[Callable[[object], bool], str]] = {
-    "string": (lambda v: isinstance(v, str), "a string"),
-    "integer": (_is_int, "an integer"),
-    "number": (lambda v: _is_int(v) or isinstance(v, float), "a number"),
-    "boolean": (lambda v: isinstance(v, bool), "true or false"),
-    "date": (_is_date, "a date (YYYY-MM-DD, not quoted)"),
-    "table": (lambda v: isinstance(v, dict), "a table"),
-    "strings": (
-        lambda v: isinstance(v, list) and all(isinstance(x, str) for x in v),
-        "an array of strings",
-    ),
-    "tables": (
-        lambda v: isinstance(v, list) and all(isinstance(x, dict) for x in v),
-        "an array of tables",
-    ),
-}
-
-_MISSING = object()
-
-
-def _join(prefix: str, key: str) -> str:
-    return f"{prefix}.{key}" if prefix else key
-
-
-def _describe(value: object) -> str:
-    kind = {dict: "table", list: "array"}.get(type(value), type(value).__name__)
-    return f"{kind} {value!r}" if not isinstance(value, dict | list) else kind
-
-
-class _Reader:
+class _Reader(TomlReader):
     """Validates a parsed plan file and builds the model; raises on the first problem."""
-
-    def __init__(self, source: str) -> None:
-        self.source = source
-
-    def fail(self, path: str, reason: str) -> NoReturn:
-        raise PlanError(f"{self.source}: {path}: {reason}")
-
-    def get(
-        self,
-        table: Mapping[str, Any],
-        key: str,
-        prefix: str,
-        kind: str,
-        *,
-        required: bool = True,
-        default: Any = None,
-    ) -> Any:
-        path = _join(prefix, key)
-        value = table.get(key, _MISSING)
-        if value is _MISSING:
-            if required:
-                self.fail(path, "missing required key")
-            return default
-        check, expected = _KINDS[kind]
-        if not check(value):
-            self.fail(path, f"expected {expected}, got {_describe(value)}")
-        return value
-
-    def only(self, table: Mapping[str, Any], allowed: Iterable[str], prefix: str) -> None:
-        allowed = list(allowed)
-        for key in table:
-            if key not in allowed:
-                near = difflib.get_close_matches(key, allowed, n=1)
-                hint = f' (did you mean "{near[0]}"?)' if near else ""
-                self.fail(_join(prefix, key), f"unknown key{hint}")
 
     def count(self, table: Mapping[str, Any], key: str, prefix: str, *, required: bool) -> int | None:
         value = self.get(table, key, prefix, "integer", required=required)
         if value is not None and value < 0:
-            self.fail(_join(prefix, key), f"must not be negative, got {value}")
+            self.fail(join(prefix, key), f"must not be negative, got {value}")
         return value
 
     def money(self, value: Any, path: str) -> None:
         """Every value under a key ending in ``_fen`` must be integer fen."""
         if isinstance(value, dict):
             for k, v in value.items():
-                sub = _join(path, k)
+                sub = join(path, k)
                 if k.endswith("_fen"):
-                    ok = _is_int(v) or (isinstance(v, list) and all(_is_int(x) for x in v))
+                    ok = is_int(v) or (isinstance(v, list) and all(is_int(x) for x in v))
                     if not ok:
-                        self.fail(sub, f"money must be an integer number of fen, got {_describe(v)}")
+                        self.fail(sub, f"money must be an integer number of fen, got {describe(v)}")
                 else:
                     self.money(v, sub)
         elif isinstance(value, list):
@@ -588,7 +505,7 @@ class _Reader:
         plugins = self.get(data, "plugins", "", "table", required=False, default={})
         for key, value in plugins.items():
             if not isinstance(value, dict):
-                self.fail(f"plugins.{key}", f"expected a table, got {_describe(value)}")
+                self.fail(f"plugins.{key}", f"expected a table, got {describe(value)}")
 
         return Plan(
             name=name,
@@ -645,7 +562,7 @@ class _Reader:
         }
         for key, value in figures.items():
             if value is not None and value < 0 and key != "mean_temp_c":
-                self.fail(_join(prefix, key), f"must not be negative, got {value}")
+                self.fail(join(prefix, key), f"must not be negative, got {value}")
         known = {"year", "villager_groups", *_PROFILE_FIGURES}
         return VillageProfile(
             year=self.get(table, "year", prefix, "integer"),
@@ -719,14 +636,14 @@ class _Reader:
         events: dict[str, dict[int, dt.date]] = {}
         for event, dates in table.items():
             if not isinstance(dates, dict):
-                self.fail(f"calendar.{event}", f"expected a table of YEAR = date, got {_describe(dates)}")
+                self.fail(f"calendar.{event}", f"expected a table of YEAR = date, got {describe(dates)}")
             events[event] = {}
             for key, day in dates.items():
                 where = f"calendar.{event}.{key}"
                 if not _YEAR.fullmatch(key):
                     self.fail(where, "key must be a four-digit year")
-                if not _is_date(day):
-                    self.fail(where, f"expected {_KINDS['date'][1]}, got {_describe(day)}")
+                if not is_date(day):
+                    self.fail(where, f"expected {KINDS['date'][1]}, got {describe(day)}")
                 if day.year != int(key):
                     self.fail(where, f"date {day} is not in {key}")
                 events[event][int(key)] = day

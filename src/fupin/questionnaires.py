@@ -35,6 +35,7 @@ from typing import Any, NoReturn
 import attrs
 
 from fupin.errors import NotFound, PlanError, Problem, ValidationError
+from fupin.tomlread import TomlReader, join, toml_reason
 from fupin.vocab import normalize_key
 
 __all__ = [
@@ -380,7 +381,7 @@ class Questionnaire:
         try:
             data = tomllib.loads(text.removeprefix("\ufeff"))
         except tomllib.TOMLDecodeError as exc:
-            raise PlanError(f"{source}: invalid TOML: {exc}") from None
+            raise PlanError(f"{source}: invalid TOML: {toml_reason(exc, text)}") from None
         return _Reader(source).questionnaire(data)
 
     @classmethod
@@ -509,82 +510,24 @@ def _listify(_inst: Any, _field: Any, value: Any) -> Any:
 # --------------------------------------------------------------------------- reading files
 
 
-def _is_int(v: object) -> bool:
-    return isinstance(v, int) and not isinstance(v, bool)
-
-
-def _is_number(v: object) -> bool:
-    return _is_int(v) or isinstance(v, float)
-
-
-_KINDS: dict[str, tuple[Callable[[object], bool], str]] = {
-    "string": (lambda v: isinstance(v, str), "a string"),
-    "integer": (_is_int, "an integer"),
-    "number": (_is_number, "a number"),
-    "boolean": (lambda v: isinstance(v, bool), "true or false"),
-    "table": (lambda v: isinstance(v, dict), "a table"),
-    "strings": (lambda v: isinstance(v, list) and all(isinstance(x, str) for x in v), "an array of strings"),
-    "tables": (lambda v: isinstance(v, list) and all(isinstance(x, dict) for x in v), "an array of tables"),
-}
-_MISSING = object()
-
-
-def _describe(value: object) -> str:
-    if isinstance(value, dict):
-        return "a table"
-    if isinstance(value, list):
-        return "an array"
-    return f"{type(value).__name__} {value!r}"
-
-
-def _join(prefix: str, key: str) -> str:
-    return f"{prefix}.{key}" if prefix else key
-
-
-class _Reader:
+class _Reader(TomlReader):
     """Validates a parsed questionnaire file and builds the model; raises on the first problem."""
-
-    def __init__(self, source: str) -> None:
-        self.source = source
-
-    def fail(self, path: str, reason: str) -> NoReturn:
-        raise PlanError(f"{self.source}: {path}: {reason}")
-
-    def get(self, table: Mapping[str, Any], key: str, prefix: str, kind: str, *, default: Any = _MISSING) -> Any:
-        path = _join(prefix, key)
-        value = table.get(key, _MISSING)
-        if value is _MISSING:
-            if default is _MISSING:
-                self.fail(path, "missing required key")
-            return default
-        check, expected = _KINDS[kind]
-        if not check(value):
-            self.fail(path, f"expected {expected}, got {_describe(value)}")
-        return value
 
     def text(self, table: Mapping[str, Any], key: str, prefix: str) -> str:
         value = self.get(table, key, prefix, "string").strip()
         if not value:
-            self.fail(_join(prefix, key), "must not be empty")
+            self.fail(join(prefix, key), "must not be empty")
         return value
 
     def ident(self, table: Mapping[str, Any], prefix: str) -> str:
         value = self.get(table, "id", prefix, "string")
         if not _ID.fullmatch(value):
-            self.fail(_join(prefix, "id"), f'"{value}" is not an id (lower-case letters, digits, "_"; a letter first)')
+            self.fail(join(prefix, "id"), f'"{value}" is not an id (lower-case letters, digits, "_"; a letter first)')
         return value
-
-    def only(self, table: Mapping[str, Any], allowed: Iterable[str], prefix: str) -> None:
-        allowed = list(allowed)
-        for key in table:
-            if key not in allowed:
-                near = difflib.get_close_matches(key, allowed, n=1)
-                hint = f' (did you mean "{near[0]}"?)' if near else ""
-                self.fail(_join(prefix, key), f"unknown key{hint}")
 
     def questionnaire(self, data: dict[str, Any]) -> Questionnaire:
         self.only(data, ["format_version", "questionnaire", "sections", "questions", "criteria"], "")
-        version = self.get(data, "format_version", "", "integer", default=FORMAT_VERSION)
+        version = self.get(data, "format_version", "", "integer", required=False, default=FORMAT_VERSION)
         if version != FORMAT_VERSION:
             self.fail("format_version", f"this fupin reads format {FORMAT_VERSION}, not {version}")
 
@@ -603,15 +546,15 @@ class _Reader:
 
         sections = self.sections(self.get(data, "sections", "", "tables"))
         questions = self.questions(self.get(data, "questions", "", "tables"), {s.id for s in sections})
-        criteria = self.criteria(self.get(data, "criteria", "", "tables", default=[]), questions)
+        criteria = self.criteria(self.get(data, "criteria", "", "tables", required=False, default=[]), questions)
         return Questionnaire(
             name=name,
             version=number,
             scope=scope,
             title_zh=self.text(head, "title_zh", p),
-            title_en=self.get(head, "title_en", p, "string", default=""),
-            also_zh=tuple(self.get(head, "also_zh", p, "strings", default=[])),
-            source=self.get(head, "source", p, "string", default=""),
+            title_en=self.get(head, "title_en", p, "string", required=False, default=""),
+            also_zh=tuple(self.get(head, "also_zh", p, "strings", required=False, default=[])),
+            source=self.get(head, "source", p, "string", required=False, default=""),
             sections=sections,
             questions=questions,
             criteria=criteria,
@@ -633,8 +576,8 @@ class _Reader:
                 Section(
                     id=sid,
                     title_zh=self.text(t, "title_zh", p),
-                    title_en=self.get(t, "title_en", p, "string", default=""),
-                    fupin_addition=self.get(t, "fupin_addition", p, "boolean", default=False),
+                    title_en=self.get(t, "title_en", p, "string", required=False, default=""),
+                    fupin_addition=self.get(t, "fupin_addition", p, "boolean", required=False, default=False),
                 )
             )
         return tuple(out)
@@ -662,15 +605,15 @@ class _Reader:
             out.append(
                 Question(
                     id=qid,
-                    number=self.get(t, "number", p, "string", default=""),
+                    number=self.get(t, "number", p, "string", required=False, default=""),
                     section=section,
                     text_zh=self.text(t, "text_zh", p),
-                    text_en=self.get(t, "text_en", p, "string", default=""),
+                    text_en=self.get(t, "text_en", p, "string", required=False, default=""),
                     type=kind,
                     choices=self.choices(t, kind, p),
                     **self.bounds(t, kind, p),
-                    unit=self.get(t, "unit", p, "string", default=""),
-                    required=self.get(t, "required", p, "boolean", default=False),
+                    unit=self.get(t, "unit", p, "string", required=False, default=""),
+                    required=self.get(t, "required", p, "boolean", required=False, default=False),
                 )
             )
         return tuple(out)
@@ -724,7 +667,7 @@ class _Reader:
                 Criterion(
                     id=cid,
                     label_zh=self.text(t, "label_zh", p),
-                    label_en=self.get(t, "label_en", p, "string", default=""),
+                    label_en=self.get(t, "label_en", p, "string", required=False, default=""),
                     question=qid,
                     pass_when=self.get(t, "pass_when", p, "boolean"),
                 )

@@ -475,7 +475,7 @@ class Importer:
             savepoint.rollback()
             f.rows, f.inserted, f.updated, f.unchanged, f.rejected, self._written = counts
             del self.result.errors[errors:]
-            self.lookups.trusted = set()
+            self.lookups.trusted = set()  # for the rest of the import too: the table is no longer only this import's
             self._check_and_write(conn, f, columns, rows)
         else:
             savepoint.commit()
@@ -852,12 +852,8 @@ def _has_unique(table: sa.Table, columns: list[str]) -> bool:
 
 def _unique_violation(exc: BaseException) -> bool:
     """Whether a write failed on a unique index (SQLite through SQLAlchemy, or psycopg's COPY unwrapped)."""
-    if isinstance(exc, sa.exc.IntegrityError):
-        orig = exc.orig
-        if getattr(orig, "sqlstate", None) == "23505":
-            return True
-        return "UNIQUE constraint failed" in str(orig)
-    return getattr(exc, "sqlstate", None) == "23505"
+    orig = exc.orig if isinstance(exc, sa.exc.IntegrityError) else exc
+    return getattr(orig, "sqlstate", None) == "23505" or getattr(orig, "sqlite_errorname", None) == "SQLITE_CONSTRAINT_UNIQUE"
 
 
 def _duplicate(kind: ImportKind, key: tuple[Any, ...], first_row: int | None) -> Problem:

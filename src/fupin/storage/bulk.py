@@ -24,7 +24,7 @@ def insert_rows(conn: sa.Connection, table: sa.Table, rows: Sequence[Mapping[str
     Args:
         conn: an open connection (SQLite or PostgreSQL).
         table: the table written.
-        rows: one mapping per row; a column missing from a row is written as NULL.
+        rows: one mapping per row, each with every column written (other keys are ignored).
         columns: the columns written (default: the keys of the first row).
     """
     if not rows:
@@ -41,11 +41,8 @@ def executemany(conn: sa.Connection, table: sa.Table, columns: Sequence[str], ro
     dialect = conn.dialect
     sql = str(table.insert().compile(dialect=dialect, column_keys=list(columns)))
     processed = [(i, p) for i, c in enumerate(columns) if (p := table.c[c].type.bind_processor(dialect)) is not None]
-    if all(c in rows[0] for c in columns):
-        get = operator.itemgetter(*columns)
-        params: list[Any] = [get(row) for row in rows] if len(columns) > 1 else [(get(row),) for row in rows]
-    else:
-        params = [tuple(row.get(c) for c in columns) for row in rows]
+    get = operator.itemgetter(*columns)
+    params: list[Any] = [get(row) for row in rows] if len(columns) > 1 else [(get(row),) for row in rows]
     if processed:
         converted = []
         for values in params:
@@ -65,7 +62,8 @@ def copy_rows(conn: sa.Connection, into: str, table: sa.Table, columns: Sequence
     with cursor.copy(f"COPY {conn.dialect.identifier_preparer.quote(into)} ({names}) FROM STDIN") as copy:
         if json_cols:
             for row in rows:
-                copy.write_row([json.dumps(row.get(c), ensure_ascii=False) if c in json_cols else row.get(c) for c in columns])
+                copy.write_row([json.dumps(row[c], ensure_ascii=False) if c in json_cols else row[c] for c in columns])
         else:
+            get = operator.itemgetter(*columns)
             for row in rows:
-                copy.write_row([row.get(c) for c in columns])
+                copy.write_row(get(row) if len(columns) > 1 else (get(row),))
