@@ -11,7 +11,7 @@ import openpyxl
 import pytest
 import sqlalchemy as sa
 
-from fupin import FupinError, Person, Store, hookimpl
+from fupin import FupinError, Person, Problem, Store, hookimpl
 from fupin.idnumber import make_id_number
 from fupin.io.engine import import_files
 from fupin.io.files import write_table
@@ -251,6 +251,34 @@ class TestParallelParsing:
         assert (forked.inserted, forked.rejected) == (serial.inserted, serial.rejected) == (39, 1)
         assert forked.errors == serial.errors
         assert store.get_household(households[0].number) == households[0]
+
+    def test_records_cross_as_field_values_and_come_back_equal(self, registered):
+        """pack/unpack: records travel as tuples of their fields and are restored equal; problems travel as they are."""
+        import pickle
+
+        from fupin.io.parallel import pack, unpack
+
+        store, households, persons = registered
+        problems = [Problem("id_number", "校验码错误 / bad check digit", "x")]
+        chunk = [(2, households[0]), (3, persons[0]), (4, problems), (5, households[1])]
+        packed = pack(chunk)
+        assert packed[0] == [type(households[0]), type(persons[0])]
+        assert packed[1][0] == (2, 0, attrs.astuple(households[0], recurse=False))
+        back = unpack(pickle.loads(pickle.dumps(packed)))
+        assert back == chunk
+        assert [type(r) for _, r in back] == [type(r) for _, r in chunk]
+
+    def test_garbage_collector_left_as_found(self, registered, tmp_path):
+        """The import freezes the objects older than it for its duration only, also when it fails."""
+        import gc
+
+        store, households, _ = registered
+        before = gc.get_freeze_count()
+        assert import_files(store, "households", [write(tmp_path / "h.csv", HOUSEHOLDS, households)]).committed
+        assert gc.get_freeze_count() == before
+        with pytest.raises(FupinError):
+            import_files(store, "households", [tmp_path / "missing.csv"])
+        assert gc.get_freeze_count() == before
 
     def test_worker_error_reaches_the_importer(self, registered, tmp_path):
         """A file that fails to decode half-way fails the import with the row named, and nothing is written."""

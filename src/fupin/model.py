@@ -14,7 +14,6 @@ canonical Chinese form, reporting every problem at once.
 from __future__ import annotations
 
 import datetime as dt
-import operator
 import re
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
@@ -128,12 +127,6 @@ class _Named:
 
     VOCAB_FIELDS: ClassVar[dict[str, str]] = {}
 
-    def __reduce__(self) -> tuple[Any, ...]:
-        # Batch imports send records between processes by the million: as a
-        # plain tuple of field values (no field names), restored without
-        # running the validators again (they ran when the record was made).
-        return _restore, (type(self), _field_values(type(self))(self))
-
     @classmethod
     def new(cls: type[T], *, vocab: Vocabulary | None = None, **fields: Any) -> T:
         """Build from keyword arguments (strings, ISO dates ...) with enumerations checked."""
@@ -143,26 +136,6 @@ class _Named:
     def from_mapping(cls: type[T], data: Mapping[str, Any], vocab: Vocabulary | None = None) -> T:
         """Build from a mapping (a JSON object, a file row with English keys)."""
         return build(cls, data, vocab)
-
-
-_VALUES: dict[type, Any] = {}
-
-
-def _field_values(cls: type) -> Any:
-    """A function giving a record's field values as a tuple, in field order."""
-    getter = _VALUES.get(cls)
-    if getter is None:
-        names = [a.name for a in attrs.fields(cls)]
-        one = operator.attrgetter(*names)
-        getter = _VALUES[cls] = one if len(names) > 1 else (lambda record: (one(record),))
-    return getter
-
-
-def _restore(cls: type, values: tuple[Any, ...]) -> Any:
-    """The record of ``cls`` with these field values (the inverse of ``_Named.__reduce__``)."""
-    record = object.__new__(cls)
-    record.__setstate__(values)  # attrs' own: sets the slots from a tuple
-    return record
 
 
 # -- areas --------------------------------------------------------------------
