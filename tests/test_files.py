@@ -471,6 +471,25 @@ class TestWriteTable:
         parse = CellParser(Vocabulary.default()).reader(Column("a", "甲"))
         assert [parse(v) for v in written] == evil
 
+    def test_text_reader_reads_as_the_general_reader(self) -> None:
+        """The reader for CSV text gives every column of the core kinds the same value, or the same error."""
+        from fupin.io.kinds import HOUSEHOLDS, PERSONS, CellParser
+        from fupin.vocab import Vocabulary
+
+        parser = CellParser(Vocabulary.default())
+        texts = ["是", "否", "2015-09-01", "2015年9月1日", "１２３", "12.50", "'=1+1", "'-3", "缺资金、因病", "懒惰", "x", "'", "530326198207207819"]
+
+        def outcome(read, text):
+            try:
+                return ("value", read(text))
+            except Exception as exc:  # the same error type and message
+                return (type(exc).__name__, str(exc))
+
+        for column in HOUSEHOLDS.columns + PERSONS.columns:
+            general, text = parser.reader(column), parser.text_reader(column)
+            for t in texts:
+                assert outcome(text, t) == outcome(general, t), (column.name, t)
+
     def test_csv_has_bom_and_crlf(self, tmp_path: Path) -> None:
         """CSV is UTF-8 with a BOM and CRLF line ends."""
         path = tmp_path / "out.csv"

@@ -280,6 +280,19 @@ class TestParallelParsing:
             import_files(store, "households", [tmp_path / "missing.csv"])
         assert gc.get_freeze_count() == before
 
+    def test_status_history_belongs_to_its_households(self, registered, tmp_path):
+        """Each imported household's history starts with its own status and date, into an empty table or not."""
+        store, households, _ = registered
+        first, rest = households[:15], households[15:]
+        for part in (first, rest):  # the second import appends to a table that holds rows
+            assert import_files(store, "households", [write(tmp_path / "h.csv", HOUSEHOLDS, part)]).inserted == len(part)
+        for h in households:
+            entry = store.household_card(h.number).status_history[0]
+            assert (entry.status, entry.effective) == (h.status, h.first_identified or entry.effective)
+        with store.engine.connect() as conn:
+            ids = conn.execute(sa.select(S.households.c.id)).scalars().all()
+            assert sorted(conn.execute(sa.select(S.household_status.c.household_id)).scalars().all()) == sorted(ids)
+
     def test_worker_error_reaches_the_importer(self, registered, tmp_path):
         """A file that fails to decode half-way fails the import with the row named, and nothing is written."""
         store, households, _ = registered

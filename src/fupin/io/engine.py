@@ -27,6 +27,7 @@ import csv
 import datetime as dt
 import gc
 import hashlib
+import operator
 import random
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -269,6 +270,8 @@ class Importer:
         self.table: sa.Table = store.metadata.tables[kind.table]
         self.parser = CellParser(store.vocab)
         self._id_references = [r for r in kind.references if r.id_column]
+        #: Whether new rows get their ids here, for the kind's after_write (see _new_ids).
+        self._needs_ids = "id" in self.table.c and type(kind).after_write is not ImportKind.after_write
         self.headers = kind.header_index()
         self.result = ImportResult(kind.name, dry_run, on_error)
 
@@ -395,7 +398,9 @@ class Importer:
             columns = self._map_headers(table.info.headers, f)
             if columns is None:
                 return
-            self._readers = [(h, c.target, c.required, self.parser.reader(c)) for h, c in columns.items()]
+            # A CSV file's cells are all stripped text (or None): they need fewer checks.
+            reader = self.parser.text_reader if table.info.format == "csv" else self.parser.reader
+            self._readers = [(h, c.target, c.required, reader(c)) for h, c in columns.items()]
             f.batch_id = self._insert_batch(conn, f, started, status="running")
             bar = self.progress(name, -1) if self.progress else None
             for parsed in self._parsed_chunks(path, table):
@@ -526,6 +531,10 @@ class Importer:
         problems: list[Problem] = []
         for header, target, required, read in self._readers:
             raw = cells.get(header)
+            if raw is None:  # a blank cell (files give None): nothing to read
+                if required:
+                    problems.append(Problem(target, "必填 / required", None))
+                continue
             try:
                 value = read(raw)
             except ValidationError as exc:
@@ -644,6 +653,71 @@ class Importer:
     def _write(self, conn: sa.Connection, f: FileResult, rows: list[tuple[int, Any]], present: set[Column], header_of: dict[str, str]) -> None:
         if not rows:
             return
+        if self.table.name in self.lookups.trusted:
+            # Nothing stored to compare with (see _chunk): straight in.
+            inserted, updates = self._insert_new(conn, rows, f.batch_id), []
+        else:
+            inserted, updates = self._compare_and_write(conn, f, rows, present, header_of)
+        f.inserted += len(inserted)
+        f.updated += len(updates)
+        self._written += len(inserted)
+        if self._written > 2 * self._analyzed_at + 1000:
+            self._analyze(conn, {self.kind.table})
+            self._analyzed_at = self._written
+        self.kind.after_write(conn, inserted, updates)
+
+    def _insert_new(self, conn: sa.Connection, rows: list[tuple[int, Any]], batch_id: int | None) -> list[tuple[Any, Any]]:
+        """Insert records no stored row can clash with, as value lists; (record, id) of each."""
+        records = [r for _, r in rows]
+        plan = self.kind.db_values()
+        if plan is None:
+            dicts = [self._db_row(r) for r in records]
+            columns = [c.name for c in self.table.columns if c.name in dicts[0]]
+            values = [[d[c] for c in columns] for d in dicts]
+        else:
+            names, getter = plan
+            columns = list(names)
+            values = [list(getter(r)) for r in records]
+            for ref in self._id_references:
+                at = columns.index(ref.field)
+                columns[at] = ref.db_column
+                ids = self._ids[ref.field]
+                for v in values:
+                    v[at] = ids.get(v[at])
+            stored = [i for i, c in enumerate(columns) if c in self.table.c]
+            if len(stored) < len(columns):
+                columns = [columns[i] for i in stored]
+                values = [[v[i] for i in stored] for v in values]
+        columns.append("import_batch_id")
+        for v in values:
+            v.append(batch_id)
+        ids = self._new_ids(conn, len(values))
+        if ids:
+            columns.append("id")
+            for v, new_id in zip(values, ids, strict=True):
+                v.append(new_id)
+        bulk.insert_values(conn, self.table, columns, values)
+        return list(zip(records, ids, strict=True)) if ids else [(r, None) for r in records]
+
+    def _new_ids(self, conn: sa.Connection, count: int) -> list[int]:
+        """Ids for ``count`` new rows, when the kind's after_write needs them (else none: the database numbers them).
+
+        Numbered here rather than read back after the insert: on PostgreSQL
+        drawn from the table's sequence, on SQLite counted on from the largest
+        id (this import holds the write lock, so nobody else inserts meanwhile).
+        """
+        if not self._needs_ids or not count:
+            return []
+        if conn.dialect.name == "postgresql":
+            query = sa.text("SELECT nextval(pg_get_serial_sequence(:table, 'id')) FROM generate_series(1, :count)")
+            return [n for (n,) in conn.execute(query, {"table": self.table.name, "count": count})]
+        last = conn.execute(sa.select(sa.func.max(self.table.c.id))).scalar() or 0
+        return list(range(last + 1, last + count + 1))
+
+    def _compare_and_write(
+        self, conn: sa.Connection, f: FileResult, rows: list[tuple[int, Any]], present: set[Column], header_of: dict[str, str]
+    ) -> tuple[list[tuple[Any, Any]], list[tuple[Any, dict[str, Any], dict[str, Any]]]]:
+        """Insert the rows whose key is not stored, update the changed ones; (record, id) inserted and the updates."""
         key_cols = self._db_key_columns()
         pending = [(n, r, self._db_row(r)) for n, r in rows]
         fields = self.kind.compared_fields(present)
@@ -653,17 +727,13 @@ class Importer:
             renames = getattr(self.kind, "renames", {})
             id_refs = {r.field: r.db_column for r in self.kind.references if r.id_column}
             compared = {id_refs.get(f) or renames.get(f, f) for f in fields}
-        inserted: list[tuple[Any, dict[str, Any]]] = []
+        inserted: list[tuple[Any, Any]] = []
         updates: list[tuple[Any, dict[str, Any], dict[str, Any]]] = []
         # Rows another import inserted between our look-up and our insert come
         # back from the insert; a second round compares them with that row.
-        trusted = self.table.name in self.lookups.trusted
         while pending:
-            if trusted:
-                new, changed = pending, []  # nothing stored to compare with (see _chunk)
-            else:
-                existing = self._existing(conn, key_cols, [tuple(d[c] for c in key_cols) for _, _, d in pending])
-                new, changed = self._classify(f, pending, existing, key_cols, compared, header_of)
+            existing = self._existing(conn, key_cols, [tuple(d[c] for c in key_cols) for _, _, d in pending])
+            new, changed = self._classify(f, pending, existing, key_cols, compared, header_of)
             updates += changed
             if not new:
                 break
@@ -673,14 +743,7 @@ class Importer:
             # In key order, the order _existing locked the rows in.
             updates.sort(key=lambda u: tuple(u[1][c] for c in key_cols))
             self._update(conn, key_cols, updates, f.batch_id)
-        f.inserted += len(inserted)
-        f.updated += len(updates)
-        self._written += len(inserted)
-        if self._written > 2 * self._analyzed_at + 1000:
-            self._analyze(conn, {self.kind.table})
-            self._analyzed_at = self._written
-        inserted_ids = self._inserted_ids(conn, key_cols, inserted)
-        self.kind.after_write(conn, inserted_ids, updates)
+        return inserted, updates
 
     def _classify(
         self,
@@ -747,22 +810,21 @@ class Importer:
 
     def _insert(
         self, conn: sa.Connection, key_cols: list[str], new: list[tuple[int, Any, dict[str, Any]]], batch_id: int | None
-    ) -> tuple[list[tuple[Any, dict[str, Any]]], list[tuple[int, Any, dict[str, Any]]]]:
-        """Insert new rows: (record, row) of those inserted, and the rows another writer inserted first."""
+    ) -> tuple[list[tuple[Any, Any]], list[tuple[int, Any, dict[str, Any]]]]:
+        """Insert new rows: (record, id) of those inserted, and the rows another writer inserted first."""
         rows = [d for _, _, d in new]
-        columns = [c.name for c in self.table.columns if c.name in rows[0] or c.name == "import_batch_id"]
+        for row, new_id in zip(rows, self._new_ids(conn, len(rows))):
+            row["id"] = new_id
         for row in rows:
             row["import_batch_id"] = batch_id
-        if conn.dialect.name != "postgresql":
-            bulk.executemany(conn, self.table, columns, rows)
-            return [(r, d) for _, r, d in new], []
-        if not self._on_conflict or self.table.name in self.lookups.trusted:
-            # Imports of this table take turns (advisory lock): nobody can insert
-            # meanwhile; or a key inserted meanwhile breaks the unique index (see _chunk).
-            bulk.copy_rows(conn, self.table.name, self.table, columns, rows)
-            return [(r, d) for _, r, d in new], []
+        columns = [c.name for c in self.table.columns if c.name in rows[0]]
+        if conn.dialect.name != "postgresql" or not self._on_conflict:
+            # SQLite: this import holds the write lock. PostgreSQL without a unique
+            # key: imports of this table take turns (advisory lock). Nobody inserts meanwhile.
+            bulk.insert_rows(conn, self.table, rows, columns)
+            return [(r, d.get("id")) for _, r, d in new], []
         done = self._insert_on_conflict(conn, key_cols, columns, rows)
-        inserted = [(r, d) for _, r, d in new if tuple(d[c] for c in key_cols) in done]
+        inserted = [(r, d.get("id")) for _, r, d in new if tuple(d[c] for c in key_cols) in done]
         raced = [row for row in new if tuple(row[2][c] for c in key_cols) not in done]
         return inserted, raced
 
@@ -777,7 +839,8 @@ class Importer:
             conn.exec_driver_sql(f"CREATE TEMP TABLE {q(self._staging)} ON COMMIT DROP AS SELECT * FROM {q(self.table.name)} WITH NO DATA")
         else:
             conn.exec_driver_sql(f"TRUNCATE {q(self._staging)}")
-        bulk.copy_rows(conn, self._staging, self.table, columns, rows)
+        get = operator.itemgetter(*columns)
+        bulk.insert_values(conn, self.table, columns, [get(row) for row in rows], into=self._staging)
         names = ", ".join(q(c) for c in columns)
         keys = ", ".join(q(c) for c in key_cols)
         order = ", ".join(str(c.compile(dialect=conn.dialect)) for c in _key_order(self.table, key_cols, qualified=False))
@@ -808,20 +871,6 @@ class Importer:
                 }
             )
         conn.execute(S.audit_log.insert(), audit)
-
-    def _inserted_ids(self, conn: sa.Connection, key_cols: list[str], inserts: list[tuple[Any, dict[str, Any]]]) -> list[tuple[Any, Any]]:
-        """(record, id) for inserted rows, when the table has an integer id and the kind needs it."""
-        if not inserts or "id" not in self.table.c or type(self.kind).after_write is ImportKind.after_write:
-            return []
-        t = self.table
-        ids: dict[tuple[Any, ...], int] = {}
-        keys = [tuple(d[c] for c in key_cols) for _, d in inserts]
-        for i in range(0, len(keys), 500):
-            part = keys[i : i + 500]
-            for row in conn.execute(sa.select(t.c.id, *(t.c[c] for c in key_cols)).where(_key_in(t, key_cols, part))):
-                ids[tuple(row[1:])] = row[0]
-        return [(r, ids[k]) for (r, _d), k in zip(inserts, keys, strict=True)]
-
 
 @contextlib.contextmanager
 def _old_objects_frozen() -> Iterator[None]:

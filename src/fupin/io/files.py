@@ -419,6 +419,10 @@ def _open_csv(
     header_row, header, delimiter = min(found, key=lambda candidate: candidate[0])
     columns = _columns(path, header, lambda index: str(index + 1))
     width = len(header)
+    names = [name for _, name in columns]
+    at = [index for index, _ in columns]
+    # Usually every header is named: the cells are then the record's first ones, in order.
+    leading = at == list(range(len(at)))
 
     def rows() -> Rows:
         with reopen() as file:
@@ -431,9 +435,12 @@ def _open_csv(
                         f"{path}: 第 {number} 行有 {used} 个单元格, 表头只有 {width} 列 / "
                         f"row {number} has {used} cells but the header has {width}"
                     )
-                cells = {name: (record[i].strip() or None) if i < len(record) else None for i, name in columns}
-                if not _blank(cells):
-                    yield number, cells
+                if leading and len(record) >= len(at):
+                    values = [cell.strip() or None for cell in record[: len(at)]]
+                else:
+                    values = [(record[i].strip() or None) if i < len(record) else None for i in at]
+                if any(values):  # text or None: a row of None only is blank
+                    yield number, dict(zip(names, values))
 
     info = TableInfo(path, "csv", encoding, None, header_row, tuple(name for _, name in columns))
     return Table(info, rows)

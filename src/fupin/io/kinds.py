@@ -174,6 +174,7 @@ class CellParser:
     def __init__(self, vocab: Vocabulary) -> None:
         self.vocab = vocab
         self._readers: dict[Column, Callable[[Any], Any]] = {}
+        self._text_readers: dict[Column, Callable[[str], Any]] = {}
 
     def parse(self, column: Column, raw: Any) -> Any:
         """The typed value of one cell, or None for a blank cell. Raises ValueError/ValidationError."""
@@ -186,7 +187,32 @@ class CellParser:
             found = self._readers[column] = self._compile(column)
         return found
 
-    def _compile(self, column: Column) -> Callable[[Any], Any]:
+    def text_reader(self, column: Column) -> Callable[[str], Any]:
+        """The reader of ``column`` for cells that are text, stripped and not empty (a CSV file's).
+
+        The same values and errors as :meth:`reader`, without the checks that
+        only other cells need (numbers, booleans, JSON values of spreadsheets
+        and JSON lines): a call less per cell, a million rows over.
+        """
+        found = self._text_readers.get(column)
+        if found is None:
+            found = self._text_readers[column] = self._compile_text(column)
+        return found
+
+    def _compile_text(self, column: Column) -> Callable[[str], Any]:
+        if column.type in ("list", "json"):
+            return self.reader(column)
+        convert = self._converter(column)
+
+        def read(text: str) -> Any:
+            if text[0] == "'" and text[1:].startswith(FORMULA_STARTS):
+                text = text[1:]  # neutralised against CSV injection on export: the value is what follows
+            return text if convert is None else convert(text)
+
+        return read
+
+    def _converter(self, column: Column) -> Callable[[str], Any] | None:
+        """Stripped, non-empty cell text -> the column's value; None when the text is the value."""
         if column.vocab:
             cache: dict[str, str] = {}
             vocab, list_name, field = self.vocab, column.vocab, column.name
@@ -208,6 +234,11 @@ class CellParser:
 
             def convert(text: str) -> Any:
                 return reader(normalize_cell(text) if not text.isascii() else text)
+
+        return convert
+
+    def _compile(self, column: Column) -> Callable[[Any], Any]:
+        convert = self._converter(column)
 
         def one(raw: Any) -> Any:
             if raw is None:
@@ -331,6 +362,14 @@ class ImportKind:
         """
         raise NotImplementedError
 
+    def db_values(self) -> tuple[tuple[str, ...], Callable[[Any], Sequence[Any]]] | None:
+        """A quicker :meth:`db_row` for bulk inserts: (columns, record -> their values in that order), or None.
+
+        The columns are named as :meth:`db_row` names them (references before
+        they are resolved to ids). None (the default) means: use :meth:`db_row`.
+        """
+        return None
+
     def key_of(self, record: Any) -> tuple[Any, ...]:
         """The natural key of a record."""
         return tuple(getattr(record, f) for f in self.key)
@@ -400,6 +439,12 @@ class ModelKind(ImportKind):
     def compared_fields(self, present: Iterable[Column]) -> set[str] | None:
         # A file without a column leaves that field alone: no column, no change.
         return {c.target for c in present}
+
+    def db_values(self) -> tuple[tuple[str, ...], Callable[[Any], Sequence[Any]]] | None:
+        if type(self).db_row is not ModelKind.db_row or type(self).build is not ModelKind.build:
+            return None  # a subclass that shapes its records or rows itself
+        getter, columns, _tuples = _row_plan(self.model, self.renames)
+        return columns, getter
 
     def db_row(self, record: Any) -> dict[str, Any]:
         getter, columns, tuples = _row_plan(type(record), self.renames)

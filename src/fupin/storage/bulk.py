@@ -4,7 +4,7 @@ SQLAlchemy Core's ``conn.execute(table.insert(), [dict, ...])`` handles each
 row as a dictionary of bound parameters; at a million rows that costs about
 as much as SQLite's own work. These helpers send the same statement the same
 way the driver wants it: one DBAPI ``executemany`` of plain sequences on
-SQLite (values converted by the columns' own bind processors, so what is
+SQLite (values converted as the columns' types convert them, so what is
 stored is what Core would store), ``COPY`` on PostgreSQL.
 """
 
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import operator
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -30,40 +30,60 @@ def insert_rows(conn: sa.Connection, table: sa.Table, rows: Sequence[Mapping[str
     if not rows:
         return
     columns = list(columns if columns is not None else rows[0])
-    if conn.dialect.name == "postgresql":
-        copy_rows(conn, table.name, table, columns, rows)
-    else:
-        executemany(conn, table, columns, rows)
-
-
-def executemany(conn: sa.Connection, table: sa.Table, columns: Sequence[str], rows: Sequence[Mapping[str, Any]]) -> None:
-    """One DBAPI executemany of the INSERT of ``columns``, values converted by the columns' bind processors."""
-    dialect = conn.dialect
-    sql = str(table.insert().compile(dialect=dialect, column_keys=list(columns)))
-    processed = [(i, p) for i, c in enumerate(columns) if (p := table.c[c].type.bind_processor(dialect)) is not None]
     get = operator.itemgetter(*columns)
-    params: list[Any] = [get(row) for row in rows] if len(columns) > 1 else [(get(row),) for row in rows]
-    if processed:
-        converted = []
-        for values in params:
-            values = list(values)
-            for i, process in processed:
-                values[i] = process(values[i])
-            converted.append(tuple(values))
-        params = converted
-    conn.exec_driver_sql(sql, params)
+    values = [get(row) for row in rows] if len(columns) > 1 else [(get(row),) for row in rows]
+    insert_values(conn, table, columns, values)
 
 
-def copy_rows(conn: sa.Connection, into: str, table: sa.Table, columns: Sequence[str], rows: Sequence[Mapping[str, Any]]) -> None:
-    """COPY rows of ``table`` into the PostgreSQL table ``into`` (it, or a copy of it) in the connection's transaction."""
-    json_cols = {c.name for c in table.columns if isinstance(c.type, sa.JSON)}
+def insert_values(conn: sa.Connection, table: sa.Table, columns: Sequence[str], rows: Iterable[Sequence[Any]], into: str | None = None) -> None:
+    """Insert rows given as value sequences in the order of ``columns``.
+
+    Python values as the columns' types take them (dates, lists for JSON,
+    booleans, Decimals). On PostgreSQL ``into`` names another table of the
+    same columns to COPY into (a staging copy of ``table``).
+    """
+    if conn.dialect.name == "postgresql":
+        _copy(conn, into or table.name, table, columns, rows)
+        return
+    quote = conn.dialect.identifier_preparer.quote
+    # Written out rather than compiled: a compiled INSERT lists its columns in the table's order.
+    sql = f"INSERT INTO {quote(table.name)} ({', '.join(map(quote, columns))}) VALUES ({', '.join('?' for _ in columns)})"
+    converters = [(i, convert) for i, c in enumerate(columns) if (convert := _sqlite_converter(table.c[c].type, conn.dialect)) is not None]
+    if converters:
+        rows = (_converted(values, converters) for values in rows)
+    # The DBAPI cursor of the connection's transaction takes lists as they are
+    # (exec_driver_sql wants tuples); its errors come unwrapped, as COPY's do.
+    conn.connection.driver_connection.cursor().executemany(sql, rows)
+
+
+def _converted(values: Sequence[Any], converters: list[tuple[int, Callable[[Any], Any]]]) -> list[Any]:
+    out = list(values)
+    for i, convert in converters:
+        out[i] = convert(out[i])
+    return out
+
+
+def _sqlite_converter(type_: sa.types.TypeEngine[Any], dialect: sa.Dialect) -> Callable[[Any], Any] | None:
+    """What turns a Python value into what SQLite stores for this column type, or None when nothing does."""
+    impl = type_.dialect_impl(dialect)
+    if isinstance(impl, sa.Date) and not isinstance(impl, sa.DateTime):
+        # SQLAlchemy stores dates as ISO text; isoformat() (C) writes the same text several times faster.
+        return lambda value: None if value is None else value.isoformat()
+    return impl.bind_processor(dialect)
+
+
+def _copy(conn: sa.Connection, into: str, table: sa.Table, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+    json_at = [i for i, c in enumerate(columns) if isinstance(table.c[c].type, sa.JSON)]
     cursor = conn.connection.driver_connection.cursor()
-    names = ", ".join(conn.dialect.identifier_preparer.quote(c) for c in columns)
-    with cursor.copy(f"COPY {conn.dialect.identifier_preparer.quote(into)} ({names}) FROM STDIN") as copy:
-        if json_cols:
-            for row in rows:
-                copy.write_row([json.dumps(row[c], ensure_ascii=False) if c in json_cols else row[c] for c in columns])
+    quote = conn.dialect.identifier_preparer.quote
+    names = ", ".join(quote(c) for c in columns)
+    with cursor.copy(f"COPY {quote(into)} ({names}) FROM STDIN") as copy:
+        if json_at:
+            for values in rows:
+                values = list(values)
+                for i in json_at:
+                    values[i] = json.dumps(values[i], ensure_ascii=False)
+                copy.write_row(values)
         else:
-            get = operator.itemgetter(*columns)
-            for row in rows:
-                copy.write_row(get(row) if len(columns) > 1 else (get(row),))
+            for values in rows:
+                copy.write_row(values)
