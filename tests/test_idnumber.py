@@ -125,6 +125,20 @@ class TestParse:
         assert len(excinfo.value.problems) == 2
         assert "19990230" in reasons(excinfo)[0] and "校验码错误" in reasons(excinfo)[1]
 
+    @pytest.mark.parametrize(
+        "text", ["11010519491231002X", "11010519491231002x", " 110105 19491231002X", "110105491231002", "110105194912310025", "12345", 110105194912310025]
+    )
+    def test_facts_are_parse_s(self, text: object) -> None:
+        """IdNumber.facts gives parse's number, birth date and sex, or raises parse's error."""
+        try:
+            parsed = IdNumber.parse(text)  # type: ignore[arg-type]
+        except ValidationError as exc:
+            with pytest.raises(ValidationError) as excinfo:
+                IdNumber.facts(text)  # type: ignore[arg-type]
+            assert excinfo.value.problems == exc.problems
+        else:
+            assert IdNumber.facts(text) == (parsed.number, parsed.birth_date, parsed.sex)  # type: ignore[arg-type]
+
     def test_not_a_string(self) -> None:
         """A number that is not a str (e.g. an int from a spreadsheet) is refused, not crashed on."""
         with pytest.raises(ValidationError) as excinfo:

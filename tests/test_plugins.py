@@ -19,7 +19,7 @@ from fupin import hookimpl, hookspecs
 from fupin.actions import ActionKind, SupportAction
 from fupin.checks import CheckResult, Status, TargetSpec
 from fupin.errors import PluginError, Problem, ValidationError
-from fupin.hooks import Hooks
+from fupin.hooks import Hooks, validates
 from fupin.plugins import (
     DEFAULT_PLUGINS,
     FupinPluginManager,
@@ -411,6 +411,34 @@ class TestValidateRecord:
         problems = Hooks(pm).validate_record(_action(), "action")
         assert sorted(problems, key=str) == [Problem("", "no helper"), Problem("title", "required")]
         assert Hooks(pm).validate_record(_action(title="x", helpers=["C1"]), "action") == []
+
+    def test_declared_record_types_limit_who_is_asked(self, pm: FupinPluginManager) -> None:
+        """@validates("action"): asked about actions only; an undeclared validator is asked about everything."""
+        asked: list[tuple[str, str]] = []
+
+        class ActionsOnly:
+            @hookimpl
+            @validates("action")
+            def fupin_validate_record(self, record: object, record_type: str) -> list[str]:
+                asked.append(("actions", record_type))
+                return ["no"]
+
+        pm.register(ActionsOnly(), name="actions")
+        hooks = Hooks(pm)
+        assert hooks.record_validator("person") is None
+        assert hooks.validate_record(object(), "person") == []
+        assert hooks.validate_record(_action(), "action") == [Problem("", "no")]
+        assert asked == [("actions", "action")]
+
+        class Everything:
+            @hookimpl
+            def fupin_validate_record(self, record_type: str) -> None:
+                asked.append(("all", record_type))
+
+        pm.register(Everything(), name="all")
+        validate = Hooks(pm).record_validator("person")
+        assert validate is not None and validate(object()) == []
+        assert asked[-1] == ("all", "person") and ("actions", "person") not in asked
 
     def test_garbage_is_a_plugin_error(self, pm: FupinPluginManager) -> None:
         """A validator returning something other than problems or strings is a PluginError."""

@@ -30,7 +30,7 @@ from fupin.errors import (  # noqa: E402
     StorageError,
     ValidationError,
 )
-from fupin.hooks import Hooks  # noqa: E402
+from fupin.hooks import Hooks, validates  # noqa: E402
 from fupin.idnumber import IdNumber  # noqa: E402
 from fupin.model import (  # noqa: E402
     Area,
@@ -98,4 +98,5 @@ __all__ = [
     "load_plan",
     "packaged_plans",
     "plugin_failures",
+    "validates",
 ]

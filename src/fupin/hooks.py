@@ -13,7 +13,7 @@ life of the ``Hooks`` object; build a new one after registering more plugins.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -30,9 +30,34 @@ if TYPE_CHECKING:
     from fupin.io.kinds import ImportKind
     from fupin.vocab import Vocabulary
 
-__all__ = ["Hooks"]
+__all__ = ["Hooks", "validates"]
+
+#: The attribute :func:`validates` sets on a hook implementation.
+_RECORD_TYPES = "fupin_record_types"
 
 _T = TypeVar("_T", ActionKind, TargetSpec)
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def validates(*record_types: str) -> Callable[[_F], _F]:
+    """Say which record types a ``fupin_validate_record`` implementation looks at.
+
+    ::
+
+        @fupin.hookimpl
+        @fupin.validates("action")
+        def fupin_validate_record(record, record_type): ...
+
+    It is then asked about records of those types only: a batch import of a
+    million persons does not call a plugin that checks actions a million times.
+    An implementation without it is asked about every record.
+    """
+
+    def mark(function: _F) -> _F:
+        setattr(function, _RECORD_TYPES, frozenset(record_types))
+        return function
+
+    return mark
 
 
 class Hooks:
@@ -160,18 +185,38 @@ class Hooks:
             The problems, flattened; a plain string ``s`` becomes
             ``Problem(field="", reason=s)``. Empty if every plugin agrees.
         """
-        caller = self.pm.hook.fupin_validate_record
-        if not caller.get_hookimpls():
-            return []  # nothing to ask: batch imports call this a million times
-        problems = []
-        for result in caller(record=record, record_type=record_type):
-            for item in _as_list(result):
-                if isinstance(item, str):
-                    item = Problem(field="", reason=item)
-                if not isinstance(item, Problem):
-                    raise PluginError(f"fupin_validate_record returned {item!r}; expected a Problem or a string")
-                problems.append(item)
-        return problems
+        validate = self.record_validator(record_type)
+        return [] if validate is None else validate(record)
+
+    def record_validator(self, record_type: str) -> Callable[[Any], list[Problem]] | None:
+        """:meth:`validate_record` for records of one type, or None when no plugin looks at that type.
+
+        For callers that validate many records of a type (batch imports): the
+        plugins to ask are chosen once (see :func:`validates`), not per record.
+        """
+        hook = self.pm.hook.fupin_validate_record
+        implementations = hook.get_hookimpls()
+        uninterested = [
+            impl.plugin
+            for impl in implementations
+            if (types := getattr(impl.function, _RECORD_TYPES, None)) is not None and record_type not in types
+        ]
+        if len(uninterested) == len(implementations):
+            return None
+        caller = self.pm.subset_hook_caller("fupin_validate_record", uninterested) if uninterested else hook
+
+        def validate(record: Any) -> list[Problem]:
+            problems = []
+            for result in caller(record=record, record_type=record_type):
+                for item in _as_list(result):
+                    if isinstance(item, str):
+                        item = Problem(field="", reason=item)
+                    if not isinstance(item, Problem):
+                        raise PluginError(f"fupin_validate_record returned {item!r}; expected a Problem or a string")
+                    problems.append(item)
+            return problems
+
+        return validate
 
     # -- introspection ---------------------------------------------------------
 

@@ -334,23 +334,21 @@ class Person(_Named):
     phone: str | None = attrs.field(default=None, converter=_opt_text)
 
     def __attrs_post_init__(self) -> None:
-        parsed = IdNumber.parse(self.id_number)
+        number, birth_date, sex = IdNumber.facts(self.id_number)
         # Canonical form (18 digits, upper-case X); frozen, so set through object.
-        object.__setattr__(self, "id_number", parsed.number)
+        object.__setattr__(self, "id_number", number)
         problems = []
         if self.sex is None:
-            object.__setattr__(self, "sex", parsed.sex)
-        elif self.sex != parsed.sex:
-            problems.append(
-                Problem("sex", f"与证件号码不符 (号码为{parsed.sex}) / disagrees with the ID number", self.sex)
-            )
+            object.__setattr__(self, "sex", sex)
+        elif self.sex != sex:
+            problems.append(Problem("sex", f"与证件号码不符 (号码为{sex}) / disagrees with the ID number", self.sex))
         if self.birth_date is None:
-            object.__setattr__(self, "birth_date", parsed.birth_date)
-        elif self.birth_date != parsed.birth_date:
+            object.__setattr__(self, "birth_date", birth_date)
+        elif self.birth_date != birth_date:
             problems.append(
                 Problem(
                     "birth_date",
-                    f"与证件号码不符 (号码为 {parsed.birth_date.isoformat()}) / disagrees with the ID number",
+                    f"与证件号码不符 (号码为 {birth_date.isoformat()}) / disagrees with the ID number",
                     self.birth_date.isoformat(),
                 )
             )

@@ -27,7 +27,7 @@ from fupin import model
 from fupin.access import Access, AccessDenied, User, load_roles
 from fupin.actions import ActionKind, Beneficiary, SupportAction, action_row, reference_problems
 from fupin.errors import NotFound, Problem, StaleRecord, StorageError, ValidationError
-from fupin.storage import migrate, schema
+from fupin.storage import schema
 from fupin.storage.engine import WRITE, make_engine, safe_url
 
 S = schema
@@ -192,6 +192,8 @@ class Store:
             # Upgrading changes what everyone works with: only an administrator may.
             self.access.require("users.manage")
         try:
+            from fupin.storage import migrate  # alembic: only to create or upgrade the schema
+
             migrate.upgrade(self.engine, self.hooks.migrations())
         except sa.exc.OperationalError as exc:
             raise StorageError(f"无法初始化数据库 / cannot initialise {self.url}: {exc.orig}") from None
@@ -207,6 +209,8 @@ class Store:
         """
         if self.is_initialised():
             self.access.require("users.manage")
+        from fupin.storage import migrate
+
         migrate.drop_everything(self.engine)
         self._refresh_access()
         self.init()

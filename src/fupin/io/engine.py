@@ -273,6 +273,8 @@ class Importer:
         #: Whether new rows get their ids here, for the kind's after_write (see _new_ids).
         self._needs_ids = "id" in self.table.c and type(kind).after_write is not ImportKind.after_write
         self.headers = kind.header_index()
+        #: The plugins' fupin_validate_record for this kind's records, None when no plugin looks at them.
+        self._validate = store.hooks.record_validator(kind.record_type)
         self.result = ImportResult(kind.name, dry_run, on_error)
 
     # -- driving ------------------------------------------------------------------
@@ -556,7 +558,7 @@ class Importer:
             return exc.problems
         except (TypeError, ValueError) as exc:
             return [Problem("", str(exc))]
-        return self.store.hooks.validate_record(record, self.kind.record_type) or record
+        return (self._validate is not None and self._validate(record)) or record
 
     def _parse_chunk(self, rows: list[tuple[int, dict[str, Any]]]) -> list[tuple[int, Any]]:
         # Records only travel from the worker: their table rows are made here,

@@ -22,12 +22,6 @@ from decimal import Decimal
 from typing import IO, Any
 
 import attrs
-import openpyxl
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
-from openpyxl.utils.exceptions import IllegalCharacterError
-from openpyxl.worksheet.datavalidation import DataValidation
 from python_calamine import CalamineError, CalamineWorkbook, SheetTypeEnum, SheetVisibleEnum
 
 from fupin.errors import FupinError
@@ -514,6 +508,8 @@ def _open_xlsx(path: str, sheet: str | None, is_header: Callable[[Sequence[str]]
 
         cleaned = ((number, [_xlsx_value(cell) for cell in row]) for number, row in sheet_rows())
         header_row, header = _find_header(path, cleaned, is_header, max_title_rows)
+        from openpyxl.utils import get_column_letter
+
         columns = _columns(path, header, lambda index: get_column_letter(first_column + index + 1))
     except BaseException:
         workbook.close()
@@ -648,8 +644,10 @@ def _write_jsonl(target: Any, headers: Sequence[str], rows: Iterable[Sequence[ob
     return count
 
 
-def _xlsx_cell(sheet: Any, value: object, font: Font | None = None) -> object:
-    """The value, or a cell when it needs a font or must not become a formula."""
+def _xlsx_cell(sheet: Any, value: object, font: Any = None) -> object:
+    """The value, or a cell when it needs a font (openpyxl's Font) or must not become a formula."""
+    from openpyxl.cell import WriteOnlyCell
+
     is_formula_like = isinstance(value, str) and value.startswith("=")
     if font is None and not is_formula_like:
         return value
@@ -669,6 +667,12 @@ def _write_xlsx(
     sheet_title: str,
     title: str | None,
 ) -> int:
+    # openpyxl is imported where XLSX is written: most commands never need it, and it costs a tenth of a second to load.
+    import openpyxl
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+    from openpyxl.utils.exceptions import IllegalCharacterError
+
     template = dropdowns is not None
     workbook = openpyxl.Workbook(write_only=not template)
     if template:
@@ -705,6 +709,9 @@ def _write_xlsx(
 
 
 def _add_dropdowns(workbook: Any, sheet: Any, dropdowns: Mapping[int, Sequence[str]], first_row: int) -> None:
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.datavalidation import DataValidation
+
     # The lists live on a hidden sheet: an inline list over 255 characters breaks Excel.
     options = workbook.create_sheet(OPTIONS_SHEET)
     options.sheet_state = "hidden"

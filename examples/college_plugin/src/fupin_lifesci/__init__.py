@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from fupin import hookimpl
+from fupin import hookimpl, validates
 
 from fupin_lifesci import commands, soil
 
@@ -30,6 +30,7 @@ def fupin_action_kinds() -> list[ActionKind]:
 
 
 @hookimpl
+@validates("action")
 def fupin_validate_record(record: Any, record_type: str) -> list[Problem] | None:
     """Refuse a soil-testing action that names no household or village."""
     if record_type == "action" and record.kind == soil.SOIL_TESTING:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from fupin import hookimpl
+from fupin import hookimpl, validates
 
 from fupin_education import kinds
 
@@ -41,6 +41,7 @@ def fupin_vocabularies() -> list[Path]:
 
 
 @hookimpl
+@validates("action")
 def fupin_validate_record(record: Any, record_type: str) -> list[Problem] | None:
     """Trainees' schools named as beneficiaries; one host school; one student per pair; teams in their vacation."""
     if record_type == "action" and record.kind in kinds.KINDS:

@@ -20,7 +20,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from fupin import hookimpl
+from fupin import hookimpl, validates
 
 if TYPE_CHECKING:
     import click
@@ -47,6 +47,7 @@ def fupin_vocabularies() -> list[Path]:
 
 
 @hookimpl
+@validates("action")
 def fupin_validate_record(record: Any, record_type: str) -> list[Problem] | None:
     """Rules across fields of the stream's actions (hours of a session, one person per assessment ...)."""
     if record_type != "action" or not str(getattr(record, "kind", "")).startswith("training."):
