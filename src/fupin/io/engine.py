@@ -191,9 +191,8 @@ class Lookups:
         wanted = [k for k in set(keys) if k is not None]
         out: dict[Any, Mapping[str, Any]] = {}
         cols = [t.c[key], *(t.c[c] for c in columns)] if columns else [t]
-        for i in range(0, len(wanted), 900):
-            part = wanted[i : i + 900]
-            result = self.conn.execute(sa.select(*cols).where(t.c[key].in_(part)))
+        for part in _key_lists(self.conn, t.c[key], wanted):
+            result = self.conn.execute(sa.select(*cols).where(part))
             names = list(result.keys())
             at = names.index(key)
             for values in result:
@@ -215,8 +214,8 @@ class Lookups:
         h, p = S.households, S.persons
         wanted = list(set(id_numbers))
         out: dict[str, tuple[str, str]] = {}
-        for i in range(0, len(wanted), 900):
-            query = sa.select(p.c.id_number, h.c.number, p.c.name).join(h, h.c.id == p.c.household_id).where(p.c.id_number.in_(wanted[i : i + 900]))
+        for part in _key_lists(self.conn, p.c.id_number, wanted):
+            query = sa.select(p.c.id_number, h.c.number, p.c.name).join(h, h.c.id == p.c.household_id).where(part)
             for id_number, number, name in self.conn.execute(query):
                 out[id_number] = (number, name)
         return out
@@ -228,12 +227,8 @@ class Lookups:
         h, p = S.households, S.persons
         wanted = list(set(households))
         out: dict[str, tuple[str, str]] = {}
-        for i in range(0, len(wanted), 900):
-            query = (
-                sa.select(h.c.number, p.c.id_number, p.c.name)
-                .join(p, p.c.household_id == h.c.id)
-                .where(h.c.number.in_(wanted[i : i + 900]), p.c.relation == "户主")
-            )
+        for part in _key_lists(self.conn, h.c.number, wanted):
+            query = sa.select(h.c.number, p.c.id_number, p.c.name).join(p, p.c.household_id == h.c.id).where(part, p.c.relation == "户主")
             for number, id_number, name in self.conn.execute(query):
                 out[number] = (id_number, name)
         return out
@@ -663,7 +658,8 @@ class Importer:
         f.inserted += len(inserted)
         f.updated += len(updates)
         self._written += len(inserted)
-        if self._written > 2 * self._analyzed_at + 1000:
+        if self._written > 2 * self._analyzed_at + 1000 and self.table.name not in self.lookups.trusted:
+            # Only a table this import looks rows up in needs fresh statistics.
             self._analyze(conn, {self.kind.table})
             self._analyzed_at = self._written
         self.kind.after_write(conn, inserted, updates)
@@ -890,6 +886,16 @@ def _old_objects_frozen() -> Iterator[None]:
         yield
     finally:
         gc.unfreeze()
+
+
+def _key_lists(conn: sa.Connection, column: sa.Column[Any], keys: list[Any]) -> Iterator[sa.ColumnElement[bool]]:
+    """``column`` among ``keys``: one condition on PostgreSQL (an array), one per 900 keys on SQLite (its bound-parameter limit)."""
+    if conn.dialect.name == "postgresql":
+        if keys:
+            yield column == sa.any_(sa.bindparam("keys", keys, type_=sa.ARRAY(column.type)))
+        return
+    for i in range(0, len(keys), 900):
+        yield column.in_(keys[i : i + 900])
 
 
 def _key_in(table: sa.Table, key_cols: list[str], keys: list[tuple[Any, ...]]) -> sa.ColumnElement[bool]:
