@@ -191,7 +191,7 @@ class Lookups:
         wanted = [k for k in set(keys) if k is not None]
         out: dict[Any, Mapping[str, Any]] = {}
         cols = [t.c[key], *(t.c[c] for c in columns)] if columns else [t]
-        for part in _key_lists(self.conn, t.c[key], wanted):
+        for part in bulk.among(self.conn, t.c[key], wanted):
             result = self.conn.execute(sa.select(*cols).where(part))
             names = list(result.keys())
             at = names.index(key)
@@ -214,7 +214,7 @@ class Lookups:
         h, p = S.households, S.persons
         wanted = list(set(id_numbers))
         out: dict[str, tuple[str, str]] = {}
-        for part in _key_lists(self.conn, p.c.id_number, wanted):
+        for part in bulk.among(self.conn, p.c.id_number, wanted):
             query = sa.select(p.c.id_number, h.c.number, p.c.name).join(h, h.c.id == p.c.household_id).where(part)
             for id_number, number, name in self.conn.execute(query):
                 out[id_number] = (number, name)
@@ -227,7 +227,7 @@ class Lookups:
         h, p = S.households, S.persons
         wanted = list(set(households))
         out: dict[str, tuple[str, str]] = {}
-        for part in _key_lists(self.conn, h.c.number, wanted):
+        for part in bulk.among(self.conn, h.c.number, wanted):
             query = sa.select(h.c.number, p.c.id_number, p.c.name).join(p, p.c.household_id == h.c.id).where(part, p.c.relation == "户主")
             for number, id_number, name in self.conn.execute(query):
                 out[number] = (id_number, name)
@@ -266,7 +266,7 @@ class Importer:
         self.parser = CellParser(store.vocab)
         self._id_references = [r for r in kind.references if r.id_column]
         #: Whether new rows get their ids here, for the kind's after_write (see _new_ids).
-        self._needs_ids = "id" in self.table.c and type(kind).after_write is not ImportKind.after_write
+        self._needs_ids = "id" in self.table.c and kind.inserted_ids and type(kind).after_write is not ImportKind.after_write
         self.headers = kind.header_index()
         #: The plugins' fupin_validate_record for this kind's records, None when no plugin looks at them.
         self._validate = store.hooks.record_validator(kind.record_type)
@@ -707,8 +707,12 @@ class Importer:
         if not self._needs_ids or not count:
             return []
         if conn.dialect.name == "postgresql":
-            query = sa.text("SELECT nextval(pg_get_serial_sequence(:table, 'id')) FROM generate_series(1, :count)")
-            return [n for (n,) in conn.execute(query, {"table": self.table.name, "count": count})]
+            # One array, read by the driver, not a result row per id.
+            cursor = conn.connection.driver_connection.cursor()
+            cursor.execute(
+                "SELECT array_agg(nextval(pg_get_serial_sequence(%s, 'id'))) FROM generate_series(1, %s)", (self.table.name, count)
+            )
+            return cursor.fetchone()[0]
         last = conn.execute(sa.select(sa.func.max(self.table.c.id))).scalar() or 0
         return list(range(last + 1, last + count + 1))
 
@@ -886,16 +890,6 @@ def _old_objects_frozen() -> Iterator[None]:
         yield
     finally:
         gc.unfreeze()
-
-
-def _key_lists(conn: sa.Connection, column: sa.Column[Any], keys: list[Any]) -> Iterator[sa.ColumnElement[bool]]:
-    """``column`` among ``keys``: one condition on PostgreSQL (an array), one per 900 keys on SQLite (its bound-parameter limit)."""
-    if conn.dialect.name == "postgresql":
-        if keys:
-            yield column == sa.any_(sa.bindparam("keys", keys, type_=sa.ARRAY(column.type)))
-        return
-    for i in range(0, len(keys), 900):
-        yield column.in_(keys[i : i + 900])
 
 
 def _key_in(table: sa.Table, key_cols: list[str], keys: list[tuple[Any, ...]]) -> sa.ColumnElement[bool]:

@@ -15,7 +15,7 @@ import operator
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import Decimal, InvalidOperation
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import attrs
 import sqlalchemy as sa
@@ -389,8 +389,15 @@ class ImportKind:
     def enrich_existing(self, conn: sa.Connection, rows: Mapping[Any, dict[str, Any]]) -> None:
         """Add to stored rows the ``_``-prefixed values :meth:`db_row` gives (kept outside the table)."""
 
-    def after_write(self, conn: sa.Connection, inserted: Sequence[tuple[Any, int]], updated: Sequence[tuple[Any, dict, dict]]) -> None:
-        """Extra rows to write once the chunk is stored (status history ...)."""
+    #: Whether :meth:`after_write` needs the ids of inserted rows (then they are numbered before the insert).
+    inserted_ids: ClassVar[bool] = True
+
+    def after_write(self, conn: sa.Connection, inserted: Sequence[tuple[Any, int | None]], updated: Sequence[tuple[Any, dict, dict]]) -> None:
+        """Extra rows to write once the chunk is stored (status history ...).
+
+        ``inserted`` holds (record, id) pairs, the id None unless
+        :attr:`inserted_ids`; ``updated`` holds (record, stored row, changes).
+        """
 
     def export_row(self, row: Mapping[str, Any]) -> dict[str, Any]:
         """Column name -> value for one stored row (as :meth:`db_row` wrote it)."""
@@ -506,16 +513,21 @@ class AreaKind(ModelKind):
 class HouseholdKind(ModelKind):
     """Households: the status history starts at registration, and status changes are dated."""
 
-    def after_write(self, conn: sa.Connection, inserted: Sequence[tuple[Any, int]], updated: Sequence[tuple[Any, dict, dict]]) -> None:
+    # The first status entries are copied by the database from the rows just
+    # stored, found by household number: no ids to number, no rows to send.
+    inserted_ids: ClassVar[bool] = False
+
+    def after_write(self, conn: sa.Connection, inserted: Sequence[tuple[Any, int | None]], updated: Sequence[tuple[Any, dict, dict]]) -> None:
         from fupin.storage import bulk
         from fupin.storage import schema as S
 
+        h = S.households
+        today = dt.date.today()
+        registered = sa.select(h.c.id, h.c.status, sa.func.coalesce(h.c.first_identified, today), sa.literal("登记 / registered"))
+        for among in bulk.among(conn, h.c.number, [record.number for record, _id in inserted]):
+            conn.execute(S.household_status.insert().from_select(["household_id", "status", "effective", "reason"], registered.where(among)))
         history = [
-            {"household_id": hid, "status": h.status, "effective": h.first_identified or dt.date.today(), "reason": "登记 / registered"}
-            for h, hid in inserted
-        ]
-        history += [
-            {"household_id": old["id"], "status": new["status"], "effective": dt.date.today(), "reason": "导入 / imported"}
+            {"household_id": old["id"], "status": new["status"], "effective": today, "reason": "导入 / imported"}
             for _h, old, new in updated
             if "status" in new and new["status"] != old["status"]
         ]

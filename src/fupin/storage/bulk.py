@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import operator
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -87,3 +87,17 @@ def _copy(conn: sa.Connection, into: str, table: sa.Table, columns: Sequence[str
         else:
             for values in rows:
                 copy.write_row(values)
+
+
+def among(conn: sa.Connection, column: sa.ColumnElement[Any], keys: Sequence[Any]) -> Iterator[sa.ColumnElement[bool]]:
+    """Conditions ``column`` among ``keys``, one per statement to run.
+
+    One on PostgreSQL (``= ANY`` of an array, however many keys), one per 900
+    keys on SQLite (its limit of bound parameters); none for no keys.
+    """
+    if conn.dialect.name == "postgresql":
+        if keys:
+            yield column == sa.any_(sa.bindparam("keys", list(keys), type_=sa.ARRAY(column.type)))
+        return
+    for i in range(0, len(keys), 900):
+        yield column.in_(keys[i : i + 900])
