@@ -27,7 +27,6 @@ import csv
 import datetime as dt
 import gc
 import hashlib
-import operator
 import random
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -841,8 +840,7 @@ class Importer:
             conn.exec_driver_sql(f"CREATE TEMP TABLE {q(self._staging)} ON COMMIT DROP AS SELECT * FROM {q(self.table.name)} WITH NO DATA")
         else:
             conn.exec_driver_sql(f"TRUNCATE {q(self._staging)}")
-        get = operator.itemgetter(*columns)
-        bulk.insert_values(conn, self.table, columns, [get(row) for row in rows], into=self._staging)
+        bulk.insert_values(conn, self.table, columns, [[row[c] for c in columns] for row in rows], into=self._staging)
         names = ", ".join(q(c) for c in columns)
         keys = ", ".join(q(c) for c in key_cols)
         order = ", ".join(str(c.compile(dialect=conn.dialect)) for c in _key_order(self.table, key_cols, qualified=False))

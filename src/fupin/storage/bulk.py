@@ -11,8 +11,7 @@ stored is what Core would store), ``COPY`` on PostgreSQL.
 from __future__ import annotations
 
 import json
-import operator
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -30,17 +29,16 @@ def insert_rows(conn: sa.Connection, table: sa.Table, rows: Sequence[Mapping[str
     if not rows:
         return
     columns = list(columns if columns is not None else rows[0])
-    get = operator.itemgetter(*columns)
-    values = [get(row) for row in rows] if len(columns) > 1 else [(get(row),) for row in rows]
-    insert_values(conn, table, columns, values)
+    insert_values(conn, table, columns, [[row[c] for c in columns] for row in rows])
 
 
-def insert_values(conn: sa.Connection, table: sa.Table, columns: Sequence[str], rows: Iterable[Sequence[Any]], into: str | None = None) -> None:
-    """Insert rows given as value sequences in the order of ``columns``.
+def insert_values(conn: sa.Connection, table: sa.Table, columns: Sequence[str], rows: list[list[Any]], into: str | None = None) -> None:
+    """Insert rows given as lists of values in the order of ``columns``.
 
     Python values as the columns' types take them (dates, lists for JSON,
-    booleans, Decimals). On PostgreSQL ``into`` names another table of the
-    same columns to COPY into (a staging copy of ``table``).
+    booleans, Decimals); on SQLite the lists are converted in place. On
+    PostgreSQL ``into`` names another table of the same columns to COPY into
+    (a staging copy of ``table``).
     """
     if conn.dialect.name == "postgresql":
         _copy(conn, into or table.name, table, columns, rows)
@@ -48,19 +46,14 @@ def insert_values(conn: sa.Connection, table: sa.Table, columns: Sequence[str], 
     quote = conn.dialect.identifier_preparer.quote
     # Written out rather than compiled: a compiled INSERT lists its columns in the table's order.
     sql = f"INSERT INTO {quote(table.name)} ({', '.join(map(quote, columns))}) VALUES ({', '.join('?' for _ in columns)})"
-    converters = [(i, convert) for i, c in enumerate(columns) if (convert := _sqlite_converter(table.c[c].type, conn.dialect)) is not None]
-    if converters:
-        rows = (_converted(values, converters) for values in rows)
+    for i, c in enumerate(columns):
+        convert = _sqlite_converter(table.c[c].type, conn.dialect)
+        if convert is not None:
+            for values in rows:
+                values[i] = convert(values[i])
     # The DBAPI cursor of the connection's transaction takes lists as they are
     # (exec_driver_sql wants tuples); its errors come unwrapped, as COPY's do.
     conn.connection.driver_connection.cursor().executemany(sql, rows)
-
-
-def _converted(values: Sequence[Any], converters: list[tuple[int, Callable[[Any], Any]]]) -> list[Any]:
-    out = list(values)
-    for i, convert in converters:
-        out[i] = convert(out[i])
-    return out
 
 
 def _sqlite_converter(type_: sa.types.TypeEngine[Any], dialect: sa.Dialect) -> Callable[[Any], Any] | None:
@@ -72,21 +65,17 @@ def _sqlite_converter(type_: sa.types.TypeEngine[Any], dialect: sa.Dialect) -> C
     return impl.bind_processor(dialect)
 
 
-def _copy(conn: sa.Connection, into: str, table: sa.Table, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+def _copy(conn: sa.Connection, into: str, table: sa.Table, columns: Sequence[str], rows: list[list[Any]]) -> None:
     json_at = [i for i, c in enumerate(columns) if isinstance(table.c[c].type, sa.JSON)]
     cursor = conn.connection.driver_connection.cursor()
     quote = conn.dialect.identifier_preparer.quote
     names = ", ".join(quote(c) for c in columns)
     with cursor.copy(f"COPY {quote(into)} ({names}) FROM STDIN") as copy:
-        if json_at:
+        for i in json_at:
             for values in rows:
-                values = list(values)
-                for i in json_at:
-                    values[i] = json.dumps(values[i], ensure_ascii=False)
-                copy.write_row(values)
-        else:
-            for values in rows:
-                copy.write_row(values)
+                values[i] = json.dumps(values[i], ensure_ascii=False)
+        for values in rows:
+            copy.write_row(values)
 
 
 def among(conn: sa.Connection, column: sa.ColumnElement[Any], keys: Sequence[Any]) -> Iterator[sa.ColumnElement[bool]]:
