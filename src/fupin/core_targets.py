@@ -159,20 +159,21 @@ def pairing_quota(ctx: CheckContext) -> CheckResult:
     hp = held(ctx, day)
     c = S.cadres
     ours = sa.and_(c.c.unit_code.in_(units_of(ctx)), c.c.rank.in_(list(quotas)))
-    # Cadres taking part: those holding a pairing on the day (one who left and handed over is not counted).
+    # Cadres taking part: those holding a pairing on the day (one who left and handed over is not counted),
+    # with their households of each kind and the pairings (the evidence, cadre by cadre).
     cadres = ctx.conn.execute(
-        sa.select(c.c.code, c.c.rank, count_if(hp.c.kind == KEY_HELP), count_if(hp.c.kind == CONTACT))
+        sa.select(c.c.code, c.c.rank, count_if(hp.c.kind == KEY_HELP), count_if(hp.c.kind == CONTACT), joined(key("pairing", hp.c.id)))
         .select_from(hp.join(c, c.c.code == hp.c.cadre_code)).where(ours).group_by(c.c.code, c.c.rank).order_by(c.c.code)
     ).all()
-    ok_cadres = {code for code, rank, k, n in cadres if (k, n) == (quotas[rank][KEY_HELP], quotas[rank][CONTACT])}
+    ok_cadres = {code for code, rank, k, n, _ in cadres if (k, n) == (quotas[rank][KEY_HELP], quotas[rank][CONTACT])}
     off = [code for code, *_ in cadres if code not in ok_cadres]
-    refs = ctx.conn.execute(sa.select(joined(key("pairing", hp.c.id))).where(hp.c.cadre_code.in_(sa.select(c.c.code).where(ours)))).scalar()
+    evidence = [ref for *_, refs in cadres for ref in split(refs)]
     wanted = sum(r.count for r in ctx.plan.cadres.ranks if r.rank in quotas)
     quota_text = "; ".join(f"{r} {q[KEY_HELP]}+{q[CONTACT]}" for r, q in quotas.items())
     note = f"未达定额 / off quota: {'、'.join(off[:20])}{' …' if len(off) > 20 else ''}" if off else ""
     return ctx.judge(
         not off and len(ok_cadres) >= wanted, f"{wanted} 名干部各按定额 / {wanted} cadres each at quota ({quota_text})",
-        f"{len(ok_cadres)}/{len(cadres)} 名干部达定额 / cadres at quota (on {day})", split(refs),
+        f"{len(ok_cadres)}/{len(cadres)} 名干部达定额 / cadres at quota (on {day})", evidence,
         deadline=ctx.params.get("by"), note=note, anything_recorded=bool(cadres),
         cadres_at_quota=len(ok_cadres), cadres=len(cadres), off_quota=off,
     )
@@ -205,11 +206,13 @@ def pairing_totals(ctx: CheckContext) -> CheckResult:
 def household_classification(ctx: CheckContext) -> CheckResult:
     """C12: every poor household of the plan's villages is classified key-help or contact (has a pairing of a kind)."""
     day = check_day(ctx)
-    poor = poor_households_on(ctx.plan, day).subquery()
+    poor = poor_households_on(ctx.plan, day).cte("poor")
     hp = held(ctx, day)
+    # A household has one status on the day: the poor are counted without DISTINCT, their pairings by an inner join.
     poor_n, classified, refs = ctx.conn.execute(
-        sa.select(sa.func.count(sa.distinct(poor.c.id)), sa.func.count(sa.distinct(hp.c.household_id)), joined(key("pairing", hp.c.id)))
-        .select_from(poor.outerjoin(hp, sa.and_(hp.c.household_id == poor.c.id, hp.c.kind.in_((KEY_HELP, CONTACT)))))
+        sa.select(sa.select(sa.func.count()).select_from(poor).scalar_subquery(), sa.func.count(sa.distinct(hp.c.household_id)),
+                  joined(key("pairing", hp.c.id)))
+        .select_from(hp.join(poor, poor.c.id == hp.c.household_id)).where(hp.c.kind.in_((KEY_HELP, CONTACT)))
     ).one()
     return ctx.judge(
         bool(poor_n) and classified >= poor_n, f"{poor_n} 户贫困户全部分类 / all poor households classified",
