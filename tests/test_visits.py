@@ -8,6 +8,7 @@ on SQLite and PostgreSQL (tests/campaign_seed.py).
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import json
 
 import pytest
@@ -16,7 +17,7 @@ import sqlalchemy as sa
 from fupin import NotFound, ValidationError, load_plan
 from fupin.model import Visit
 from fupin.storage import schema as S
-from fupin.visits import CampaignRule, close_case, due_status, record_visit
+from fupin.visits import CampaignRule, close_case, due_list, due_status, record_visit
 from tests.campaign_seed import (
     CONTACT,
     HOUSEHOLD_Q,
@@ -76,6 +77,27 @@ class TestDueStatus:
             d("2015-08-31"), d("2015-10-31"), 1, 60, "C10",
         )
         assert set(rule.counts_as_visit) == {"首轮走访", "回访", "送温暖"} and "电话" not in rule.counts_as_visit
+
+
+class TestWorklistAgreesWithDueStatus:
+    def test_documented_cases(self, store):
+        """The worklist, computed in the database, gives each documented case the status and due date of due_status."""
+        plan = seed_base(store)
+        for n, (_case, _as_of, paired, last, _expected) in enumerate(DUE_CASES, start=1):
+            add_household(store, 1, n)
+            pair(store, C1, h(1, n), KEY, start=paired)
+            if last:
+                visit(store, f"V-{n}", h(1, n), last)
+        for n, (case, as_of, paired, last, _expected) in enumerate(DUE_CASES, start=1):
+            listed = {i.household: i for i in due_list(store, plan, as_of=d(as_of))}
+            expected = due_status(RULE, d(as_of), d(paired), d(last) if last else None)
+            if expected is None:
+                assert h(1, n) not in listed, case
+                continue
+            item = listed[h(1, n)]
+            status, due_by = expected
+            late = 0 if status == "due" else (d(as_of) - (due_by if last is None else dt.date(d(last).year + 1, 12, 31))).days
+            assert (item.status, item.due_by, item.last_visit, item.days_overdue) == (status, due_by, d(last) if last else None, late), case
 
 
 # -- the worklist --------------------------------------------------------------------------------------

@@ -13,17 +13,18 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 
 from sqlalchemy.ext.compiler import compiles
 
 from fupin.checks import CheckContext, CheckResult, TargetSpec
-from fupin.pairing import CONTACT, HOUSEHOLD_LEVEL, KEY_HELP, POOR_STATUSES, plan_cadres, quota_table
+from fupin.pairing import CONTACT, HOUSEHOLD_LEVEL, KEY_HELP, POOR_STATUSES, quota_table
 from fupin.storage import schema as S
 from fupin.queries import count_if, joined, key, of_plan, plan_units, plan_villages_condition, split, status_on
-from fupin.visits import CampaignRule, campaign_households, in_force_during
+from fupin.errors import NotFound
+from fupin.visits import CampaignRule, campaign_household_ids, campaign_households, in_force_during
 
 EXITED_STATUSES = ("已脱贫(享受政策)", "已脱贫(不再享受政策)")
 
@@ -131,17 +132,21 @@ def secondments(ctx: CheckContext) -> CheckResult:
 
 def cadres_by_rank(ctx: CheckContext) -> CheckResult:
     """C07: cadres of each rank taking part (holding a pairing during the year) against the plan's head counts."""
-    p = S.pairings
-    ranks = dict(plan_cadres(ctx.conn, ctx.plan))
-    active = set(ctx.conn.execute(
-        sa.select(p.c.cadre_code).where(p.c.level == HOUSEHOLD_LEVEL, in_force_during(ctx.year_start, ctx.year_end), p.c.cadre_code.in_(list(ranks)))
-    ).scalars())
-    by_rank = Counter(ranks[c] for c in active)
+    p, c = S.pairings, S.cadres
+    taking_part = sa.exists().where(p.c.cadre_code == c.c.code, p.c.level == HOUSEHOLD_LEVEL, in_force_during(ctx.year_start, ctx.year_end))
+    by_rank: dict[str, int] = {}
+    refs: list[str] = []
+    for rank, n, codes in ctx.conn.execute(
+        sa.select(c.c.rank, sa.func.count(), joined(key("cadre", c.c.code))).where(c.c.unit_code.in_(units_of(ctx)), taking_part).group_by(c.c.rank)
+    ):
+        by_rank[rank] = n
+        refs += split(codes)
+    anything = bool(by_rank) or ctx.conn.execute(sa.select(c.c.code).where(c.c.unit_code.in_(units_of(ctx))).limit(1)).first() is not None
     wanted = {r.rank: r.count for r in ctx.plan.cadres.ranks}
     short = {r: n - by_rank.get(r, 0) for r, n in wanted.items() if by_rank.get(r, 0) < n}
     fmt = lambda counts: ", ".join(f"{r} {counts.get(r, 0)}" for r in wanted)  # noqa: E731
-    return ctx.judge(not short, fmt(wanted), fmt(by_rank), _refs("cadre", sorted(active)), anything_recorded=bool(ranks),
-                     required_by_rank=wanted, actual_by_rank=dict(by_rank))
+    return ctx.judge(not short, fmt(wanted), fmt(by_rank), sorted(refs), anything_recorded=anything,
+                     required_by_rank=wanted, actual_by_rank=by_rank)
 
 
 # -- C08, C09, C12: pairings -----------------------------------------------------------------------
@@ -153,23 +158,23 @@ def pairing_quota(ctx: CheckContext) -> CheckResult:
     quotas = quota_table(ctx.plan)
     hp = held(ctx, day)
     c = S.cadres
-    mine = hp.c.cadre_code.in_(sa.select(c.c.code).where(c.c.unit_code.in_(units_of(ctx)), c.c.rank.in_(list(quotas))))
-    counts = {(code, kind): n for code, kind, n in ctx.conn.execute(
-        sa.select(hp.c.cadre_code, hp.c.kind, sa.func.count()).where(mine).group_by(hp.c.cadre_code, hp.c.kind)
-    )}
-    # Cadres taking part: those holding a pairing on the day (one who left and handed over is not counted).
-    taking_part = {code for code, _ in counts}
-    cadres = [(code, rank) for code, rank in plan_cadres(ctx.conn, ctx.plan) if code in taking_part]
-    ok_cadres = {code for code, rank in cadres if all(counts.get((code, k), 0) == n for k, n in quotas[rank].items())}
-    off = [code for code, _rank in cadres if code not in ok_cadres]
-    refs = ctx.conn.execute(sa.select(joined(key("pairing", hp.c.id))).where(mine)).scalar()
+    ours = sa.and_(c.c.unit_code.in_(units_of(ctx)), c.c.rank.in_(list(quotas)))
+    # Cadres taking part: those holding a pairing on the day (one who left and handed over is not counted),
+    # with their households of each kind and the pairings (the evidence, cadre by cadre).
+    cadres = ctx.conn.execute(
+        sa.select(c.c.code, c.c.rank, count_if(hp.c.kind == KEY_HELP), count_if(hp.c.kind == CONTACT), joined(key("pairing", hp.c.id)))
+        .select_from(hp.join(c, c.c.code == hp.c.cadre_code)).where(ours).group_by(c.c.code, c.c.rank).order_by(c.c.code)
+    ).all()
+    ok_cadres = {code for code, rank, k, n, _ in cadres if (k, n) == (quotas[rank][KEY_HELP], quotas[rank][CONTACT])}
+    off = [code for code, *_ in cadres if code not in ok_cadres]
+    evidence = [ref for *_, refs in cadres for ref in split(refs)]
     wanted = sum(r.count for r in ctx.plan.cadres.ranks if r.rank in quotas)
     quota_text = "; ".join(f"{r} {q[KEY_HELP]}+{q[CONTACT]}" for r, q in quotas.items())
     note = f"未达定额 / off quota: {'、'.join(off[:20])}{' …' if len(off) > 20 else ''}" if off else ""
     return ctx.judge(
         not off and len(ok_cadres) >= wanted, f"{wanted} 名干部各按定额 / {wanted} cadres each at quota ({quota_text})",
-        f"{len(ok_cadres)}/{len(cadres)} 名干部达定额 / cadres at quota (on {day})", split(refs),
-        deadline=ctx.params.get("by"), note=note, anything_recorded=bool(counts),
+        f"{len(ok_cadres)}/{len(cadres)} 名干部达定额 / cadres at quota (on {day})", evidence,
+        deadline=ctx.params.get("by"), note=note, anything_recorded=bool(cadres),
         cadres_at_quota=len(ok_cadres), cadres=len(cadres), off_quota=off,
     )
 
@@ -201,11 +206,13 @@ def pairing_totals(ctx: CheckContext) -> CheckResult:
 def household_classification(ctx: CheckContext) -> CheckResult:
     """C12: every poor household of the plan's villages is classified key-help or contact (has a pairing of a kind)."""
     day = check_day(ctx)
-    poor = poor_households_on(ctx.plan, day).subquery()
+    poor = poor_households_on(ctx.plan, day).cte("poor")
     hp = held(ctx, day)
+    # A household has one status on the day: the poor are counted without DISTINCT, their pairings by an inner join.
     poor_n, classified, refs = ctx.conn.execute(
-        sa.select(sa.func.count(sa.distinct(poor.c.id)), sa.func.count(sa.distinct(hp.c.household_id)), joined(key("pairing", hp.c.id)))
-        .select_from(poor.outerjoin(hp, sa.and_(hp.c.household_id == poor.c.id, hp.c.kind.in_((KEY_HELP, CONTACT)))))
+        sa.select(sa.select(sa.func.count()).select_from(poor).scalar_subquery(), sa.func.count(sa.distinct(hp.c.household_id)),
+                  joined(key("pairing", hp.c.id)))
+        .select_from(hp.join(poor, poor.c.id == hp.c.household_id)).where(hp.c.kind.in_((KEY_HELP, CONTACT)))
     ).one()
     return ctx.judge(
         bool(poor_n) and classified >= poor_n, f"{poor_n} 户贫困户全部分类 / all poor households classified",
@@ -243,47 +250,86 @@ def _non_empty_postgresql(element: _NonEmptyList, compiler: Any, **kw: Any) -> s
     return f"(CASE WHEN json_typeof{item} = 'array' THEN json_array_length{item} > 0 ELSE false END)"
 
 
+class CampaignYear(NamedTuple):
+    """What C10, C13 and C15 count of a year's campaign households, from one statement."""
+
+    households: int
+    visited: int  # with ``revisit_per_year`` counting visits in the year (C10)
+    visit_refs: str | None  # the keys of those visits, joined (C10)
+    with_needs: int  # with help needs recorded in a visit of the year (C13)
+    needs_refs: str | None  # the key of each one's latest such visit, joined (C13)
+    status_changes: int  # status rows dated in the year (C13)
+
+
+def campaign_rule(ctx: CheckContext) -> CampaignRule | None:
+    """The plan's campaign rule (read once per check), or None when it has no C10-like commitment."""
+    if "campaign_rule" not in ctx.cache:
+        try:
+            ctx.cache["campaign_rule"] = CampaignRule.of(ctx.plan, ctx.store.vocab)
+        except NotFound:
+            ctx.cache["campaign_rule"] = None
+    return ctx.cache["campaign_rule"]
+
+
+def campaign_year(ctx: CheckContext) -> CampaignYear:
+    """The year's figures of the campaign households for C10 (after the first round), C13 and C15.
+
+    One statement, read once per check: the campaign households and one pass over their
+    visits of the year, as the three targets would otherwise each find them again.
+    """
+    cached = ctx.cache.get(("campaign_year", ctx.year))
+    if cached is not None:
+        return cached
+    rule = campaign_rule(ctx)
+    v, hs = S.visits, S.household_status
+    camp = campaign_household_ids(ctx.plan, ctx.year_start, ctx.year_end).cte("camp")
+    counting = v.c.kind.in_(rule.counts_as_visit) if rule else sa.false()
+    needs = _NonEmptyList(v.c.answers, NEEDS_QUESTION)
+    per = (
+        sa.select(
+            v.c.household_id, count_if(counting).label("n"), joined(sa.case((counting, key("visit", v.c.ref)))).label("refs"),
+            sa.func.max(sa.case((needs, v.c.ref))).label("needs_ref"),
+        )
+        .join(camp, camp.c.household_id == v.c.household_id)
+        .where(v.c.visit_date >= ctx.year_start, v.c.visit_date <= ctx.year_end)
+        .group_by(v.c.household_id)
+        .subquery()
+    )
+    done = sa.func.coalesce(per.c.n, 0) >= (rule.revisit_per_year if rule else 1)
+    changes = (
+        sa.select(sa.func.count()).select_from(hs.join(camp, camp.c.household_id == hs.c.household_id))
+        .where(hs.c.effective >= ctx.year_start, hs.c.effective <= ctx.year_end)
+        .scalar_subquery()
+    )
+    row = ctx.conn.execute(
+        sa.select(
+            sa.func.count(), count_if(done), joined(sa.case((done, per.c.refs))),
+            sa.func.count(per.c.needs_ref), joined(key("visit", per.c.needs_ref)), changes,
+        ).select_from(camp.outerjoin(per, per.c.household_id == camp.c.household_id))
+    ).one()
+    found = ctx.cache[("campaign_year", ctx.year)] = CampaignYear(*row)
+    return found
+
+
 def visit_campaign(ctx: CheckContext) -> CheckResult:
     """C10: pairing by its date and the first round by its deadline; then every household visited each year.
 
-    Counted in one SQL statement: campaign households, those with enough counting visits in the window,
+    Counted in SQL: campaign households, those with enough counting visits in the window,
     those paired late and those visited only after the deadline; the evidence comes back joined.
+    After the first round the figures come from :func:`campaign_year`.
     """
     rule = CampaignRule.of(ctx.plan, ctx.store.vocab)
     if ctx.year < rule.first_year:
         return ctx.result(ctx.judge(False, "", "", deadline=dt.date.max).status, "", "", note="首轮之前 / before the first round")
-    v = S.visits
     if ctx.year == rule.first_year:
-        deadline, since = rule.first_round_by, dt.date(ctx.year - 1, 1, 1)
-        camp = campaign_households(ctx.plan, deadline, deadline).subquery()
+        deadline = rule.first_round_by
+        households, visited, refs, paired_late, late_visits = _first_round(ctx, rule)
         required = f"{rule.pairing_by} 前结对, {deadline} 前完成首轮走访 / paired by {rule.pairing_by}, first round by {deadline}"
     else:
-        deadline, since = ctx.year_end, ctx.year_start
-        camp = campaign_households(ctx.plan, ctx.year_start, ctx.year_end).subquery()
+        deadline = ctx.year_end
+        year = campaign_year(ctx)
+        households, visited, refs, paired_late, late_visits = year.households, year.visited, year.visit_refs, 0, 0
         required = f"每户每年 >= {rule.revisit_per_year} 次回访 / visits per household in {ctx.year}"
-    counting = v.c.kind.in_(rule.counts_as_visit)
-    in_camp = v.c.household_id.in_(sa.select(camp.c.household_id))
-    per = (
-        sa.select(v.c.household_id, sa.func.count().label("n"), joined(key("visit", v.c.ref)).label("refs"))
-        .where(in_camp, counting, v.c.visit_date >= since, v.c.visit_date <= deadline)
-        .group_by(v.c.household_id)
-        .subquery()
-    )
-    late = sa.select(v.c.household_id).where(in_camp, counting, v.c.visit_date > deadline, v.c.visit_date <= ctx.year_end)
-    done = sa.func.coalesce(per.c.n, 0) >= rule.revisit_per_year
-    one = sa.literal(1)
-    row = ctx.conn.execute(
-        sa.select(
-            sa.func.count(),
-            count_if(done),
-            joined(sa.case((done, per.c.refs))),
-            sa.func.coalesce(sa.func.sum(sa.case((camp.c.paired_from > (rule.pairing_by or dt.date.max), one), else_=0)), 0)
-            if ctx.year == rule.first_year else sa.literal(0),
-            sa.func.coalesce(sa.func.sum(sa.case((sa.and_(sa.not_(done), camp.c.household_id.in_(late)), one), else_=0)), 0)
-            if ctx.year == rule.first_year else sa.literal(0),
-        ).select_from(camp.outerjoin(per, per.c.household_id == camp.c.household_id))
-    ).one()
-    households, visited, refs, paired_late, late_visits = row
     missing = households - visited
     notes = []
     if paired_late:
@@ -298,6 +344,32 @@ def visit_campaign(ctx: CheckContext) -> CheckResult:
         anything_recorded=bool(households), households=households, visited=visited,
         paired_late=paired_late, visited_late=late_visits,
     )
+
+
+def _first_round(ctx: CheckContext, rule: CampaignRule) -> tuple[int, int, str | None, int, int]:
+    """C10 in the first-round year: households paired by the deadline, visited since the year before (joined
+    evidence), paired after ``pairing_by``, visited only after the deadline; one statement."""
+    v = S.visits
+    deadline, since = rule.first_round_by, dt.date(ctx.year - 1, 1, 1)
+    camp = campaign_households(ctx.plan, deadline, deadline).subquery()
+    counting = v.c.kind.in_(rule.counts_as_visit)
+    in_camp = v.c.household_id.in_(sa.select(camp.c.household_id))
+    per = (
+        sa.select(v.c.household_id, sa.func.count().label("n"), joined(key("visit", v.c.ref)).label("refs"))
+        .where(in_camp, counting, v.c.visit_date >= since, v.c.visit_date <= deadline)
+        .group_by(v.c.household_id)
+        .subquery()
+    )
+    late = sa.select(v.c.household_id).where(in_camp, counting, v.c.visit_date > deadline, v.c.visit_date <= ctx.year_end)
+    done = sa.func.coalesce(per.c.n, 0) >= rule.revisit_per_year
+    households, visited, refs, paired_late, late_visits = ctx.conn.execute(
+        sa.select(
+            sa.func.count(), count_if(done), joined(sa.case((done, per.c.refs))),
+            count_if(camp.c.paired_from > (rule.pairing_by or dt.date.max)),
+            count_if(sa.and_(sa.not_(done), camp.c.household_id.in_(late))),
+        ).select_from(camp.outerjoin(per, per.c.household_id == camp.c.household_id))
+    ).one()
+    return households, visited, refs, paired_late, late_visits
 
 
 #: Visit kinds that fill the interview questionnaire unless the plan says otherwise (a 送温暖 visit brings gifts, not a form).
@@ -331,29 +403,14 @@ def visit_questionnaire(ctx: CheckContext) -> CheckResult:
 
 def registration_data(ctx: CheckContext) -> CheckResult:
     """C13: each campaign household's causes (on its card) and needs (in a visit of the year) are recorded."""
-    v, hs = S.visits, S.household_status
-    camp = campaign_households(ctx.plan, ctx.year_start, ctx.year_end).subquery()
-    in_camp = sa.select(camp.c.household_id)
-    needs = (
-        sa.select(v.c.household_id, sa.func.max(v.c.ref).label("ref"))
-        .where(v.c.household_id.in_(in_camp), v.c.visit_date >= ctx.year_start, v.c.visit_date <= ctx.year_end,
-               _NonEmptyList(v.c.answers, NEEDS_QUESTION))
-        .group_by(v.c.household_id)
-        .subquery()
-    )
-    households, with_needs, refs = ctx.conn.execute(
-        sa.select(sa.func.count(), sa.func.count(needs.c.household_id), joined(key("visit", needs.c.ref)))
-        .select_from(camp.outerjoin(needs, needs.c.household_id == camp.c.household_id))
-    ).one()
-    changes = ctx.conn.execute(
-        sa.select(sa.func.count()).select_from(hs).where(hs.c.effective >= ctx.year_start, hs.c.effective <= ctx.year_end, hs.c.household_id.in_(in_camp))
-    ).scalar_one()
+    year = campaign_year(ctx)
+    households, with_needs = year.households, year.with_needs
     missing = households - with_needs
     return ctx.judge(
         bool(households) and not missing, "每户致贫原因与帮扶需求在案 / causes and needs recorded for every household",
-        f"{with_needs}/{households} 户本年记录需求 / with needs recorded this year", sorted(split(refs)),
+        f"{with_needs}/{households} 户本年记录需求 / with needs recorded this year", sorted(split(year.needs_refs)),
         anything_recorded=bool(households), note=f"{missing} 户本年未记录需求 / households without needs this year" if missing else "",
-        with_needs=with_needs, households=households, status_changes=changes,
+        with_needs=with_needs, households=households, status_changes=year.status_changes,
     )
 
 
@@ -384,28 +441,39 @@ def publicity_feedback(ctx: CheckContext) -> CheckResult:
 
 
 def exit_plans(ctx: CheckContext) -> CheckResult:
-    """C15: a village exit plan, and a development plan for every campaign household, in force by the year's end."""
-    plans = actions(ctx, "core.development_plan", None, ctx.year_end)
-    ids = [a.id for a in plans]
-    bens = ctx.conn.execute(
-        sa.select(S.action_beneficiaries.c.action_id, S.action_beneficiaries.c.type, S.action_beneficiaries.c.ref)
-        .where(S.action_beneficiaries.c.action_id.in_(ids))
-    ).all() if ids else []
-    village_codes = {v.code for v in ctx.plan.villages}
-    village_plans = {aid for aid, typ, ref in bens if typ == "village" and ref in village_codes}
-    planned = {ref for _aid, typ, ref in bens if typ == "household"}
-    h = S.households
-    households = set(ctx.conn.execute(
-        sa.select(h.c.number).where(h.c.id.in_(sa.select(campaign_households(ctx.plan, ctx.year_start, ctx.year_end).subquery().c.household_id)))
-    ).scalars())
+    """C15: a village exit plan, and a development plan for every campaign household, in force by the year's end.
+
+    Counted in SQL (a province has a plan per household): the plans, the village plans, and the campaign
+    households named by a plan, whose plans come back joined as evidence.
+    """
+    a, b, h = S.support_actions, S.action_beneficiaries, S.households
+    plans = (
+        sa.select(a.c.id, a.c.ref)
+        .where(a.c.kind == "core.development_plan", of_plan(a, ctx.plan, units_of(ctx)), a.c.start_date <= ctx.year_end)
+        .subquery()
+    )
+    households = campaign_year(ctx).households
+    village_refs: list[str] = []
+    planned, refs = 0, None
+    anything = ctx.conn.execute(sa.select(sa.func.count()).select_from(plans)).scalar_one() > 0
+    if anything:
+        village_refs = list(ctx.conn.execute(
+            sa.select(plans.c.ref).where(plans.c.id.in_(
+                sa.select(b.c.action_id).where(b.c.type == "village", b.c.ref.in_(sorted(v.code for v in ctx.plan.villages)))
+            )).order_by(plans.c.id)
+        ).scalars())
+        camp = campaign_household_ids(ctx.plan, ctx.year_start, ctx.year_end).subquery()
+        planned, refs = ctx.conn.execute(
+            sa.select(sa.func.count(sa.distinct(b.c.ref)), joined(key("action", plans.c.ref)))
+            .select_from(plans.join(b, sa.and_(b.c.action_id == plans.c.id, b.c.type == "household")).join(h, h.c.number == b.c.ref))
+            .where(h.c.id.in_(sa.select(camp.c.household_id)))
+        ).one()
     missing = households - planned
-    refs = {a.id: a.ref for a in plans}
-    evidence = [f"action:{refs[a]}" for a in sorted(village_plans)] + [f"action:{refs[aid]}" for aid, typ, ref in bens if typ == "household" and ref in households]
     return ctx.judge(
-        bool(village_plans) and bool(households) and not missing, "村脱贫规划 + 每户发展计划 / village plan and a plan per household",
-        f"村规划 {len(village_plans)}, 户计划 {len(households) - len(missing)}/{len(households)}", evidence,
-        anything_recorded=bool(plans), note=f"{len(missing)} 户无发展计划 / households without a plan" if missing else "",
-        village_plans=len(village_plans), household_plans=len(households) - len(missing), households=len(households),
+        bool(village_refs) and bool(households) and not missing, "村脱贫规划 + 每户发展计划 / village plan and a plan per household",
+        f"村规划 {len(village_refs)}, 户计划 {planned}/{households}", _refs("action", village_refs) + split(refs),
+        anything_recorded=anything, note=f"{missing} 户无发展计划 / households without a plan" if missing else "",
+        village_plans=len(village_refs), household_plans=planned, households=households,
     )
 
 

@@ -8,7 +8,7 @@ objects), so a plugin builds its queries from them without reaching into fupin's
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import sqlalchemy as sa
@@ -47,13 +47,30 @@ def of_plan(table: sa.Table, plan: Any, units: Iterable[str]) -> sa.ColumnElemen
 
 
 def status_on(day: dt.date) -> sa.Subquery:
-    """Household id -> status in force on ``day`` (the latest dated status row up to that day)."""
+    """Household id -> status in force on ``day`` (the latest dated status row up to that day, the last
+    recorded of a day with two).
+
+    Written as "no later row of the household up to the day" rather than a window function: a
+    household has a few status rows, found through the index on ``household_id``, so this avoids
+    sorting every row of the table (SQLite and PostgreSQL alike run it faster).
+    """
     hs = S.household_status
-    ranked = sa.select(
-        hs.c.household_id, hs.c.status, hs.c.id,
-        sa.func.row_number().over(partition_by=hs.c.household_id, order_by=(hs.c.effective.desc(), hs.c.id.desc())).label("n"),
-    ).where(hs.c.effective <= day).subquery()
-    return sa.select(ranked.c.household_id, ranked.c.status, ranked.c.id).where(ranked.c.n == 1).subquery()
+    later = hs.alias("later")
+    newer = sa.or_(later.c.effective > hs.c.effective, sa.and_(later.c.effective == hs.c.effective, later.c.id > hs.c.id))
+    return (
+        sa.select(hs.c.household_id, hs.c.status, hs.c.id)
+        .where(hs.c.effective <= day, ~sa.exists().where(later.c.household_id == hs.c.household_id, later.c.effective <= day, newer))
+        .subquery()
+    )
+
+
+def materialized(cte: sa.CTE, dialect: sa.Dialect) -> sa.CTE:
+    """``cte`` computed once, before the query that reads it (``AS MATERIALIZED``), where the database
+    understands it (SQLite 3.35 and PostgreSQL 12 on): else the planner may copy its correlated
+    subqueries into every place the query names one of its columns."""
+    version = dialect.dbapi.sqlite_version_info if dialect.name == "sqlite" else dialect.server_version_info
+    minimum = (3, 35) if dialect.name == "sqlite" else (12,)
+    return cte.prefix_with("MATERIALIZED") if version is not None and tuple(version) >= minimum else cte
 
 
 def count_if(condition: sa.ColumnElement[bool]) -> sa.ColumnElement[int]:
@@ -61,6 +78,22 @@ def count_if(condition: sa.ColumnElement[bool]) -> sa.ColumnElement[int]:
     return sa.func.coalesce(sa.func.sum(sa.case((condition, sa.literal(1)), else_=0)), 0)
 
 
+def _written(**templates: str) -> Callable[[type], type]:
+    """Class decorator for a SQL function: how each dialect writes it, ``{0}``, ``{1}`` ... its arguments."""
+
+    def register(cls: type) -> type:
+        for dialect, template in templates.items():
+
+            def write(element: Any, compiler: Any, _template: str = template, **kw: Any) -> str:
+                return _template.format(*(compiler.process(c, **kw) for c in element.clauses))
+
+            compiles(cls, dialect)(write)
+        return cls
+
+    return register
+
+
+@_written(sqlite="group_concat({0}, char(31))", postgresql="string_agg(CAST({0} AS TEXT), chr(31))")
 class joined(sa.sql.functions.FunctionElement):  # noqa: N801  (reads as SQL)
     """SQL aggregate: the values joined by U+001F, so a province's evidence comes back as one string, not a row each."""
 
@@ -69,14 +102,32 @@ class joined(sa.sql.functions.FunctionElement):  # noqa: N801  (reads as SQL)
     name = "joined"
 
 
-@compiles(joined, "sqlite")
-def _joined_sqlite(element: joined, compiler: Any, **kw: Any) -> str:
-    return f"group_concat({compiler.process(element.clauses, **kw)}, char(31))"
+@_written(sqlite="CAST(julianday({0}) - julianday({1}) AS INTEGER)", postgresql="({0} - {1})")
+class days_between(sa.sql.functions.FunctionElement):  # noqa: N801  (reads as SQL)
+    """SQL: the whole days from the second date to the first (``days_between(a, b)`` is a - b)."""
+
+    type = sa.Integer()
+    inherit_cache = True
+    name = "days_between"
 
 
-@compiles(joined, "postgresql")
-def _joined_postgresql(element: joined, compiler: Any, **kw: Any) -> str:
-    return f"string_agg(CAST({compiler.process(element.clauses, **kw)} AS TEXT), chr(31))"
+@_written(sqlite="date({0}, '+' || {1} || ' days')", postgresql="({0} + {1})")
+class plus_days(sa.sql.functions.FunctionElement):  # noqa: N801  (reads as SQL)
+    """SQL: the date ``plus_days(d, n)``, ``n`` (>= 0) days after ``d``."""
+
+    type = sa.Date()
+    inherit_cache = True
+    name = "plus_days"
+
+
+@_written(sqlite="date({0}, 'start of year', '+2 years', '-1 day')",
+          postgresql="CAST(date_trunc('year', {0}) + interval '2 years' - interval '1 day' AS DATE)")
+class year_end_after(sa.sql.functions.FunctionElement):  # noqa: N801  (reads as SQL)
+    """SQL: 31 December of the year after the date's."""
+
+    type = sa.Date()
+    inherit_cache = True
+    name = "year_end_after"
 
 
 def key(prefix: str, column: sa.ColumnElement) -> sa.ColumnElement:
