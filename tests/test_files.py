@@ -129,6 +129,39 @@ class TestNormalizeCell:
         assert normalize_cell("\ufeff1101\u200b05") == "110105"
 
 
+class TestCellValues:
+    @pytest.mark.parametrize(
+        ("text", "fen"),
+        [("2670.5", 267050), ("2670.50", 267050), ("2670", 267000), ("0.05", 5), ("2670.", 267000), (".5", 50),
+         ("-3.5", -350), ("1,200.5", 120050), ("2670.505", "最多两位小数"), ("2670.5x", "不是金额"), ("1e3", 100000)],
+    )
+    def test_yuan_to_fen(self, text: str, fen: int | str) -> None:
+        """Yuan text becomes exact integer fen; more than two decimals or not a number is refused."""
+        from fupin.io.kinds import yuan_text_to_fen
+
+        if isinstance(fen, str):
+            with pytest.raises(ValueError, match=fen):
+                yuan_text_to_fen(text)
+        else:
+            assert yuan_text_to_fen(text) == fen
+
+    @pytest.mark.parametrize(
+        ("text", "day"),
+        [("2015-09-01", dt.date(2015, 9, 1)), ("2015/9/1", dt.date(2015, 9, 1)), ("2015.9.1", dt.date(2015, 9, 1)),
+         ("2015年9月1日", dt.date(2015, 9, 1)), ("20150901", dt.date(2015, 9, 1)), ("2015-02-30", "out of range"),
+         ("2015-W36-2", "不是日期"), ("2015-9-1x", "不是日期")],
+    )
+    def test_dates_as_offices_write_them(self, text: str, day: dt.date | str) -> None:
+        """The usual ISO form and the forms offices write; an impossible day or a week date is refused."""
+        from fupin.io.kinds import parse_date
+
+        if isinstance(day, str):
+            with pytest.raises(ValueError, match=day):
+                parse_date(text)
+        else:
+            assert parse_date(text) == day
+
+
 class TestRegister:
     """The same register in every format yields the same rows."""
 
