@@ -50,6 +50,8 @@ def _problem(field: str, reason: str, value: object = None) -> ValidationError:
 
 
 def _text(value: Any) -> str:
+    if type(value) is str:  # the usual case, a million times in an import
+        return value.strip()
     return "" if value is None else str(value).strip()
 
 

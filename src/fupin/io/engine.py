@@ -403,6 +403,7 @@ class Importer:
                 self._chunk(conn, f, columns, parsed)
                 if bar is not None:
                     bar.update(len(parsed))
+            self.kind.after_file(conn, f.batch_id)
             if bar is not None:
                 bar.finish()
         # Checks run in stages per chunk; report in the order of the file.

@@ -10,6 +10,7 @@ through ``fupin_importers``, usually as a :class:`ModelKind` like the core's.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import operator
 import re
@@ -380,7 +381,7 @@ class ImportKind:
 
     def key_of(self, record: Any) -> tuple[Any, ...]:
         """The natural key of a record."""
-        return tuple(getattr(record, f) for f in self.key)
+        return _key_getter(self.key)(record)
 
     def check_chunk(self, lookups: Lookups, rows: Sequence[tuple[int, Any]]) -> dict[int, list[Problem]]:
         """Rules across records (one head per household ...), by row number. None by default."""
@@ -407,9 +408,19 @@ class ImportKind:
         :attr:`inserted_ids`; ``updated`` holds (record, stored row, changes).
         """
 
+    def after_file(self, conn: sa.Connection, batch_id: int) -> None:
+        """Work once a whole file is stored (rows of batch ``batch_id``): derived rows in one statement ..."""
+
     def export_row(self, row: Mapping[str, Any]) -> dict[str, Any]:
         """Column name -> value for one stored row (as :meth:`db_row` wrote it)."""
         raise NotImplementedError
+
+
+@functools.cache
+def _key_getter(fields: tuple[str, ...]) -> Callable[[Any], tuple[Any, ...]]:
+    """A record's values of ``fields`` as a tuple, by one C-level getter."""
+    get = operator.attrgetter(*fields)
+    return get if len(fields) > 1 else lambda record: (get(record),)
 
 
 _ROW_PLANS: dict[tuple[type, tuple[tuple[str, str], ...]], tuple[Any, tuple[str, ...], tuple[str, ...]]] = {}
@@ -521,19 +532,23 @@ class AreaKind(ModelKind):
 class HouseholdKind(ModelKind):
     """Households: the status history starts at registration, and status changes are dated."""
 
-    # The first status entries are copied by the database from the rows just
-    # stored, found by household number: no ids to number, no rows to send.
-    inserted_ids: ClassVar[bool] = False
+    inserted_ids: ClassVar[bool] = False  # the first entries are made by after_file
+
+    def after_file(self, conn: sa.Connection, batch_id: int) -> None:
+        """Each household the file registered gets its first status entry, copied by the database in one statement."""
+        from fupin.storage import schema as S
+
+        h, s = S.households, S.household_status
+        registered = sa.select(h.c.id, h.c.status, sa.func.coalesce(h.c.first_identified, dt.date.today()), sa.literal("登记 / registered")).where(
+            h.c.import_batch_id == batch_id, ~sa.exists().where(s.c.household_id == h.c.id)
+        )
+        conn.execute(s.insert().from_select(["household_id", "status", "effective", "reason"], registered))
 
     def after_write(self, conn: sa.Connection, inserted: Sequence[tuple[Any, int | None]], updated: Sequence[tuple[Any, dict, dict]]) -> None:
         from fupin.storage import bulk
         from fupin.storage import schema as S
 
-        h = S.households
         today = dt.date.today()
-        registered = sa.select(h.c.id, h.c.status, sa.func.coalesce(h.c.first_identified, today), sa.literal("登记 / registered"))
-        for among in bulk.among(conn, h.c.number, [record.number for record, _id in inserted]):
-            conn.execute(S.household_status.insert().from_select(["household_id", "status", "effective", "reason"], registered.where(among)))
         history = [
             {"household_id": old["id"], "status": new["status"], "effective": today, "reason": "导入 / imported"}
             for _h, old, new in updated
@@ -549,14 +564,16 @@ class PersonKind(ModelKind):
         out: dict[int, list[Problem]] = {}
         # An ID number already registered in another household is another
         # registration of the same person, not an update: refuse it, naming the record.
-        registered = lookups.person_households({p.id_number for _, p in rows})
+        # Generators: into an empty table (see Lookups.trusted) the look-ups are skipped and never read them.
+        registered = lookups.person_households(p.id_number for _, p in rows)
         for row_no, person in rows:
             found = registered.get(person.id_number)
             if found is not None and found[0] != person.household:
                 number, name = found
                 out[row_no] = [Problem("id_number", f"已登记为户 {number} 的 {name} / already registered as {name} of household {number}", person.id_number)]
-        rows = [(n, p) for n, p in rows if n not in out]
-        heads = lookups.existing_heads({p.household for _, p in rows if p.is_head})
+        if out:
+            rows = [(n, p) for n, p in rows if n not in out]
+        heads = lookups.existing_heads(p.household for _, p in rows if p.is_head)
         for row_no, person in rows:
             if not person.is_head:
                 continue
