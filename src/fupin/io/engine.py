@@ -4,7 +4,8 @@ One pass over each file, streaming: rows are parsed and validated with the
 same model classes as the library API, checked against the database in bulk
 (one query per chunk for keys and references, never one per row), classified
 as insert / update / unchanged by their natural key, and written in batches
-(Core executemany on SQLite, COPY on PostgreSQL). Everything happens in one
+(one executemany per chunk on SQLite, COPY on PostgreSQL: see
+:mod:`fupin.storage.bulk`). Everything happens in one
 transaction: by default one bad row and nothing is written; with
 ``on_error="skip"`` the good rows are; ``dry_run`` writes nothing. Into a
 table that is empty when the import begins (a first load of a register),
