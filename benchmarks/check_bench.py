@@ -36,9 +36,13 @@ Timed, in this process, on one engine, best of ``--repeat`` runs, alternating:
   (cadres at quota), C09 (households paired by kind), C10 (campaign households,
   visited in the year), C11 (visits with answers), C12 (poor households classified),
   C13 (needs recorded, status changes), C15 (households with a development plan) and
-  C37 (households and people ever poor, exited by the day), plus the number of evidence
-  records of each. The other core targets read only the (here empty) action, diary and
-  case tables and are left out of the baseline.
+  C37 (households and people ever poor, exited by the day); and of the installed
+  plugins' targets that read the registry: C29 to C31 (eligible on the due day, paid on
+  time, late, missing, amount), C27 (in-school students of poor households, paired,
+  pairs with others, over-paired) and C21 (households registered poor, mastering one and
+  two techniques); plus the number of evidence records of each. The other targets read
+  only tables that are empty here (actions, diary, cases, the plugins' own records) and
+  are left out of the baseline.
 * **fupin due**: ``due_list(store, plan, as_of=2017-03-01)``, behind ``fupin visits due``.
 * **SQL due**: one hand-written query for the same worklist, rows in the same order,
   with each household's current cadres.
