@@ -36,9 +36,13 @@ Timed, in this process, on one engine, best of ``--repeat`` runs, alternating:
   (cadres at quota), C09 (households paired by kind), C10 (campaign households,
   visited in the year), C11 (visits with answers), C12 (poor households classified),
   C13 (needs recorded, status changes), C15 (households with a development plan) and
-  C37 (households and people ever poor, exited by the day), plus the number of evidence
-  records of each. The other core targets read only the (here empty) action, diary and
-  case tables and are left out of the baseline.
+  C37 (households and people ever poor, exited by the day); and of the installed
+  plugins' targets that read the registry: C29 to C31 (eligible on the due day, paid on
+  time, late, missing, amount), C27 (in-school students of poor households, paired,
+  pairs with others, over-paired) and C21 (households registered poor, mastering one and
+  two techniques); plus the number of evidence records of each. The other targets read
+  only tables that are empty here (actions, diary, cases, the plugins' own records) and
+  are left out of the baseline.
 * **fupin due**: ``due_list(store, plan, as_of=2017-03-01)``, behind ``fupin visits due``.
 * **SQL due**: one hand-written query for the same worklist, rows in the same order,
   with each household's current cadres.
@@ -57,6 +61,7 @@ import dataclasses
 import datetime as dt
 import importlib.resources
 import json
+import math
 import os
 import random
 import shutil
@@ -486,6 +491,8 @@ DIALECT = {
         "year_end_after": "(CAST(substr({d}, 1, 4) AS INTEGER) + 1) || '-12-31'",
         "greatest": "max",
         "cadres": "(SELECT group_concat(cadre_code, ',') FROM (SELECT p.cadre_code FROM pairings p WHERE {where} ORDER BY p.cadre_code))",
+        "detail": "json_extract(a.details, '$.{name}')",
+        "hours": "coalesce(CAST(json_extract(a.quantities, '$.hours') AS REAL), 0.0)",
     },
     "postgresql": {
         "answers": "v.answers IS NOT NULL AND v.answers::text NOT IN ('null', '{}')",
@@ -495,6 +502,8 @@ DIALECT = {
         "year_end_after": "make_date(CAST(extract(year FROM {d}) AS INTEGER) + 1, 12, 31)",
         "greatest": "greatest",
         "cadres": "(SELECT string_agg(p.cadre_code, ',' ORDER BY p.cadre_code) FROM pairings p WHERE {where})",
+        "detail": "(a.details ->> '{name}')",
+        "hours": "coalesce(CAST(a.quantities ->> 'hours' AS FLOAT), 0.0)",
     },
 }
 
@@ -507,12 +516,13 @@ HELD = f"""held AS (
     SELECT p.id, p.cadre_code, p.household_id, p.kind
     FROM pairings p JOIN households h ON h.id = p.household_id {IN_PLAN}
     WHERE p.level = '帮户' AND p.start_date <= :day AND (p.end_date IS NULL OR p.end_date >= :day))"""
+#: Each household's status on :day: its row with no later one up to the day (on PostgreSQL half the time of
+#: ``row_number() OVER (PARTITION BY household_id ORDER BY effective DESC, id DESC) = 1``, on SQLite a little less).
 STATUS_ON = """st AS (
-    SELECT household_id, status FROM (
-        SELECT household_id, status,
-               row_number() OVER (PARTITION BY household_id ORDER BY effective DESC, id DESC) AS n
-        FROM household_status WHERE effective <= :day) ranked
-    WHERE n = 1)"""
+    SELECT s.household_id, s.status FROM household_status s
+    WHERE s.effective <= :day AND NOT EXISTS (
+        SELECT 1 FROM household_status l WHERE l.household_id = s.household_id AND l.effective <= :day
+          AND (l.effective > s.effective OR (l.effective = s.effective AND l.id > s.id))))"""
 CAMP = f"""camp AS (
     SELECT DISTINCT p.household_id FROM pairings p JOIN households h ON h.id = p.household_id {IN_PLAN}
     WHERE p.level = '帮户' AND p.start_date <= :ye AND (p.end_date IS NULL OR p.end_date >= :ys))"""
@@ -585,6 +595,86 @@ r AS (
 SELECT count(*), coalesce(sum(ex), 0), coalesce(sum(n), 0), coalesce(sum(ex * n), 0)
 FROM (SELECT r.ex, (SELECT count(*) FROM persons p WHERE p.household_id = r.id) AS n FROM r) x"""
 
+# -- the plugins' targets that read the registry (persons, households, their status) --------------
+
+TAGGED = """SELECT t.person_id FROM person_tags t WHERE t.tag = {tag} AND t.start <= :day AND (t."end" IS NULL OR t."end" >= :day)"""
+
+#: C29 to C31: the eligible ({owed}: one row per key) against the programme's payments of the year, on time by :day.
+AID = """WITH {status}owed AS ({owed}),
+per AS (
+    SELECT {key} AS k, sum(CASE WHEN e.entry_date <= :day THEN 1 ELSE 0 END) AS on_time,
+           sum(CASE WHEN e.entry_date <= :day THEN e.amount_fen ELSE 0 END) AS amount
+    FROM funding_entries e WHERE e.flow = 'aid' AND e.programme = :programme AND e.aid_year = :year
+    GROUP BY {key})
+SELECT count(*), coalesce(sum(CASE WHEN per.on_time > 0 THEN 1 ELSE 0 END), 0), count(per.k),
+       coalesce(sum(per.amount), 0), coalesce(sum(per.on_time), 0)
+FROM owed LEFT JOIN per ON per.k = owed.k"""
+
+STUDENTS_OWED = f"""SELECT p.id_number AS k FROM persons p JOIN households h ON h.id = p.household_id {IN_PLAN}
+    JOIN st ON st.household_id = h.id
+    WHERE st.status IN :aid_poor
+      AND ((p.student_status IS NOT NULL AND p.student_status NOT IN :aid_not_in_school)
+           OR p.id IN ({TAGGED.format(tag=":student_tag")}))"""
+
+ELDERS_OWED = f"""SELECT p.id_number AS k FROM persons p JOIN households h ON h.id = p.household_id {IN_PLAN}
+    WHERE p.id IN ({TAGGED.format(tag=":elder_tag")})"""
+
+FOSTER_OWED = f"""SELECT DISTINCT h.number AS k FROM households h {IN_PLAN}
+    JOIN funding_foster_homes fh ON fh.household = h.number
+    WHERE fh.start <= :day AND (fh."end" IS NULL OR fh."end" >= :day)
+      AND fh.elder IN (SELECT p.id_number FROM persons p WHERE p.id IN ({TAGGED.format(tag=":elder_tag")}))"""
+
+#: C27: in-school students of households poor on :day against the study pairs in force during the year.
+C27 = f"""WITH RECURSIVE {TREE},
+{STATUS_ON},
+students AS (
+    SELECT p.id_number FROM persons p JOIN households h ON h.id = p.household_id {IN_PLAN}
+    JOIN st ON st.household_id = h.id
+    WHERE st.status IN :edu_poor AND p.student_status IS NOT NULL AND p.student_status NOT IN :edu_not_in_school),
+pairs AS (
+    SELECT b.ref AS id_number FROM support_actions a JOIN action_beneficiaries b ON b.action_id = a.id AND b.type = 'person'
+    WHERE a.kind = 'education.study_pair' AND (a.plan_name = :plan OR a.unit_code IN (SELECT code FROM tree))
+      AND a.start_date <= :ye AND a.end_date >= :ys),
+per AS (SELECT id_number, count(*) AS n FROM pairs GROUP BY id_number)
+SELECT count(*), count(per.id_number), coalesce(sum(per.n), 0), (SELECT count(*) FROM pairs),
+       (SELECT count(*) FROM per WHERE n > :per_student)
+FROM students LEFT JOIN per ON per.id_number = students.id_number"""
+
+#: C21: techniques a person masters by :day (a passed assessment, or enough hours of its sessions).
+SKILLS = """skills AS (
+    SELECT b.ref AS person, {technique} AS technique, 'hours' AS how
+    FROM support_actions a JOIN action_beneficiaries b ON b.action_id = a.id
+    WHERE a.kind = 'training.agri_session' AND a.start_date <= :day AND b.type = 'person'
+    GROUP BY b.ref, {technique} HAVING sum({hours}) >= :skill_hours
+    UNION ALL
+    SELECT b.ref, {technique}, 'assessment'
+    FROM support_actions a JOIN action_beneficiaries b ON b.action_id = a.id
+    WHERE a.kind = 'training.skill_assessment' AND a.start_date <= :day AND b.type = 'person' AND {result} = 'pass'),
+counted AS (
+    SELECT h.id FROM households h {in_plan}
+    WHERE h.id IN (SELECT household_id FROM household_status WHERE effective <= :day AND status IN :poor))"""
+
+C21 = """WITH {skills},
+hsk AS (
+    SELECT p.household_id, count(DISTINCT s.technique) AS n FROM skills s JOIN persons p ON p.id_number = s.person
+    GROUP BY p.household_id)
+SELECT count(*), coalesce(sum(CASE WHEN hsk.n >= 1 THEN 1 ELSE 0 END), 0), coalesce(sum(CASE WHEN hsk.n >= 2 THEN 1 ELSE 0 END), 0)
+FROM counted LEFT JOIN hsk ON hsk.household_id = counted.id"""
+
+#: C21's evidence (asked only when a household masters something): the assessments and sessions behind the skills.
+C21_EVIDENCE = """WITH {skills},
+members AS (SELECT p.id_number FROM persons p WHERE p.household_id IN (SELECT id FROM counted))
+SELECT count(*) FROM (
+    SELECT a.ref FROM support_actions a JOIN action_beneficiaries b ON b.action_id = a.id
+    JOIN skills s ON s.person = b.ref AND s.technique = {technique} AND s.how = 'assessment'
+    WHERE a.kind = 'training.skill_assessment' AND a.start_date <= :day AND b.type = 'person' AND {result} = 'pass'
+      AND b.ref IN (SELECT id_number FROM members)
+    UNION
+    SELECT a.ref FROM support_actions a JOIN action_beneficiaries b ON b.action_id = a.id
+    JOIN skills s ON s.person = b.ref AND s.technique = {technique} AND s.how = 'hours'
+    WHERE a.kind = 'training.agri_session' AND a.start_date <= :day AND b.type = 'person'
+      AND b.ref IN (SELECT id_number FROM members)) refs"""
+
 DUE = """WITH camp AS (
     -- paired in the year so far; paired_from is the household's first pairing ever (a transfer keeps it)
     SELECT p.household_id, min(p.start_date) AS paired_from
@@ -625,7 +715,7 @@ ORDER BY CASE WHEN l.status = 'overdue' THEN 0 ELSE 1 END, l.days_overdue DESC, 
 class HandWritten:
     """The baseline: the same figures and worklist by hand-written SQL text, run through the same engine."""
 
-    def __init__(self, engine: sa.Engine, plan: Any):
+    def __init__(self, engine: sa.Engine, plan: Any, targets: set[str]):
         self.engine = engine
         self.plan = plan
         self.d = DIALECT[engine.dialect.name]
@@ -644,7 +734,8 @@ class HandWritten:
         quotas = [(r.rank, r.key_help, r.contact) for r in plan.cadres.ranks]
         values = ", ".join(f"(:qr{i}, {k}, {c})" for i, (_r, k, c) in enumerate(quotas))
         self.quota_params = {f"qr{i}": r for i, (r, _k, _c) in enumerate(quotas)}
-        expanding = ("kinds", "interview_kinds", "poor", "exited")
+        self.plugins = self.plugin_params(targets)
+        expanding = ("kinds", "interview_kinds", "poor", "exited", "aid_poor", "aid_not_in_school", "edu_poor", "edu_not_in_school")
         self.sql = {
             name: sa.text(text).bindparams(*(sa.bindparam(p, expanding=True) for p in expanding if f":{p}" in text))
             for name, text in {
@@ -656,8 +747,57 @@ class HandWritten:
                 "C12": C12,
                 "C37": C37,
                 "due": self.due_sql(),
+                **self.plugin_sql(),
             }.items()
         }
+
+    def plugin_params(self, targets: set[str]) -> dict[str, dict[str, Any]]:
+        """Target -> its parameters, for the plugins' targets the plan names and an installed plugin provides.
+
+        Read from the plan as the plugins read them (``[plugins.NAME]`` over their documented defaults).
+        """
+        plan, out = self.plan, {}
+        named = {c.target: dict(c.params) for c in plan.commitments if c.target in targets}
+        funding = {"poor_statuses": ["未脱贫", "返贫", "已脱贫(享受政策)"], "not_in_school": ["非在校生", "学前教育"],
+                   "student_tag": "在校生", "elder_tag": "孤寡老人", **plan.plugins.get("funding", {})}
+        aid = {"aid_poor": list(funding["poor_statuses"]), "aid_not_in_school": list(funding["not_in_school"]),
+               "student_tag": funding["student_tag"], "elder_tag": funding["elder_tag"]}
+        if "funding.study_aid" in named:
+            month, day = (int(x) for x in str(named["funding.study_aid"].get("due", "08-31")).split("-"))
+            out["funding.study_aid"] = {**aid, "programme": "study_aid", "due": lambda year: dt.date(year, month, day)}
+        for target, programme in (("funding.festival_visits", "festival_support"), ("funding.foster_family_reward", "foster_reward")):
+            if target in named:
+                out[target] = {**aid, "programme": programme, "due": lambda year: plan.spring_festival(year) - dt.timedelta(days=1)}
+        if "education.one_to_one_support" in named:
+            education = {"poor_statuses": ["未脱贫", "返贫", "已脱贫(享受政策)"], "not_in_school": ["非在校生", "学前教育"],
+                         "min_study_pair_share": 1.0, **plan.plugins.get("education", {})}
+            out["education.one_to_one_support"] = {
+                "edu_poor": list(education["poor_statuses"]), "edu_not_in_school": list(education["not_in_school"]),
+                "share": float(education["min_study_pair_share"]),
+                "per_student": int(named["education.one_to_one_support"].get("helpers_per_student", 1)),
+            }
+        if "training.household_skills" in named:
+            training = {"skill_hours": 8, "skill_households": "registered", **plan.plugins.get("training", {})}
+            if training["skill_households"] != "registered":
+                raise SystemExit("check_bench: the SQL of C21 counts the households registered poor (skill_households = \"registered\")")
+            out["training.household_skills"] = {"skill_hours": float(training["skill_hours"])}
+        return out
+
+    def plugin_sql(self) -> dict[str, str]:
+        """The statements of the plugins' targets in :attr:`plugins`."""
+        d = self.d
+        owed = {"funding.study_aid": (STATUS_ON + ",\n", STUDENTS_OWED, "e.person"),
+                "funding.festival_visits": ("", ELDERS_OWED, "e.person"),
+                "funding.foster_family_reward": ("", FOSTER_OWED, "e.household")}
+        out = {target: AID.format(status=status, owed=query, key=key) for target, (status, query, key) in owed.items() if target in self.plugins}
+        if "education.one_to_one_support" in self.plugins:
+            out["C27"] = C27
+        if "training.household_skills" in self.plugins:
+            technique, result = d["detail"].format(name="technique"), d["detail"].format(name="result")
+            skills = SKILLS.format(technique=technique, hours=d["hours"], result=result, in_plan=IN_PLAN)
+            out["C21"] = C21.format(skills=skills)
+            out["C21 evidence"] = C21_EVIDENCE.format(skills=skills, technique=technique, result=result)
+        return out
 
     def day(self, value: dt.date) -> Any:
         """A date parameter: ISO text on SQLite (how SQLAlchemy stores dates there), a date on PostgreSQL."""
@@ -701,6 +841,36 @@ class HandWritten:
             out["core.household_classification"] = {"poor": poor, "classified": classified, "evidence": evidence}
             households, exited, people, people_exited = conn.execute(self.sql["C37"], {**p, "day": self.day(exit_day)}).one()
             out["core.exit_by"] = {"households": households, "exited": exited, "people": people, "people_exited": people_exited, "evidence": exited}
+            out.update(self.plugin_figures(conn, year, p))
+        return out
+
+    def plugin_figures(self, conn: sa.Connection, year: int, p: dict[str, Any]) -> dict[str, dict[str, Any]]:
+        """The figures of the plugins' targets (``p``: the check's parameters)."""
+        out: dict[str, dict[str, Any]] = {}
+        for target, params in self.plugins.items():
+            if not target.startswith("funding."):
+                continue
+            due = params["due"](year)
+            if not self.plan.period_start <= due <= self.plan.period_end:
+                out[target] = {}  # not yet due: no figures
+                continue
+            values = {**p, **{k: v for k, v in params.items() if k != "due"}, "year": year, "day": self.day(due)}
+            owed, on_time, paid, amount, evidence = conn.execute(self.sql[target], values).one()
+            out[target] = {"eligible": owed, "paid_on_time": on_time, "paid_late": paid - on_time, "missing": owed - paid,
+                           "amount_fen": int(amount), "evidence": evidence}
+        if "education.one_to_one_support" in self.plugins:
+            params = self.plugins["education.one_to_one_support"]
+            students, paired, counted, pairs, crowded = conn.execute(self.sql["C27"], {**p, **params}).one()
+            out["education.one_to_one_support"] = {
+                "students": students, "paired": paired, "required_students": math.ceil(params["share"] * students),
+                "not_counted": pairs - counted, "over_paired": crowded, "evidence": counted,
+            }
+        if "training.household_skills" in self.plugins:
+            values = {**p, **self.plugins["training.household_skills"]}
+            households, one, two = conn.execute(self.sql["C21"], values).one()
+            evidence = conn.execute(self.sql["C21 evidence"], values).scalar_one() if one else 0
+            out["training.household_skills"] = {"households": households, "with_min": one, "with_max": two,
+                                                "without": households - one, "evidence": evidence}
         return out
 
     def due(self, as_of: dt.date) -> list[tuple]:
@@ -858,7 +1028,7 @@ def measure(label: str, store: Any, plan: Any, repeat: int) -> list[Comparison]:
     from fupin.checks import check_plan
     from fupin.visits import due_list
 
-    sql = HandWritten(store.engine, plan)
+    sql = HandWritten(store.engine, plan, set(store.hooks.targets()))
     comparisons = [
         Comparison("check", lambda: check_plan(store, plan, CHECK_YEAR, as_of=CHECK_AS_OF), lambda: sql.check(CHECK_YEAR, CHECK_AS_OF),
                    check_mismatches, describe_check),

@@ -7,7 +7,8 @@ import datetime as dt
 
 import pytest
 
-from fupin import SupportAction, ValidationError, check_plan
+from fupin import Area, Household, Person, SupportAction, ValidationError, check_plan
+from fupin.idnumber import make_id_number
 
 AS_OF = dt.date(2020, 6, 1)
 
@@ -127,3 +128,40 @@ def test_report_sections(seeded):
     assert "服务群众 120 人次" in summary.paragraphs_zh[0]
     assert any("C26" in s for s in summary.shortfalls_zh)
     assert ("义诊", "free_clinic", 2) in sections["education.sanxiaxiang"].rows
+
+
+def test_one_to_one_support(seeded):
+    """C27: in-school students of households poor on the check day with a pair in the year; others and crowding noted."""
+    store, plan = seeded
+    village, since = "530326106200", dt.date(2014, 10, 1)
+    with store.transaction():
+        store.add_areas([
+            Area("530000", "云南省", "province"), Area("530300", "曲靖市", "city", "530000"),
+            Area("530326", "会泽县", "county", "530300"), Area("530326106", "者海镇", "town", "530326"),
+            Area(village, "拖木村", "village", "530326106"), Area(f"{village}01", "大沟边", "group", village),
+        ])
+    people = {}
+    # Household 1 poor: pupils A (paired, and by a second staff member too), B (paired only in 2016), C (not paired), their
+    # father (paired: not a student); household 2 out of poverty in 2017 before the check day: its pupil D paired, not counted.
+    for n, members in ((1, ("户主", "A", "B", "C")), (2, ("户主", "D"))):
+        number = f"{village}01{n:04d}"
+        store.add_household(Household.new(vocab=store.vocab, number=number, group_code=f"{village}01", head_name=f"户主{n}",
+                                          attribute="一般贫困户", main_cause="缺技术"), since=since)
+        for m, who in enumerate(members, start=1):
+            people[(n, who)] = make_id_number("530326", dt.date(1975 if who == "户主" else 2006, 1, m), n * 10 + m, "男")
+            store.add_person(Person.new(vocab=store.vocab, id_number=people[(n, who)], household=number, name=f"成员{n}{who}",
+                                        relation="户主" if who == "户主" else "之子", student_status="非在校生" if who == "户主" else "小学"))
+    store.update_household(f"{village}010002", {"status": "已脱贫(不再享受政策)"}, effective=dt.date(2017, 6, 1), reason="脱贫")
+    pairs = (("P-1", (1, "A"), "2017-03-01"), ("P-2", (1, "A"), "2017-09-01"), ("P-3", (1, "B"), "2016-03-01"),
+             ("P-4", (1, "户主"), "2017-03-01"), ("P-5", (2, "D"), "2017-03-01"))
+    for ref, who, start in pairs:
+        record(store, plan, "education.study_pair", ref, start, {"staff": "王老师"}, [f"person:{people[who]}"],
+               end=start[:4] + "-12-31")
+    r = results(store, plan, 2017)["C27"]
+    assert (r.figures["students"], r.figures["paired"], r.figures["not_counted"], r.figures["over_paired"]) == (3, 1, 2, 1)
+    assert r.figures["required_students"] == 3 and r.status.value == "not_met"
+    assert set(r.evidence) == {"action:P-1", "action:P-2"}
+    assert "2 个结对的学生不是贫困户在校生" in r.note and "1 名学生有多于 1 名结对教职工" in r.note
+    r = results(store, plan, 2016)["C27"]  # household 2 still poor: D counts, unpaired; B is paired
+    assert (r.figures["students"], r.figures["paired"], r.figures["not_counted"], r.figures["over_paired"]) == (4, 1, 0, 0)
+    assert r.evidence == ("action:P-3",)

@@ -7,7 +7,8 @@ import json
 
 from openpyxl import load_workbook
 
-from fupin import check_plan
+from fupin import Person, Tag, check_plan
+from fupin.idnumber import make_id_number
 from fupin_funding import aid, ledger
 from fupin_funding.ledger import Entry, Fund
 
@@ -86,3 +87,57 @@ def test_festival_support_and_foster_reward(village):
     assert [r["key"] for r in aid.missing(store, village.plan, "festival_support", 2017)] == [village.elder]
     assert [r["key"] for r in aid.missing(store, village.plan, "foster_reward", 2017)] == ["530326106200010005"]
     assert aid.due_day(village.plan, "festival_support", 2017) == dt.date(2017, 1, 27)
+
+
+def _from_the_lists(store, plan, programme, year):
+    """C29 to C31's figures the long way: the list of the eligible against the payments, compared in Python."""
+    day = aid.due_day(plan, programme, year)
+    with store.reading() as conn:
+        owed = {r["key"] for r in aid.eligible(conn, store, plan, programme, year)}
+        done = aid.paid(conn, store, programme, year)
+    on_time = {k: [p for p in done.get(k, []) if p.entry_date <= day] for k in owed}
+    on_time = {k: ps for k, ps in on_time.items() if ps}
+    late = {k for k in owed if k in done and k not in on_time}
+    figures = {"eligible": len(owed), "paid_on_time": len(on_time), "paid_late": len(late), "missing": len(owed - set(done)),
+               "amount_fen": sum(p.amount_fen for ps in on_time.values() for p in ps)}
+    return figures, {f"funding_entry:{p.voucher}" for ps in on_time.values() for p in ps}, len(set(done) - owed)
+
+
+def test_recurring_targets_count_in_the_database_what_the_lists_give(village):
+    """C29 to C31 counted in SQL agree with the eligible list against the payments: twice on time, late, not eligible, two elders."""
+    store = village.store
+    _fund(store)
+    elders_home, family = "53032610620001" + "0004", "53032610620001" + "0005"
+    second_elder = make_id_number("530326", dt.date(1938, 3, 1), 42, "女")
+    store.add_person(Person.new(vocab=store.vocab, id_number=second_elder, household=elders_home, name="成员4-2", relation="配偶",
+                                student_status="非在校生"))
+    store.add_tag(Tag(second_elder, "孤寡老人", dt.date(2014, 10, 1)))
+    for elder in (village.elder, second_elder):
+        ledger.add_foster_home(store, elder, family, dt.date(2015, 12, 1))
+
+    def pay(voucher, day, programme, **who):
+        ledger.post(store, Entry(voucher=voucher, entry_date=day, flow="aid", fund_code="B2017", amount_fen=50_000,
+                                 approved_by="处长", programme=programme, aid_year=2017, **who))
+
+    pay("ZXJ-A1", "2017-08-20", "study_aid", person=village.student_a)
+    pay("ZXJ-A2", "2017-08-31", "study_aid", person=village.student_a)  # a second payment on the due day: on time, counted
+    pay("ZXJ-B", "2017-09-05", "study_aid", person=village.student_b)  # late
+    pay("ZXJ-X", "2017-08-01", "study_aid", person=village.pupil_exited)  # the household no longer enjoys the policies
+    pay("CJ-E", "2017-01-20", "festival_support", person=village.elder)
+    pay("AX-5", "2017-02-10", "foster_reward", household=family)  # after the day before the festival: late
+
+    results = {r.target: r for r in check_plan(store, village.plan, 2017, as_of=dt.date(2018, 1, 1))}
+    for programme, target in aid.TARGETS.items():
+        figures, evidence, strangers = _from_the_lists(store, village.plan, programme, 2017)
+        result = results[target]
+        assert {k: result.figures[k] for k in figures} == figures, programme
+        assert set(result.evidence) == evidence, programme
+        assert ("不符合条件者" in result.note) == bool(strangers), programme
+    c29 = results["funding.study_aid"]
+    assert (c29.figures["eligible"], c29.figures["paid_on_time"], c29.figures["paid_late"], c29.figures["missing"]) == (2, 1, 1, 0)
+    assert c29.figures["amount_fen"] == 100_000 and set(c29.evidence) == {"funding_entry:ZXJ-A1", "funding_entry:ZXJ-A2"}
+    assert c29.note.startswith("1 人逾期发放") and "1 笔发给不符合条件者" in c29.note
+    c31 = results["funding.foster_family_reward"]
+    assert (c31.figures["eligible"], c31.figures["paid_late"], c31.evidence) == (1, 1, ())
+    c30 = results["funding.festival_visits"]
+    assert (c30.figures["eligible"], c30.figures["paid_on_time"], c30.figures["missing"], c30.evidence) == (2, 1, 1, ("funding_entry:CJ-E",))

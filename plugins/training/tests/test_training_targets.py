@@ -19,7 +19,9 @@ def results(store, year, as_of):
 class TestAgriCourses:
     def test_no_data_without_sessions(self, world):
         """Nothing recorded: no data, not a failure."""
-        assert results(world.store, 2016, "2017-01-15")["C20"].status is Status.NO_DATA
+        r = results(world.store, 2016, "2017-01-15")["C20"]
+        assert r.status is Status.NO_DATA and "failed" not in r.note
+        assert (r.figures["attendances"], r.figures["hours"]) == (0, 0)
 
     def test_area_missing_is_not_met(self, world):
         """Sessions in fruit trees and crops only: not met, the missing area named, the sessions as evidence."""

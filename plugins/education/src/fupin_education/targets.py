@@ -18,7 +18,7 @@ import sqlalchemy as sa
 
 from fupin import CheckContext, CheckResult, Status, TargetSpec
 from fupin.core_targets import actions, check_day, units_of
-from fupin.queries import joined, key, of_plan, plan_villages_condition, split, status_on
+from fupin.queries import count_if, joined, key, of_plan, plan_villages_condition, split, status_on
 
 from fupin_education.kinds import INTERNSHIP, SANXIAXIANG, STUDY_PAIR, TEACHER_TRAINING, TEACHER_VISIT, trainee_parts
 
@@ -269,20 +269,20 @@ def one_to_one_support(ctx: CheckContext) -> CheckResult:
                a.c.start_date <= ctx.year_end, a.c.end_date >= ctx.year_start)
         .subquery()
     )
-    total, paired, refs = ctx.conn.execute(
-        sa.select(sa.func.count(sa.distinct(students.c.id)),
-                  sa.func.count(sa.distinct(sa.case((pairs.c.id_number.is_not(None), students.c.id)))),
-                  joined(key("action", pairs.c.action_ref)))
-        .select_from(students.outerjoin(pairs, pairs.c.id_number == students.c.id_number))
+    # One row per student paired (their pairs' count and actions), so each student joins once: one statement for every figure.
+    per = (
+        sa.select(pairs.c.id_number, sa.func.count().label("n"), joined(key("action", pairs.c.action_ref)).label("refs"))
+        .group_by(pairs.c.id_number)
+        .cte("per")
+    )
+    total, paired, counted, refs, all_pairs, crowded = ctx.conn.execute(
+        sa.select(
+            sa.func.count(), count_if(per.c.id_number.is_not(None)), sa.func.coalesce(sa.func.sum(per.c.n), 0), joined(per.c.refs),
+            sa.select(sa.func.count()).select_from(pairs).scalar_subquery(),
+            sa.select(sa.func.count()).select_from(per).where(per.c.n > per_student).scalar_subquery(),
+        ).select_from(students.outerjoin(per, per.c.id_number == students.c.id_number))
     ).one()
-    others = ctx.conn.execute(
-        sa.select(sa.func.count()).select_from(pairs).where(pairs.c.id_number.not_in(sa.select(students.c.id_number)))
-    ).scalar_one()
-    crowded = ctx.conn.execute(
-        sa.select(sa.func.count()).select_from(
-            sa.select(pairs.c.id_number).group_by(pairs.c.id_number).having(sa.func.count() > per_student).subquery()
-        )
-    ).scalar_one()
+    others = all_pairs - counted
     need = math.ceil(share * total)
     notes = []
     if others:

@@ -164,25 +164,18 @@ def recurring(programme: str):
         if not ctx.plan.period_start <= day <= ctx.plan.period_end:
             return ctx.result(Status.NOT_YET_DUE, f"{day} 前全部发放 / all paid by {day}", "",
                               note=f"{ctx.year} 年的发放日 {day} 不在方案期内 / the {ctx.year} due day falls outside the plan period")
-        owed = aid.eligible(ctx.conn, ctx.store, ctx.plan, programme, ctx.year)
-        done = aid.paid(ctx.conn, ctx.store, programme, ctx.year)
-        on_time = {r["key"]: [p for p in done.get(r["key"], []) if p.entry_date <= day] for r in owed}
-        on_time = {k: v for k, v in on_time.items() if v}
-        late = [r["key"] for r in owed if r["key"] in done and r["key"] not in on_time]
-        missing = [r["key"] for r in owed if r["key"] not in done]
-        strangers = sorted(set(done) - {r["key"] for r in owed})
+        found = aid.payments(ctx.conn, ctx.store, ctx.plan, programme, ctx.year)
         e = _t(ctx, ENTRIES)
         ever = ctx.conn.execute(sa.select(e.c.id).where(e.c.flow == "aid", e.c.programme == programme).limit(1)).first() is not None
-        evidence = [f"funding_entry:{p.voucher}" for ps in on_time.values() for p in ps]
-        amount = sum(int(p.amount_fen) for ps in on_time.values() for p in ps)
         note = _join(
-            f"{len(late)} {per}逾期发放 / paid after {day}" if late else "",
-            f"{len(strangers)} 笔发给不符合条件者, 未计入 / payments to people not eligible on {day}, not counted" if strangers else "",
+            f"{found.paid_late} {per}逾期发放 / paid after {day}" if found.paid_late else "",
+            f"{found.strangers} 笔发给不符合条件者, 未计入 / payments to people not eligible on {day}, not counted" if found.strangers else "",
         )
         return ctx.judge(
-            bool(owed) and len(on_time) == len(owed), f"{len(owed)} {per}, {day} 前 / by {day}", f"{len(on_time)} {per}",
-            evidence, deadline=day, anything_recorded=ever, note=note,
-            due=day.isoformat(), eligible=len(owed), paid_on_time=len(on_time), paid_late=len(late), missing=len(missing), amount_fen=amount,
+            bool(found.eligible) and found.paid_on_time == found.eligible, f"{found.eligible} {per}, {day} 前 / by {day}",
+            f"{found.paid_on_time} {per}", found.evidence, deadline=day, anything_recorded=ever, note=note,
+            due=day.isoformat(), eligible=found.eligible, paid_on_time=found.paid_on_time, paid_late=found.paid_late,
+            missing=found.missing, amount_fen=found.amount_fen,
         )
 
     return evaluate

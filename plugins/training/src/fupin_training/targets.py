@@ -9,6 +9,7 @@ table (:data:`fupin_training.queries.DEFAULTS`).
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from typing import Any
 
 from fupin import CheckContext, CheckResult, TargetSpec
@@ -41,7 +42,7 @@ def agri_courses(ctx: CheckContext) -> CheckResult:
     if others:
         actual += f", 其他 / other {others}"
     attendances = sum(f.attendances for f in by_area.values())
-    hours = sum(f.hours for f in by_area.values())
+    hours = sum((f.hours for f in by_area.values()), Decimal(0))  # a Decimal even with no session
     actual += f" 场; 出勤 {attendances} 人次 ({people} 人), {hours.normalize():f} 学时"
     note = f"无培训的领域 / areas without a session: {'、'.join(cat.area_label(vocab, a) for a in short)}" if short else ""
     return ctx.judge(
