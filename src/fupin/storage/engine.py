@@ -82,10 +82,6 @@ def _sqlite_engine(url: str) -> sa.Engine:
         dbapi_conn.isolation_level = None
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA foreign_keys=ON")
-        # Savepoints (an import writes each chunk in one) journal the pages they
-        # change a second time; in a temporary file that made inserting a
-        # province's persons a tenth slower. Sorts of large reports use it too.
-        cur.execute("PRAGMA temp_store=MEMORY")
         cur.close()
 
     # A writing transaction takes the write lock at the start, waiting for it
