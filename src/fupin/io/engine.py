@@ -461,10 +461,10 @@ class Importer:
         """Check and write one chunk of parsed rows: (row number, record or its problems).
 
         While the table holds only what this import wrote (:meth:`_trusted_tables`),
-        the look-ups of stored rows are skipped and the chunk is written inside
-        a savepoint: a row that would have needed them (a duplicate of an earlier
-        chunk, a second head of a household) breaks a unique index instead. Then
-        the chunk is rolled back to the savepoint and checked again with every
+        the look-ups of stored rows are skipped and the chunk is written so that
+        it can be taken back: a row that would have needed them (a duplicate of
+        an earlier chunk, a second head of a household) breaks a unique index
+        instead. Then the chunk is taken back and checked again with every
         look-up, so the outcome is the same as if they had never been skipped.
         """
         if not self.lookups.trusted:
@@ -472,19 +472,32 @@ class Importer:
             return
         counts = (f.rows, f.inserted, f.updated, f.unchanged, f.rejected, self._written)
         errors = len(self.result.errors)
-        savepoint = conn.begin_nested()
+        undo = self._undo_point(conn)
         try:
             self._check_and_write(conn, f, columns, rows)
         except Exception as exc:
             if not _unique_violation(exc):
                 raise
-            savepoint.rollback()
+            undo.rollback()
             f.rows, f.inserted, f.updated, f.unchanged, f.rejected, self._written = counts
             del self.result.errors[errors:]
             self.lookups.trusted = set()  # for the rest of the import too: the table is no longer only this import's
             self._check_and_write(conn, f, columns, rows)
         else:
-            savepoint.commit()
+            undo.commit()
+
+    def _undo_point(self, conn: sa.Connection) -> Any:
+        """What takes back a chunk written into a table only this import writes: rollback() and commit().
+
+        A savepoint, except on SQLite for a kind that writes only its own
+        table: there the chunk's rows are those numbered after the largest id
+        (this import holds the write lock), and deleting them is the cheaper
+        undo. A savepoint made the inserts of a province's persons a fifth slower
+        (SQLite journals the pages it changes once more).
+        """
+        if conn.dialect.name == "sqlite" and "id" in self.table.c and type(self.kind).after_write is ImportKind.after_write:
+            return _InsertedSince(conn, self.table)
+        return conn.begin_nested()
 
     def _check_and_write(self, conn: sa.Connection, f: FileResult, columns: dict[str, Column], rows: list[tuple[int, Any]]) -> None:
         f.rows += len(rows)
@@ -873,6 +886,21 @@ class Importer:
                 }
             )
         conn.execute(S.audit_log.insert(), audit)
+
+class _InsertedSince:
+    """The rows of a table numbered after its largest id at this moment, to delete on rollback()."""
+
+    def __init__(self, conn: sa.Connection, table: sa.Table) -> None:
+        self.conn = conn
+        self.table = table
+        self.last = conn.execute(sa.select(sa.func.max(table.c.id))).scalar() or 0
+
+    def rollback(self) -> None:
+        self.conn.execute(self.table.delete().where(self.table.c.id > self.last))
+
+    def commit(self) -> None:
+        pass  # nothing to undo
+
 
 @contextlib.contextmanager
 def _old_objects_frozen() -> Iterator[None]:
