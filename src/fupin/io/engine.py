@@ -265,8 +265,10 @@ class Importer:
         self.table: sa.Table = store.metadata.tables[kind.table]
         self.parser = CellParser(store.vocab)
         self._id_references = [r for r in kind.references if r.id_column]
+        #: Whether the kind writes anything after a chunk (other tables: status history, beneficiaries ...).
+        self._writes_after = type(kind).after_write is not ImportKind.after_write
         #: Whether new rows get their ids here, for the kind's after_write (see _new_ids).
-        self._needs_ids = "id" in self.table.c and kind.inserted_ids and type(kind).after_write is not ImportKind.after_write
+        self._needs_ids = "id" in self.table.c and kind.inserted_ids and self._writes_after
         self.headers = kind.header_index()
         #: The plugins' fupin_validate_record for this kind's records, None when no plugin looks at them.
         self._validate = store.hooks.record_validator(kind.record_type)
@@ -495,7 +497,7 @@ class Importer:
         undo. A savepoint made the inserts of a province's persons a fifth slower
         (SQLite journals the pages it changes once more).
         """
-        if conn.dialect.name == "sqlite" and "id" in self.table.c and type(self.kind).after_write is ImportKind.after_write:
+        if conn.dialect.name == "sqlite" and "id" in self.table.c and not self._writes_after:
             return _InsertedSince(conn, self.table)
         return conn.begin_nested()
 
@@ -727,7 +729,7 @@ class Importer:
                 "SELECT array_agg(nextval(pg_get_serial_sequence(%s, 'id'))) FROM generate_series(1, %s)", (self.table.name, count)
             )
             return cursor.fetchone()[0]
-        last = conn.execute(sa.select(sa.func.max(self.table.c.id))).scalar() or 0
+        last = _largest_id(conn, self.table)
         return list(range(last + 1, last + count + 1))
 
     def _compare_and_write(
@@ -887,13 +889,18 @@ class Importer:
             )
         conn.execute(S.audit_log.insert(), audit)
 
+def _largest_id(conn: sa.Connection, table: sa.Table) -> int:
+    """The largest id in ``table``, 0 when it is empty; SQLite numbers new rows on from it."""
+    return conn.execute(sa.select(sa.func.max(table.c.id))).scalar() or 0
+
+
 class _InsertedSince:
     """The rows of a table numbered after its largest id at this moment, to delete on rollback()."""
 
     def __init__(self, conn: sa.Connection, table: sa.Table) -> None:
         self.conn = conn
         self.table = table
-        self.last = conn.execute(sa.select(sa.func.max(table.c.id))).scalar() or 0
+        self.last = _largest_id(conn, table)
 
     def rollback(self) -> None:
         self.conn.execute(self.table.delete().where(self.table.c.id > self.last))
@@ -951,7 +958,7 @@ def _has_unique(table: sa.Table, columns: list[str]) -> bool:
 
 
 def _unique_violation(exc: BaseException) -> bool:
-    """Whether a write failed on a unique index (SQLite through SQLAlchemy, or psycopg's COPY unwrapped)."""
+    """Whether a write failed on a unique index: SQLAlchemy's error, or the driver's own from a bulk write on its cursor."""
     orig = exc.orig if isinstance(exc, sa.exc.IntegrityError) else exc
     return getattr(orig, "sqlstate", None) == "23505" or getattr(orig, "sqlite_errorname", None) == "SQLITE_CONSTRAINT_UNIQUE"
 

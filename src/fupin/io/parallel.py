@@ -18,7 +18,6 @@ record (a dict of fields per record) costs more than parsing the row did.
 from __future__ import annotations
 
 import multiprocessing
-import operator
 import pickle
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
@@ -136,6 +135,6 @@ def _field_values(cls: type) -> Any:
     """A getter of the field values of a slotted attrs class as a tuple, or None for other classes."""
     if not attrs.has(cls) or "__slots__" not in cls.__dict__ or "__setstate__" not in cls.__dict__:
         return None
-    names = [f.name for f in attrs.fields(cls)]
-    one = operator.attrgetter(*names)
-    return one if len(names) > 1 else lambda record: (one(record),)
+    from fupin.io.kinds import field_values
+
+    return field_values(tuple(f.name for f in attrs.fields(cls)))
