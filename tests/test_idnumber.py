@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from fupin.errors import ValidationError
-from fupin.idnumber import IdNumber, check_character, is_valid, make_id_number, normalize, to18
+from fupin.idnumber import IdNumber, _parse_canonical, check_character, is_valid, make_id_number, normalize, to18
 
 TODAY = dt.date.today()
 area_codes = st.integers(0, 999_999).map("{:06d}".format)
@@ -138,6 +138,17 @@ class TestParse:
             assert excinfo.value.problems == exc.problems
         else:
             assert IdNumber.facts(text) == (parsed.number, parsed.birth_date, parsed.sex)  # type: ignore[arg-type]
+
+    @given(area_codes, birth_dates, st.integers(0, 999), st.sampled_from("0123456789X"))
+    def test_fast_path_checks_as_check_character(self, area: str, born: dt.date, serial: int, last: str) -> None:
+        """The import's fast path (base-13 checksum, basic ISO date) accepts exactly the number check_character makes."""
+        body = f"{area}{born:%Y%m%d}{serial:03d}"
+        assert _parse_canonical(body + last) == (born if last == check_character(body) else None)
+
+    def test_fast_path_refuses_impossible_dates(self) -> None:
+        """A right check character on 30 February or a month 13 is left to the full checks."""
+        for body in ("11010519990230002", "11010519991301002", "11010518891231002"):
+            assert _parse_canonical(body + check_character(body)) is None
 
     def test_not_a_string(self) -> None:
         """A number that is not a str (e.g. an int from a spreadsheet) is refused, not crashed on."""

@@ -66,6 +66,19 @@ def snapshot(store):
     return {t.name: store.count(t.name) for t in S.CORE_TABLES if t.name not in ("audit_log", "import_batches")}
 
 
+class _GcWatcher:
+    """A plugin noting the garbage collector's state while records are validated (during an import)."""
+
+    def __init__(self, seen: list) -> None:
+        self.seen = seen
+
+    @hookimpl
+    def fupin_validate_record(self, record, record_type):
+        import gc
+
+        self.seen.append((gc.get_freeze_count(), gc.get_threshold()))
+
+
 class TestFormats:
     def test_gb18030_csv_and_xlsx_with_title_rows_import_identically(self, registered, tmp_path, pm):
         """The same register as a GB18030 CSV and as an XLSX with two title rows gives identical records."""
@@ -269,16 +282,22 @@ class TestParallelParsing:
         assert [type(r) for _, r in back] == [type(r) for _, r in chunk]
 
     def test_garbage_collector_left_as_found(self, registered, tmp_path):
-        """The import freezes the objects older than it for its duration only, also when it fails."""
+        """The import freezes older objects and collects less often for its duration only, also when it fails."""
         import gc
 
         store, households, _ = registered
-        before = gc.get_freeze_count()
-        assert import_files(store, "households", [write(tmp_path / "h.csv", HOUSEHOLDS, households)]).committed
-        assert gc.get_freeze_count() == before
+        before = gc.get_freeze_count(), gc.get_threshold()
+        seen = []
+        store.hooks.pm.register(_GcWatcher(seen), name="gc-watcher")
+        try:
+            assert import_files(store, "households", [write(tmp_path / "h.csv", HOUSEHOLDS, households)]).committed
+        finally:
+            store.hooks.pm.unregister(name="gc-watcher")
+        assert seen and all(frozen > before[0] and threshold[0] >= 100_000 for frozen, threshold in seen)
+        assert (gc.get_freeze_count(), gc.get_threshold()) == before
         with pytest.raises(FupinError):
             import_files(store, "households", [tmp_path / "missing.csv"])
-        assert gc.get_freeze_count() == before
+        assert (gc.get_freeze_count(), gc.get_threshold()) == before
 
     def test_status_history_belongs_to_its_households(self, registered, tmp_path):
         """Each imported household's history starts with its own status and date, into an empty table or not."""

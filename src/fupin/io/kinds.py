@@ -218,7 +218,18 @@ class CellParser:
                 text = text[1:]  # neutralised against CSV injection on export: the value is what follows
             return text if convert is None else convert(text)
 
-        return read
+        if not column.vocab:
+            return read
+        # A few distinct texts in a million cells: one dictionary look-up per cell.
+        known: dict[str, Any] = {}
+
+        def read_term(text: str) -> Any:
+            value = known.get(text)
+            if value is None:
+                value = known[text] = read(text)
+            return value
+
+        return read_term
 
     def _converter(self, column: Column) -> Callable[[str], Any] | None:
         """Stripped, non-empty cell text -> the column's value; None when the text is the value."""
