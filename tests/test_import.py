@@ -66,6 +66,12 @@ def snapshot(store):
     return {t.name: store.count(t.name) for t in S.CORE_TABLES if t.name not in ("audit_log", "import_batches")}
 
 
+@attrs.frozen(cache_hash=True)
+class _Hashed:
+    number: int
+    day: dt.date | None = None
+
+
 class _GcWatcher:
     """A plugin noting the garbage collector's state while records are validated (during an import)."""
 
@@ -266,20 +272,36 @@ class TestParallelParsing:
         assert store.get_household(households[0].number) == households[0]
 
     def test_records_cross_as_field_values_and_come_back_equal(self, registered):
-        """pack/unpack: records travel as tuples of their fields and are restored equal; problems travel as they are."""
+        """pack/unpack: records travel as columns of their fields (days as ordinals) and come back equal; problems as they are."""
         import pickle
 
         from fupin.io.parallel import pack, unpack
 
         store, households, persons = registered
         problems = [Problem("id_number", "校验码错误 / bad check digit", "x")]
-        chunk = [(2, households[0]), (3, persons[0]), (4, problems), (5, households[1])]
-        packed = pack(chunk)
-        assert packed[0] == [type(households[0]), type(persons[0])]
-        assert packed[1][0] == (2, 0, attrs.astuple(households[0], recurse=False))
+        undated = attrs.evolve(households[1], first_identified=None)
+        chunk = [(2, households[0]), (3, persons[0]), (4, problems), (5, undated), (6, persons[1])]
+        row_numbers, order, groups = packed = pack(chunk)
+        assert (row_numbers, order) == ([2, 3, 4, 5, 6], [0, 1, 2, 0, 1])
+        assert [cls for cls, _, _ in groups] == [type(households[0]), type(persons[0]), None]
+        birth = [f.name for f in attrs.fields(type(persons[0]))].index("birth_date")
+        first = [f.name for f in attrs.fields(type(households[0]))].index("first_identified")
+        assert groups[1][2] == (birth,) and groups[1][1][birth] == [p.birth_date.toordinal() for p in persons[:2]]
+        assert groups[0][2] == (first,) and groups[0][1][first] == [households[0].first_identified.toordinal(), None]
+        assert groups[2] == (None, [problems], ())
         back = unpack(pickle.loads(pickle.dumps(packed)))
         assert back == chunk
         assert [type(r) for _, r in back] == [type(r) for _, r in chunk]
+        assert unpack(pack(chunk[1:2])) == chunk[1:2]  # one class only
+
+    def test_records_with_a_cached_hash_come_back_through_their_setstate(self):
+        """A class whose __setstate__ also resets a cached hash is restored by it, hash and all."""
+        from fupin.io.parallel import pack, unpack
+
+        chunk = [(1, _Hashed(1, dt.date(2019, 8, 1))), (2, _Hashed(2))]
+        back = unpack(pack(chunk))
+        assert back == chunk
+        assert [hash(r) for _, r in back] == [hash(r) for _, r in chunk]
 
     def test_garbage_collector_left_as_found(self, registered, tmp_path):
         """The import freezes older objects and collects less often for its duration only, also when it fails."""

@@ -28,6 +28,7 @@ import csv
 import datetime as dt
 import gc
 import hashlib
+import itertools
 import random
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -577,13 +578,8 @@ class Importer:
         return [(row_no, self._parse(cells)) for row_no, cells in rows]
 
     def _raw_chunks(self, table: Any) -> Iterator[list[tuple[int, dict[str, Any]]]]:
-        chunk: list[tuple[int, dict[str, Any]]] = []
-        for item in table:
-            chunk.append(item)
-            if len(chunk) >= self.batch_size:
-                yield chunk
-                chunk = []
-        if chunk:
+        rows = iter(table)
+        while chunk := list(itertools.islice(rows, self.batch_size)):
             yield chunk
 
     def _parsed_chunks(self, path: Path, table: Any) -> Iterator[list[tuple[int, Any]]]:

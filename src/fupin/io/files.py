@@ -11,6 +11,7 @@ from __future__ import annotations
 import codecs
 import contextlib
 import csv
+import itertools
 import datetime as dt
 import functools
 import io
@@ -376,7 +377,11 @@ def _csv_records(path: str, file: IO[str], encoding: str, delimiter: str) -> Ite
                 )
             yield number, record
     except csv.Error as exc:
-        raise FupinError(f"{path}: 第 {number + 1} 行无法解析 / row {number + 1} cannot be parsed: {exc}") from None
+        raise _unparsable(path, number + 1, exc) from None
+
+
+def _unparsable(path: str, number: int, exc: csv.Error) -> FupinError:
+    return FupinError(f"{path}: 第 {number} 行无法解析 / row {number} cannot be parsed: {exc}")
 
 
 def _open_csv(
@@ -419,22 +424,32 @@ def _open_csv(
     leading = at == list(range(len(at)))
 
     def rows() -> Rows:
-        with reopen() as file:
-            for number, record in _csv_records(path, file, encoding, delimiter):
-                if number <= header_row:
-                    continue
-                if len(record) > width and any(cell.strip() for cell in record[width:]):
-                    used = max(i for i, cell in enumerate(record) if cell.strip()) + 1
-                    raise FupinError(
-                        f"{path}: 第 {number} 行有 {used} 个单元格, 表头只有 {width} 列 / "
-                        f"row {number} has {used} cells but the header has {width}"
-                    )
-                if leading and len(record) >= len(at):
-                    values = [cell.strip() or None for cell in record[: len(at)]]
-                else:
-                    values = [(record[i].strip() or None) if i < len(record) else None for i in at]
-                if any(values):  # text or None: a row of None only is blank
-                    yield number, dict(zip(names, values))
+        # Decoded strictly, with no check per row: a file is undecodable rarely,
+        # and then it is read again (_undecodable_row) to name the row.
+        with open(path, encoding=encoding, newline="") as file:
+            records = enumerate(csv.reader(file, delimiter=delimiter), start=1)
+            number = header_row
+            try:
+                for number, record in itertools.islice(records, header_row, None):
+                    if len(record) > width and any(cell.strip() for cell in record[width:]):
+                        used = max(i for i, cell in enumerate(record) if cell.strip()) + 1
+                        raise FupinError(
+                            f"{path}: 第 {number} 行有 {used} 个单元格, 表头只有 {width} 列 / "
+                            f"row {number} has {used} cells but the header has {width}"
+                        )
+                    if leading and len(record) >= len(at):
+                        values = [cell.strip() or None for cell in record[: len(at)]]
+                    else:
+                        values = [(record[i].strip() or None) if i < len(record) else None for i in at]
+                    if any(values):  # text or None: a row of None only is blank
+                        yield number, dict(zip(names, values))
+            except UnicodeDecodeError:
+                with reopen() as again:  # names the row, or says the file cannot be parsed
+                    for _ in _csv_records(path, again, encoding, delimiter):
+                        pass
+                raise FupinError(f"{path}: 不是有效的 {encoding} 文本 / not valid {encoding} text") from None
+            except csv.Error as exc:
+                raise _unparsable(path, number + 1, exc) from None
 
     info = TableInfo(path, "csv", encoding, None, header_row, tuple(name for _, name in columns))
     return Table(info, rows)
