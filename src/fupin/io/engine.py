@@ -42,7 +42,7 @@ import sqlalchemy as sa
 from fupin.errors import FupinError, Problem, StorageError, ValidationError
 from fupin.io import parallel
 from fupin.io.files import open_table
-from fupin.io.kinds import CellParser, Column, ImportKind
+from fupin.io.kinds import CellParser, Column, ImportKind, field_values
 from fupin.storage import bulk
 from fupin.storage import schema as S
 from fupin.storage.engine import WRITE
@@ -196,7 +196,7 @@ class Lookups:
             result = self.conn.execute(sa.select(*cols).where(part))
             names = list(result.keys())
             at = names.index(key)
-            for values in result:
+            for values in result.fetchall():  # one fetch from the driver, not one per row
                 out[values[at]] = dict(zip(names, values))
         return out
 
@@ -271,6 +271,8 @@ class Importer:
         #: Whether new rows get their ids here, for the kind's after_write (see _new_ids).
         self._needs_ids = "id" in self.table.c and kind.inserted_ids and self._writes_after
         self.headers = kind.header_index()
+        #: The natural key of a record: the kind's own key_of, or one C-level getter of its key fields.
+        self._key_of = kind.key_of if type(kind).key_of is not ImportKind.key_of else field_values(tuple(kind.key))
         #: The plugins' fupin_validate_record for this kind's records, None when no plugin looks at them.
         self._validate = store.hooks.record_validator(kind.record_type)
         self.result = ImportResult(kind.name, dry_run, on_error)
@@ -505,21 +507,8 @@ class Importer:
     def _check_and_write(self, conn: sa.Connection, f: FileResult, columns: dict[str, Column], rows: list[tuple[int, Any]]) -> None:
         f.rows += len(rows)
         self.lookups.new_chunk()
-        seen: dict[tuple[Any, ...], int] = {}
         header_of = {c.target: h for h, c in columns.items()}
-        good: list[tuple[int, Any]] = []
-        key_of = self.kind.key_of
-        for row_no, record in rows:
-            if isinstance(record, list):
-                self._reject(f, row_no, record, header_of)
-                continue
-            key = key_of(record)
-            first = seen.get(key)
-            if first is not None:
-                self._reject(f, row_no, [_duplicate(self.kind, key, first)], header_of)
-                continue
-            seen[key] = row_no
-            good.append((row_no, record))
+        good = self._distinct(f, rows, header_of)
         good = self._check_references(f, good, header_of)
         denied = self.store.access.import_problems(self.lookups.conn, self.kind, good)
         for row_no, permission in denied.items():
@@ -538,6 +527,28 @@ class Importer:
         # dry run): later chunks then see these rows, so counts, duplicates and
         # references come out exactly as a real import's would.
         self._write(conn, f, kept, set(columns.values()), header_of)
+
+    def _distinct(self, f: FileResult, rows: list[tuple[int, Any]], header_of: dict[str, str]) -> list[tuple[int, Any]]:
+        """The chunk's records, each key once: rows that failed to parse, and repeats of a key, are rejected."""
+        records = [record for _, record in rows]
+        if not any(issubclass(t, list) for t in set(map(type, records))):
+            # The usual chunk, every row parsed and every key new: told at C speed.
+            if len(set(map(self._key_of, records))) == len(records):
+                return rows
+        seen: dict[tuple[Any, ...], int] = {}
+        good: list[tuple[int, Any]] = []
+        for row_no, record in rows:
+            if isinstance(record, list):
+                self._reject(f, row_no, record, header_of)
+                continue
+            key = self._key_of(record)
+            first = seen.get(key)
+            if first is not None:
+                self._reject(f, row_no, [_duplicate(self.kind, key, first)], header_of)
+                continue
+            seen[key] = row_no
+            good.append((row_no, record))
+        return good
 
     def _parse(self, cells: dict[str, Any]) -> Any:
         """One row's record, or the list of its problems (pure: runs in the parsing worker too)."""

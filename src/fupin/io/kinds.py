@@ -209,14 +209,17 @@ class CellParser:
         return found
 
     def _compile_text(self, column: Column) -> Callable[[str], Any]:
-        if column.type in ("list", "json"):
+        if column.type == "json":
             return self.reader(column)
-        convert = self._converter(column)
+        if column.type == "list":
+            read = self.reader(column)  # a tuple of values: kept as it is in the cache below
+        else:
+            convert = self._converter(column)
 
-        def read(text: str) -> Any:
-            if text[0] == "'" and text[1:].startswith(FORMULA_STARTS):
-                text = text[1:]  # neutralised against CSV injection on export: the value is what follows
-            return text if convert is None else convert(text)
+            def read(text: str) -> Any:
+                if text[0] == "'" and text[1:].startswith(FORMULA_STARTS):
+                    text = text[1:]  # neutralised against CSV injection on export: the value is what follows
+                return text if convert is None else convert(text)
 
         if not column.vocab:
             return read
@@ -580,7 +583,7 @@ class PersonKind(ModelKind):
         # registration of the same person, not an update: refuse it, naming the record.
         # Generators: into an empty table (see Lookups.trusted) the look-ups are skipped and never read them.
         registered = lookups.person_households(p.id_number for _, p in rows)
-        for row_no, person in rows:
+        for row_no, person in rows if registered else ():
             found = registered.get(person.id_number)
             if found is not None and found[0] != person.household:
                 number, name = found
