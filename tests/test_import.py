@@ -212,6 +212,17 @@ class TestValidation:
         assert store.count("persons") == len(persons)
         assert store.get_person(persons[1].id_number).household == persons[1].household
 
+    def test_clash_of_a_chunk_in_the_middle(self, registered, tmp_path):
+        """A chunk that clashes with an earlier one while the next is already being checked: both come out as checked alone."""
+        store, households, persons = registered
+        import_files(store, "households", [write(tmp_path / "h.csv", HOUSEHOLDS, households)])
+        path = write(tmp_path / "p.csv", PERSONS, [*persons[:10], persons[0], *persons[10:]])
+        result = import_files(store, "persons", [path], batch_size=7, on_error="skip")
+        assert [(e.row, e.column) for e in result.errors] == [(12, "证件号码")]
+        assert "duplicate of an earlier row" in result.errors[0].reason
+        assert (result.inserted, result.rejected, result.files[0].rows) == (len(persons), 1, len(persons) + 1)
+        assert store.count("persons") == len(persons)
+
     def test_person_registered_elsewhere_is_refused(self, registered, tmp_path):
         """An ID number registered in another household (18 or 15 digits) is refused, naming the record."""
         store, households, persons = registered

@@ -10,7 +10,9 @@ transaction: by default one bad row and nothing is written; with
 ``on_error="skip"`` the good rows are; ``dry_run`` writes nothing. Into a
 table that is empty when the import begins (a first load of a register),
 stored rows are not looked up at all: a row that clashes with one breaks a
-unique index, and only that chunk is rolled back and checked in full.
+unique index, and only that chunk is rolled back and checked in full. On
+PostgreSQL such a chunk is written by a thread while the next one is checked
+(:class:`_Writer`).
 
 Several imports may run at once (two clerks, two processes). On SQLite the
 import takes the database's write lock when it starts, so they run one after
@@ -23,9 +25,11 @@ every count is true. A deadlock between imports makes the loser run again.
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import csv
 import datetime as dt
+import functools
 import gc
 import hashlib
 import itertools
@@ -171,11 +175,37 @@ class Lookups:
     """Bulk look-ups against the database for one import, plus what the import itself added."""
 
     def __init__(self, conn: sa.Connection, metadata: sa.MetaData) -> None:
-        self.conn = conn
+        self._conn = conn
         self.metadata = metadata
         #: Tables whose stored rows need not be looked up (see ``Importer._trusted_tables``).
         self.trusted: set[str] = set()
+        #: While a chunk is written in the background (see ``_Writer``): what waits for it, and
+        #: (table written, a second connection reading the other tables meanwhile).
+        self._before_use: Callable[[], None] | None = None
+        self._elsewhere: tuple[str, sa.Connection] | None = None
         self.new_chunk()
+
+    @property
+    def conn(self) -> sa.Connection:
+        """The import's connection, once the chunk being written in the background (if any) is written."""
+        if self._before_use is not None:
+            self._before_use()
+        return self._conn
+
+    def read_elsewhere(self, wait: Callable[[], None], written: str, connection: sa.Connection) -> None:
+        """Look rows of tables other than ``written`` up on ``connection``; wait() before any other use of the import's.
+
+        Those tables hold no row of this import, so another connection (reading
+        what is committed, as the import's own does) sees what it would see.
+        """
+        self._before_use = wait
+        self._elsewhere = (written, connection)
+
+    def read_here(self) -> None:
+        """Back to every look-up on the import's connection; the second one is closed."""
+        if self._elsewhere is not None:
+            self._elsewhere[1].close()
+        self._before_use = self._elsewhere = None
 
     def new_chunk(self) -> None:
         """Forget what the previous chunk added: it is in the database now (same transaction).
@@ -192,8 +222,9 @@ class Lookups:
         wanted = [k for k in set(keys) if k is not None]
         out: dict[Any, Mapping[str, Any]] = {}
         cols = [t.c[key], *(t.c[c] for c in columns)] if columns else [t]
-        for part in bulk.among(self.conn, t.c[key], wanted):
-            result = self.conn.execute(sa.select(*cols).where(part))
+        conn = self._elsewhere[1] if self._elsewhere is not None and table != self._elsewhere[0] else self.conn
+        for part in bulk.among(conn, t.c[key], wanted):
+            result = conn.execute(sa.select(*cols).where(part))
             names = list(result.keys())
             at = names.index(key)
             for values in result.fetchall():  # one fetch from the driver, not one per row
@@ -276,6 +307,9 @@ class Importer:
         #: The plugins' fupin_validate_record for this kind's records, None when no plugin looks at them.
         self._validate = store.hooks.record_validator(kind.record_type)
         self.result = ImportResult(kind.name, dry_run, on_error)
+        #: On PostgreSQL, what writes chunks in the background, and the chunk it is writing: (rows, counts before it).
+        self._writer: _Writer | None = None
+        self._in_flight: tuple[list[tuple[int, Any]], tuple[tuple[int, ...], int]] | None = None
 
     # -- driving ------------------------------------------------------------------
 
@@ -328,6 +362,7 @@ class Importer:
                 conn.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext(:name))"), {"name": f"fupin:{self.table.name}"})
             self._analyze(conn, {self.kind.table, *(r.table for r in self.kind.references)})
             self.lookups.trusted = self._trusted_tables(conn)
+            self._start_writing(conn)
             for path in paths:
                 self._import_file(conn, Path(path), started)
             keep = not self.dry_run and (self.on_error == "skip" or not self.result.errors)
@@ -339,10 +374,12 @@ class Importer:
             else:
                 trans.rollback()
         except BaseException:
+            self._stop_writing()  # before the rollback: a write may still be running
             if conn.in_transaction():
                 conn.rollback()
             raise
         finally:
+            self._stop_writing()
             conn.close()
         if not self.result.committed and not self.dry_run:
             # The data is rolled back; the attempt itself is kept on record.
@@ -409,6 +446,7 @@ class Importer:
                 self._chunk(conn, f, columns, parsed)
                 if bar is not None:
                     bar.update(len(parsed))
+            self._settle(conn, f, columns)
             self.kind.after_file(conn, f.batch_id)
             if bar is not None:
                 bar.finish()
@@ -475,8 +513,10 @@ class Importer:
         if not self.lookups.trusted:
             self._check_and_write(conn, f, columns, rows)
             return
-        counts = (f.rows, f.inserted, f.updated, f.unchanged, f.rejected, self._written)
-        errors = len(self.result.errors)
+        if self._writer is not None:
+            self._chunk_beside_writer(conn, f, columns, rows)
+            return
+        before = self._counts(f)
         undo = self._undo_point(conn)
         try:
             self._check_and_write(conn, f, columns, rows)
@@ -484,12 +524,82 @@ class Importer:
             if not _unique_violation(exc):
                 raise
             undo.rollback()
-            f.rows, f.inserted, f.updated, f.unchanged, f.rejected, self._written = counts
-            del self.result.errors[errors:]
+            self._restore_counts(f, before)
             self.lookups.trusted = set()  # for the rest of the import too: the table is no longer only this import's
             self._check_and_write(conn, f, columns, rows)
         else:
             undo.commit()
+
+    def _chunk_beside_writer(self, conn: sa.Connection, f: FileResult, columns: dict[str, Column], rows: list[tuple[int, Any]]) -> None:
+        """:meth:`_chunk` on PostgreSQL: this chunk is checked while the previous one is written (see :class:`_Writer`).
+
+        A clash of the previous chunk surfaces here, when its write is waited
+        for: then it is checked and written again with every look-up, as
+        :meth:`_chunk` does, and this one after it.
+        """
+        before = self._counts(f)
+        try:
+            self._check_and_write(conn, f, columns, rows)  # ends by handing its insert to the writer
+        except Exception as exc:
+            if not (_unique_violation(exc) and self._in_flight is not None):
+                raise
+            self._write_again(conn, f, columns)
+            self._check_and_write(conn, f, columns, rows)
+        else:
+            self._in_flight = (rows, before)
+
+    def _settle(self, conn: sa.Connection, f: FileResult, columns: dict[str, Column]) -> None:
+        """Wait for the chunk being written in the background; if it clashed, write it again with look-ups."""
+        if self._writer is None or self._in_flight is None:
+            return
+        try:
+            self._writer.wait()
+        except Exception as exc:
+            if not _unique_violation(exc):
+                raise
+            self._write_again(conn, f, columns)
+        else:
+            self._in_flight = None
+
+    def _write_again(self, conn: sa.Connection, f: FileResult, columns: dict[str, Column]) -> None:
+        """The chunk written in the background clashed (its savepoint is rolled back): check and write it again, with every look-up."""
+        assert self._in_flight is not None
+        rows, before = self._in_flight
+        self._in_flight = None
+        self._restore_counts(f, before)
+        self._stop_writing()
+        self.lookups.trusted = set()  # for the rest of the import too, as in _chunk
+        self._check_and_write(conn, f, columns, rows)
+
+    def _counts(self, f: FileResult) -> tuple[tuple[int, ...], int]:
+        """What a chunk changes in the file's counts and the errors, to restore if it is checked again."""
+        return (f.rows, f.inserted, f.updated, f.unchanged, f.rejected, self._written), len(self.result.errors)
+
+    def _restore_counts(self, f: FileResult, before: tuple[tuple[int, ...], int]) -> None:
+        counts, errors = before
+        f.rows, f.inserted, f.updated, f.unchanged, f.rejected, self._written = counts
+        del self.result.errors[errors:]
+
+    def _start_writing(self, conn: sa.Connection) -> None:
+        """On PostgreSQL, into a trusted table of a kind that writes nothing else: write chunks in the background."""
+        self._writer = None
+        self._in_flight = None
+        if conn.dialect.name != "postgresql" or self.table.name not in self.lookups.trusted:
+            return
+        if self._writes_after or type(self.kind).after_file is not ImportKind.after_file:
+            return
+        self._writer = _Writer(conn)
+        elsewhere = self.store.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+        self.lookups.read_elsewhere(self._writer.wait, self.table.name, elsewhere)
+
+    def _stop_writing(self) -> None:
+        """Wait for the write in progress, if any (its error is the caller's to have seen), and write in the foreground from now on."""
+        writer = self._writer
+        if writer is None:
+            return
+        self._writer = None
+        writer.close()
+        self.lookups.read_here()
 
     def _undo_point(self, conn: sa.Connection) -> Any:
         """What takes back a chunk written into a table only this import writes: rollback() and commit().
@@ -717,7 +827,10 @@ class Importer:
             columns.append("id")
             for v, new_id in zip(values, ids, strict=True):
                 v.append(new_id)
-        bulk.insert_values(conn, self.table, columns, values)
+        if self._writer is not None:
+            self._writer.submit(functools.partial(bulk.insert_values, conn, self.table, columns, values))
+        else:
+            bulk.insert_values(conn, self.table, columns, values)
         return list(zip(records, ids, strict=True)) if ids else [(r, None) for r in records]
 
     def _new_ids(self, conn: sa.Connection, count: int) -> list[int]:
@@ -899,6 +1012,53 @@ class Importer:
 def _largest_id(conn: sa.Connection, table: sa.Table) -> int:
     """The largest id in ``table``, 0 when it is empty; SQLite numbers new rows on from it."""
     return conn.execute(sa.select(sa.func.max(table.c.id))).scalar() or 0
+
+
+class _Writer:
+    """Writes chunks on the import's connection in a thread of its own (PostgreSQL).
+
+    The server takes longer over a chunk's COPY than this process over
+    checking the next one. Done in turn, each waited for the other and a core
+    stood idle; side by side, the server works while the next chunk is
+    checked (the look-ups of other tables go to a second connection
+    meanwhile, see :meth:`Lookups.read_elsewhere`). One chunk is written at a
+    time, each in a savepoint of its own that the thread rolls back if the
+    write fails; the failure is raised by the next :meth:`wait`.
+    """
+
+    def __init__(self, conn: sa.Connection) -> None:
+        self.conn = conn
+        self._thread = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="fupin-import-writer")
+        self._pending: concurrent.futures.Future[None] | None = None
+
+    def submit(self, write: Callable[[], None]) -> None:
+        """Start ``write()`` once the previous write is done (raising its error instead, if it failed)."""
+        self.wait()
+        self._pending = self._thread.submit(self._in_savepoint, write)
+
+    def wait(self) -> None:
+        """Wait for the write in progress; raise its error if it failed (the error is raised once)."""
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            pending.result()
+
+    def close(self) -> None:
+        """Wait for the write in progress, dropping its error, and end the thread."""
+        try:
+            self.wait()
+        except Exception:  # noqa: BLE001 - the import is failing or settled already
+            pass
+        finally:
+            self._thread.shutdown()
+
+    def _in_savepoint(self, write: Callable[[], None]) -> None:
+        savepoint = self.conn.begin_nested()
+        try:
+            write()
+        except BaseException:
+            savepoint.rollback()
+            raise
+        savepoint.commit()
 
 
 class _InsertedSince:
