@@ -223,6 +223,17 @@ class TestValidation:
         assert (result.inserted, result.rejected, result.files[0].rows) == (len(persons), 1, len(persons) + 1)
         assert store.count("persons") == len(persons)
 
+    def test_clash_of_a_household_chunk_in_the_middle(self, registered, tmp_path):
+        """The same for a kind that writes after each chunk and file (the status history): nothing twice, nothing lost."""
+        store, households, _ = registered
+        path = write(tmp_path / "h.csv", HOUSEHOLDS, [*households[:10], households[0], *households[10:]])
+        result = import_files(store, "households", [path], batch_size=7, on_error="skip")
+        assert [(e.row, e.column) for e in result.errors] == [(12, "户编号")]
+        assert (result.inserted, result.rejected) == (len(households), 1)
+        with store.engine.connect() as conn:
+            entries = conn.execute(sa.select(S.household_status.c.household_id)).scalars().all()
+        assert sorted(entries) == sorted(set(entries)) and len(entries) == len(households)
+
     def test_person_registered_elsewhere_is_refused(self, registered, tmp_path):
         """An ID number registered in another household (18 or 15 digits) is refused, naming the record."""
         store, households, persons = registered
