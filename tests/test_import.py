@@ -337,7 +337,7 @@ class TestParallelParsing:
             assert import_files(store, "households", [write(tmp_path / "h.csv", HOUSEHOLDS, households)]).committed
         finally:
             store.hooks.pm.unregister(name="gc-watcher")
-        assert seen and all(frozen > before[0] and threshold[0] >= 100_000 for frozen, threshold in seen)
+        assert seen and all(frozen > before[0] and threshold[0] >= 10_000 for frozen, threshold in seen)
         assert (gc.get_freeze_count(), gc.get_threshold()) == before
         with pytest.raises(FupinError):
             import_files(store, "households", [tmp_path / "missing.csv"])
