@@ -72,6 +72,11 @@ class _Hashed:
     day: dt.date | None = None
 
 
+@attrs.frozen
+class _Empty:
+    pass
+
+
 class _GcWatcher:
     """A plugin noting the garbage collector's state while records are validated (during an import)."""
 
@@ -324,6 +329,13 @@ class TestParallelParsing:
         back = unpack(pack(chunk))
         assert back == chunk
         assert [hash(r) for _, r in back] == [hash(r) for _, r in chunk]
+
+    def test_records_without_fields_come_back(self):
+        """A record class with no fields still crosses, one record per row."""
+        from fupin.io.parallel import pack, unpack
+
+        chunk = [(1, _Empty()), (2, [Problem("x", "bad")]), (3, _Empty())]
+        assert unpack(pack(chunk)) == chunk
 
     def test_garbage_collector_left_as_found(self, registered, tmp_path):
         """The import freezes older objects and collects less often for its duration only, also when it fails."""

@@ -11,10 +11,10 @@ from __future__ import annotations
 import codecs
 import contextlib
 import csv
-import itertools
 import datetime as dt
 import functools
 import io
+import itertools
 import json
 import os
 import re
@@ -425,7 +425,7 @@ def _open_csv(
 
     def rows() -> Rows:
         # Decoded strictly, with no check per row: a file is undecodable rarely,
-        # and then it is read again (_undecodable_row) to name the row.
+        # and then it is read again, checking each row (_csv_records), to name the row.
         with open(path, encoding=encoding, newline="") as file:
             records = enumerate(csv.reader(file, delimiter=delimiter), start=1)
             number = header_row

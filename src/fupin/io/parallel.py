@@ -102,7 +102,7 @@ _Packed = tuple[list[int], list[int], list[tuple[Any, list[Any], tuple[int, ...]
 def pack(chunk: Chunk) -> _Packed:
     """``chunk`` with its slotted attrs records as columns of their field values.
 
-    Lists of strings, numbers and ints pickle several times faster than the
+    Lists of strings and numbers pickle several times faster than the
     records themselves, and :func:`unpack` restores each record with attrs'
     own ``__setstate__``, without running converters and validators again
     (they ran when the record was made). A column of dates (or of dates and
@@ -143,7 +143,7 @@ def unpack(packed: _Packed) -> list[tuple[int, Any]]:
     """The chunk :func:`pack` packed: (row number, record or anything else) pairs."""
     row_numbers, order, groups = packed
     restored = []
-    for cls, columns, dates in groups:
+    for group, (cls, columns, dates) in enumerate(groups):
         if cls is None:
             restored.append(columns)
             continue
@@ -152,25 +152,24 @@ def unpack(packed: _Packed) -> list[tuple[int, Any]]:
             columns[i] = list(map(dt.date.fromordinal, column)) if None not in column else [
                 None if day is None else dt.date.fromordinal(day) for day in column
             ]
-        restored.append(_restore(cls, columns))
+        restored.append(_restore(cls, columns, order.count(group)))
     if len(restored) == 1:
         return list(zip(row_numbers, restored[0]))
     nexts = [iter(items).__next__ for items in restored]
     return [(row_no, nexts[group]()) for row_no, group in zip(row_numbers, order)]
 
 
-def _restore(cls: type, columns: list[list[Any]]) -> list[Any]:
-    """Records of ``cls`` from columns of their field values, as attrs' ``__setstate__`` restores them.
+def _restore(cls: type, columns: list[list[Any]], count: int) -> list[Any]:
+    """``count`` records of ``cls`` from columns of their field values, as attrs' ``__setstate__`` restores them.
 
     Each column goes into its slot in one pass at C speed (the slot's own
     setter mapped over the records), not a Python call per record and field.
     """
-    count = len(columns[0]) if columns else 0
     records = [object.__new__(cls) for _ in range(count)]
     setters = _slot_setters(cls)
     if setters is None:  # a class whose __setstate__ does more (a cached hash to reset)
         restore = cls.__setstate__
-        for record, values in zip(records, zip(*columns)):
+        for record, values in zip(records, zip(*columns) if columns else [()] * count):
             restore(record, values)
         return records
     for put, column in zip(setters, columns):
