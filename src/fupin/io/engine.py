@@ -524,9 +524,7 @@ class Importer:
             if not _unique_violation(exc):
                 raise
             undo.rollback()
-            self._restore_counts(f, before)
-            self.lookups.trusted = set()  # for the rest of the import too: the table is no longer only this import's
-            self._check_and_write(conn, f, columns, rows)
+            self._check_again(conn, f, columns, rows, before)
         else:
             undo.commit()
 
@@ -566,9 +564,15 @@ class Importer:
         assert self._in_flight is not None
         rows, before = self._in_flight
         self._in_flight = None
+        self._check_again(conn, f, columns, rows, before)
+
+    def _check_again(
+        self, conn: sa.Connection, f: FileResult, columns: dict[str, Column], rows: list[tuple[int, Any]], before: tuple[tuple[int, ...], int]
+    ) -> None:
+        """A chunk that clashed is taken back: its counts and errors undone, it is checked and written again with every look-up."""
         self._restore_counts(f, before)
         self._stop_writing()
-        self.lookups.trusted = set()  # for the rest of the import too, as in _chunk
+        self.lookups.trusted = set()  # for the rest of the import too: the table is no longer only this import's
         self._check_and_write(conn, f, columns, rows)
 
     def _counts(self, f: FileResult) -> tuple[tuple[int, ...], int]:
@@ -1008,6 +1012,7 @@ class Importer:
                 }
             )
         conn.execute(S.audit_log.insert(), audit)
+
 
 def _largest_id(conn: sa.Connection, table: sa.Table) -> int:
     """The largest id in ``table``, 0 when it is empty; SQLite numbers new rows on from it."""
