@@ -176,6 +176,33 @@ class CheckContext:
 
         return plan_villages_condition(self.plan)
 
+    @property
+    def check_day(self) -> dt.date:
+        """The day point-in-time figures (pairings held, household status) are read on: the year's end, or ``as_of`` if earlier."""
+        return min(self.year_end, self.as_of)
+
+    def units(self) -> list[str]:
+        """The plan's helping unit and every unit below it, sorted (read once per check)."""
+        if "units" not in self.cache:
+            from fupin.queries import plan_units
+
+            self.cache["units"] = plan_units(self.conn, self.plan)
+        return self.cache["units"]
+
+    def actions(self, kind: str, start: dt.date | None = None, end: dt.date | None = None) -> list[Any]:
+        """Support actions of ``kind`` for the plan (by its name, or registered by one of its units) touching
+        [start, end]: rows of ``id, ref, start_date, end_date, details``, in date order."""
+        from fupin.queries import of_plan
+        from fupin.storage import schema as S
+
+        a = S.support_actions
+        query = sa.select(a.c.id, a.c.ref, a.c.start_date, a.c.end_date, a.c.details).where(a.c.kind == kind, of_plan(a, self.plan, self.units()))
+        if start is not None:
+            query = query.where(a.c.end_date >= start)
+        if end is not None:
+            query = query.where(a.c.start_date <= end)
+        return self.conn.execute(query.order_by(a.c.start_date, a.c.id)).all()
+
     def result(self, status: Status, required: str, actual: str, evidence: Any = (), note: str = "", **figures: Any) -> CheckResult:
         """A result for this commitment."""
         return CheckResult(self.commitment.id, status, required, actual, tuple(evidence), note, self.commitment.target, figures)

@@ -22,7 +22,7 @@ from sqlalchemy.ext.compiler import compiles
 from fupin.checks import CheckContext, CheckResult, TargetSpec
 from fupin.pairing import CONTACT, HOUSEHOLD_LEVEL, KEY_HELP, POOR_STATUSES, quota_table
 from fupin.storage import schema as S
-from fupin.queries import count_if, joined, key, of_plan, plan_units, plan_villages_condition, split, status_on
+from fupin.queries import count_if, joined, key, of_plan, plan_villages_condition, split, status_on
 from fupin.errors import NotFound
 from fupin.visits import CampaignRule, campaign_household_ids, campaign_households, in_force_during
 
@@ -30,26 +30,6 @@ EXITED_STATUSES = ("已脱贫(享受政策)", "已脱贫(不再享受政策)")
 
 
 # -- shared pieces ----------------------------------------------------------------------------
-
-
-def units_of(ctx: CheckContext) -> list[str]:
-    """The plan's helping unit and every unit below it (read once per check)."""
-    if "units" not in ctx.cache:
-        ctx.cache["units"] = plan_units(ctx.conn, ctx.plan)
-    return ctx.cache["units"]
-
-
-def actions(ctx: CheckContext, kind: str, start: dt.date | None = None, end: dt.date | None = None) -> list[Any]:
-    """Actions of ``kind`` for the plan (its plan name, or registered by its units) touching [start, end]."""
-    a = S.support_actions
-    query = sa.select(a.c.id, a.c.ref, a.c.start_date, a.c.end_date, a.c.details).where(
-        a.c.kind == kind, of_plan(a, ctx.plan, units_of(ctx))
-    )
-    if start is not None:
-        query = query.where(a.c.end_date >= start)
-    if end is not None:
-        query = query.where(a.c.start_date <= end)
-    return ctx.conn.execute(query.order_by(a.c.start_date, a.c.id)).all()
 
 
 def _refs(prefix: str, items: Iterable[Any]) -> list[str]:
@@ -61,18 +41,13 @@ def _count_actions(kind: str, label_zh: str, label_en: str):
 
     def evaluate(ctx: CheckContext) -> CheckResult:
         need = int(ctx.params.get("min_per_year", 1))
-        found = actions(ctx, kind, ctx.year_start, ctx.year_end)
+        found = ctx.actions(kind, ctx.year_start, ctx.year_end)
         return ctx.judge(
             len(found) >= need, f">= {need} {label_zh} / {label_en}", str(len(found)), _refs("action", (r.ref for r in found)),
-            anything_recorded=bool(found) or bool(actions(ctx, kind)), required_n=need, actual_n=len(found),
+            anything_recorded=bool(found) or bool(ctx.actions(kind)), required_n=need, actual_n=len(found),
         )
 
     return evaluate
-
-
-def check_day(ctx: CheckContext) -> dt.date:
-    """The day point-in-time figures (pairings held) are read on: the year's end, or today if earlier."""
-    return min(ctx.year_end, ctx.as_of)
 
 
 def poor_households_on(plan: Any, day: dt.date) -> sa.Select:
@@ -99,14 +74,14 @@ def held(ctx: CheckContext, day: dt.date) -> sa.Subquery:
 def roles(ctx: CheckContext) -> CheckResult:
     """C01: every role of the leading group is held by someone during the year."""
     wanted = list(ctx.params.get("roles", ()))
-    found = [a for a in actions(ctx, "core.appointment", ctx.year_start, ctx.year_end) if (a.details or {}).get("role") in wanted]
+    found = [a for a in ctx.actions("core.appointment", ctx.year_start, ctx.year_end) if (a.details or {}).get("role") in wanted]
     held = {a.details["role"] for a in found}
     missing = [r for r in wanted if r not in held]
     actual = "、".join(sorted(held)) or "0"
     if missing:
         actual += f" (缺 / missing: {'、'.join(missing)})"
     return ctx.judge(not missing, "、".join(wanted), actual, _refs("action", (a.ref for a in found)),
-                     anything_recorded=bool(actions(ctx, "core.appointment")), missing=missing)
+                     anything_recorded=bool(ctx.actions("core.appointment")), missing=missing)
 
 
 def secondments(ctx: CheckContext) -> CheckResult:
@@ -116,17 +91,17 @@ def secondments(ctx: CheckContext) -> CheckResult:
     moved_by, seconded_from = p.get("moved_by"), p.get("seconded_from")
     if moved_by is not None and ctx.year == moved_by.year:
         wanted, deadline = list(p.get("moved_roles", ())), moved_by
-        found = [a for a in actions(ctx, "core.secondment", None, moved_by) if (a.details or {}).get("role") in wanted]
+        found = [a for a in ctx.actions("core.secondment", None, moved_by) if (a.details or {}).get("role") in wanted]
     elif seconded_from is not None and ctx.year >= seconded_from.year:
         wanted = list(p.get("seconded_roles", ()))
-        found = [a for a in actions(ctx, "core.secondment", ctx.year_start, ctx.year_end) if (a.details or {}).get("role") in wanted]
+        found = [a for a in ctx.actions("core.secondment", ctx.year_start, ctx.year_end) if (a.details or {}).get("role") in wanted]
     if not wanted:
         return ctx.result(ctx.judge(True, "", "").status.__class__.NOT_YET_DUE, "", "", note="本年无要求 / nothing required this year")
     held = {a.details["role"] for a in found}
     missing = [r for r in wanted if r not in held]
     return ctx.judge(
         not missing, "、".join(wanted) + (f" (by {deadline})" if deadline else ""), "、".join(sorted(held)) or "0",
-        _refs("action", (a.ref for a in found)), deadline=deadline, anything_recorded=bool(actions(ctx, "core.secondment")), missing=missing,
+        _refs("action", (a.ref for a in found)), deadline=deadline, anything_recorded=bool(ctx.actions("core.secondment")), missing=missing,
     )
 
 
@@ -137,11 +112,11 @@ def cadres_by_rank(ctx: CheckContext) -> CheckResult:
     by_rank: dict[str, int] = {}
     refs: list[str] = []
     for rank, n, codes in ctx.conn.execute(
-        sa.select(c.c.rank, sa.func.count(), joined(key("cadre", c.c.code))).where(c.c.unit_code.in_(units_of(ctx)), taking_part).group_by(c.c.rank)
+        sa.select(c.c.rank, sa.func.count(), joined(key("cadre", c.c.code))).where(c.c.unit_code.in_(ctx.units()), taking_part).group_by(c.c.rank)
     ):
         by_rank[rank] = n
         refs += split(codes)
-    anything = bool(by_rank) or ctx.conn.execute(sa.select(c.c.code).where(c.c.unit_code.in_(units_of(ctx))).limit(1)).first() is not None
+    anything = bool(by_rank) or ctx.conn.execute(sa.select(c.c.code).where(c.c.unit_code.in_(ctx.units())).limit(1)).first() is not None
     wanted = {r.rank: r.count for r in ctx.plan.cadres.ranks}
     short = {r: n - by_rank.get(r, 0) for r, n in wanted.items() if by_rank.get(r, 0) < n}
     fmt = lambda counts: ", ".join(f"{r} {counts.get(r, 0)}" for r in wanted)  # noqa: E731
@@ -154,11 +129,11 @@ def cadres_by_rank(ctx: CheckContext) -> CheckResult:
 
 def pairing_quota(ctx: CheckContext) -> CheckResult:
     """C08: every cadre of a rank with quotas holds exactly its quota of key-help and contact households."""
-    day = check_day(ctx)
+    day = ctx.check_day
     quotas = quota_table(ctx.plan)
     hp = held(ctx, day)
     c = S.cadres
-    ours = sa.and_(c.c.unit_code.in_(units_of(ctx)), c.c.rank.in_(list(quotas)))
+    ours = sa.and_(c.c.unit_code.in_(ctx.units()), c.c.rank.in_(list(quotas)))
     # Cadres taking part: those holding a pairing on the day (one who left and handed over is not counted),
     # with their households of each kind and the pairings (the evidence, cadre by cadre).
     cadres = ctx.conn.execute(
@@ -181,7 +156,7 @@ def pairing_quota(ctx: CheckContext) -> CheckResult:
 
 def pairing_totals(ctx: CheckContext) -> CheckResult:
     """C09: households paired, by kind, against the totals the plan states; its inconsistency with C08 is noted."""
-    day = check_day(ctx)
+    day = ctx.check_day
     hp = held(ctx, day)
     distinct = lambda kind: sa.func.count(sa.distinct(sa.case((hp.c.kind == kind, hp.c.household_id))))  # noqa: E731
     households, key_help, contact, refs = ctx.conn.execute(
@@ -205,7 +180,7 @@ def pairing_totals(ctx: CheckContext) -> CheckResult:
 
 def household_classification(ctx: CheckContext) -> CheckResult:
     """C12: every poor household of the plan's villages is classified key-help or contact (has a pairing of a kind)."""
-    day = check_day(ctx)
+    day = ctx.check_day
     poor = poor_households_on(ctx.plan, day).cte("poor")
     hp = held(ctx, day)
     # A household has one status on the day: the poor are counted without DISTINCT, their pairings by an inner join.
@@ -422,21 +397,21 @@ def _diary(ctx: CheckContext, start: dt.date, end: dt.date) -> list[Any]:
     return ctx.conn.execute(
         sa.select(d.c.ref, d.c.kind, d.c.entry_date, d.c.case_ref)
         .join(c, c.c.code == d.c.cadre_code)
-        .where(d.c.entry_date >= start, d.c.entry_date <= end, c.c.unit_code.in_(units_of(ctx)))
+        .where(d.c.entry_date >= start, d.c.entry_date <= end, c.c.unit_code.in_(ctx.units()))
         .order_by(d.c.entry_date, d.c.id)
     ).all()
 
 
 def publicity_feedback(ctx: CheckContext) -> CheckResult:
     """C14: policy publicity in the year, and villagers' opinions collected and passed on."""
-    events = actions(ctx, "core.publicity", ctx.year_start, ctx.year_end)
+    events = ctx.actions("core.publicity", ctx.year_start, ctx.year_end)
     items = sum(len((a.details or {}).get("feedback_items") or ()) for a in events)
     feedback = [d for d in _diary(ctx, ctx.year_start, ctx.year_end) if d.kind == "意见建议"]
     return ctx.judge(
         bool(events) and (items + len(feedback)) > 0, ">= 1 次宣传, >= 1 条意见反馈 / publicity and feedback",
         f"{len(events)} 次宣传, {items + len(feedback)} 条意见 / events, opinions",
         _refs("action", (a.ref for a in events)) + _refs("diary", (d.ref for d in feedback)),
-        anything_recorded=bool(events or feedback or actions(ctx, "core.publicity")), events=len(events), feedback=items + len(feedback),
+        anything_recorded=bool(events or feedback or ctx.actions("core.publicity")), events=len(events), feedback=items + len(feedback),
     )
 
 
@@ -449,7 +424,7 @@ def exit_plans(ctx: CheckContext) -> CheckResult:
     a, b, h = S.support_actions, S.action_beneficiaries, S.households
     plans = (
         sa.select(a.c.id, a.c.ref)
-        .where(a.c.kind == "core.development_plan", of_plan(a, ctx.plan, units_of(ctx)), a.c.start_date <= ctx.year_end)
+        .where(a.c.kind == "core.development_plan", of_plan(a, ctx.plan, ctx.units()), a.c.start_date <= ctx.year_end)
         .subquery()
     )
     households = campaign_year(ctx).households
@@ -484,9 +459,9 @@ def sentiment_work(ctx: CheckContext) -> CheckResult:
     k, c = S.cases, S.cadres
     cases = ctx.conn.execute(
         sa.select(k.c.ref, k.c.opened, k.c.closed, k.c.status).join(c, c.c.code == k.c.cadre_code)
-        .where(c.c.unit_code.in_(units_of(ctx)), k.c.opened <= ctx.year_end, sa.or_(k.c.closed.is_(None), k.c.closed >= ctx.year_start))
+        .where(c.c.unit_code.in_(ctx.units()), k.c.opened <= ctx.year_end, sa.or_(k.c.closed.is_(None), k.c.closed >= ctx.year_start))
     ).all()
-    day = check_day(ctx)
+    day = ctx.check_day
     overdue = [x.ref for x in cases if (x.closed or day) > x.opened + dt.timedelta(days=max_days) and (x.closed is None or x.closed.year == ctx.year)]
     closed = [x for x in cases if x.closed is not None and x.closed <= ctx.year_end]
     kinds = Counter(e.kind for e in entries)
@@ -502,13 +477,13 @@ def sentiment_work(ctx: CheckContext) -> CheckResult:
 
 def annual_assessment(ctx: CheckContext) -> CheckResult:
     """C34: spot checks during the year and the year-end inspection (whose results enter each cadre's sheet)."""
-    found = actions(ctx, "core.inspection", ctx.year_start, ctx.year_end)
+    found = ctx.actions("core.inspection", ctx.year_start, ctx.year_end)
     year_end = [a for a in found if (a.details or {}).get("method") == "年终检查"]
     spot = [a for a in found if (a.details or {}).get("method") == "平时抽查"]
     return ctx.judge(
         bool(year_end), "年终检查 >= 1, 结果纳入每名干部年度考核 / year-end inspection",
         f"年终检查 {len(year_end)}, 平时抽查 {len(spot)}", _refs("action", (a.ref for a in found)),
-        anything_recorded=bool(actions(ctx, "core.inspection")), year_end=len(year_end), spot_checks=len(spot),
+        anything_recorded=bool(ctx.actions("core.inspection")), year_end=len(year_end), spot_checks=len(spot),
     )
 
 
@@ -529,7 +504,7 @@ def report_exports(ctx: CheckContext) -> CheckResult:
 def exit_by(ctx: CheckContext) -> CheckResult:
     """C37: every household of the plan's villages registered poor by the deadline has exited by it."""
     by = ctx.params.get("by", ctx.plan.period_end)
-    day = min(by, check_day(ctx)) if ctx.year <= by.year else by
+    day = min(by, ctx.check_day) if ctx.year <= by.year else by
     h, hs, p, e = S.households, S.household_status, S.persons, S.exit_assessments
     ever_poor = sa.select(hs.c.household_id).where(hs.c.status.in_(POOR_STATUSES), hs.c.effective <= by)
     st = status_on(day)

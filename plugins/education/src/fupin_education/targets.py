@@ -17,7 +17,6 @@ from typing import Any
 import sqlalchemy as sa
 
 from fupin import CheckContext, CheckResult, Status, TargetSpec
-from fupin.core_targets import actions, check_day, units_of
 from fupin.queries import count_if, joined, key, of_plan, plan_villages_condition, split, status_on
 
 from fupin_education.kinds import INTERNSHIP, SANXIAXIANG, STUDY_PAIR, TEACHER_TRAINING, TEACHER_VISIT, trainee_parts
@@ -73,7 +72,7 @@ def _nothing_due(ctx: CheckContext, note: str) -> CheckResult:
 def _ever(ctx: CheckContext, kind: str) -> bool:
     a = tables(ctx.store)["support_actions"]
     return ctx.conn.execute(
-        sa.select(sa.literal(1)).where(a.c.kind == kind, of_plan(a, ctx.plan, units_of(ctx))).limit(1)
+        sa.select(sa.literal(1)).where(a.c.kind == kind, of_plan(a, ctx.plan, ctx.units())).limit(1)
     ).first() is not None
 
 
@@ -90,7 +89,7 @@ def trainees_per_school(ctx: CheckContext) -> CheckResult:
     trained: dict[str, set[str]] = {code: set() for code in wanted}
     evidence, charged = [], 0
     # The year's visits of one kind, a few dozen rows: their trainee lists are JSON, read here.
-    for row in actions(ctx, TEACHER_VISIT, ctx.year_start, ctx.year_end):
+    for row in ctx.actions(TEACHER_VISIT, ctx.year_start, ctx.year_end):
         details = row.details or {}
         if row.start_date < ctx.year_start:
             continue  # counted in the year it started
@@ -131,7 +130,7 @@ def teacher_training_sessions(ctx: CheckContext) -> CheckResult:
     a = tables(ctx.store)["support_actions"]
     subject = a.c.details["subject"].as_string()
     place = a.c.details["place"].as_string()
-    where = [a.c.kind == TEACHER_TRAINING, of_plan(a, ctx.plan, units_of(ctx)), _started_in_year(a, ctx)]
+    where = [a.c.kind == TEACHER_TRAINING, of_plan(a, ctx.plan, ctx.units()), _started_in_year(a, ctx)]
     counted = sa.or_(*[place.contains(p) for p in places]) if places else sa.true()
     rows = ctx.conn.execute(
         sa.select(subject.label("subject"), sa.func.count().label("n"), joined(key("action", a.c.ref)).label("refs"))
@@ -170,7 +169,7 @@ def internships(ctx: CheckContext) -> CheckResult:
         sa.select(b.c.ref.label("school"), autumn.label("term"), sa.func.count(sa.distinct(a.c.id)).label("n"),
                   joined(key("action", a.c.ref)).label("refs"))
         .join(b, sa.and_(b.c.action_id == a.c.id, b.c.type == "unit"))
-        .where(a.c.kind == INTERNSHIP, of_plan(a, ctx.plan, units_of(ctx)), _started_in_year(a, ctx),
+        .where(a.c.kind == INTERNSHIP, of_plan(a, ctx.plan, ctx.units()), _started_in_year(a, ctx),
                b.c.ref.in_([c for c in codes.values() if c]))
         .group_by(b.c.ref, autumn)
     ).all()
@@ -222,7 +221,7 @@ def sanxiaxiang_teams(ctx: CheckContext) -> CheckResult:
     due_zh = [vocab.check("education_vacation", v) for v in due]
     a = tables(ctx.store)["support_actions"]
     team, vacation = a.c.details["team"].as_string(), a.c.details["vacation"].as_string()
-    where = (a.c.kind == SANXIAXIANG, of_plan(a, ctx.plan, units_of(ctx)), _started_in_year(a, ctx))
+    where = (a.c.kind == SANXIAXIANG, of_plan(a, ctx.plan, ctx.units()), _started_in_year(a, ctx))
     teams, refs = ctx.conn.execute(sa.select(sa.func.count(sa.distinct(team)), joined(key("action", a.c.ref))).where(*where)).one()
     by_vacation = dict(ctx.conn.execute(sa.select(vacation, sa.func.count(sa.distinct(team))).where(*where).group_by(vacation)).all())
     missing = [v for v in due_zh if not by_vacation.get(v)]
@@ -253,7 +252,7 @@ def one_to_one_support(ctx: CheckContext) -> CheckResult:
     per_student = int(ctx.params.get("helpers_per_student", 1))
     t = tables(ctx.store)
     a, b, p, h = t["support_actions"], t["action_beneficiaries"], t["persons"], t["households"]
-    st = status_on(check_day(ctx))
+    st = status_on(ctx.check_day)
     students = (
         sa.select(p.c.id, p.c.id_number)
         .join(h, h.c.id == p.c.household_id)
@@ -265,7 +264,7 @@ def one_to_one_support(ctx: CheckContext) -> CheckResult:
     pairs = (
         sa.select(b.c.ref.label("id_number"), a.c.ref.label("action_ref"))
         .join(b, sa.and_(b.c.action_id == a.c.id, b.c.type == "person"))
-        .where(a.c.kind == STUDY_PAIR, of_plan(a, ctx.plan, units_of(ctx)),
+        .where(a.c.kind == STUDY_PAIR, of_plan(a, ctx.plan, ctx.units()),
                a.c.start_date <= ctx.year_end, a.c.end_date >= ctx.year_start)
         .subquery()
     )

@@ -13,7 +13,6 @@ from decimal import Decimal
 from typing import Any
 
 from fupin import CheckContext, CheckResult, TargetSpec
-from fupin.core_targets import units_of
 
 from fupin_training import catalogue as cat
 from fupin_training import queries as q
@@ -30,7 +29,7 @@ def _keys(refs: Any) -> list[str]:
 
 def agri_courses(ctx: CheckContext) -> CheckResult:
     """C20: at least ``sessions_per_area`` sessions of each technique area the commitment's ``topics`` name, in the year."""
-    t, units = _t(ctx), units_of(ctx)
+    t, units = _t(ctx), ctx.units()
     need = int(q.settings(ctx.plan)["sessions_per_area"])
     topics = list(ctx.params.get("topics") or cat.codes(cat.AREAS))
     by_area = q.sessions_by_area(ctx.conn, t, ctx.plan, units, ctx.year_start, ctx.year_end)
@@ -77,7 +76,7 @@ def household_skills(ctx: CheckContext) -> CheckResult:
         f"(截至 / as of {day})",
         cov.evidence, deadline=deadline,
         note=f"{missing} 户尚未掌握技术 / households without a technique (fupin training gaps --year {ctx.year})" if missing else "",
-        anything_recorded=q.any_recorded(ctx.conn, t, ctx.plan, units_of(ctx), AGRI_SESSION, SKILL_ASSESSMENT) or bool(cov.with_one),
+        anything_recorded=q.any_recorded(ctx.conn, t, ctx.plan, ctx.units(), AGRI_SESSION, SKILL_ASSESSMENT) or bool(cov.with_one),
         households=cov.households, with_min=with_low, with_max=with_high, without=missing,
         share_min=round(cov.share(with_low), 4), share_max=round(cov.share(with_high), 4), min_skills=low, max_skills=high,
     )
@@ -96,7 +95,7 @@ def _with_at_least(ctx: CheckContext, t: q.Tables, day: dt.date, n: int) -> int:
 
 def party_cadre_training(ctx: CheckContext) -> CheckResult:
     """C17: the training plan in force (if the commitment asks for one), each format held, and enough sessions in the year."""
-    t, units = _t(ctx), units_of(ctx)
+    t, units = _t(ctx), ctx.units()
     formats = [f for f in ctx.params.get("formats", PARTY_FORMATS) if f != TRAINING_PLAN]
     want_plan = bool(ctx.params.get("training_plan", False))
     need = int(q.settings(ctx.plan)["party_sessions_per_year"])
@@ -127,7 +126,7 @@ def party_cadre_training(ctx: CheckContext) -> CheckResult:
 
 def research_projects(ctx: CheckContext) -> CheckResult:
     """C22: at least ``research_projects_per_year`` research projects serving the village running in the year."""
-    t, units = _t(ctx), units_of(ctx)
+    t, units = _t(ctx), ctx.units()
     need = int(ctx.params.get("per_year", q.settings(ctx.plan)["research_projects_per_year"]))
     r = q.research(ctx.conn, t, ctx.plan, units, ctx.year_start, ctx.year_end)
     return ctx.judge(
