@@ -208,3 +208,24 @@ def test_unmasked_export_is_audited_and_masked_by_default(demo_db, cli, pm):
     with Store.open(url, pm=pm, actor=Actor.parse(ADMIN)) as store:
         entries = [e for e in store.audit_entries() if e.operation == "export"]
     assert [(e.unit, e.user) for e in entries] == [("QJNU", "office")]
+
+
+class TestPluginPermissions:
+    def test_a_plugin_declares_a_permission_and_extends_a_packaged_role(self):
+        """A permission declared in [permissions] may be granted; extend adds it to a packaged role."""
+        from fupin.access import load_permissions, load_roles
+
+        ext = {"permissions": {"soil.approve": "approve soil reports"},
+               "roles": {"plan_office": {"extend": True, "permissions": ["soil.approve"]}}}
+        roles = load_roles([ext])
+        assert "soil.approve" in roles["plan_office"].permissions
+        assert "registry.read" in roles["plan_office"].permissions
+        assert load_permissions([ext])["soil.approve"] == "approve soil reports"
+
+    def test_an_undeclared_permission_is_refused(self):
+        """A role naming a permission nobody declared is refused, naming it."""
+        from fupin.access import load_roles
+        from fupin.errors import ValidationError
+
+        with pytest.raises(ValidationError, match="soil.approve"):
+            load_roles([{"roles": {"x": {"scope": "all", "permissions": ["soil.approve"]}}}])

@@ -73,23 +73,46 @@ class Role:
     scope: str = attrs.field(validator=attrs.validators.in_(SCOPES))
     permissions: frozenset[str] = attrs.field(converter=frozenset)
 
-    @permissions.validator
-    def _known(self, _a: attrs.Attribute, value: frozenset[str]) -> None:
-        unknown = sorted(value - set(PERMISSIONS))
-        if unknown:
-            raise ValidationError.of(f"roles.{self.name}.permissions", f"未知权限 / unknown permissions: {', '.join(unknown)}")
 
-
-def load_roles(extensions: Iterable[Path | Mapping[str, Any]] = ()) -> dict[str, Role]:
-    """The packaged roles, then each extension (a TOML path or mapping in the same format) over them."""
+def _role_sources(extensions: Iterable[Path | Mapping[str, Any]]) -> list[Mapping[str, Any]]:
     text = (importlib.resources.files("fupin") / "data" / "roles.toml").read_text(encoding="utf-8")
     sources: list[Mapping[str, Any]] = [tomllib.loads(text)]
     for ext in extensions:
         sources.append(ext if isinstance(ext, Mapping) else tomllib.loads(Path(ext).read_text(encoding="utf-8")))
+    return sources
+
+
+def load_permissions(extensions: Iterable[Path | Mapping[str, Any]] = ()) -> dict[str, str]:
+    """Every permission: the core's (:data:`PERMISSIONS`), then those a plugin declares
+    in the ``[permissions]`` table of its ``fupin_roles`` data (name = what it allows)."""
+    permissions = dict(PERMISSIONS)
+    for data in _role_sources(extensions):
+        for name, text in data.get("permissions", {}).items():
+            permissions.setdefault(str(name), str(text))
+    return permissions
+
+
+def load_roles(extensions: Iterable[Path | Mapping[str, Any]] = ()) -> dict[str, Role]:
+    """The packaged roles, then each extension (a TOML path or mapping in the same format) over them.
+
+    Extensions may also add to a packaged role's permissions without replacing it
+    (``[roles.NAME] extend = true``), which is how a plugin gives its own
+    permissions to the core's roles.
+    """
+    sources = _role_sources(extensions)
+    known = load_permissions(extensions)
     roles: dict[str, Role] = {}
     for data in sources:
         for name, spec in data.get("roles", {}).items():
+            if spec.get("extend") and name in roles:
+                old = roles[name]
+                roles[name] = attrs.evolve(old, permissions=old.permissions | frozenset(spec.get("permissions", ())))
+                continue
             roles[name] = Role(name, spec.get("zh", name), spec.get("en", name), spec["scope"], spec["permissions"])
+    for role in roles.values():
+        unknown = sorted(role.permissions - set(known))
+        if unknown:
+            raise ValidationError.of(f"roles.{role.name}.permissions", f"未知权限 / unknown permissions: {', '.join(unknown)}")
     return roles
 
 
@@ -130,7 +153,8 @@ class Access:
         # permission -> the scopes in which some role of the user grants it
         self._scopes: dict[str, set[str]] = {}
         if self.bootstrap:
-            self._scopes = {p: {"all"} for p in PERMISSIONS}
+            everything = set(PERMISSIONS).union(*(r.permissions for r in roles.values()))
+            self._scopes = {p: {"all"} for p in everything}
         elif self.user is not None:
             for role in filter(None, map(roles.get, self.user.roles)):
                 for p in role.permissions:

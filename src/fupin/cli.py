@@ -764,9 +764,7 @@ def whoami(store: Any) -> None:
     access = store.access
     roles = ", ".join(access.user.roles) if access.user else ("bootstrap administrator" if access.bootstrap else "未登记 / not registered")
     click.echo(f"{store.actor}: {roles}")
-    from fupin.access import PERMISSIONS
-
-    for permission in sorted(p for p in PERMISSIONS if access.has(p)):
+    for permission in sorted(p for p in store.permissions if access.has(p)):
         click.echo(f"  {permission}: {', '.join(sorted(access.scopes(permission)))}")
 
 

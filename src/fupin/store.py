@@ -24,7 +24,7 @@ import attrs
 import sqlalchemy as sa
 
 from fupin import model
-from fupin.access import Access, AccessDenied, User, load_roles
+from fupin.access import Access, AccessDenied, User, load_permissions, load_roles
 from fupin.actions import ActionKind, Beneficiary, SupportAction, action_row, reference_problems
 from fupin.errors import NotFound, Problem, StaleRecord, StorageError, ValidationError
 from fupin.storage import schema
@@ -139,7 +139,10 @@ class Store:
         for table in S.metadata.sorted_tables:
             table.to_metadata(self.metadata)
         self.hooks.tables(self.metadata)
-        self.roles = load_roles(self.hooks.roles())
+        extensions = self.hooks.roles()
+        self.roles = load_roles(extensions)
+        #: Every permission (the core's and the plugins'), with what it allows.
+        self.permissions = load_permissions(extensions)
         self._access: Access | None = None
 
     @classmethod
@@ -255,6 +258,22 @@ class Store:
                 self._audit(conn, "update", S.users, user.key, {k: old[k] for k in values}, values)
         self._refresh_access()
 
+    def user_holding(self, key: str, permission: str) -> User | None:
+        """The registered user ``UNIT:USER`` if one of their roles grants ``permission``, else None.
+
+        For four-eyes rules (an approver must hold an approval permission); it
+        tells only whether the named user may, nothing else about them.
+        """
+        unit, _sep, name = key.partition(":")
+        with self.reading() as conn:
+            row = conn.execute(sa.select(S.users).where(S.users.c.unit == unit.strip(), S.users.c.user == name.strip())).mappings().first()
+        if row is None:
+            return None
+        user = User(row["unit"], row["user"], tuple(row["roles"]), tuple(row["areas"] or ()), row["cadre"])
+        if any(permission in self.roles[r].permissions for r in user.roles if r in self.roles):
+            return user
+        return None
+
     def users(self) -> list[User]:
         """Registered users (needs users.manage or audit.read)."""
         if not self.access.has("audit.read"):
@@ -266,12 +285,17 @@ class Store:
     # -- writing ------------------------------------------------------------
 
     @contextmanager
-    def transaction(self) -> Iterator[sa.Connection]:
+    def transaction(self, permission: str | None = None) -> Iterator[sa.Connection]:
         """One transaction: everything inside is stored, or nothing is.
 
         Writes made inside ``with store.transaction():`` join it, so a batch of
         ``add_*`` calls commits once (and rolls back whole on any error).
+        ``permission`` is the permission the work inside needs (a plugin writing
+        its own tables names its own, ``"psychology.write"``): the actor must
+        hold it, else :class:`AccessDenied` before anything is opened.
         """
+        if permission is not None:
+            self.access.require(permission)
         if self._active is not None:
             yield self._active
             return
@@ -293,8 +317,13 @@ class Store:
         return core if core is not None else self.metadata.tables[name]
 
     @contextmanager
-    def reading(self) -> Iterator[sa.Connection]:
-        """A connection to read with: the open transaction's (so reads see its writes), else a new one."""
+    def reading(self, permission: str | None = None) -> Iterator[sa.Connection]:
+        """A connection to read with: the open transaction's (so reads see its writes), else a new one.
+
+        ``permission``: what the reading needs (see :meth:`transaction`).
+        """
+        if permission is not None:
+            self.access.require(permission)
         if self._active is not None:
             yield self._active
             return
