@@ -19,7 +19,7 @@ from fupin import Actor, Store
 from fupin.access import AccessDenied
 from fupin.storage import schema as S
 
-H1 = "530326106200010001"  # helped by cadre QJNU-C001 (demo site visit)
+H1 = "530326106200010001"  # paired with cadre QJNU-C001 (and helped by it on the demo site visit)
 H3 = "530326106200010003"  # not helped by that cadre
 
 ADMIN = "TEST:tester"
@@ -120,6 +120,9 @@ def demo_db(database_url, cli, tmp_path):
     """The demo database, plus a user of another town, and household files to import."""
     assert cli("--db", database_url, "demo", "--register-only").exit_code == 0
     assert cli("--db", database_url, "users", "add", OTHER_TOWN, "--role", "area_user", "--area", "530326107").exit_code == 0
+    # The cadre's households are those it is paired with (the demo's site visit to H1 and H2 opens nothing).
+    for household in (H1, "530326106200010002"):
+        assert cli("--db", database_url, "pair", "add", "--cadre", "QJNU-C001", "--household", household, "--kind", "联系", "--date", "2015-08-20").exit_code == 0
     header = "户编号,村民小组代码,户主姓名,贫困户属性,主要致贫原因\r\n"
     files = {}
     for n, name in enumerate(("households_file", "households_file2", "households_file3"), start=1):

@@ -16,6 +16,7 @@ database becomes its platform administrator.
 
 from __future__ import annotations
 
+import datetime as dt
 import importlib.resources
 import tomllib
 from collections.abc import Iterable, Mapping
@@ -35,6 +36,7 @@ PERMISSIONS = {
     "registry.personal": "see personal details (ID numbers, phones) of records in scope",
     "registry.write": "add and change areas, households, persons and tags in scope",
     "units.write": "add and change units and cadres in scope",
+    "units.reparent": "move a unit under another parent unit (changes whose records a unit's users reach)",
     "actions.read": "list, show and export support actions in scope",
     "actions.write": "record and import support actions in scope",
     "plans.write": "load plans of the user's unit",
@@ -246,15 +248,54 @@ class Access:
             elif scope == "areas":
                 parts.extend(h.c.group_code.startswith(p) for p in self.area_prefixes())
             elif scope == "cadre" and self.user and self.user.cadre:
-                # The cadre's households: paired with them (帮户, history included), or helped by them.
-                paired = sa.select(S.pairings.c.household_id).where(S.pairings.c.cadre_code == self.user.cadre)
-                helped = (
-                    sa.select(S.action_beneficiaries.c.ref)
-                    .join(S.action_helpers, S.action_helpers.c.action_id == S.action_beneficiaries.c.action_id)
-                    .where(S.action_beneficiaries.c.type == "household", S.action_helpers.c.cadre_code == self.user.cadre)
-                )
-                parts.append(sa.or_(h.c.id.in_(paired), h.c.number.in_(helped)))
+                parts.append(h.c.id.in_(self._paired_households()))
         return sa.or_(*parts) if parts else FALSE
+
+    def _paired_households(self) -> sa.Select[Any]:
+        """Ids of the households the user's cadre is paired with today (帮户).
+
+        Pairings only: an action the cadre records naming a household as
+        beneficiary must never widen what the cadre may read (it would let a
+        cadre open any card by recording help for it).
+        """
+        p = S.pairings
+        today = dt.date.today()
+        return sa.select(p.c.household_id).where(
+            p.c.cadre_code == self.user.cadre,  # type: ignore[union-attr]
+            p.c.household_id.is_not(None),
+            p.c.start_date <= today,
+            sa.or_(p.c.end_date.is_(None), p.c.end_date >= today),
+        )
+
+    def beneficiaries_allowed(self, conn: sa.Connection, permission: str, action: Any) -> bool:
+        """Whether ``permission`` reaches every household and person an action names as beneficiary.
+
+        Only a cadre's scope is bounded by households: a cadre records help for
+        the households it is paired with, and no other. Other scopes record
+        help for whoever receives it (the registry stays closed to them).
+        """
+        scopes = self.scopes(permission)
+        if "all" in scopes or scopes - {"cadre"}:
+            return True
+        numbers = {b.ref for b in action.beneficiaries if b.type == "household"}
+        persons = {b.ref for b in action.beneficiaries if b.type == "person"}
+        if not numbers and not persons:
+            return True
+        if not (self.user and self.user.cadre):
+            return False
+        h = S.households
+        mine = h.c.id.in_(self._paired_households())
+        if numbers:
+            found = set(conn.execute(sa.select(h.c.number).where(h.c.number.in_(sorted(numbers)), mine)).scalars())
+            if found != numbers:
+                return False
+        if persons:
+            found = set(conn.execute(
+                sa.select(S.persons.c.id_number).join(h, h.c.id == S.persons.c.household_id).where(S.persons.c.id_number.in_(sorted(persons)), mine)
+            ).scalars())
+            if found != persons:
+                return False
+        return True
 
     def group_allowed(self, permission: str, group_code: str) -> bool:
         """Whether ``permission`` reaches a household of villager group ``group_code`` (or that area)."""
@@ -398,7 +439,7 @@ class Access:
             elif what == "unit":
                 ok = self.unit_allowed(permission, key)
             else:
-                ok = self.action_allowed(permission, record)
+                ok = self.action_allowed(permission, record) and self.beneficiaries_allowed(conn, permission, record)
             if not ok:
                 out[row_no] = permission
         return out

@@ -380,14 +380,23 @@ class Store:
             raise AccessDenied(self.actor, "registry.write", f"区划 {code} 不在权限范围内 / area outside your scope")
 
     def _person_duplicate(self, conn: sa.Connection, id_number: str) -> list[Problem]:
-        """A problem naming the person already registered with ``id_number`` (15 and 18 digits alike)."""
+        """A problem naming the person already registered with ``id_number`` (15 and 18 digits alike).
+
+        The person is named only if the actor may read their household; else the
+        problem says only that the number is taken (no oracle of names and households).
+        """
+        from fupin.io.kinds import ALREADY_REGISTERED_ELSEWHERE
+
+        readable = self.access.household_condition("registry.read")
         row = conn.execute(
-            sa.select(S.persons.c.name, S.households.c.number)
+            sa.select(S.persons.c.name, S.households.c.number, sa.case((readable, True), else_=False).label("readable"))
             .join(S.households, S.households.c.id == S.persons.c.household_id)
             .where(S.persons.c.id_number == id_number)
         ).first()
         if row is None:
             return []
+        if not row.readable:
+            return [Problem("id_number", ALREADY_REGISTERED_ELSEWHERE, id_number)]
         return [Problem("id_number", f"已登记为户 {row.number} 的 {row.name} / already registered as {row.name} of household {row.number}", id_number)]
 
     def _refuse_duplicate(self, conn: sa.Connection, column: sa.Column, value: object, field: str) -> list[Problem]:
@@ -670,6 +679,8 @@ class Store:
             # Every action gets a ledger number, so an export always imports back as the same action.
             action = attrs.evolve(action, ref=f"{action.unit}-{action.start:%Y%m%d}-{uuid.uuid4().hex[:8]}")
         with self.transaction() as conn:
+            if not self.access.beneficiaries_allowed(conn, "actions.write", action):
+                raise AccessDenied(self.actor, "actions.write", "受益户不在权限范围内 / a beneficiary outside your scope")
             problems = self._action_problems(conn, kind, action)
             if self._exists(conn, S.support_actions.c.ref, action.ref):
                 problems.append(Problem("ref", "记录编号已存在 / an action with this number is already recorded", action.ref))

@@ -174,9 +174,11 @@ def file_hash(path: Path) -> str:
 class Lookups:
     """Bulk look-ups against the database for one import, plus what the import itself added."""
 
-    def __init__(self, conn: sa.Connection, metadata: sa.MetaData) -> None:
+    def __init__(self, conn: sa.Connection, metadata: sa.MetaData, access: Any = None) -> None:
         self._conn = conn
         self.metadata = metadata
+        #: What the importing actor may do (fupin.access.Access): messages name only what it may read.
+        self.access = access
         #: Tables whose stored rows need not be looked up (see ``Importer._trusted_tables``).
         self.trusted: set[str] = set()
         #: While a chunk is written in the background (see ``_Writer``): what waits for it, and
@@ -239,17 +241,22 @@ class Lookups:
         """A record this import added earlier, or None."""
         return self._pending.get(table, {}).get(key)
 
-    def person_households(self, id_numbers: Iterable[str]) -> dict[str, tuple[str, str]]:
-        """ID number -> (household number, name) of persons already registered."""
+    def person_households(self, id_numbers: Iterable[str]) -> dict[str, tuple[str, str] | None]:
+        """ID number -> (household number, name) of persons already registered.
+
+        None for a person the actor may not read: the caller says only that the
+        number is taken, never by whom (a refusal must not be an oracle).
+        """
         if "persons" in self.trusted:
             return {}  # a person stored twice breaks the unique ID number instead
         h, p = S.households, S.persons
         wanted = list(set(id_numbers))
-        out: dict[str, tuple[str, str]] = {}
+        out: dict[str, tuple[str, str] | None] = {}
+        readable = sa.true() if self.access is None else self.access.household_condition("registry.read")
         for part in bulk.among(self.conn, p.c.id_number, wanted):
-            query = sa.select(p.c.id_number, h.c.number, p.c.name).join(h, h.c.id == p.c.household_id).where(part)
-            for id_number, number, name in self.conn.execute(query):
-                out[id_number] = (number, name)
+            query = sa.select(p.c.id_number, h.c.number, p.c.name, sa.case((readable, True), else_=False)).join(h, h.c.id == p.c.household_id).where(part)
+            for id_number, number, name, may_read in self.conn.execute(query):
+                out[id_number] = (number, name) if may_read else None
         return out
 
     def existing_heads(self, households: Iterable[str]) -> dict[str, tuple[str, str]]:
@@ -307,6 +314,14 @@ class Importer:
         #: The plugins' fupin_validate_record for this kind's records, None when no plugin looks at them.
         self._validate = store.hooks.record_validator(kind.record_type)
         self.result = ImportResult(kind.name, dry_run, on_error)
+        #: What the actor's write permission reaches among stored rows (None: every row).
+        #: An update is checked against the row as stored as well as the row as it
+        #: will be, so a record cannot be taken over from outside one's scope.
+        self._stored_scope: sa.ColumnElement[bool] | None = None
+        if kind.scope is not None and "all" not in store.access.scopes(kind.write_permission):
+            # Written against the table the access conditions are written against (the core's own).
+            self._scope_table = store.table(kind.table)
+            self._stored_scope = store.access.kind_condition(kind, kind.write_permission, self._scope_table)
         #: On PostgreSQL, what writes chunks in the background, and the chunk it is writing: (rows, counts before it).
         self._writer: _Writer | None = None
         self._in_flight: tuple[list[tuple[int, Any]], tuple[tuple[int, ...], int]] | None = None
@@ -350,7 +365,7 @@ class Importer:
         conn = self.store.engine.connect().execution_options(**WRITE)
         try:
             trans = conn.begin()
-            self.lookups = Lookups(conn, self.store.metadata)
+            self.lookups = Lookups(conn, self.store.metadata, self.store.access)
             self._analyzed_at = 0
             self._written = 0
             self._staging: str | None = None
@@ -626,7 +641,7 @@ class Importer:
         good = self._check_references(f, good, header_of)
         denied = self.store.access.import_problems(self.lookups.conn, self.kind, good)
         for row_no, permission in denied.items():
-            reason = f"权限不足 / permission denied: {self.store.actor} lacks {permission} (不在权限范围内 / outside your scope)"
+            reason = _OUT_OF_SCOPE.format(actor=self.store.actor, permission=permission)
             self._reject(f, row_no, [Problem(self.kind.scope[1] if self.kind.scope else "", reason)], header_of)
         if denied:
             good = [(n, r) for n, r in good if n not in denied]
@@ -904,12 +919,21 @@ class Importer:
             if old is None:
                 new.append((row_no, record, d))
                 continue
+            if not old.get(_IN_SCOPE, True):
+                # Stored outside the actor's scope: refused without a word about what is stored.
+                field = self.kind.scope[1] if self.kind.scope else self.kind.key[0]
+                self._reject(f, row_no, [Problem(field, _OUT_OF_SCOPE.format(actor=self.store.actor, permission=self.kind.write_permission))], header_of)
+                continue
             if f.batch_id is not None and old.get("import_batch_id") == f.batch_id:
                 # Written by an earlier chunk of this same file.
                 self._reject(f, row_no, [_duplicate(self.kind, self.kind.key_of(record), None)], header_of)
                 continue
             diff = {c: d[c] for c in compared if c in d and not _same(old[c], d[c])}
             if diff:
+                refused = self.kind.update_problems(self.store, self.lookups, old, record, diff)
+                if refused:
+                    self._reject(f, row_no, refused, header_of)
+                    continue
                 updates.append((record, dict(old), diff))
             else:
                 f.unchanged += 1
@@ -945,8 +969,13 @@ class Importer:
             query = sa.select(t).where(_key_in(t, key_cols, part))
             if lock:
                 query = query.order_by(*_key_order(t, key_cols)).with_for_update()
-            for row in conn.execute(query).mappings():
-                out[tuple(row[c] for c in key_cols)] = dict(row)
+            found = {tuple(row[c] for c in key_cols): dict(row) for row in conn.execute(query).mappings()}
+            if found and self._stored_scope is not None:
+                st = self._scope_table
+                reached = {tuple(r) for r in conn.execute(sa.select(*(st.c[c] for c in key_cols)).where(_key_in(st, key_cols, list(found)), self._stored_scope))}
+                for key, row in found.items():
+                    row[_IN_SCOPE] = key in reached
+            out.update(found)
         self.kind.enrich_existing(conn, out)
         return out
 
@@ -1012,6 +1041,12 @@ class Importer:
                 }
             )
         conn.execute(S.audit_log.insert(), audit)
+
+
+#: The label of the column telling whether a stored row is in the actor's scope (see Importer._existing).
+_IN_SCOPE = "_fupin_in_scope"
+#: Why a row is refused for scope: the actor and the permission, nothing of the record stored.
+_OUT_OF_SCOPE = "权限不足 / permission denied: {actor} lacks {permission} (不在权限范围内 / outside your scope)"
 
 
 def _largest_id(conn: sa.Connection, table: sa.Table) -> int:

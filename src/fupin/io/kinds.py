@@ -401,6 +401,14 @@ class ImportKind:
         """Rules across records (one head per household ...), by row number. None by default."""
         return {}
 
+    def update_problems(self, store: Any, lookups: Lookups, old: Mapping[str, Any], record: Any, changes: Mapping[str, Any]) -> list[Problem]:
+        """Why a stored row may not change as ``changes`` says (its table columns), beyond the checks of new rows.
+
+        Called for each row an import would update, with the row as stored; an
+        empty list lets the update go on. None by default.
+        """
+        return []
+
     def row_condition(self, table: sa.Table) -> sa.ColumnElement[bool] | None:
         """SQL condition on the table for the rows of this kind (when several kinds share a table), or None."""
         return None
@@ -574,6 +582,10 @@ class HouseholdKind(ModelKind):
         bulk.insert_rows(conn, S.household_status, history)
 
 
+#: Why a person is refused whose ID number is registered where the actor may not read: nothing about that record.
+ALREADY_REGISTERED_ELSEWHERE = "已在你权限范围以外登记 / already registered outside your scope"
+
+
 class PersonKind(ModelKind):
     """Persons: exactly one head (户主) per household, counting those already stored."""
 
@@ -584,8 +596,12 @@ class PersonKind(ModelKind):
         # Generators: into an empty table (see Lookups.trusted) the look-ups are skipped and never read them.
         registered = lookups.person_households(p.id_number for _, p in rows)
         for row_no, person in rows if registered else ():
-            found = registered.get(person.id_number)
-            if found is not None and found[0] != person.household:
+            if person.id_number not in registered:
+                continue
+            found = registered[person.id_number]
+            if found is None:
+                out[row_no] = [Problem("id_number", ALREADY_REGISTERED_ELSEWHERE, person.id_number)]
+            elif found[0] != person.household:
                 number, name = found
                 out[row_no] = [Problem("id_number", f"已登记为户 {number} 的 {name} / already registered as {name} of household {number}", person.id_number)]
         if out:
@@ -603,6 +619,28 @@ class PersonKind(ModelKind):
             else:
                 lookups.head_in_import[person.household] = (row_no, person.id_number)
         return out
+
+
+class UnitKind(ModelKind):
+    """Units: moving a unit under another parent needs ``units.reparent`` and may not make a cycle."""
+
+    def update_problems(self, store: Any, lookups: Lookups, old: Mapping[str, Any], record: Any, changes: Mapping[str, Any]) -> list[Problem]:
+        if "parent_code" not in changes:
+            return []
+        from fupin.storage import schema as S
+
+        if not store.access.has("units.reparent"):
+            return [Problem("parent_code", f"权限不足 / permission denied: {store.actor} lacks units.reparent (改变上级单位 / moving a unit)", record.parent_code)]
+        # Walk up from the new parent, through units stored and those of this file.
+        parents = dict(lookups.conn.execute(sa.select(S.units.c.code, S.units.c.parent_code)).all())
+        code, seen = record.parent_code, set()
+        while code is not None and code not in seen:
+            if code == record.code:
+                return [Problem("parent_code", f"上级单位不能是本单位或其下级 / a unit cannot be moved under itself or its sub-units", record.parent_code)]
+            seen.add(code)
+            pending = lookups.pending("units", code)
+            code = pending.parent_code if pending is not None else parents.get(code)
+        return []
 
 
 def _tag_build(values: dict[str, Any], vocab: Vocabulary) -> model.Tag:
@@ -709,7 +747,7 @@ TAGS = ModelKind(
     description="Dated tags (留守儿童, 空巢老人, 孤寡老人 ...); natural key 证件号码 + 标签 + 开始日期.",
 )
 
-UNITS = ModelKind(
+UNITS = UnitKind(
     name="units",
     label_zh="单位",
     label_en="Units",

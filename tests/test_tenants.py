@@ -1,0 +1,134 @@
+"""Hostile tenants, table-driven: what a dishonest clerk of one unit or area tries against another's records.
+
+One provincial database holds the demo university (its plan office, departments
+and a cadre), a town user of 者海镇, and a household of another town (德基乡,
+530326107). Each case is an attempt seen in the wild (issue #14); it must be
+refused with a clear line (no traceback), and every table must be exactly as
+before: contents compared, not only counts. Runs on SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import pytest
+import sqlalchemy as sa
+
+from fupin import Actor, Store
+from fupin.storage import schema as S
+
+H1 = "530326106200010001"  # paired with cadre QJNU-C001 below
+H3 = "530326106200010003"  # not paired with that cadre
+FAR = "530326107200010001"  # a household of another town (德基乡)
+FAR_ID = "530326198001010017"  # its head's ID number
+
+ADMIN = "TEST:tester"
+OFFICE = "QJNU:office"
+STU = "QJNU-STU:clerk"
+BIO = "QJNU-BIO:clerk"
+CADRE = "QJNU-LEAD:cadre1"
+TOWN = "ZHZ-GOV:clerk"
+COUNSELLOR = "QJNU-PSY:counsellor"
+NOBODY = "NOBODY:x"
+
+#: Tables a refused attempt may still write to: the import batch it was (kept as an
+#: attempt) and the audit log.
+SKIPPED = {"import_batches", "audit_log"}
+
+
+def contents(url: str, pm) -> dict[str, str]:
+    """A digest of every row of every core table, read directly (not through the access layer)."""
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as conn:
+            out = {}
+            for t in S.metadata.sorted_tables:
+                if t.name in SKIPPED:
+                    continue
+                rows = conn.execute(sa.select(t).order_by(*t.primary_key.columns)).all()
+                out[t.name] = hashlib.sha256(repr([tuple(map(str, r)) for r in rows]).encode()).hexdigest()
+            return out
+    finally:
+        engine.dispose()
+
+
+def csv_file(tmp_path, name: str, text: str) -> str:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8-sig")
+    return str(path)
+
+
+@pytest.fixture
+def province(database_url, cli, tmp_path):
+    """The demo university and village, another town with one household, the cadre paired with H1."""
+    def ok(*args: str) -> None:
+        result = cli("--db", database_url, "--as", ADMIN, *args)
+        assert result.exit_code == 0, result.output
+
+    ok("demo", "--register-only")
+    areas = csv_file(tmp_path, "areas.csv", "区划代码,名称,层级,上级区划代码\n530326107,德基乡,乡镇,530326\n"
+                     "530326107200,德基村,行政村,530326107\n53032610720001,一组,村民小组,530326107200\n")
+    ok("import", "areas", areas)
+    ok("import", "households", csv_file(tmp_path, "far.csv", f"户编号,村民小组代码,户主姓名,贫困户属性,主要致贫原因\n{FAR},53032610720001,远方户,一般贫困户,因病\n"))
+    ok("import", "persons", csv_file(tmp_path, "farp.csv", f"证件号码,户编号,姓名,与户主关系\n{FAR_ID},{FAR},远方户,户主\n"))
+    ok("pair", "add", "--cadre", "QJNU-C001", "--household", H1, "--kind", "重点帮扶", "--date", "2015-08-20")
+    return database_url
+
+
+#: (actor, CLI arguments with {files}, what must appear in the refusal). Files are written by the test.
+FILES = {
+    # Another department's action, by its 记录编号, claimed for BIO.
+    "steal_action": "记录编号,帮扶类型,开始日期,登记单位,物品,数量\nQJNU-STU-2016-001,core.goods,2016-09-01,QJNU-BIO,校服,19\n",
+    # The university re-parented under the clerk's own department.
+    "reparent_university": "单位代码,单位名称,单位类型,上级单位代码\nQJNU,曲靖师范学院,高校,QJNU-BIO\n",
+    # A cadre of the students' office moved into BIO.
+    "steal_cadre": "干部编号,姓名,单位代码,职级\nQJNU-C019,任林顺,QJNU-BIO,处级\n",
+    # A household of another town moved into the clerk's town.
+    "steal_household": f"户编号,村民小组代码,户主姓名,贫困户属性,主要致贫原因\n{FAR},53032610620001,远方户,一般贫困户,因病\n",
+    # A cycle: the university under one of its own departments, by a plan office that may re-parent.
+    "cycle": "单位代码,单位名称,单位类型,上级单位代码\nQJNU,曲靖师范学院,高校,QJNU-STU\n",
+    # A person of another town registered again in the clerk's town: the oracle of names.
+    "oracle_person": f"证件号码,户编号,姓名,与户主关系\n{FAR_ID},{H3},某人,之子\n",
+}
+
+CASES = [
+    pytest.param(BIO, ["import", "actions", "{steal_action}"], "outside your scope", id="department-takes-over-action"),
+    pytest.param(BIO, ["import", "units", "{reparent_university}"], "outside your scope", id="department-reparents-university"),
+    pytest.param(BIO, ["import", "cadres", "{steal_cadre}"], "outside your scope", id="department-moves-cadre"),
+    pytest.param(TOWN, ["import", "households", "{steal_household}"], "outside your scope", id="town-moves-household"),
+    pytest.param(OFFICE, ["import", "units", "{cycle}"], "cannot be moved under itself", id="office-cycle"),
+    pytest.param(CADRE, ["record", "core.site_visit", "--date", "2017-02-01", "--unit", "QJNU-LEAD", "--helper", "QJNU-C001",
+                         "--beneficiary", f"household:{H3}", "--detail", "purpose=回访"], "outside your scope", id="cadre-widens-scope"),
+    pytest.param(CADRE, ["show", "household", H3], "registry.read", id="cadre-reads-unpaired"),
+    pytest.param(TOWN, ["import", "persons", "{oracle_person}", "--dry-run"], "already registered outside your scope", id="dry-run-oracle"),
+]
+
+#: What a refusal must never say: the other town's household and its head's name.
+LEAKS = ("远方户", FAR)
+
+
+@pytest.mark.parametrize(("actor", "args", "expected"), CASES)
+def test_hostile_tenant_is_refused_and_nothing_changes(province, cli, pm, tmp_path, actor, args, expected):
+    """The attempt is refused in one clear line naming why, and every table is exactly as before."""
+    files = {name: csv_file(tmp_path, f"{name}.csv", text) for name, text in FILES.items()}
+    args_in, args = args, [a.format(**files) for a in args]
+    before = contents(province, pm)
+    result = cli("--db", province, "--as", actor, *args)
+    out = result.output
+    assert result.exit_code != 0, out
+    assert expected in out, out
+    assert "Traceback" not in out and (result.exception is None or isinstance(result.exception, SystemExit)), out
+    if "{steal_household}" not in args_in:
+        assert not [leak for leak in LEAKS if leak in out], out  # the attempt's own file may name FAR, nothing else
+    assert contents(province, pm) == before
+
+
+def test_cadre_card_stays_closed_after_an_action_naming_it(province, pm):
+    """Recording help for a household does not open its card to the cadre: scope comes from pairings only."""
+    with Store.open(province, pm=pm, actor=Actor.parse(CADRE)) as store:
+        assert store.get_household(H1).number == H1
+        from fupin.access import AccessDenied
+
+        with pytest.raises(AccessDenied):
+            store.get_household(H3)
