@@ -10,6 +10,8 @@ BIN := $(VENV)/bin
 PLUGIN_DIRS := $(patsubst %/pyproject.toml,%,$(wildcard plugins/*/pyproject.toml))
 STAMP := $(VENV)/.installed
 DEMO_DB ?= sqlite:///fupin-demo.db
+# Who builds the demo (and becomes its administrator): fupin never guesses who acts.
+DEMO_ACTOR ?= DEMO:admin
 PYTEST_ARGS ?=
 
 .PHONY: install demo test bench clean
@@ -23,7 +25,7 @@ $(STAMP): pyproject.toml $(addsuffix /pyproject.toml,$(PLUGIN_DIRS))
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/fupin --db $(DEMO_DB) demo --force
+	$(BIN)/fupin --db $(DEMO_DB) --as $(DEMO_ACTOR) demo --force
 
 test: $(STAMP)
 	scripts/with-postgres $(BIN)/python -m pytest $(PYTEST_ARGS)

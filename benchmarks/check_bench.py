@@ -445,13 +445,13 @@ def build(url: str, files: Path, args: argparse.Namespace) -> tuple[Any, Any, di
     from fupin.plans import Plan
     from fupin.store import Store
 
-    with Store.open(url) as existing:
+    with Store.open(url, actor=Actor.from_env()) as existing:
         if not existing.is_empty():
             raise SystemExit(f"check_bench: {existing.url} is not empty; give an empty database (or none: a temp SQLite file)")
     seconds = load_registry(url, files)
     print(f"registry: fupin init + fupin import areas, households, persons in {seconds:.1f} s", flush=True)
     start = time.perf_counter()
-    store = Store.open(url)
+    store = Store.open(url, actor=Actor.from_env())
     store.add_unit(Unit(HELPING_UNIT, "曲靖师范学院", "高校"))
     for d in range(DEPARTMENTS):
         store.add_unit(Unit(f"{HELPING_UNIT}-D{d + 1:02d}", f"部门{d + 1}", "院系部门", HELPING_UNIT))
@@ -1110,6 +1110,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # fupin never guesses who acts: the benchmark's databases are initialised and loaded by this user.
+    os.environ.setdefault("FUPIN_ACTOR", "BENCH:admin")
     args = parse_args(sys.argv[1:] if argv is None else argv)
     workdir = Path(args.workdir) if args.workdir else Path(tempfile.mkdtemp(prefix="fupin-check-bench-"))
     workdir.mkdir(parents=True, exist_ok=True)

@@ -641,6 +641,8 @@ CHILD_MODES = ("--fupin", "--generate", "--raw-sqlite", "--raw-postgres")
 
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark; returns the exit status (1 if a fupin load did not run)."""
+    # fupin never guesses who acts: the benchmark's databases are initialised and loaded by this user.
+    os.environ.setdefault("FUPIN_ACTOR", "BENCH:admin")
     argv = sys.argv[1:] if argv is None else argv
     if argv and argv[0] in CHILD_MODES:
         return child(argv[0], argv[1:])

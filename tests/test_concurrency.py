@@ -382,14 +382,14 @@ class TestSqliteWriteLock:
         """With the lock held elsewhere past FUPIN_SQLITE_TIMEOUT, the import fails as busy and writes nothing."""
         registered_store(sqlite_url, pm, register, "areas").close()
         monkeypatch.setenv("FUPIN_SQLITE_TIMEOUT", "0.1")
-        with write_lock_held_elsewhere(sqlite_url), Store.open(sqlite_url, pm=pm) as store:
+        with write_lock_held_elsewhere(sqlite_url), Store.open(sqlite_url, pm=pm, actor=Actor.from_env()) as store:
             started = time.monotonic()
             with pytest.raises(StorageError) as exc:
                 import_files(store, "households", [register / "households.csv"])
             waited = time.monotonic() - started
         assert str(exc.value).startswith("数据库正忙 / the database is busy")
         assert sqlite_url in str(exc.value) and waited < 5
-        with Store.open(sqlite_url, pm=pm) as store:
+        with Store.open(sqlite_url, pm=pm, actor=Actor.from_env()) as store:
             assert store.count("households") == 0
             assert store.count("import_batches") == 1  # the areas' batch only
 

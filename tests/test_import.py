@@ -11,7 +11,7 @@ import openpyxl
 import pytest
 import sqlalchemy as sa
 
-from fupin import FupinError, Person, Problem, Store, hookimpl
+from fupin import Actor, FupinError, Person, Problem, Store, hookimpl
 from fupin.idnumber import make_id_number
 from fupin.io.engine import import_files
 from fupin.io.files import write_table
@@ -115,7 +115,7 @@ class TestFormats:
         assert from_csv.files[0].format == "csv"
         cards_csv = [store.get_household(h.number) for h in households]
         # Into a second database from the XLSX.
-        with Store.open(f"sqlite:///{tmp_path}/other.db", pm=pm) as other:
+        with Store.open(f"sqlite:///{tmp_path}/other.db", pm=pm, actor=Actor.from_env()) as other:
             other.init()
             areas, _, _ = register(40)
             import_files(other, "areas", [write(tmp_path / "a2.csv", AREAS, areas)])
@@ -433,7 +433,7 @@ class TestExport:
             a = cli("--db", database_url, "export", kind, "--unmasked", "--format", "jsonl").output
             b = cli("--db", sqlite_url, "export", kind, "--unmasked", "--format", "jsonl").output
             assert a == b and a, kind
-        with Store.open(database_url, pm=pm) as store:
+        with Store.open(database_url, pm=pm, actor=Actor.from_env()) as store:
             entries = [e for e in store.audit_entries() if e.operation == "export"]
         assert entries and all(e.new["unmasked"] for e in entries)
 
@@ -443,7 +443,7 @@ class TestExport:
         out = cli("--db", database_url, "export", "persons", "--format", "jsonl").output
         rows = [json.loads(line) for line in out.splitlines()]
         assert rows and all(r["证件号码"][6:14] == "********" and len(r["证件号码"]) == 18 for r in rows)
-        with Store.open(database_url, pm=pm) as store:
+        with Store.open(database_url, pm=pm, actor=Actor.from_env()) as store:
             assert not [e for e in store.audit_entries() if e.operation == "export"]
 
     def test_where_filters_are_bound(self, cli, database_url):
@@ -514,7 +514,7 @@ class TestTemplatesAndKinds:
                 )]
 
         pm.register(Lab(), name="lab")
-        with Store.open(database_url, pm=pm) as store:
+        with Store.open(database_url, pm=pm, actor=Actor.from_env()) as store:
             store.init()
             store.metadata.tables["lab_samples"].create(store.engine)
             areas, households, _ = register(5)

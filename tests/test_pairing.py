@@ -450,7 +450,7 @@ class TestDemoVillage:
         assert result.exit_code == 1, result.output
         assert "已结对 / paired: 336" in result.output
         assert "92 户贫困户没有干部" in result.output
-        with Store.open(demo_url, pm=pm) as store:
+        with Store.open(demo_url, pm=pm, actor=Actor.from_env()) as store:
             held = pairings(store, active_on=d("2015-08-20"))
             ranks = {c.code: c.rank for c in store.cadres()}
         assert len(held) == len({r.household for r in held}) == 336
@@ -477,11 +477,11 @@ class TestDemoVillage:
         """Users whose roles lack pairing.write are refused, the permission named, and nothing changes."""
         assert cli("--db", demo_url, "pair", "add", "--cadre", "QJNU-C001", "--household", "530326106200010001",
                    "--kind", "重点帮扶", "--date", "2015-08-20").exit_code == 0
-        with Store.open(demo_url, pm=pm) as store:
+        with Store.open(demo_url, pm=pm, actor=Actor.from_env()) as store:
             before = snapshot(store)
         result = cli("--db", demo_url, "--as", actor, *args)
         assert result.exit_code == 1 and "lacks pairing.write" in result.output and "Traceback" not in result.output
-        with Store.open(demo_url, pm=pm) as store:
+        with Store.open(demo_url, pm=pm, actor=Actor.from_env()) as store:
             assert snapshot(store) == before
 
     def test_plan_office_may_pair(self, demo_url, cli):

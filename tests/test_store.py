@@ -147,11 +147,11 @@ class TestSchema:
             def fupin_migrations(self):
                 return [versions]
 
-        with Store.open(database_url, pm=pm) as store:
+        with Store.open(database_url, pm=pm, actor=Actor.from_env()) as store:
             store.init()
             seed_registry(store)
         pm.register(Dept(), name="dept")
-        with Store.open(database_url, pm=pm) as store:
+        with Store.open(database_url, pm=pm, actor=Actor.from_env()) as store:
             assert "dept_lectures" not in sa.inspect(store.engine).get_table_names()
             store.init()
             assert store.count("dept_lectures") == 0 and store.count("units") == 2
@@ -161,7 +161,7 @@ class TestSchema:
 
     def test_uninitialised_database_is_a_clear_error(self, database_url, pm):
         """Writing to a database never initialised names the database and the fix."""
-        with Store.open(database_url, pm=pm) as store:
+        with Store.open(database_url, pm=pm, actor=Actor.from_env()) as store:
             with pytest.raises(StorageError, match="fupin init"):
                 store.add_unit(Unit.new(code="U", name="u", kind="university"))
 

@@ -132,3 +132,113 @@ def test_cadre_card_stays_closed_after_an_action_naming_it(province, pm):
 
         with pytest.raises(AccessDenied):
             store.get_household(H3)
+
+
+# -- masking that holds --------------------------------------------------------------------
+
+
+def export(cli, url: str, actor: str, kind: str, *extra: str) -> str:
+    result = cli("--db", url, "--as", actor, "export", kind, "--format", "csv", *extra)
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def csv_rows(text: str) -> list[dict[str, str]]:
+    import csv
+    import io
+
+    return list(csv.DictReader(io.StringIO(text.lstrip("\ufeff"))))
+
+
+def test_masked_ids_cannot_be_rebuilt_from_the_export(province, cli):
+    """A masked persons export shows the birth date, so the ID's sequence and check characters stay hidden (500 numbers remain)."""
+    rows = csv_rows(export(cli, province, TOWN, "persons"))
+    assert len(rows) > 1000
+    for row in rows:
+        masked, birth = row["证件号码"], row["出生日期"]
+        assert masked[14:] == "****" and "*" in masked[6:14], row
+        assert masked[:6].isdigit() and birth
+
+
+@pytest.mark.parametrize("where", ["人联系电话~134", "证件号码~5303", "证件号码=530326193211174316", "户联系电话>=13", "银行账号~6"])
+def test_filters_on_masked_columns_are_refused(province, cli, pm, where):
+    """A filter on a masked column would answer digit by digit: refused without export.unmasked."""
+    kind = "households" if where.startswith(("户", "银行")) else "persons"
+    result = cli("--db", province, "--as", TOWN, "export", kind, "--format", "csv", "--where", where)
+    assert result.exit_code != 0 and "export.unmasked" in result.output and "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(("actor", "kind"), [(OFFICE, "households"), (OFFICE, "persons"), (OFFICE, "tags"), (OFFICE, "cadres"),
+                                             (TOWN, "households"), (TOWN, "persons"), (TOWN, "tags")])
+def test_a_masked_export_read_back_changes_nothing(province, cli, pm, tmp_path, actor, kind):
+    """Masked cells mean "unchanged": every row is unchanged, every table exactly as before."""
+    text = export(cli, province, actor, kind)
+    assert "*" in text or kind == "cadres"
+    path = csv_file(tmp_path, f"masked-{kind}.csv", text.lstrip("\ufeff"))
+    before = contents(province, pm)
+    result = cli("--db", province, "--as", actor, "import", kind, path, "--json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["updated"] == 0 and report["inserted"] == 0 and report["unchanged"] == len(csv_rows(text)), report
+    assert contents(province, pm) == before
+
+
+def write_csv(tmp_path, name: str, rows: list[dict[str, str]]) -> str:
+    import csv
+    import io
+
+    out = io.StringIO()
+    writer = csv.DictWriter(out, list(rows[0]))
+    writer.writeheader()
+    writer.writerows(rows)
+    return csv_file(tmp_path, name, out.getvalue())
+
+
+def test_masked_cells_that_do_not_mask_the_stored_value_are_refused(province, cli, pm, tmp_path):
+    """Digits edited around the stars, a masked key without its token, and a forged token are refused."""
+    households = csv_rows(export(cli, province, OFFICE, "households"))
+    with_phone = next(r for r in households if r["户联系电话"])
+    last = with_phone["户联系电话"][-1]
+    edited = dict(with_phone, 户联系电话=with_phone["户联系电话"][:-1] + ("0" if last != "0" else "1"))
+    persons = csv_rows(export(cli, province, OFFICE, "persons"))
+    token = persons[1]["记录标识"]
+    forged = dict(persons[1], 记录标识=token[:-1] + ("0" if token[-1] != "0" else "1"))
+    keyless = dict(persons[3], 记录标识="")
+    before = contents(province, pm)
+    reasons, values = [], []
+    for kind, rows in (("households", [edited]), ("persons", [forged, keyless])):
+        result = cli("--db", province, "--as", OFFICE, "import", kind, write_csv(tmp_path, f"{kind}.csv", rows), "--json")
+        report = json.loads(result.output)
+        assert result.exit_code == 1 and report["rejected"] == len(rows), report
+        reasons += [e["reason"] for e in report["errors"]]
+        values += [str(e["value"]) for e in report["errors"]]
+    assert any("does not mask the stored one" in r for r in reasons), reasons
+    assert any("not a record token of this database" in r for r in reasons), reasons
+    assert any("the key is masked" in r for r in reasons), reasons
+    assert not [v for v in values if v[:6].isdigit() and "*" not in v and len(v) >= 11], values  # nothing shown in full
+    assert contents(province, pm) == before
+
+
+def test_a_masked_export_of_another_database_is_refused(province, cli, pm, tmp_path):
+    """Tokens are keyed by the database: another database's masked export matches nothing here."""
+    from fupin.testing import sqlite_file_url
+
+    elsewhere = sqlite_file_url(tmp_path, "elsewhere.db")
+    assert cli("--db", elsewhere, "--as", ADMIN, "demo", "--register-only").exit_code == 0
+    text = export(cli, elsewhere, ADMIN, "persons")
+    path = csv_file(tmp_path, "elsewhere.csv", text.lstrip("\ufeff"))
+    before = contents(province, pm)
+    result = cli("--db", province, "--as", ADMIN, "import", "persons", path, "--json")
+    report = json.loads(result.output)
+    assert result.exit_code == 1 and report["rejected"] == len(csv_rows(text))
+    assert contents(province, pm) == before
+
+
+def test_an_unmasked_export_round_trips_byte_for_byte(province, cli, pm, tmp_path):
+    """Exported in full and imported back, the export is the same bytes and nothing changed."""
+    first = export(cli, province, OFFICE, "persons", "--unmasked")
+    path = csv_file(tmp_path, "full.csv", first.lstrip("\ufeff"))
+    before = contents(province, pm)
+    assert cli("--db", province, "--as", OFFICE, "import", "persons", path).exit_code == 0
+    assert export(cli, province, OFFICE, "persons", "--unmasked") == first
+    assert contents(province, pm) == before

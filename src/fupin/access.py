@@ -10,8 +10,10 @@ condition that limits a query to what the actor may see; the store asks it
 on every path (show, list, export, import, record, report), so there is one
 place where access is decided.
 
-An empty ``users`` table is the bootstrap state: whoever initialises the
-database becomes its platform administrator.
+Nobody holds any permission without being a registered user: a store opened
+without an actor, or as an actor missing from ``users``, may do nothing. An
+empty ``users`` table is the bootstrap state, in which only ``Store.init`` runs:
+whoever initialises the database becomes its platform administrator.
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ PERMISSIONS = {
     "export.unmasked": "export personal data unmasked (audited)",
     "audit.read": "read the audit log and import batches",
     "users.manage": "add users and give them roles",
+    "database.raw": "open raw transactions and connections (store.transaction(), store.reading() without a permission): every row, no scope",
     "psychology.read": "read counselling records (notes need a stated reason)",
     "psychology.write": "record counselling sessions and social-work cases in scope",
     "dedup.merge": "merge duplicate person records",
@@ -52,6 +55,10 @@ PERMISSIONS = {
     "exits.write": "record households' exits from poverty (with their assessment) in scope",
 }
 SCOPES = ("all", "plans", "unit", "cadre", "areas")
+
+
+class IdentityError(FupinError, PermissionError):
+    """Who is acting cannot be established: no actor given, or one the login may not act as."""
 
 
 class AccessDenied(FupinError, PermissionError):
@@ -127,6 +134,13 @@ class User:
     roles: tuple[str, ...]
     areas: tuple[str, ...] = ()
     cadre: str | None = None
+    #: The PostgreSQL role (session user) this user acts through on the command line, if any.
+    login: str | None = None
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> User:
+        """The user of a ``users`` row."""
+        return cls(row["unit"], row["user"], tuple(row["roles"]), tuple(row["areas"] or ()), row["cadre"], row.get("login"))
 
     @property
     def key(self) -> str:
@@ -144,20 +158,20 @@ class Access:
         self.actor = actor
         self.roles = roles
         initialised = sa.inspect(conn).has_table("users")
+        #: No user is registered yet: only ``Store.init`` may run, and makes its actor the administrator.
         self.bootstrap = not initialised or conn.execute(sa.select(sa.func.count()).select_from(S.users)).scalar_one() == 0
         self.user: User | None = None
         self._units: dict[str, str | None] = {}
         self._area_levels: dict[str, str] = {}
         self._plan_villages: dict[str, set[str]] = {}
         self._plan_units: dict[str, str] = {}
-        if initialised:
+        if initialised and actor is not None:
             self._load(conn)
-        # permission -> the scopes in which some role of the user grants it
+        # permission -> the scopes in which some role of the user grants it. Nobody
+        # holds anything without a registered user: not the unnamed, not the unknown,
+        # not anyone while the users table is empty (the state before ``init``).
         self._scopes: dict[str, set[str]] = {}
-        if self.bootstrap:
-            everything = set(PERMISSIONS).union(*(r.permissions for r in roles.values()))
-            self._scopes = {p: {"all"} for p in everything}
-        elif self.user is not None:
+        if self.user is not None:
             for role in filter(None, map(roles.get, self.user.roles)):
                 for p in role.permissions:
                     self._scopes.setdefault(p, set()).add(role.scope)
@@ -168,7 +182,7 @@ class Access:
             sa.select(S.users).where(S.users.c.unit == self.actor.unit, S.users.c.user == self.actor.user)
         ).mappings().first()
         if row is not None:
-            self.user = User(row["unit"], row["user"], tuple(row["roles"]), tuple(row["areas"] or ()), row["cadre"])
+            self.user = User.from_row(row)
         self._units = dict(conn.execute(sa.select(S.units.c.code, S.units.c.parent_code)).all())
         if self.user and self.user.areas:
             self._area_levels = dict(
@@ -190,7 +204,11 @@ class Access:
             raise AccessDenied(self.actor, permission, target or self._why())
 
     def _why(self) -> str:
-        if self.user is None and not self.bootstrap:
+        if self.actor is None:
+            return "没有指定用户 / no actor given: open the store with actor= (or acting_as), or use --as UNIT:USER"
+        if self.bootstrap:
+            return "数据库还没有用户 / no user registered yet: the administrator runs `fupin init` first"
+        if self.user is None:
             return f"未登记的用户 / unknown user {self.actor}: fupin users add"
         return ""
 

@@ -341,7 +341,7 @@ def exit_record(store: Any, numbers: tuple[str, ...], year: int, on: str | None,
     from fupin.exits import record_exit
 
     plan = store.plan(plan_name)
-    with store.transaction():
+    with store.transaction("exits.write"):
         for number in numbers:
             record_exit(store, number, year, on=_date(on), plan=plan)
     click.echo(f"已记录脱贫 {len(numbers)} 户 / exits recorded")

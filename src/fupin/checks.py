@@ -266,7 +266,7 @@ def check_plan(store: Any, plan: Plan, year: int, *, as_of: dt.date | None = Non
     targets = store.hooks.targets()
     results = []
     cache: dict[str, Any] = {}
-    with store.reading() as conn:
+    with store.reading("aggregates.read") as conn:
         for commitment in plan.commitments:
             if commitment.target == NOT_MEASURABLE:
                 continue

@@ -40,11 +40,13 @@ class _Context:
         from fupin.store import Actor, Store
 
         if self._store is None:
-            actor = Actor.parse(self.actor_text) if self.actor_text else None
-            self._store = Store.open(self.db, pm=self.pm, actor=actor)
-            click.get_current_context().call_on_close(self._store.close)
-        if not init and not self._store.is_initialised():
-            raise FupinError(f"数据库未初始化 / database not initialised: {self._store.url} (run `fupin init`)")
+            requested = Actor.parse(self.actor_text) if self.actor_text else None
+            opened = Store.open(self.db, pm=self.pm)
+            click.get_current_context().call_on_close(opened.close)
+            if not init and not opened.is_initialised():
+                raise FupinError(f"数据库未初始化 / database not initialised: {opened.url} (run `fupin init`)")
+            # Who acts: on PostgreSQL the login decides (--as chooses among its users), on SQLite --as says.
+            self._store = opened.acting_as(opened.login_actor(requested))
         return self._store
 
 
@@ -107,7 +109,8 @@ def make_cli(pm: Any) -> click.Group:
         "actor",
         envvar="FUPIN_ACTOR",
         metavar="UNIT:USER",
-        help="Who is doing the work, recorded in the audit log (env FUPIN_ACTOR).",
+        help="Who is doing the work, recorded in the audit log (env FUPIN_ACTOR). On PostgreSQL one of the "
+        "users mapped to the database login (the only one: the default).",
     )
     @click.version_option(__version__, prog_name="fupin")
     @click.pass_context
@@ -722,14 +725,20 @@ def users() -> None:
 @click.option("--role", "roles", multiple=True, required=True, help="Role name (repeatable); see `fupin users roles`.")
 @click.option("--area", "areas", multiple=True, metavar="CODE", help="Area code for area-scoped roles (repeatable).")
 @click.option("--cadre", metavar="CODE", help="The user's cadre code, for the cadre role.")
+@click.option("--db-login", metavar="ROLE", help="The PostgreSQL login (role) this user acts through on the command line.")
 @pass_store
-def users_add(store: Any, login: str, roles: tuple[str, ...], areas: tuple[str, ...], cadre: str | None) -> None:
-    """Register UNIT:USER with roles, or change their roles (needs users.manage)."""
+def users_add(store: Any, login: str, roles: tuple[str, ...], areas: tuple[str, ...], cadre: str | None, db_login: str | None) -> None:
+    """Register UNIT:USER with roles, or change their roles (needs users.manage).
+
+    On PostgreSQL a user acts on the command line only through the database
+    login it is mapped to (--db-login): the server's authentication decides who
+    a clerk is. A platform that embeds fupin passes the actor itself.
+    """
     from fupin.access import User
     from fupin.store import Actor
 
     actor = Actor.parse(login)
-    store.add_user(User(actor.unit, actor.user, roles, areas, cadre))
+    store.add_user(User(actor.unit, actor.user, roles, areas, cadre, db_login))
     click.echo(f"已登记用户 / user registered: {login} ({', '.join(roles)})")
 
 
@@ -740,7 +749,7 @@ def users_list(store: Any, as_json: bool) -> None:
     """List users with their roles, areas and cadre."""
     found = store.users()
     if as_json:
-        _echo_json([{"login": u.key, "roles": list(u.roles), "areas": list(u.areas), "cadre": u.cadre} for u in found])
+        _echo_json([{"login": u.key, "roles": list(u.roles), "areas": list(u.areas), "cadre": u.cadre, "db_login": u.login} for u in found])
         return
     from fupin.text import table
 
@@ -762,7 +771,7 @@ def users_roles(store: Any) -> None:
 def whoami(store: Any) -> None:
     """Show the actor commands run as, and their roles and permissions."""
     access = store.access
-    roles = ", ".join(access.user.roles) if access.user else ("bootstrap administrator" if access.bootstrap else "未登记 / not registered")
+    roles = ", ".join(access.user.roles) if access.user else "未登记 / not registered"
     click.echo(f"{store.actor}: {roles}")
     for permission in sorted(p for p in store.permissions if access.has(p)):
         click.echo(f"  {permission}: {', '.join(sorted(access.scopes(permission)))}")

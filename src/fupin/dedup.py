@@ -284,7 +284,7 @@ def merge(store: Any, keep: str, drop: str, *, reason: str = "") -> MergeResult:
     if keep == drop:
         raise ValidationError.of("drop", "与保留的是同一人 / is the same person as keep", mask_id(drop))
     p, h = S.persons, S.households
-    with store.transaction() as conn:
+    with store.transaction("dedup.merge") as conn:
         rows = {
             r["id_number"]: r
             for r in conn.execute(
@@ -418,7 +418,7 @@ def plant_lookalikes(store: Any, count: int = 3, *, seed: int = 0) -> list[tuple
     makers: list[Callable[[str, random.Random], str | None]] = [_same_name, _homophone, _one_char_off]
     used: set[str] = set()
     planted = []
-    with store.transaction():
+    with store.transaction("registry.write"):
         for i in range(count):
             make = makers[i % len(makers)]
             for original in rng.sample(people, len(people)):
@@ -464,7 +464,7 @@ def _one_char_off(name: str, rng: random.Random) -> str | None:
 
 def _free_id_number(store: Any, original: IdNumber, rng: random.Random) -> str:
     start = rng.randrange(500)
-    with store.transaction() as conn:
+    with store.transaction("registry.write") as conn:
         for step in range(500):
             number = make_id_number(original.area_code, original.birth_date, (start + step) % 500, original.sex)
             if conn.execute(sa.select(S.persons.c.id).where(S.persons.c.id_number == number)).first() is None:

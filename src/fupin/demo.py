@@ -102,6 +102,9 @@ def build_demo(store: Any, plan_name: str = "qjnu-tuomu", *, seed: int = 2015) -
         numbers = synth.household_numbers(group_codes, count)
         for spec in data.get("actions", []):
             store.record_action(_action(store, plan, spec, cadre_codes, numbers, village.code))
+        # The demo's users act through the login that built the demo (PostgreSQL),
+        # so one may try each role with --as.
+        db_login = store.session_login()
         for spec in data.get("users", []):
             unit, _, login = spec["login"].partition(":")
             cadre = spec.get("cadre")
@@ -112,6 +115,7 @@ def build_demo(store: Any, plan_name: str = "qjnu-tuomu", *, seed: int = 2015) -
                     tuple(spec["roles"]),
                     areas=tuple(level_area[a] for a in spec.get("areas", [])),
                     cadre=cadre_codes[cadre - 1] if cadre else None,
+                    login=db_login,
                 )
             )
     return summarise(store, plan, village.code, sample=numbers[0] if numbers else None)

@@ -115,7 +115,7 @@ def _poor(store: Any, plan: Any, numbers: Sequence[str] | None = None) -> sa.Sel
 def assess(store: Any, plan: Any, year: int, *, households: Sequence[str] | None = None) -> list[Assessment]:
     """Assess every poor household of ``plan``'s villages (or only ``households``) for ``year``."""
     store.access.require("registry.read")
-    with store.reading() as conn:
+    with store.reading("registry.read") as conn:
         rows = conn.execute(_poor(store, plan, households)).all()
         return _assess_rows(store, conn, rows, year)
 
@@ -128,7 +128,7 @@ def record_exit(store: Any, number: str, year: int, *, on: dt.date, plan: Any = 
     the exit's evidence and the status becomes 已脱贫(享受政策) from ``on``.
     """
     store.access.require("exits.write")
-    with store.transaction() as conn:
+    with store.transaction("exits.write") as conn:
         store.access.require_household(conn, "exits.write", number)
         rows = conn.execute(_poor(store, plan, [number]).with_for_update()).all()
         if not rows:

@@ -72,7 +72,7 @@ def add_pairing(store: Any, pairing: model.Pairing) -> int:
     cannot hold two pairings with one household at the same time.
     """
     store.access.require("pairing.write")
-    with store.transaction() as conn:
+    with store.transaction("pairing.write") as conn:
         return _insert(store, conn, pairing)
 
 
@@ -119,7 +119,7 @@ def end_pairing(store: Any, pairing_id: int, end: dt.date, reason: str) -> None:
     store.access.require("pairing.write")
     if not reason.strip():
         raise ValidationError.of("reason", "解除结对须说明原因 / ending a pairing needs a reason")
-    with store.transaction() as conn:
+    with store.transaction("pairing.write") as conn:
         _end(store, conn, pairing_id, end, reason)
 
 
@@ -165,7 +165,7 @@ def pairings(
         query = query.where(_active_on(active_on))
     if level:
         query = query.where(p.c.level == store.vocab.check("pairing_level", level, field="level"))
-    with store.reading() as conn:
+    with store.reading("registry.read") as conn:
         return [
             PairingRow(
                 r["id"], r["level"], r["start_date"], r["end_date"], r["cadre_code"], r["cadre_name"], r["number"],
@@ -200,7 +200,7 @@ def transfer(store: Any, from_cadre: str, to_cadre: str, *, on: dt.date, reason:
     if not reason.strip():
         raise ValidationError.of("reason", "须说明原因 / a reason is required")
     moved = []
-    with store.transaction() as conn:
+    with store.transaction("pairing.write") as conn:
         if not store._exists(conn, S.cadres.c.code, to_cadre):
             raise NotFound(f"干部 {to_cadre} 未登记 / cadre not registered")
         rows = conn.execute(
@@ -323,7 +323,7 @@ def auto_pair(store: Any, plan: Any, *, on: dt.date, dry_run: bool = False) -> A
     store.access.require("pairing.write")
     quotas = quota_table(plan)
     rank_order = {r.rank: i for i, r in enumerate(plan.cadres.ranks)}
-    with store.transaction() as conn:
+    with store.transaction("pairing.write") as conn:
         cadres = plan_cadres(conn, plan)
         skipped = tuple(code for code, rank in cadres if rank not in quotas)
         cadres = sorted(((c, r) for c, r in cadres if r in quotas), key=lambda cr: (rank_order[cr[1]], cr[0]))

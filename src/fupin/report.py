@@ -19,7 +19,7 @@ from fupin.checks import CheckResult, Status, grouped_notes
 from fupin.convert import unstructure
 from fupin.storage import schema as S
 from fupin.store import HouseholdCard
-from fupin.text import mask_id, mask_phone, table, yuan
+from fupin.text import mask_account, mask_id, mask_phone, table, yuan
 from fupin.vocab import Vocabulary
 
 
@@ -33,7 +33,7 @@ def household_card_dict(card: HouseholdCard) -> dict[str, Any]:
     """The card as a JSON-ready dict, personal data masked."""
     h = unstructure(card.household)
     h["phone"] = mask_phone(h.get("phone"))
-    h["bank_account"] = mask_id(h.get("bank_account"))
+    h["bank_account"] = mask_account(h.get("bank_account"))
     members = []
     for person in card.members:
         p = unstructure(person)
@@ -205,7 +205,7 @@ def build_report(store: Any, plan: Any, year: int, *, as_of: dt.date | None = No
 
     as_of = as_of or dt.date.today()
     results = check_plan(store, plan, year, as_of=as_of)
-    with store.reading() as conn:
+    with store.reading("aggregates.read") as conn:
         sections = [
             _profile_section(store, conn, plan, year),
             _pairing_section(conn, plan, year, as_of),

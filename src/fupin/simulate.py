@@ -161,7 +161,7 @@ class _Player:
 
         store, plan, rng = self.store, self.plan, self.rng
         rule = CampaignRule.of(plan, store.vocab)
-        with store.reading() as conn:
+        with store.reading("registry.read") as conn:
             rows = conn.execute(
                 sa.select(S.households).where(sa.func.substr(S.households.c.group_code, 1, 12) == self.village).order_by(S.households.c.number)
             ).all()
@@ -225,7 +225,7 @@ class _Player:
             self.diary_and_cases(year, sorted(set(cadre_of.values())), sorted(cadre_of), add_diary_entry, open_case, close_case)
             if year > rule.first_year:
                 passing = [a.household for a in assess(store, plan, year) if a.passed]
-                with store.transaction():
+                with store.transaction("exits.write"):
                     for number in passing:
                         record_exit(store, number, year, on=dt.date(year, 12, 20), plan=plan)
                 self.exits[year] = len(passing)

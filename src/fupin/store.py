@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 import copy
-import getpass
 import os
 import uuid
 from collections.abc import Iterable, Iterator, Mapping
@@ -24,7 +23,7 @@ import attrs
 import sqlalchemy as sa
 
 from fupin import model
-from fupin.access import Access, AccessDenied, User, load_permissions, load_roles
+from fupin.access import Access, AccessDenied, IdentityError, User, load_permissions, load_roles
 from fupin.actions import ActionKind, Beneficiary, SupportAction, action_row, reference_problems
 from fupin.errors import NotFound, Problem, StaleRecord, StorageError, ValidationError
 from fupin.storage import schema
@@ -59,16 +58,10 @@ class Actor:
         return cls(unit.strip(), user.strip())
 
     @classmethod
-    def from_env(cls) -> Actor:
-        """``FUPIN_ACTOR`` if set, else the local login name in unit ``local``."""
+    def from_env(cls) -> Actor | None:
+        """``FUPIN_ACTOR`` if set, else None: fupin never guesses who acts (no login name, no default)."""
         text = os.environ.get("FUPIN_ACTOR")
-        if text:
-            return cls.parse(text)
-        try:
-            user = getpass.getuser()
-        except (KeyError, OSError):
-            user = "unknown"
-        return cls("local", user)
+        return cls.parse(text) if text else None
 
     def __str__(self) -> str:
         return f"{self.unit}:{self.user}"
@@ -130,7 +123,8 @@ class Store:
         self.engine = engine
         self.pm = pm if pm is not None else get_plugin_manager()
         self.hooks = Hooks(self.pm)
-        self.actor = actor or Actor.from_env()
+        #: Who does the work; None until given (then nothing is permitted).
+        self.actor = actor
         self._active: sa.Connection | None = None
         self.vocab = self.hooks.vocabulary()
         # A private copy of the core tables, so plugins' tables never leak
@@ -165,7 +159,8 @@ class Store:
             if self._active is not None:  # inside a transaction: read through it (SQLite would wait on itself)
                 self._access = Access(self._active, self.actor, self.roles)
             else:
-                with self.reading() as conn:
+                self._require_schema()  # an uninitialised database says so, not "permission denied"
+                with self._reading() as conn:
                     self._access = Access(conn, self.actor, self.roles)
         return self._access
 
@@ -191,9 +186,11 @@ class Store:
 
     def init(self) -> None:
         """Create the schema, or upgrade it to the newest revision of every branch."""
-        if self.is_initialised():
+        if self.is_initialised() and not self.access.bootstrap:
             # Upgrading changes what everyone works with: only an administrator may.
             self.access.require("users.manage")
+        if self.actor is None:
+            raise IdentityError(f"没有指定用户 / no actor given: say who initialises {self.url} (--as UNIT:USER); they become its administrator")
         try:
             from fupin.storage import migrate  # alembic: only to create or upgrade the schema
 
@@ -202,16 +199,19 @@ class Store:
             raise StorageError(f"无法初始化数据库 / cannot initialise {self.url}: {exc.orig}") from None
         self._refresh_access()
         if self.access.bootstrap:
-            # The first actor to initialise a database becomes its administrator.
-            self._put_user(User(self.actor.unit, self.actor.user, ("platform_admin",)))
+            # The first actor to initialise a database becomes its administrator,
+            # acting through the database login that initialised it.
+            self._put_user(User(self.actor.unit, self.actor.user, ("platform_admin",), login=self.session_login()))
 
     def reset(self) -> None:
         """Drop every fupin table (history included) and create the schema anew.
 
         Only for throwaway databases (``fupin demo --force``, tests).
         """
-        if self.is_initialised():
+        if self.is_initialised() and not self.access.bootstrap:
             self.access.require("users.manage")
+        if self.actor is None:
+            raise IdentityError("没有指定用户 / no actor given (--as UNIT:USER)")
         from fupin.storage import migrate
 
         migrate.drop_everything(self.engine)
@@ -226,7 +226,7 @@ class Store:
         """Whether no registry record, unit or action is stored."""
         if not self.is_initialised():
             return True
-        with self.reading() as conn:
+        with self._reading() as conn:
             for table in (S.areas, S.households, S.units, S.support_actions, S.plans):
                 if conn.execute(sa.select(sa.literal(1)).select_from(table).limit(1)).first():
                     return False
@@ -247,8 +247,8 @@ class Store:
         unknown = [r for r in user.roles if r not in self.roles]
         if unknown:
             raise ValidationError.of("roles", f"未知角色 / unknown roles; known: {', '.join(sorted(self.roles))}", ", ".join(unknown))
-        values = {"unit": user.unit, "user": user.user, "roles": list(user.roles), "areas": list(user.areas), "cadre": user.cadre}
-        with self.transaction() as conn:
+        values = {"unit": user.unit, "user": user.user, "roles": list(user.roles), "areas": list(user.areas), "cadre": user.cadre, "login": user.login}
+        with self._transaction() as conn:
             where = (S.users.c.unit == user.unit) & (S.users.c.user == user.user)
             old = conn.execute(sa.select(S.users).where(where)).mappings().first()
             if old is None:
@@ -258,6 +258,51 @@ class Store:
                 self._audit(conn, "update", S.users, user.key, {k: old[k] for k in values}, values)
         self._refresh_access()
 
+    def session_login(self) -> str | None:
+        """The database login this store's connections authenticate as (PostgreSQL's session user), else None."""
+        if self.engine.dialect.name != "postgresql":
+            return None
+        with self.engine.connect() as conn:
+            return conn.execute(sa.text("SELECT session_user")).scalar_one()
+
+    def login_actor(self, requested: Actor | None = None) -> Actor:
+        """Who a command-line session acts as: the database's authentication decides.
+
+        On PostgreSQL the login (session user) is mapped to fupin users
+        (``users.login``): with one mapped user that user acts; ``requested``
+        (``--as``) may only choose among the users mapped to the login. SQLite
+        has no login, so the actor must be named (and whoever may write the file
+        may name any: protect the file). Before any user exists, ``requested``
+        is who will initialise the database.
+
+        Raises:
+            IdentityError: no actor can be established, or not that one.
+        """
+        if requested is None and self.engine.dialect.name != "postgresql":
+            raise IdentityError("没有指定用户 / no actor given: --as UNIT:USER (or FUPIN_ACTOR)")
+        login = self.session_login()
+        if login is None or not self.is_initialised() or self.access_for(requested).bootstrap:
+            if requested is None:
+                raise IdentityError("没有指定用户 / no actor given: --as UNIT:USER (or FUPIN_ACTOR)")
+            return requested
+        with self.engine.connect() as conn:
+            mapped = [Actor(u, n) for u, n in conn.execute(sa.select(S.users.c.unit, S.users.c.user).where(S.users.c.login == login).order_by(S.users.c.unit, S.users.c.user))]
+        if requested is not None:
+            if requested in mapped:
+                return requested
+            raise IdentityError(f"登录 {login} 不能以 {requested} 的身份操作 / login {login} may not act as {requested}"
+                                f" (its users: {', '.join(map(str, mapped)) or 'none'}; fupin users add UNIT:USER --db-login {login})")
+        if len(mapped) == 1:
+            return mapped[0]
+        if not mapped:
+            raise IdentityError(f"登录 {login} 没有对应的用户 / login {login} is mapped to no fupin user (fupin users add UNIT:USER --db-login {login})")
+        raise IdentityError(f"登录 {login} 对应多个用户, 请用 --as 选择 / login {login} has several users, choose one with --as: {', '.join(map(str, mapped))}")
+
+    def access_for(self, actor: Actor | None) -> Access:
+        """What ``actor`` may do in this store (read now)."""
+        with self._reading() as conn:
+            return Access(conn, actor, self.roles)
+
     def user_holding(self, key: str, permission: str) -> User | None:
         """The registered user ``UNIT:USER`` if one of their roles grants ``permission``, else None.
 
@@ -265,11 +310,11 @@ class Store:
         tells only whether the named user may, nothing else about them.
         """
         unit, _sep, name = key.partition(":")
-        with self.reading() as conn:
+        with self._reading() as conn:
             row = conn.execute(sa.select(S.users).where(S.users.c.unit == unit.strip(), S.users.c.user == name.strip())).mappings().first()
         if row is None:
             return None
-        user = User(row["unit"], row["user"], tuple(row["roles"]), tuple(row["areas"] or ()), row["cadre"])
+        user = User.from_row(row)
         if any(permission in self.roles[r].permissions for r in user.roles if r in self.roles):
             return user
         return None
@@ -278,9 +323,9 @@ class Store:
         """Registered users (needs users.manage or audit.read)."""
         if not self.access.has("audit.read"):
             self.access.require("users.manage")
-        with self.reading() as conn:
+        with self._reading() as conn:
             rows = conn.execute(sa.select(S.users).order_by(S.users.c.unit, S.users.c.user)).mappings()
-            return [User(r["unit"], r["user"], tuple(r["roles"]), tuple(r["areas"] or ()), r["cadre"]) for r in rows]
+            return [User.from_row(r) for r in rows]
 
     # -- writing ------------------------------------------------------------
 
@@ -288,14 +333,23 @@ class Store:
     def transaction(self, permission: str | None = None) -> Iterator[sa.Connection]:
         """One transaction: everything inside is stored, or nothing is.
 
-        Writes made inside ``with store.transaction():`` join it, so a batch of
+        Writes made inside ``with store.transaction(...):`` join it, so a batch of
         ``add_*`` calls commits once (and rolls back whole on any error).
-        ``permission`` is the permission the work inside needs (a plugin writing
-        its own tables names its own, ``"psychology.write"``): the actor must
-        hold it, else :class:`AccessDenied` before anything is opened.
+
+        The connection is raw: whatever runs on it is not scoped. So the caller
+        names the permission the work needs (a plugin writing its own tables
+        names its own, ``"psychology.write"``) and does its own scoping with
+        :attr:`access` (``household_condition`` ...); the actor must hold it, else
+        :class:`AccessDenied` before anything is opened. Without a permission
+        the actor needs ``database.raw``, which only a platform administrator has.
         """
-        if permission is not None:
-            self.access.require(permission)
+        self.access.require(permission or "database.raw")
+        with self._transaction() as conn:
+            yield conn
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sa.Connection]:
+        """The store's own transaction (its callers have checked access)."""
         if self._active is not None:
             yield self._active
             return
@@ -320,10 +374,16 @@ class Store:
     def reading(self, permission: str | None = None) -> Iterator[sa.Connection]:
         """A connection to read with: the open transaction's (so reads see its writes), else a new one.
 
-        ``permission``: what the reading needs (see :meth:`transaction`).
+        Raw like :meth:`transaction`, and checked the same way: the actor must
+        hold ``permission`` (without one, ``database.raw``).
         """
-        if permission is not None:
-            self.access.require(permission)
+        self.access.require(permission or "database.raw")
+        with self._reading() as conn:
+            yield conn
+
+    @contextmanager
+    def _reading(self) -> Iterator[sa.Connection]:
+        """The store's own read connection (its callers have checked access)."""
         if self._active is not None:
             yield self._active
             return
@@ -356,7 +416,7 @@ class Store:
 
     def audit_event(self, operation: str, table: str, key: str, details: Mapping[str, Any], reason: str | None = None) -> None:
         """Append an audit entry for something done outside a record write (an unmasked export ...)."""
-        with self.transaction() as conn:
+        with self._transaction() as conn:
             self._audit(conn, operation, self.metadata.tables[table], key, None, details, reason)
 
     def _validate(self, record: Any, record_type: str, problems: list[Problem]) -> None:
@@ -406,13 +466,13 @@ class Store:
 
     def add_area(self, area: model.Area) -> None:
         """Register an area; its parent must exist and be one level up."""
-        with self.transaction() as conn:
+        with self._transaction() as conn:
             self._add_area(conn, area)
 
     def add_areas(self, areas: Iterable[model.Area]) -> int:
         """Register several areas in one transaction (parents first); returns the count."""
         n = 0
-        with self.transaction() as conn:
+        with self._transaction() as conn:
             for area in areas:
                 self._add_area(conn, area)
                 n += 1
@@ -440,7 +500,7 @@ class Store:
     def put_village_profile(self, profile: model.VillageProfile) -> None:
         """Store a village's profile for a year, replacing the one stored for that year."""
         self._require_area(profile.village_code)
-        with self.transaction() as conn:
+        with self._transaction() as conn:
             row = conn.execute(sa.select(S.areas.c.level).where(S.areas.c.code == profile.village_code)).first()
             problems = []
             if row is None or row.level != "village":
@@ -461,7 +521,7 @@ class Store:
     def village_profile(self, village_code: str, year: int) -> model.VillageProfile:
         """A village's profile for ``year`` (aggregate figures: needs aggregates.read)."""
         self.access.require("aggregates.read")
-        with self.reading() as conn:
+        with self._reading() as conn:
             row = conn.execute(
                 sa.select(S.village_profiles).where(
                     (S.village_profiles.c.village_code == village_code) & (S.village_profiles.c.year == year)
@@ -474,7 +534,7 @@ class Store:
     def add_household(self, household: model.Household, *, since: dt.date | None = None) -> int:
         """Register a household; its status history starts on ``since``
         (default: the date first identified, else today). Returns its id."""
-        with self.transaction() as conn:
+        with self._transaction() as conn:
             return self._add_household(conn, household, since)
 
     def _add_household(self, conn: sa.Connection, h: model.Household, since: dt.date | None) -> int:
@@ -506,7 +566,7 @@ class Store:
         caller read), an edit based on stale data is refused with
         :class:`StaleRecord` instead of overwriting someone else's change.
         """
-        with self.transaction() as conn:
+        with self._transaction() as conn:
             # FOR UPDATE: a concurrent edit waits here until this one commits, then reads its version.
             old_row = conn.execute(sa.select(S.households).where(S.households.c.number == number).with_for_update()).mappings().first()
             if old_row is None:
@@ -552,7 +612,7 @@ class Store:
 
     def add_person(self, person: model.Person) -> int:
         """Register a member of an existing household; at most one head (户主) per household."""
-        with self.transaction() as conn:
+        with self._transaction() as conn:
             return self._add_person(conn, person)
 
     def _add_person(self, conn: sa.Connection, p: model.Person) -> int:
@@ -580,7 +640,7 @@ class Store:
 
     def add_tag(self, tag: model.Tag) -> None:
         """Give a person a dated tag (留守儿童, 孤寡老人 ...)."""
-        with self.transaction() as conn:
+        with self._transaction() as conn:
             found = conn.execute(
                 sa.select(S.persons.c.id, S.households.c.number)
                 .join(S.households, S.households.c.id == S.persons.c.household_id)
@@ -600,7 +660,7 @@ class Store:
         self.access.require("units.write")
         if not (self.access.unit_allowed("units.write", unit.parent_code) or "all" in self.access.scopes("units.write")):
             raise AccessDenied(self.actor, "units.write", f"上级单位 {unit.parent_code} 不在权限范围内 / parent unit outside your scope")
-        with self.transaction() as conn:
+        with self._transaction() as conn:
             problems = self._refuse_duplicate(conn, S.units.c.code, unit.code, "code")
             if unit.parent_code and not self._exists(conn, S.units.c.code, unit.parent_code):
                 problems.append(Problem("parent_code", "上级单位未登记 / parent unit not registered", unit.parent_code))
@@ -614,7 +674,7 @@ class Store:
         """Register a cadre of a registered unit."""
         if not self.access.unit_allowed("units.write", cadre.unit):
             raise AccessDenied(self.actor, "units.write", f"单位 {cadre.unit} 不在权限范围内 / unit outside your scope")
-        with self.transaction() as conn:
+        with self._transaction() as conn:
             problems = self._refuse_duplicate(conn, S.cadres.c.code, cadre.code, "code")
             if not self._exists(conn, S.units.c.code, cadre.unit):
                 problems.append(Problem("unit", "单位未登记 / unit not registered", cadre.unit))
@@ -635,7 +695,7 @@ class Store:
             "period_end": plan.period_end,
             "source": plan.text,
         }
-        with self.transaction() as conn:
+        with self._transaction() as conn:
             old = conn.execute(sa.select(S.plans).where(S.plans.c.name == plan.name)).mappings().first()
             conn.execute(S.plan_villages.delete().where(S.plan_villages.c.plan_name == plan.name))
             if old is None:
@@ -655,7 +715,7 @@ class Store:
         """
         from fupin.plans import Plan
 
-        with self.reading() as conn:
+        with self._reading() as conn:
             rows = conn.execute(sa.select(S.plans.c.name, S.plans.c.source).order_by(S.plans.c.name)).all()
         if name is not None:
             rows = [r for r in rows if r.name == name]
@@ -678,7 +738,7 @@ class Store:
         if not action.ref:
             # Every action gets a ledger number, so an export always imports back as the same action.
             action = attrs.evolve(action, ref=f"{action.unit}-{action.start:%Y%m%d}-{uuid.uuid4().hex[:8]}")
-        with self.transaction() as conn:
+        with self._transaction() as conn:
             if not self.access.beneficiaries_allowed(conn, "actions.write", action):
                 raise AccessDenied(self.actor, "actions.write", "受益户不在权限范围内 / a beneficiary outside your scope")
             problems = self._action_problems(conn, kind, action)
@@ -726,7 +786,7 @@ class Store:
 
     def get_household(self, number: str) -> model.Household:
         """The household registered as ``number`` (needs registry.read over it)."""
-        with self.reading() as conn:
+        with self._reading() as conn:
             row = conn.execute(sa.select(S.households).where(S.households.c.number == number)).mappings().first()
             if row is None:
                 self.access.require("registry.read")
@@ -737,7 +797,7 @@ class Store:
     def household_card(self, number: str) -> HouseholdCard:
         """Everything recorded about a household: card, members, tags, status history, actions."""
         household = self.get_household(number)
-        with self.reading() as conn:
+        with self._reading() as conn:
             hid = conn.execute(sa.select(S.households.c.id).where(S.households.c.number == number)).scalar_one()
             members = tuple(self._persons(conn, S.persons.c.household_id == hid, number))
             tag_rows = conn.execute(
@@ -791,7 +851,7 @@ class Store:
 
         canonical = IdNumber.parse(id_number).number
         self.access.require("registry.read")
-        with self.reading() as conn:
+        with self._reading() as conn:
             found = list(self._persons(conn, (S.persons.c.id_number == canonical) & self.access.household_condition("registry.read")))
         if not found:
             raise NotFound(f"证件号码 {canonical[:6]}…{canonical[-4:]} 未登记 / person not registered")
@@ -800,7 +860,7 @@ class Store:
     def units(self) -> list[model.Unit]:
         """All registered units, by code (the organisation chart: needs aggregates.read)."""
         self.access.require("aggregates.read")
-        with self.reading() as conn:
+        with self._reading() as conn:
             rows = conn.execute(sa.select(S.units).order_by(S.units.c.code)).mappings()
             return [model.Unit(r["code"], r["name"], r["kind"], r["parent_code"], r["area_code"]) for r in rows]
 
@@ -810,7 +870,7 @@ class Store:
         query = sa.select(S.cadres).order_by(S.cadres.c.code)
         if unit:
             query = query.where(S.cadres.c.unit_code == unit)
-        with self.reading() as conn:
+        with self._reading() as conn:
             return [
                 model.Cadre(r["code"], r["name"], r["unit_code"], r["rank"], r["title"], r["sex"], r["phone"])
                 for r in conn.execute(query).mappings()
@@ -829,7 +889,7 @@ class Store:
         if ids is not None:
             query = query.where(S.support_actions.c.id.in_(ids))
         kinds = self.hooks.action_kinds()
-        with self.reading() as conn:
+        with self._reading() as conn:
             rows = conn.execute(query).mappings().all()
             wanted = [r["id"] for r in rows]
             helpers: dict[int, list[str]] = {}
@@ -870,7 +930,7 @@ class Store:
         """Number of rows in a table (``"households"``, ``"persons"`` ...): an aggregate figure."""
         self.access.require("aggregates.read")
         t = self.metadata.tables[table]
-        with self.reading() as conn:
+        with self._reading() as conn:
             return conn.execute(sa.select(sa.func.count()).select_from(t)).scalar_one()
 
     def audit_entries(self, *, table: str | None = None, key: str | None = None) -> list[AuditEntry]:
@@ -881,7 +941,7 @@ class Store:
             query = query.where(S.audit_log.c.table_name == table)
         if key:
             query = query.where(S.audit_log.c.record_key == str(key))
-        with self.reading() as conn:
+        with self._reading() as conn:
             return [AuditEntry(**r) for r in conn.execute(query).mappings()]
 
 

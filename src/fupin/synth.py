@@ -270,7 +270,7 @@ class Synthesizer:
         households go into those (existing) villager groups.
         """
         counts = {"areas": 0, "households": 0, "persons": 0, "tags": 0}
-        with store.transaction():
+        with store.transaction("registry.write"):
             if groups is None:
                 areas = self.areas(households)
                 counts["areas"] = store.add_areas(areas)

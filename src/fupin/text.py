@@ -38,12 +38,28 @@ def yuan(fen: int) -> str:
 
 
 def mask_id(number: str | None) -> str:
-    """Mask an ID number, keeping the first 6 and last 4 characters."""
+    """Mask an ID number, keeping only the first 6 characters (the area of registration).
+
+    Nothing after them is shown: the birth date (digits 7-14) is exported and
+    displayed beside the number, so the sequence and check characters are
+    what keep the number from being rebuilt (with the birth date and sex known,
+    500 numbers remain possible). The area code is the household's own,
+    which every output already shows.
+    """
     if not number:
         return ""
-    if len(number) <= 10:
+    if len(number) <= 6:
         return "*" * len(number)
-    return number[:6] + "*" * (len(number) - 10) + number[-4:]
+    return number[:6] + "*" * (len(number) - 6)
+
+
+def mask_account(account: str | None) -> str:
+    """Mask a bank account number, keeping the first 6 (the bank) and the last 4 characters."""
+    if not account:
+        return ""
+    if len(account) <= 10:
+        return "*" * len(account)
+    return account[:6] + "*" * (len(account) - 10) + account[-4:]
 
 
 def mask_phone(phone: str | None) -> str:

@@ -175,7 +175,7 @@ def due_list(store: Any, plan: Any, *, as_of: dt.date, cadre: str | None = None)
     store.access.require("registry.read")
     rule = CampaignRule.of(plan, store.vocab)
     scope = store.access.household_condition("registry.read")
-    with store.reading() as conn:
+    with store.reading("registry.read") as conn:
         rows = conn.execute(_due_query(plan, rule, as_of, cadre, scope, conn.dialect)).all()
     return [
         DueItem(number, head, group, tuple(sorted(split(cadres))), status, due_by, last, late)
@@ -255,7 +255,7 @@ def record_visit(store: Any, visit: model.Visit) -> int:
     """Store a visit; returns its id. The answers must fit the questionnaire the visit names."""
     from fupin.questionnaires import load_questionnaire
 
-    with store.transaction() as conn:
+    with store.transaction("visits.write") as conn:
         household_id = _target_checks(store, conn, visit.household, visit.village)
         problems = _known(conn, S.cadres.c.code, visit.cadres, "cadres")
         problems += _known(conn, S.areas.c.code, [visit.village], "village") + _known(conn, S.plans.c.name, [visit.plan], "plan")
@@ -285,7 +285,7 @@ def record_visit(store: Any, visit: model.Visit) -> int:
 
 def add_diary_entry(store: Any, entry: model.DiaryEntry) -> int:
     """Store a 民情日记 entry (or a talk, visitor, report, opinion, case follow-up); returns its id."""
-    with store.transaction() as conn:
+    with store.transaction("visits.write") as conn:
         household_id = _target_checks(store, conn, entry.household, entry.village)
         problems = _known(conn, S.cadres.c.code, [entry.cadre], "cadre") + _known(conn, S.areas.c.code, [entry.village], "village")
         problems += _known(conn, S.cases.c.ref, [entry.case_ref], "case_ref")
@@ -302,7 +302,7 @@ def add_diary_entry(store: Any, entry: model.DiaryEntry) -> int:
 
 def open_case(store: Any, case: model.Case) -> int:
     """Open (store) a case; returns its id."""
-    with store.transaction() as conn:
+    with store.transaction("visits.write") as conn:
         household_id = _target_checks(store, conn, case.household, case.village)
         problems = _known(conn, S.cadres.c.code, [case.cadre], "cadre") + _known(conn, S.areas.c.code, [case.village], "village")
         if store._exists(conn, S.cases.c.ref, case.ref):
@@ -320,7 +320,7 @@ def close_case(store: Any, ref: str, *, closed: dt.date, resolution: str) -> Non
     """Close a case with its resolution (the audit log keeps the change)."""
     if not resolution.strip():
         raise ValidationError.of("resolution", "办结须填写办理结果 / closing a case needs its resolution")
-    with store.transaction() as conn:
+    with store.transaction("visits.write") as conn:
         row = conn.execute(sa.select(S.cases).where(S.cases.c.ref == ref).with_for_update()).mappings().first()
         if row is None:
             raise NotFound(f"案件 {ref} 不存在 / no such case")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from fupin import Store
+from fupin import Actor, Store
 
 
 INTERNSHIPS_CSV = """记录编号,开始日期,结束日期,登记单位,方案,受益对象,实习生,学科,实习学校指导教师,带队教师,授课节数,实习评价
@@ -15,7 +15,7 @@ EDU-I-002,2017-09-01,2017-12-31,QJNU-EDU,qjnu-tuomu,unit:ZHZ-YZ,吴同学,math,�
 
 def _setup(cli, url, seed):
     assert cli("--db", url, "init").exit_code == 0
-    with Store.open(url) as store:
+    with Store.open(url, actor=Actor.from_env()) as store:
         seed(store)
 
 

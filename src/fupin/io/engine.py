@@ -44,7 +44,7 @@ import attrs
 import sqlalchemy as sa
 
 from fupin.errors import FupinError, Problem, StorageError, ValidationError
-from fupin.io import parallel
+from fupin.io import masking, parallel
 from fupin.io.files import open_table
 from fupin.io.kinds import CellParser, Column, ImportKind, field_values
 from fupin.storage import bulk
@@ -314,6 +314,10 @@ class Importer:
         #: The plugins' fupin_validate_record for this kind's records, None when no plugin looks at them.
         self._validate = store.hooks.record_validator(kind.record_type)
         self.result = ImportResult(kind.name, dry_run, on_error)
+        #: The file's personal columns (set per file), its record-token column, and the rows whose masked cells were filled.
+        self._personal: dict[str, str] = {}
+        self._token_header: str | None = None
+        self._unmasked_rows: set[int] = set()
         #: What the actor's write permission reaches among stored rows (None: every row).
         #: An update is checked against the row as stored as well as the row as it
         #: will be, so a record cannot be taken over from outside one's scope.
@@ -455,6 +459,9 @@ class Importer:
             # A CSV file's cells are all stripped text (or None): they need fewer checks.
             reader = self.parser.text_reader if table.info.format == "csv" else self.parser.reader
             self._readers = [(h, c.target, c.required, reader(c)) for h, c in columns.items()]
+            #: The file's personal columns (header -> what they hold), whose cells may come masked.
+            self._personal = {h: c.personal for h, c in columns.items() if c.personal in masking.MASKS}
+            self._unmasked_rows = set()
             f.batch_id = self._insert_batch(conn, f, started, status="running")
             bar = self.progress(name, -1) if self.progress else None
             for parsed in self._parsed_chunks(path, table):
@@ -496,9 +503,13 @@ class Importer:
         from fupin.vocab import normalize_key
 
         mapping: dict[str, Column] = {}
+        self._token_header = None
+        tokens = {normalize_key(masking.TOKEN_ZH), normalize_key(masking.TOKEN_EN)}
         for header in headers:
             column = self.headers.get(normalize_key(header))
-            if column is None:
+            if column is None and normalize_key(header) in tokens:
+                self._token_header = header  # a masked export's record tokens (see fupin.io.masking)
+            elif column is None:
                 f.ignored_columns.append(header)
             elif column in mapping.values():
                 self._file_error(f, header, f"列重复 / the column appears twice ({column.zh} / {column.name})")
@@ -637,6 +648,8 @@ class Importer:
         f.rows += len(rows)
         self.lookups.new_chunk()
         header_of = {c.target: h for h, c in columns.items()}
+        if self._personal and masking.MaskedRow in set(map(type, (r for _, r in rows))):
+            rows = self._unmask(f, rows, columns, header_of)
         good = self._distinct(f, rows, header_of)
         good = self._check_references(f, good, header_of)
         denied = self.store.access.import_problems(self.lookups.conn, self.kind, good)
@@ -656,6 +669,74 @@ class Importer:
         # dry run): later chunks then see these rows, so counts, duplicates and
         # references come out exactly as a real import's would.
         self._write(conn, f, kept, set(columns.values()), header_of)
+
+    def _unmask(self, f: FileResult, rows: list[tuple[int, Any]], columns: dict[str, Column], header_of: dict[str, str]) -> list[tuple[int, Any]]:
+        """Rows with masked cells, their stored values put back and parsed again (or rejected).
+
+        The stored record is found by the row's record token, else by its key
+        (when the key is not masked itself), among the rows the actor may read.
+        """
+        from fupin.io.export import stored_cells
+
+        masked = {n: r.cells for n, r in rows if type(r) is masking.MaskedRow}
+        key_headers = [next((h for h, c in columns.items() if c.target == field), None) for field in self.kind.key]
+        wanted_ids: dict[int, int] = {}
+        wanted_keys: dict[int, tuple[Any, ...]] = {}
+        early: dict[int, Any] = {}
+        for row_no, cells in masked.items():
+            token = cells.get(self._token_header) if self._token_header else None
+            if token:
+                row_id = masking.token_id(str(token))
+                if row_id is None:
+                    early[row_no] = [Problem(self._token_header, masking.BAD_TOKEN, token)]
+                else:
+                    wanted_ids[row_no] = row_id
+            elif None in key_headers or any(masking.looks_masked(self._personal.get(h, ""), cells.get(h)) for h in key_headers):
+                early[row_no] = [Problem(key_headers[0] or self.kind.key[0], masking.MASKED_KEY, None)]
+            else:
+                try:
+                    wanted_keys[row_no] = tuple(self.parser.reader(columns[h])(cells.get(h)) for h in key_headers)
+                except (ValueError, FupinError) as exc:
+                    early[row_no] = [Problem(key_headers[0], str(exc), None)]
+        conn = self.lookups.conn
+        found = stored_cells(self.store, conn, self.kind, ids=sorted(set(wanted_ids.values())), keys=sorted(set(wanted_keys.values()), key=str))
+        by_id = {row_id: (key, cells) for row_id, key, cells in found}
+        by_key = {key: cells for _row_id, key, cells in found}
+        secret = masking.token_secret(conn) if wanted_ids else None
+        out = []
+        for row_no, item in rows:
+            if row_no not in masked:
+                out.append((row_no, item))
+                continue
+            cells = masked[row_no]
+            if row_no in early:
+                out.append((row_no, early[row_no]))
+                continue
+            if row_no in wanted_ids:
+                row_id = wanted_ids[row_no]
+                key, stored = by_id.get(row_id, (None, None))
+                if stored is not None and not masking.token_matches(secret, str(cells[self._token_header]), self.table.name, row_id, key):
+                    out.append((row_no, [Problem(self._token_header, masking.BAD_TOKEN, cells[self._token_header])]))
+                    continue
+            else:
+                stored = by_key.get(wanted_keys[row_no])
+            by_header = None if stored is None else {h: stored.get(c.name) for h, c in columns.items()}
+            resolved = masking.unmask_cells(cells, self._personal, by_header)
+            if isinstance(resolved, list):
+                out.append((row_no, resolved))
+                continue
+            self._unmasked_rows.add(row_no)
+            record = self._parse_unmasked(resolved)
+            out.append((row_no, record))
+        return out
+
+    def _parse_unmasked(self, cells: dict[str, Any]) -> Any:
+        """Parse a row whose masked cells were filled from the stored record (they hold no stars now)."""
+        personal, self._personal = self._personal, {}
+        try:
+            return self._parse(cells)
+        finally:
+            self._personal = personal
 
     def _distinct(self, f: FileResult, rows: list[tuple[int, Any]], header_of: dict[str, str]) -> list[tuple[int, Any]]:
         """The chunk's records, each key once: rows that failed to parse, and repeats of a key, are rejected."""
@@ -680,7 +761,15 @@ class Importer:
         return good
 
     def _parse(self, cells: dict[str, Any]) -> Any:
-        """One row's record, or the list of its problems (pure: runs in the parsing worker too)."""
+        """One row's record, or the list of its problems (pure: runs in the parsing worker too).
+
+        A row with masked personal cells comes back as a :class:`~fupin.io.masking.MaskedRow`,
+        for the importer to resolve against the stored record.
+        """
+        for header in self._personal:
+            raw = cells.get(header)
+            if raw.__class__ is str and "*" in raw:
+                return masking.MaskedRow(cells)
         values: dict[str, Any] = {}
         problems: list[Problem] = []
         for header, target, required, read in self._readers:
@@ -743,6 +832,11 @@ class Importer:
             value = p.value
             if cells is not None and column in cells and value is None:
                 value = cells[column]
+            if row_no in self._unmasked_rows and value not in (None, ""):
+                # Its personal cells came masked and were filled from the store: never show what they hold.
+                kind = self._personal.get(column)
+                if kind is not None:
+                    value = masking.mask(kind, value)
             self.result.errors.append(RowError(f.file, row_no, column, _plain(value), p.reason))
 
     def _check_references(self, f: FileResult, rows: list[tuple[int, Any]], header_of: dict[str, str]) -> list[tuple[int, Any]]:

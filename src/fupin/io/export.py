@@ -10,38 +10,19 @@ from __future__ import annotations
 import json
 
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import attrs
 import sqlalchemy as sa
 
+from fupin.access import AccessDenied
 from fupin.errors import ValidationError
 from fupin.io.kinds import CellParser, Column, ImportKind
-from fupin.text import mask_id, mask_phone
+from fupin.io import masking
 from fupin.vocab import normalize_key
 
 _WHERE = re.compile(r"^\s*(?P<column>[^=!<>~]+?)\s*(?P<op>!=|>=|<=|=|>|<|~)\s*(?P<value>.*)$")
-def _mask_answers(text: str) -> str:
-    """Questionnaire answers (JSON): ID numbers and phones inside them are masked like the columns."""
-    try:
-        answers = json.loads(text)
-    except ValueError:
-        return text
-    for key, value in answers.items():
-        if isinstance(value, str) and key.endswith("id_number"):
-            answers[key] = mask_id(value)
-        elif isinstance(value, str) and key.endswith("phone"):
-            answers[key] = mask_phone(value)
-    return json.dumps(answers, ensure_ascii=False, sort_keys=True)
-
-
-def _mask_beneficiaries(text: str) -> str:
-    """Beneficiaries ``person:ID、household:NUMBER``: the persons' ID numbers masked."""
-    return "、".join(f"person:{mask_id(b[7:])}" if b.startswith("person:") else b for b in text.split("、"))
-
-
-_MASKS = {"id": mask_id, "phone": mask_phone, "account": mask_id, "answers": _mask_answers, "beneficiaries": _mask_beneficiaries}
 
 
 @attrs.frozen
@@ -96,32 +77,10 @@ def _condition(f: Filter, col: sa.ColumnElement) -> sa.ColumnElement:
     }[f.op]()
 
 
-def export_rows(
-    store: Any,
-    kind: ImportKind,
-    *,
-    where: Sequence[str] = (),
-    unmasked: bool = False,
-    english: bool = False,
-    batch_size: int = 5000,
-) -> tuple[list[str], Iterator[list[Any]]]:
-    """Headers and a lazy stream of rows of ``kind`` as they would be imported.
-
-    Args:
-        store: the store.
-        kind: the import kind.
-        where: filters like ``"贫困户属性=低保贫困户"``; ANDed.
-        unmasked: write ID numbers, phones and accounts in full (the caller audits it).
-        english: English headers instead of the Chinese ones.
-    """
-    kind = kind.bind(store)
-    store.access.require(kind.read_permission, f"导出 {kind.name} / export {kind.name}")
-    if unmasked:
-        store.access.require("export.unmasked")
+def _query(store: Any, kind: ImportKind, filters: Sequence[Filter] = ()) -> tuple[sa.Select[Any], sa.Table, dict[str, sa.ColumnElement]]:
+    """The query of ``kind``'s stored rows the actor may read, with its references' keys joined by field name."""
     # The core's own Table objects where they exist: the access conditions are written against them.
     table = store.table(kind.table)
-    parser = CellParser(store.vocab)
-    filters = [Filter.parse(kind, w, parser) for w in where]
     joined: dict[str, sa.ColumnElement] = {}
     query_from: sa.FromClause = table
     for ref in kind.references:
@@ -140,9 +99,67 @@ def export_rows(
     for f in filters:
         query = query.where(_condition(f, _db_column(kind, table, f.column, joined)))
     order = [table.c[c] for c in ("id",) if c in table.c] or list(table.primary_key.columns)
-    query = query.order_by(*order)
+    return query.order_by(*order), table, joined
+
+
+def natural_key(kind: ImportKind, record: Mapping[str, Any]) -> tuple[Any, ...]:
+    """The natural key of a stored row as :func:`_query` reads it (references by their joined keys)."""
+    renames = getattr(kind, "renames", {})
+    return tuple(record[f] if f in record else record[renames.get(f, f)] for f in kind.key)
+
+
+def needs_token(kind: ImportKind) -> bool:
+    """Whether a masked export of ``kind`` masks its key, so that rows need a record token to be read back."""
+    return any(c.personal and c.target in kind.key for c in kind.columns) and "id" in _table_columns(kind)
+
+
+def _table_columns(kind: ImportKind) -> set[str]:
+    from fupin.storage import schema as S
+
+    table = S.metadata.tables.get(kind.table)
+    return set(table.c.keys()) if table is not None else {"id"}
+
+
+def export_rows(
+    store: Any,
+    kind: ImportKind,
+    *,
+    where: Sequence[str] = (),
+    unmasked: bool = False,
+    english: bool = False,
+    batch_size: int = 5000,
+) -> tuple[list[str], Iterator[list[Any]]]:
+    """Headers and a lazy stream of rows of ``kind`` as they would be imported.
+
+    Masked (the default), personal columns are masked so that they cannot be
+    rebuilt, filters on them are refused (a filter would answer digit by
+    digit), and where the key itself is masked each row carries its record
+    token (:mod:`fupin.io.masking`), so the file reads back unchanged.
+
+    Args:
+        store: the store.
+        kind: the import kind.
+        where: filters like ``"贫困户属性=低保贫困户"``; ANDed.
+        unmasked: write ID numbers, phones and accounts in full (the caller audits it).
+        english: English headers instead of the Chinese ones.
+    """
+    kind = kind.bind(store)
+    store.access.require(kind.read_permission, f"导出 {kind.name} / export {kind.name}")
+    if unmasked:
+        store.access.require("export.unmasked")
+    parser = CellParser(store.vocab)
+    filters = [Filter.parse(kind, w, parser) for w in where]
+    for f in filters:
+        if f.column.personal and not store.access.has("export.unmasked"):
+            raise AccessDenied(store.actor, "export.unmasked", f"按遮蔽列筛选 / a filter on the masked column {f.column.zh} ({f.column.name})")
+    query, table, joined = _query(store, kind, filters)
     columns = [c for c in kind.columns if not c.import_only]
     headers = [c.name if english else c.zh for c in columns]
+    secret = None
+    if not unmasked and needs_token(kind):
+        headers.append(masking.TOKEN_EN if english else masking.TOKEN_ZH)
+        with store._transaction() as conn:
+            secret = masking.token_secret(conn, create=True)
 
     def rows() -> Iterator[list[Any]]:
         with store.engine.connect() as conn:
@@ -156,9 +173,37 @@ def export_rows(
                     for c in columns:
                         v = values.get(c.name)
                         if c.personal and not unmasked and v:
-                            v = _MASKS[c.personal](str(v))
+                            v = masking.mask(c.personal, v)
                         out.append(v)
+                    if secret is not None:
+                        out.append(masking.make_token(secret, table.name, record["id"], natural_key(kind, record)))
                     yield out
 
     return headers, rows()
 
+
+def stored_cells(
+    store: Any, conn: sa.Connection, kind: ImportKind, *, ids: Sequence[int] = (), keys: Sequence[tuple[Any, ...]] = ()
+) -> list[tuple[int | None, tuple[Any, ...], dict[str, Any]]]:
+    """Stored rows of ``kind`` by row id or by natural key, as an unmasked export writes them.
+
+    Each is (row id, natural key, column name -> cell). Only rows the actor
+    may read come back; the importer uses them to put stored values in place
+    of masked cells, never to show them.
+    """
+    kind = kind.bind(store)
+    query, table, joined = _query(store, kind)
+    conditions = []
+    if ids:
+        conditions.append(table.c.id.in_(list(ids)))
+    if keys:
+        key_columns = [joined.get(f) if f in joined else table.c[getattr(kind, "renames", {}).get(f, f)] for f in kind.key]
+        conditions.append(sa.tuple_(*key_columns).in_(list(keys)) if len(key_columns) > 1 else key_columns[0].in_([k[0] for k in keys]))
+    if not conditions:
+        return []
+    out = []
+    records = {i: dict(r) for i, r in enumerate(conn.execute(query.where(sa.or_(*conditions))).mappings())}
+    kind.enrich_existing(conn, records)
+    for record in records.values():
+        out.append((record.get("id"), natural_key(kind, record), kind.export_row(record)))
+    return out

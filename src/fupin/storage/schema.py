@@ -241,7 +241,17 @@ users = sa.Table(
     sa.Column("roles", sa.JSON, nullable=False),
     sa.Column("areas", sa.JSON),
     sa.Column("cadre", sa.String(32)),
+    # The PostgreSQL role (session user) this user acts through on the command line.
+    sa.Column("login", sa.String(63), index=True),
     _version(),
+)
+
+#: Values of the store itself (the key of masked exports' record tokens ...), by name.
+settings = sa.Table(
+    "settings",
+    metadata,
+    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
 )
 
 #: One row per imported file: what was read, by whom, and what it changed.

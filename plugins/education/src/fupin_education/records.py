@@ -19,7 +19,7 @@ from fupin_education.targets import term_of
 def unit_names(store: Any) -> dict[str, str]:
     """Unit code -> name (schools, departments)."""
     u = store.table("units")
-    with store.reading() as conn:
+    with store.reading("aggregates.read") as conn:
         return dict(conn.execute(sa.select(u.c.code, u.c.name)).all())
 
 

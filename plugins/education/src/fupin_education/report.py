@@ -25,7 +25,7 @@ def _year_rows(store: Any, plan: Any, year: int) -> dict[str, list[Any]]:
     """kind -> the plan's actions of the stream that started in ``year`` (quantities, details, amount, beneficiary count)."""
     t = tables(store)
     a, u = t["support_actions"], t["units"]
-    with store.reading() as conn:
+    with store.reading("aggregates.read") as conn:
         units = [plan.helping_unit.code]
         # The helping unit and its departments, as the checks count them.
         while True:
@@ -53,7 +53,7 @@ def _shortfalls(store: Any, plan: Any, year: int) -> tuple[list[tuple[str, str, 
     """The education commitments' results for the year: table rows and shortfalls in both languages."""
     specs = {s.name: s for s in target_specs()}
     rows, zh, en = [], [], []
-    with store.reading() as conn:
+    with store.reading("aggregates.read") as conn:
         cache: dict[str, Any] = {}
         for c in plan.commitments:
             spec = specs.get(c.target)

@@ -67,7 +67,7 @@ def skills(store: Any, number: str, on: str | None, plan_name: str | None, as_js
     plan = _plan(store, plan_name)
     need = q.settings(plan)["skill_hours"]
     t = q.Tables.of(store)
-    with store.reading() as conn:
+    with store.reading("registry.read") as conn:
         row = conn.execute(sa.select(t.households.c.id, t.households.c.head_name, t.households.c.group_code)
                            .where(t.households.c.number == number)).first()
         if row is None:
@@ -130,7 +130,7 @@ def gaps(store: Any, year: int, plan_name: str | None, limit: int, as_json: bool
     store.access.require("registry.read", "技术缺口 / skill gaps")
     start, end = max(dt.date(year, 1, 1), plan.period_start), min(dt.date(year, 12, 31), plan.period_end)
     t = q.Tables.of(store)
-    with store.reading() as conn:
+    with store.reading("registry.read") as conn:
         units = plan_units(conn, plan)
         cov = q.coverage(conn, t, plan, end, evidence=False)
         rows = q.households_without(conn, t, plan, end, store.access.household_condition("registry.read"))

@@ -22,7 +22,7 @@ def sections(store: Any, plan: Any, year: int) -> list[ReportSection]:
         return []
     t, vocab, s = q.Tables.of(store), store.vocab, q.settings(plan)
     topics = _topics(plan)
-    with store.reading() as conn:
+    with store.reading("aggregates.read") as conn:
         units = plan_units(conn, plan)
         by_area = q.sessions_by_area(conn, t, plan, units, start, end)
         people = q.attendees(conn, t, plan, units, start, end)
