@@ -242,3 +242,90 @@ def test_an_unmasked_export_round_trips_byte_for_byte(province, cli, pm, tmp_pat
     assert cli("--db", province, "--as", OFFICE, "import", "persons", path).exit_code == 0
     assert export(cli, province, OFFICE, "persons", "--unmasked") == first
     assert contents(province, pm) == before
+
+
+# -- identity -------------------------------------------------------------------------------
+
+
+def _api_calls(store):
+    """Calls a platform might make, each of which must be refused to an actor without rights."""
+    from fupin.io.engine import import_kinds
+
+    return {
+        "get_household": lambda: store.get_household(H1),
+        "update_household": lambda: store.update_household(H1, {"phone": "13900000000"}),
+        "raw transaction": lambda: store.transaction().__enter__(),
+        "raw reading": lambda: store.reading().__enter__(),
+        "export persons": lambda: list(__import__("fupin.io.export", fromlist=["x"]).export_rows(store, import_kinds(store)["persons"])[1]),
+        "add_user": lambda: store.add_user(__import__("fupin.access", fromlist=["User"]).User("EVIL", "me", ("platform_admin",))),
+    }
+
+
+@pytest.mark.parametrize("who", [None, NOBODY, TOWN, COUNSELLOR])
+def test_the_api_never_guesses_who_acts(province, pm, who):
+    """A store opened without an actor, or as an unregistered one, may do nothing; raw connections need database.raw."""
+    from fupin.access import AccessDenied
+
+    actor = None if who is None else Actor.parse(who)
+    before = contents(province, pm)
+    with Store.open(province, pm=pm, actor=actor) as store:
+        for name, call in _api_calls(store).items():
+            if who == TOWN and name in ("get_household", "update_household", "export persons"):
+                continue  # within a town user's rights (H1 is in its town)
+            with pytest.raises(AccessDenied) as caught:
+                call()
+            message = str(caught.value)
+            if who is None:
+                assert "no actor given" in message, (name, message)
+            elif who in (NOBODY, COUNSELLOR):
+                assert "unknown user" in message, (name, message)
+    assert contents(province, pm) == before
+
+
+def test_an_empty_users_table_makes_nobody_administrator(database_url, pm):
+    """Before init has registered anyone, nobody holds anything; init makes its own actor the administrator, once."""
+    from fupin.access import AccessDenied
+    from fupin.storage import migrate
+
+    with Store.open(database_url, pm=pm, actor=Actor.parse(NOBODY)) as store:
+        migrate.upgrade(store.engine, store.hooks.migrations())
+        with pytest.raises(AccessDenied, match="no user registered yet"):
+            store.count("households")
+        store.init()
+        assert store.count("households") == 0
+        assert [u.key for u in store.users()] == [NOBODY]
+    with Store.open(database_url, pm=pm, actor=Actor.parse(ADMIN)) as other, pytest.raises(AccessDenied, match="users.manage"):
+        other.init()  # a second init is an upgrade: the administrator's to run
+
+
+def test_on_postgresql_the_login_decides_who_acts(postgres_url, cli, pm):
+    """The CLI acts as the user mapped to the session login; --as chooses only among that login's users."""
+    import uuid
+
+    from sqlalchemy.engine import make_url
+
+    role = f"fupin_clerk_{uuid.uuid4().hex[:8]}"
+    admin = sa.create_engine(postgres_url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'CREATE ROLE "{role}" LOGIN')
+        assert cli("--db", postgres_url, "--as", ADMIN, "demo", "--register-only").exit_code == 0
+        assert cli("--db", postgres_url, "--as", ADMIN, "users", "add", BIO, "--role", "department", "--db-login", role).exit_code == 0
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'GRANT SELECT, INSERT, UPDATE ON ALL TABLES IN SCHEMA public TO "{role}"')
+            conn.exec_driver_sql(f'GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO "{role}"')
+        clerk_url = make_url(postgres_url).set(username=role, password=None).render_as_string(hide_password=False)
+        unset = {"FUPIN_ACTOR": None}
+        who = cli("--db", clerk_url, "whoami", env=unset)
+        assert who.exit_code == 0 and who.output.startswith(f"{BIO}: department"), who.output
+        for other in (ADMIN, OFFICE, "NOBODY:x"):
+            result = cli("--db", clerk_url, "--as", other, "whoami", env=unset)
+            assert result.exit_code == 1 and f"login {role} may not act as {other}" in result.output, result.output
+        # The superuser login has the demo's users: several, so it must choose.
+        several = cli("--db", postgres_url, "whoami", env=unset)
+        assert several.exit_code == 1 and "choose one with --as" in several.output
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP OWNED BY "{role}"')  # its grants in this database
+            conn.exec_driver_sql(f'DROP ROLE "{role}"')
+        admin.dispose()

@@ -201,7 +201,7 @@ class Access:
     def require(self, permission: str, target: str = "") -> None:
         """Raise :class:`AccessDenied` unless some role grants ``permission``."""
         if not self.has(permission):
-            raise AccessDenied(self.actor, permission, target or self._why())
+            raise AccessDenied(self.actor, permission, "; ".join(filter(None, (target, self._why()))))
 
     def _why(self) -> str:
         if self.actor is None:
