@@ -32,7 +32,8 @@ def household_no(n: int) -> str:
 def seed_village(store: Any) -> Any:
     """The plan, its village with one group, QJNU, four households with tags from 2015-01-01."""
     plan = load_plan(PLAN)
-    with store.transaction():
+    # Registry writes (each add_* checks its own permission too; units need units.write).
+    with store.transaction("registry.write"):
         store.add_areas([
             Area("530000", "云南省", "province"), Area("530300", "曲靖市", "city", "530000"),
             Area("530326", "会泽县", "county", "530300"), Area("530326106", "者海镇", "town", "530326"),
@@ -44,7 +45,7 @@ def seed_village(store: Any) -> Any:
     people = {1: [(GRANDMA, "户主", "王奶奶"), (CHILD1, "之孙女", "小花"), (CHILD2, "之孙子", "小明")]}
     for i in range(3):
         people[2 + i] = [(ELDERLY[2 * i], "户主", f"老人{2 * i}"), (ELDERLY[2 * i + 1], "配偶", f"老人{2 * i + 1}")]
-    with store.transaction():
+    with store.transaction("registry.write"):
         for n, members in people.items():
             store.add_household(Household.new(vocab=store.vocab, number=household_no(n), group_code=GROUP, head_name=members[0][2],
                                               attribute="一般贫困户", main_cause="缺劳力"), since=dt.date(2014, 10, 1))
