@@ -6,44 +6,15 @@ import json
 
 from fupin import Store
 
-from psy_world import CHILD1, CHILD2, ELDERLY, NOTE, household_no
-
-SESSIONS_CSV = f"""记录编号,疏导日期,疏导人,方式,疏导对象,登记单位,时长(分钟),主题,风险等级,回访日期,转介,监护人同意,同意日期,方案,记录内容
-PSY-1,2017-04-10,李心怡,个别疏导,{CHILD1},QJNU-PSY,40,亲子沟通、学习压力,中,2017-05-10,,王奶奶,2017-04-08,qjnu-tuomu,"{NOTE}"
-PSY-2,2017-05-02,赵静,home_visit,{CHILD2},QJNU-PSY,30,思念父母,high,,school,王奶奶,2017-05-01,qjnu-tuomu,
-PSY-3,2017-06-01,赵静,团体辅导,{'、'.join(ELDERLY[:5])},QJNU-PSY,90,孤独感,低,,,,,qjnu-tuomu,老人们聊得很开心
-"""
-
-CASES_CSV = f"""个案编号,户编号,社工,开案日期,状态,目标,步骤,结案日期,登记单位,方案
-SW-1,{household_no(1)},社工 陈晓,2016-03-01,进行中,子女完成义务教育、改善家庭关系,2016-03-05 入户评估、2017-02-01 家庭会议,,QJNU-PSY,qjnu-tuomu
-SW-2,{household_no(2)},社工 马丽,2017-03-01,已结案,按时就医服药,2017-03-09 入户评估,2017-11-30,QJNU-PSY,qjnu-tuomu
-SW-3,{household_no(3)},社工 马丽,2017-06-01,进行中,建立邻里互助,,,QJNU-PSY,qjnu-tuomu
-"""
-
-SECRETS = (NOTE, "老人们聊得很开心", "gAAAA")
-
-
-def _setup(cli, url, seed, tmp_path):
-    assert cli("--db", url, "init").exit_code == 0
-    with Store.open(url) as store:
-        seed(store)
-    sessions, cases = tmp_path / "sessions.csv", tmp_path / "cases.csv"
-    sessions.write_text(SESSIONS_CSV, encoding="utf-8")
-    cases.write_text(CASES_CSV, encoding="utf-8")
-    return sessions, cases
-
-
-def _clean(text: str, key: str | None = None) -> None:
-    for secret in SECRETS + ((key,) if key else ()):
-        assert secret not in text
+from psy_world import CHILD1, NOTE, SESSIONS_CSV, clean, setup_files
 
 
 def test_import_export_check_report_without_notes(cli, database_url, seed, tmp_path, key):
-    sessions, cases = _setup(cli, database_url, seed, tmp_path)
+    sessions, cases = setup_files(cli, database_url, seed, tmp_path)
     imported = cli("--db", database_url, "import", "psychology.sessions", str(sessions), "--json")
     assert imported.exit_code == 0, imported.output
     assert json.loads(imported.output)["files"][0]["inserted"] == 3
-    _clean(imported.output, key)
+    clean(imported.output, key)
     assert cli("--db", database_url, "import", "psychology.cases", str(cases)).exit_code == 0
 
     # Export: no note column, no note text, persons masked; a re-import of the export changes nothing.
@@ -51,11 +22,11 @@ def test_import_export_check_report_without_notes(cli, database_url, seed, tmp_p
     exported = cli("--db", database_url, "export", "psychology.sessions", "-o", str(out))
     assert exported.exit_code == 0, exported.output
     text = out.read_text(encoding="utf-8-sig")
-    _clean(text, key)
+    clean(text, key)
     assert "记录内容" not in text and CHILD1 not in text and "PSY-3" in text and "个别疏导" in text
     unmasked = tmp_path / "unmasked.csv"
     assert cli("--db", database_url, "export", "psychology.sessions", "--unmasked", "-o", str(unmasked)).exit_code == 0
-    _clean(unmasked.read_text(encoding="utf-8-sig"), key)
+    clean(unmasked.read_text(encoding="utf-8-sig"), key)
     again = cli("--db", database_url, "import", "psychology.sessions", str(unmasked), "--json")
     assert again.exit_code == 0, again.output
     counts = json.loads(again.output)["files"][0]
@@ -64,7 +35,7 @@ def test_import_export_check_report_without_notes(cli, database_url, seed, tmp_p
     # Check: C32 counts the tagged persons of the village counselled in 2017; C33 the cases with steps.
     check = cli("--db", database_url, "check", "--year", "2017", "--json")
     assert check.exit_code in (0, 1), check.output
-    _clean(check.output, key)
+    clean(check.output, key)
     results = {r["id"]: r for r in json.loads(check.output) if r["plugin"] == "psychology"}
     c32, c33 = results["C32"], results["C33"]
     assert c32["figures"]["groups"]["留守儿童"] == {"persons": "<5", "counselled": "<5", "share": None}
@@ -78,7 +49,7 @@ def test_import_export_check_report_without_notes(cli, database_url, seed, tmp_p
     for fmt in ("text", "json", "html"):
         report = cli("--db", database_url, "report", "--year", "2017", "--format", fmt)
         assert report.exit_code in (0, 1), report.output
-        _clean(report.output, key)
+        clean(report.output, key)
         assert "<5" in report.output or "&lt;5" in report.output
         assert CHILD1 not in report.output and "小花" not in report.output
     data = json.loads(cli("--db", database_url, "report", "--year", "2017", "--format", "json").output)
@@ -90,19 +61,19 @@ def test_import_export_check_report_without_notes(cli, database_url, seed, tmp_p
                  ("roster", "--group", "留守儿童", "--year", "2017")):
         listed = cli("--db", database_url, "psychology", *args)
         assert listed.exit_code == 0, listed.output
-        _clean(listed.output, key)
+        clean(listed.output, key)
 
     # The audit log holds no note, cipher or key.
     with Store.open(database_url) as store:
-        _clean(json.dumps([[e.old, e.new, e.reason] for e in store.audit_entries()], ensure_ascii=False, default=str), key)
+        clean(json.dumps([[e.old, e.new, e.reason] for e in store.audit_entries()], ensure_ascii=False, default=str), key)
 
 
 def test_note_command(cli, sqlite_url, seed, tmp_path, key):
-    sessions, _cases = _setup(cli, sqlite_url, seed, tmp_path)
+    sessions, _cases = setup_files(cli, sqlite_url, seed, tmp_path)
     assert cli("--db", sqlite_url, "import", "psychology.sessions", str(sessions)).exit_code == 0
     refused = cli("--db", sqlite_url, "psychology", "note", "PSY-1")
     assert refused.exit_code == 1 and "reason" in refused.output
-    _clean(refused.output)
+    clean(refused.output)
     shown = cli("--db", sqlite_url, "psychology", "note", "PSY-1", "--reason", "回访前了解上次情况")
     assert shown.exit_code == 0 and NOTE in shown.output
     with Store.open(sqlite_url) as store:
@@ -110,25 +81,25 @@ def test_note_command(cli, sqlite_url, seed, tmp_path, key):
         assert [(e.record_key, e.reason) for e in reads] == [("PSY-1", "回访前了解上次情况")]
     # Without the key, a note cannot be read and a file with notes is refused, without echoing the note.
     no_key = cli("--db", sqlite_url, "psychology", "note", "PSY-1", "--reason", "x" * 3, env={"FUPIN_PSYCHOLOGY_KEY": ""})
-    assert no_key.exit_code == 1 and "FUPIN_PSYCHOLOGY_KEY" in no_key.output
+    assert no_key.exit_code == 4 and "FUPIN_PSYCHOLOGY_KEY" in no_key.output  # 4: the environment lacks the key
     other = tmp_path / "more.csv"
     other.write_text(SESSIONS_CSV.replace("PSY-", "NEW-"), encoding="utf-8")
     result = cli("--db", sqlite_url, "import", "psychology.sessions", str(other), "--json", env={"FUPIN_PSYCHOLOGY_KEY": ""})
     assert result.exit_code == 1 and "FUPIN_PSYCHOLOGY_KEY" in result.output
-    _clean(result.output)
+    clean(result.output)
 
 
 def test_child_without_consent_refused_on_import(cli, sqlite_url, seed, tmp_path, key):
-    _setup(cli, sqlite_url, seed, tmp_path)
+    setup_files(cli, sqlite_url, seed, tmp_path)
     bad = tmp_path / "bad.csv"
     bad.write_text(SESSIONS_CSV.splitlines()[0] + f"\nPSY-9,2017-04-10,李心怡,个别疏导,{CHILD1},QJNU-PSY,40,,,,,,,qjnu-tuomu,\"{NOTE}\"\n", encoding="utf-8")
     result = cli("--db", sqlite_url, "import", "psychology.sessions", str(bad))
     assert result.exit_code == 1 and "consent" in result.output
-    _clean(result.output)
+    clean(result.output)
 
 
 def test_roster_names_only_with_psychology_read(cli, sqlite_url, seed, tmp_path):
-    _setup(cli, sqlite_url, seed, tmp_path)
+    setup_files(cli, sqlite_url, seed, tmp_path)
     named = json.loads(cli("--db", sqlite_url, "psychology", "roster", "--group", "空巢老人", "--year", "2017", "--json").output)
     assert named["persons"] == 6 and len(named["roster"]) == 6 and "*" in named["roster"][0]["id_number"]
     assert cli("--db", sqlite_url, "users", "add", "QJNU-PSY:clerk", "--role", "department").exit_code == 0
@@ -136,4 +107,4 @@ def test_roster_names_only_with_psychology_read(cli, sqlite_url, seed, tmp_path)
     assert counts.exit_code == 0, counts.output
     assert json.loads(counts.output) == {"group": "留守儿童", "year": 2017, "persons": "<5", "counselled": "0"}
     denied = cli("--db", sqlite_url, "--as", "QJNU-PSY:clerk", "psychology", "note", "PSY-1", "--reason", "看看")
-    assert denied.exit_code == 1 and "psychology.read" in denied.output
+    assert denied.exit_code == 3 and "psychology.read" in denied.output

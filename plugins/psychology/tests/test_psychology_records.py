@@ -29,7 +29,7 @@ def child_session(ref: str = "S-1", **changes) -> Session:
 
 def test_migrations_build_the_declared_tables(store):
     """After init with the plugin, the database matches every declared table, the plugin's included (no autogenerate diff)."""
-    assert {"psychology_sessions", "psychology_cases"} <= set(sa.inspect(store.engine).get_table_names())
+    assert {"psychology_sessions", "psychology_cases", "psychology_key"} <= set(sa.inspect(store.engine).get_table_names())
     with store.engine.connect() as conn:
         assert compare_metadata(MigrationContext.configure(conn), store.metadata) == []
 

@@ -1,10 +1,13 @@
 """fupin plugin of counselling and social work (心理疏导与社会工作), commitments C32 and C33.
 
-Adds two tables (``psychology_sessions``, ``psychology_cases``) with their
-migrations, their import kinds, vocabularies, the two targets, a report
-section (counts only, small counts as ``<5``), demo activity and the commands
-``fupin psychology note|sessions|cases|roster``. Session notes are encrypted
-with the key in ``FUPIN_PSYCHOLOGY_KEY`` and read only with a stated reason.
+Adds three tables (``psychology_sessions``, ``psychology_cases``, and
+``psychology_key``, the fingerprint of the note key) with their migrations,
+their import kinds, vocabularies, the two targets, a report section (counts
+only, small counts as ``<5``), demo activity, the permission
+``psychology.rekey`` and the commands ``fupin psychology
+note|sessions|cases|roster|rekey``. Session notes are encrypted with the key in
+``FUPIN_PSYCHOLOGY_KEY``, only with the database's key (checked by its
+fingerprint), and read only with a stated reason.
 
 Only hook implementations live here; nothing runs at import time.
 """
@@ -38,6 +41,17 @@ def fupin_tables(metadata: sa.MetaData) -> None:
 def fupin_migrations() -> list[Path]:
     """The plugin's alembic branch ``psychology`` (depends on ``core``)."""
     return [Path(__file__).parent / "migrations"]
+
+
+@hookimpl
+def fupin_roles() -> list[dict[str, Any]]:
+    """The permission ``psychology.rekey`` (rotating the note key), given to the platform administrator."""
+    from fupin_psychology.keys import REKEY
+
+    return [{
+        "permissions": {REKEY: "re-encrypt every counselling note with a new key (fupin psychology rekey)"},
+        "roles": {"platform_admin": {"extend": True, "permissions": [REKEY]}},
+    }]
 
 
 @hookimpl

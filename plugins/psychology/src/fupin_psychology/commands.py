@@ -3,32 +3,65 @@
 from __future__ import annotations
 
 import json
+import os
 from typing import Any
 
 import click
 
+from fupin.access import AccessDenied
 from fupin.cli import pass_store
 from fupin.text import table
 
-from fupin_psychology import records
+from fupin_psychology import crypto, keys, records
+
+#: Exit codes of the CLI conventions beyond 1 (refused input): permission denied, the environment.
+EXIT_DENIED = 3
+EXIT_ENVIRONMENT = 4
+
+
+class _Refused(click.ClickException):
+    """A one-line message with the exit code the conventions give its cause."""
+
+    def __init__(self, message: str, exit_code: int) -> None:
+        super().__init__(" ".join(message.split()))
+        self.exit_code = exit_code
+
+
+class _Group(click.Group):
+    """``fupin psychology``: a refused permission exits 3 and a missing or invalid key 4, not 1.
+
+    The rest (refused input, exit 1) is left to the ``fupin`` group, as for every command.
+    """
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except AccessDenied as exc:
+            raise _Refused(str(exc), EXIT_DENIED) from None
+        except crypto.NoteKeyMissing as exc:
+            raise _Refused(str(exc), EXIT_ENVIRONMENT) from None
 
 
 def _echo_json(data: Any) -> None:
     click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
 
 
-@click.group()
+@click.group(cls=_Group)
 def psychology() -> None:
     """Counselling of special groups and social work (心理疏导与社会工作, C32 and C33).
 
-    Session notes are encrypted with the key in FUPIN_PSYCHOLOGY_KEY; reading
-    one needs psychology.read and a stated reason, and is audited.
+    Session notes are encrypted with the key in FUPIN_PSYCHOLOGY_KEY, only
+    with the database's key (checked by its fingerprint); reading one needs
+    psychology.read and a stated reason, and is audited. Exit codes: 1 refused
+    input or a key that is not the database's, 3 permission denied, 4 no usable
+    key in the environment.
 
     \b
     Example:
       fupin psychology roster --group 留守儿童 --year 2017
       fupin psychology sessions --year 2017
       fupin psychology note PSY-2017-0012 --reason "回访前了解上次情况"
+      FUPIN_NEW_KEY=... fupin psychology rekey --new-key-env FUPIN_NEW_KEY --reason "咨询师离职"
     """
 
 
@@ -108,3 +141,35 @@ def roster(store: Any, group: str, year: int, plan_name: str | None, as_json: bo
         headers = ["姓名 name", "证件号码 ID", "年龄 age", "户 household", "疏导次数 sessions"]
         body = [[r["name"], r["id_number"], str(r["age"] or "-"), r["household"], str(r["sessions"])] for r in data["roster"]]
         click.echo("\n".join(table(headers, body, indent="")))
+
+
+@psychology.command()
+@click.option("--new-key-env", "new_key_env", required=True, metavar="NAME",
+              help="The environment variable holding the new key (the old one stays in FUPIN_PSYCHOLOGY_KEY).")
+@click.option("--reason", help="Why the key is changed (required; kept in the audit log).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_store
+def rekey(store: Any, new_key_env: str, reason: str | None, as_json: bool) -> None:
+    """Re-encrypt every session note with a new key, in one transaction (needs psychology.rekey).
+
+    The old key is read from FUPIN_PSYCHOLOGY_KEY and must be the database's;
+    the new one from the variable --new-key-env names (a key is never given on
+    the command line, where shell histories and process lists would keep it).
+    Either every note is re-encrypted and the new key's fingerprint stored, or
+    nothing changes. Audited with the reason; no key or note is ever printed.
+    Afterwards put the new key in FUPIN_PSYCHOLOGY_KEY.
+
+    \b
+    Example:
+      export FUPIN_NEW_KEY="$(python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())')"
+      fupin psychology rekey --new-key-env FUPIN_NEW_KEY --reason "咨询师离职, 更换密钥"
+    """
+    if new_key_env.strip() == crypto.KEY_ENV:
+        raise click.UsageError(f"--new-key-env 须是另一个环境变量 / --new-key-env must name a variable other than {crypto.KEY_ENV}")
+    done = keys.rekey(store, os.environ.get(new_key_env, ""), reason, new_key_env)
+    if as_json:
+        _echo_json(done.to_dict())
+        return
+    click.echo(f"已用新密钥重新加密 {done.notes} 条疏导记录, 密钥指纹 {done.new_fingerprint} / "
+               f"{done.notes} notes re-encrypted with the new key, fingerprint {done.new_fingerprint}")
+    click.echo(f"请将 {crypto.KEY_ENV} 改为 {new_key_env} 中的新密钥 / now set {crypto.KEY_ENV} to the new key in {new_key_env}")

@@ -17,7 +17,7 @@ import attrs
 from fupin import Problem
 from fupin.io.kinds import Column, ModelKind, Reference
 
-from fupin_psychology import crypto
+from fupin_psychology import crypto, keys
 from fupin_psychology.model import Case, Session, consent_problems
 from fupin_psychology.records import READ, WRITE, session_row
 from fupin_psychology.tables import CASES, SESSIONS
@@ -29,7 +29,19 @@ _HIDDEN = "(不显示 / not shown)"
 
 @attrs.define
 class SessionsKind(ModelKind):
-    """Counselling sessions: the note encrypted on the way in, never on the way out."""
+    """Counselling sessions: the note encrypted on the way in, never on the way out.
+
+    Rows with a note are written only with the database's key: each chunk
+    checks the key's fingerprint (and the first note of the database sets it),
+    so a file imported with another key is refused row by row in the note
+    column, and nothing is written.
+    """
+
+    #: Who imports (``UNIT:USER``), recorded with the fingerprint when this import sets it; see :meth:`bind`.
+    actor: str = ""
+
+    def bind(self, store: Any) -> SessionsKind:
+        return attrs.evolve(self, actor=str(store.actor))
 
     def db_row(self, record: Any) -> dict[str, Any]:
         return session_row(record)
@@ -43,14 +55,30 @@ class SessionsKind(ModelKind):
     def check_chunk(self, lookups: Any, rows: Sequence[tuple[int, Any]]) -> dict[int, list[Problem]]:
         found = lookups.rows("persons", "id_number", {p for _, r in rows for p in r.persons}, ["birth_date"])
         births = {k: v["birth_date"] for k, v in found.items()}
+        key_problem = self._key_problem(lookups) if any(r.note for _, r in rows) else None
         out: dict[int, list[Problem]] = {}
         for row_no, record in rows:
             problems = consent_problems(record, births)
-            if record.note and not crypto.has_key():
-                problems.append(Problem("note", f"记录内容需加密, 请设置 {crypto.KEY_ENV} / a note needs {crypto.KEY_ENV} to be encrypted", _HIDDEN))
+            if record.note and key_problem is not None:
+                problems.append(key_problem)
             if problems:
                 out[row_no] = problems
         return out
+
+    def _key_problem(self, lookups: Any) -> Problem | None:
+        """Why this chunk's notes cannot be written with the environment's key, or None (its fingerprint then stored).
+
+        Through ``lookups.conn``, the import's own transaction: the fingerprint
+        a first import sets is kept only if the import is, and on PostgreSQL the
+        row stays locked until it ends, so a key rotation waits for it.
+        """
+        if not crypto.has_key():
+            return Problem("note", f"记录内容需加密, 请设置 {crypto.KEY_ENV} / a note needs {crypto.KEY_ENV} to be encrypted", _HIDDEN)
+        try:
+            keys.claim(lookups.conn, lookups.metadata, self.actor)
+        except crypto.NoteKeyError as exc:
+            return Problem("note", str(exc), _HIDDEN)
+        return None
 
 
 def import_kinds() -> list[ModelKind]:

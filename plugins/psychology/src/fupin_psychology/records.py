@@ -4,6 +4,8 @@
   ``psychology.read``, the permission of counselling records, within its scope);
 - :func:`read_note` decrypts one session note: it needs ``psychology.read``
   and a stated reason, and leaves an audit entry with that reason (never the note);
+- notes are written and read only with the database's key: its fingerprint is
+  checked first (:mod:`fupin_psychology.keys`);
 - :func:`coverage` counts, for each special group, the persons of a plan's
   villages holding the tag in a period and those counselled in it;
 - :func:`sessions_in`, :func:`cases_in` and :func:`roster` are the listings of
@@ -25,9 +27,9 @@ from fupin.access import AccessDenied
 from fupin.queries import of_plan, plan_units, plan_villages_condition
 from fupin.text import mask_id
 
-from fupin_psychology import crypto
+from fupin_psychology import crypto, keys
 from fupin_psychology.model import Case, Session, consent_problems, normalise_case, normalise_session, small
-from fupin_psychology.tables import CASES, SESSIONS
+from fupin_psychology.tables import CASES, KEY, KEY_ROW, SESSIONS
 
 READ = "psychology.read"
 WRITE = "psychology.write"
@@ -64,7 +66,7 @@ def record_session(store: Any, session: Session) -> None:
     _require_unit(store, session.unit_code)
     session = normalise_session(session, store.vocab)
     t = store.table(SESSIONS)
-    with store.transaction() as conn:
+    with store.transaction(WRITE) as conn:
         problems = consent_problems(session, births(conn, store, session.persons))
         if conn.execute(sa.select(t.c.id).where(t.c.ref == session.ref)).first():
             problems.append(Problem("ref", "已登记 / already registered", session.ref))
@@ -74,6 +76,11 @@ def record_session(store: Any, session: Session) -> None:
         problems += store.hooks.validate_record(session, "psychology.session")
         if problems:
             raise ValidationError(problems, record=f"session {session.ref}")
+        if session.note:
+            # Before the note is encrypted: a key that is not the database's would store it unreadable.
+            first = keys.claim(conn, store.metadata, str(store.actor))
+            if first:
+                store.audit_event("key_set", KEY, str(KEY_ROW), {"fingerprint": first[: crypto.SHOWN]})
         conn.execute(t.insert().values(**session_row(session)))
         store.audit_event("insert", SESSIONS, session.ref, {
             "date": session.date.isoformat(), "mode": session.mode, "counsellor": session.counsellor,
@@ -86,7 +93,7 @@ def add_case(store: Any, case: Case) -> None:
     _require_unit(store, case.unit_code)
     case = normalise_case(case, store.vocab)
     t, h = store.table(CASES), store.table("households")
-    with store.transaction() as conn:
+    with store.transaction(WRITE) as conn:
         problems = []
         if conn.execute(sa.select(h.c.id).where(h.c.number == case.household)).first() is None:
             problems.append(Problem("household", "户未登记 / household not registered", case.household))
@@ -106,17 +113,32 @@ def read_note(store: Any, ref: str, reason: str | None) -> str:
     """The note of session ``ref``, decrypted: needs ``psychology.read`` and a stated reason; audited.
 
     The audit entry names the session, the reader and the reason, never the note.
+    A key that is not the database's is refused by its fingerprint, before any
+    decryption is tried.
     """
     store.access.require(READ, f"疏导记录 {ref} / counselling note {ref}")
     reason = " ".join((reason or "").split())
     if len(reason) < 2:
         raise ValidationError.of("reason", "查看疏导记录须说明理由 (--reason) / reading a counselling note needs a stated reason (--reason)")
     t = store.table(SESSIONS)
-    with store.reading() as conn:
+    with store.reading(READ) as conn:
         row = conn.execute(sa.select(t.c.ref, t.c.unit_code, t.c.note_cipher).where(t.c.ref == ref)).first()
-    if row is None or not store.access.unit_allowed(READ, row.unit_code):
-        raise NotFound(f"疏导记录未找到 / no counselling session {ref}")
-    note = crypto.decrypt(row.note_cipher) if row.note_cipher else ""
+        # Out of scope looks like absent: a reader learns nothing of sessions they may not read, not even the key's state.
+        if row is None or not store.access.unit_allowed(READ, row.unit_code):
+            raise NotFound(f"疏导记录未找到 / no counselling session {ref}")
+        key, shown = keys.check(conn, store.metadata) if row.note_cipher else (None, None)
+    note = ""
+    if row.note_cipher:
+        try:
+            note = crypto.decrypt(row.note_cipher, key)
+        except crypto.NoteKeyMismatch:
+            if shown is None:
+                raise
+            # The database's key, yet the note does not open: it was written with another key before keys were checked.
+            raise crypto.NoteKeyMismatch(
+                f"疏导记录 {ref} 不是用本库密钥 (指纹 {shown}) 加密的 / note {ref} was not encrypted with this database's key "
+                f"(fingerprint {shown}): it was written with another key"
+            ) from None
     store.audit_event("read_note", SESSIONS, ref, {"note": "shown" if note else "empty"}, reason)
     return note
 
@@ -195,9 +217,8 @@ def cases_active(conn: sa.Connection, store: Any, plan: Any, start: dt.date, end
 
 def sessions_in(store: Any, year: int) -> list[dict[str, Any]]:
     """The sessions of ``year`` the actor's ``psychology.read`` reaches: no note, no names."""
-    store.access.require(READ)
     t = store.table(SESSIONS)
-    with store.reading() as conn:
+    with store.reading(READ) as conn:
         rows = conn.execute(
             sa.select(t).where(t.c.date >= dt.date(year, 1, 1), t.c.date <= dt.date(year, 12, 31)).order_by(t.c.date, t.c.ref)
         ).mappings().all()
@@ -212,12 +233,11 @@ def sessions_in(store: Any, year: int) -> list[dict[str, Any]]:
 
 def cases_in(store: Any, year: int | None = None) -> list[dict[str, Any]]:
     """Social-work cases (open at some time in ``year`` if given) the actor's ``psychology.read`` reaches."""
-    store.access.require(READ)
     t = store.table(CASES)
     query = sa.select(t).order_by(t.c.opened, t.c.ref)
     if year is not None:
         query = query.where(t.c.opened <= dt.date(year, 12, 31), sa.or_(t.c.closed.is_(None), t.c.closed >= dt.date(year, 1, 1)))
-    with store.reading() as conn:
+    with store.reading(READ) as conn:
         rows = conn.execute(query).mappings().all()
     return [
         {"ref": r["ref"], "household": r["household"], "worker": r["worker"], "opened": r["opened"].isoformat(),
@@ -239,7 +259,7 @@ def roster(store: Any, plan: Any, group: str, year: int) -> dict[str, Any]:
     named = store.access.has(READ) and store.access.plan_allowed(READ, plan.helping_unit.code)
     if not named:
         store.access.require("aggregates.read", "名册 / roster")
-    with store.reading() as conn:
+    with store.reading(READ if named else "aggregates.read") as conn:
         people = tagged(conn, store, plan, [group], start, end)
         times: Counter[str] = Counter()
         for s in plan_sessions(conn, store, plan, start, end):

@@ -40,7 +40,7 @@ def sections(store: Any, plan: Any, year: int) -> list[ReportSection]:
     groups = [store.vocab.check("person_tag", g) for g in (c32.params.get("groups", ()) if c32 else ())]
     times = int(c32.params.get("min_per_year", 1)) if c32 else 1
     start, end = max(dt.date(year, 1, 1), plan.period_start), min(dt.date(year, 12, 31), plan.period_end)
-    with store.reading() as conn:
+    with store.reading("aggregates.read") as conn:
         sessions = plan_sessions(conn, store, plan, start, end)
         cov = coverage(conn, store, plan, groups, start, end, times)
         cases = cases_active(conn, store, plan, start, end)

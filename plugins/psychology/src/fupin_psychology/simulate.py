@@ -44,7 +44,7 @@ _STEPS = ("入户评估", "制定服务计划", "链接技能培训资源", "协
 
 def _people(store: Any, plan: Any) -> tuple[list[Any], dict[int, list[Any]]]:
     tg, p, h = store.table("person_tags"), store.table("persons"), store.table("households")
-    with store.reading() as conn:
+    with store.reading("registry.read") as conn:
         tagged = conn.execute(
             sa.select(tg.c.tag, tg.c.start, tg.c.end, p.c.id_number, p.c.birth_date, p.c.household_id)
             .join(p, p.c.id == tg.c.person_id).join(h, h.c.id == p.c.household_id)
@@ -108,7 +108,7 @@ def simulate(store: Any, plan: Any, seed: int) -> None:
 def _cases(store: Any, plan: Any, rng: random.Random, unit: str) -> None:
     """From March 2016, three or four new social-work cases a year for poor households; most close within a year."""
     h = store.table("households")
-    with store.reading() as conn:
+    with store.reading("registry.read") as conn:
         households = conn.execute(
             sa.select(h.c.number).where(plan_villages_condition(plan), h.c.status.in_(["未脱贫", "返贫"])).order_by(h.c.number)
         ).scalars().all()
