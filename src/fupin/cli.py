@@ -725,20 +725,22 @@ def users() -> None:
 @click.option("--role", "roles", multiple=True, required=True, help="Role name (repeatable); see `fupin users roles`.")
 @click.option("--area", "areas", multiple=True, metavar="CODE", help="Area code for area-scoped roles (repeatable).")
 @click.option("--cadre", metavar="CODE", help="The user's cadre code, for the cadre role.")
-@click.option("--db-login", metavar="ROLE", help="The PostgreSQL login (role) this user acts through on the command line.")
+@click.option("--db-login", metavar="ROLE", help="The PostgreSQL login (role) this user acts through on the command line "
+              "(default: your own login, which may then choose among its users with --as).")
 @pass_store
 def users_add(store: Any, login: str, roles: tuple[str, ...], areas: tuple[str, ...], cadre: str | None, db_login: str | None) -> None:
     """Register UNIT:USER with roles, or change their roles (needs users.manage).
 
     On PostgreSQL a user acts on the command line only through the database
-    login it is mapped to (--db-login): the server's authentication decides who
-    a clerk is. A platform that embeds fupin passes the actor itself.
+    login it is mapped to (--db-login, by default the login adding it): the
+    server's authentication decides who a clerk is. Give each clerk a login of
+    their own. A platform that embeds fupin passes the actor itself.
     """
     from fupin.access import User
     from fupin.store import Actor
 
     actor = Actor.parse(login)
-    store.add_user(User(actor.unit, actor.user, roles, areas, cadre, db_login))
+    store.add_user(User(actor.unit, actor.user, roles, areas, cadre, db_login or store.session_login()))
     click.echo(f"已登记用户 / user registered: {login} ({', '.join(roles)})")
 
 

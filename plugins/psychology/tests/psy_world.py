@@ -6,7 +6,7 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
-from fupin import Area, Household, Person, Store, Tag, Unit, load_plan
+from fupin import Actor, Area, Household, Person, Store, Tag, Unit, load_plan
 from fupin.idnumber import make_id_number
 
 PLAN = "qjnu-tuomu"
@@ -77,7 +77,7 @@ SECRETS = (NOTE, "老人们聊得很开心", "gAAAA")
 def setup_files(cli: Any, url: str, seed: Any, tmp_path: Path) -> tuple[Path, Path]:
     """Initialise ``url`` by the CLI, seed the village, write the two CSV files; their paths."""
     assert cli("--db", url, "init").exit_code == 0
-    with Store.open(url) as store:
+    with Store.open(url, actor=Actor.from_env()) as store:
         seed(store)
     sessions, cases = tmp_path / "sessions.csv", tmp_path / "cases.csv"
     sessions.write_text(SESSIONS_CSV, encoding="utf-8")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from fupin import Store
+from fupin import Actor, Store
 
 from psy_world import CHILD1, NOTE, SESSIONS_CSV, clean, setup_files
 
@@ -64,7 +64,7 @@ def test_import_export_check_report_without_notes(cli, database_url, seed, tmp_p
         clean(listed.output, key)
 
     # The audit log holds no note, cipher or key.
-    with Store.open(database_url) as store:
+    with Store.open(database_url, actor=Actor.from_env()) as store:
         clean(json.dumps([[e.old, e.new, e.reason] for e in store.audit_entries()], ensure_ascii=False, default=str), key)
 
 
@@ -76,7 +76,7 @@ def test_note_command(cli, sqlite_url, seed, tmp_path, key):
     clean(refused.output)
     shown = cli("--db", sqlite_url, "psychology", "note", "PSY-1", "--reason", "回访前了解上次情况")
     assert shown.exit_code == 0 and NOTE in shown.output
-    with Store.open(sqlite_url) as store:
+    with Store.open(sqlite_url, actor=Actor.from_env()) as store:
         reads = [e for e in store.audit_entries(table="psychology_sessions") if e.operation == "read_note"]
         assert [(e.record_key, e.reason) for e in reads] == [("PSY-1", "回访前了解上次情况")]
     # Without the key, a note cannot be read and a file with notes is refused, without echoing the note.

@@ -8,7 +8,7 @@ import json
 
 import sqlalchemy as sa
 
-from fupin import Store
+from fupin import Actor, Store
 
 from fupin_psychology.simulate import _NOTES
 
@@ -33,7 +33,7 @@ def test_demo_psychology_stream(cli, sqlite_url, key):
     assert y2017["C32"]["status"] == "met" and y2017["C33"]["status"] == "met"
 
     # The figures are those of the stored records, counted here independently.
-    with Store.open(sqlite_url) as store, store.engine.connect() as conn:
+    with Store.open(sqlite_url, actor=Actor.from_env()) as store, store.engine.connect() as conn:
         tagged = {tag: set(ids.split(",")) for tag, ids in conn.execute(sa.text(
             "SELECT t.tag, group_concat(p.id_number) FROM person_tags t JOIN persons p ON p.id = t.person_id "
             "WHERE t.tag IN ('留守儿童', '空巢老人') AND t.start <= '2017-12-31' AND (t.\"end\" IS NULL OR t.\"end\" >= '2017-01-01') "

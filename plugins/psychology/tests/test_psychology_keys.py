@@ -108,7 +108,7 @@ def test_wrong_key_refused_on_import(cli, database_url, seed, tmp_path, key):
     other = tmp_path / "other.csv"
     other.write_text(SESSIONS_CSV.replace("PSY-", "NEW-"), encoding="utf-8")
     wrong = Fernet.generate_key().decode()
-    with Store.open(database_url) as store:
+    with Store.open(database_url, actor=Actor.from_env()) as store:
         shown = key_row(store)["fingerprint"][: crypto.SHOWN]
 
     result = cli("--db", database_url, "import", "psychology.sessions", str(other), "--json", env={crypto.KEY_ENV: wrong})
@@ -120,7 +120,7 @@ def test_wrong_key_refused_on_import(cli, database_url, seed, tmp_path, key):
     # Rows 2 and 4 carry a note (row 3 has none): each is refused in the note column, with the fingerprint.
     assert [(e["row"], e["column"]) for e in data["errors"]] == [(2, "记录内容"), (4, "记录内容")]
     assert all(e["reason"].startswith(MISMATCH) and f"fingerprint {shown}" in e["reason"] for e in data["errors"])
-    with Store.open(database_url) as store:
+    with Store.open(database_url, actor=Actor.from_env()) as store:
         assert store.count("psychology_sessions") == 3 and set(ciphers(store)) == {"PSY-1", "PSY-3"}  # nothing written
 
     text = cli("--db", database_url, "import", "psychology.sessions", str(other), env={crypto.KEY_ENV: wrong})
@@ -131,7 +131,7 @@ def test_wrong_key_refused_on_import(cli, database_url, seed, tmp_path, key):
                   env={crypto.KEY_ENV: wrong})
     counts = json.loads(skipped.output)["files"][0]
     assert (counts["inserted"], counts["rejected"]) == (1, 2), skipped.output
-    with Store.open(database_url) as store:
+    with Store.open(database_url, actor=Actor.from_env()) as store:
         assert store.count("psychology_sessions") == 4
         assert set(ciphers(store)) == {"PSY-1", "PSY-3"}  # only the notes of the first import, with the right key
         assert key_row(store)["fingerprint"][: crypto.SHOWN] == shown
@@ -147,11 +147,11 @@ def test_refused_or_dry_run_import_sets_no_fingerprint(cli, database_url, seed, 
     bad.write_text(SESSIONS_CSV.splitlines()[0] + "\n" + SESSIONS_CSV.splitlines()[1].replace("王奶奶,2017-04-08", ",")
                    .replace("PSY-1", "BAD-1") + "\n" + SESSIONS_CSV.splitlines()[3] + "\n", encoding="utf-8")
     assert cli("--db", database_url, "import", "psychology.sessions", str(bad), env={crypto.KEY_ENV: first}).exit_code == 1
-    with Store.open(database_url) as store:
+    with Store.open(database_url, actor=Actor.from_env()) as store:
         assert key_row(store)["fingerprint"] is None and store.count("psychology_sessions") == 0
     # So the real key's first import is accepted and sets it.
     assert cli("--db", database_url, "import", "psychology.sessions", str(sessions)).exit_code == 0
-    with Store.open(database_url) as store:
+    with Store.open(database_url, actor=Actor.from_env()) as store:
         row = key_row(store)
         assert row["fingerprint"] == crypto.fingerprint(key, bytes.fromhex(row["salt"])) and row["set_by"] == "TEST:tester"
 

@@ -69,8 +69,8 @@ class TestGaps:
         from fupin.access import User
 
         seed(world)
-        world.store.add_user(User("ZHZ-GOV", "clerk", ("area_user",), (f"{VILLAGE}02",)))
-        world.store.add_user(User("QJNU-BIO", "clerk", ("department",)))
+        world.store.add_user(User("ZHZ-GOV", "clerk", ("area_user",), (f"{VILLAGE}02",), login=world.store.session_login()))
+        world.store.add_user(User("QJNU-BIO", "clerk", ("department",), login=world.store.session_login()))
         out = json.loads(run(cli, database_url, "--as", "ZHZ-GOV:clerk", "training", "gaps", "--year", "2016", "--json").output)
         assert out["without"] == 2 and [g["household"] for g in out["gaps"]] == [world.household(3)]
         refused = cli("--db", database_url, "--as", "QJNU-BIO:clerk", "training", "gaps", "--year", "2016")
