@@ -329,3 +329,17 @@ def test_on_postgresql_the_login_decides_who_acts(postgres_url, cli, pm):
             conn.exec_driver_sql(f'DROP OWNED BY "{role}"')  # its grants in this database
             conn.exec_driver_sql(f'DROP ROLE "{role}"')
         admin.dispose()
+
+
+def test_pairing_needs_the_cadre_in_scope_too(province, cli, pm, tmp_path):
+    """A plan office may not pair its household with another university's cadre (it would open the card to them)."""
+    ok = lambda *a: cli("--db", province, "--as", ADMIN, *a)  # noqa: E731
+    assert ok("import", "units", csv_file(tmp_path, "u.csv", "单位代码,单位名称,单位类型\nYNU,云南大学,高校\n")).exit_code == 0
+    assert ok("import", "cadres", csv_file(tmp_path, "c.csv", "干部编号,姓名,单位代码,职级\nYNU-C001,外校干部,YNU,处级\n")).exit_code == 0
+    before = contents(province, pm)
+    one = cli("--db", province, "--as", OFFICE, "pair", "add", "--cadre", "YNU-C001", "--household", H3, "--kind", "联系", "--date", "2016-01-01")
+    assert one.exit_code == 1 and "cadre outside your scope" in one.output, one.output
+    path = csv_file(tmp_path, "p.csv", f"干部编号,户编号,帮扶类型,结对日期\nYNU-C001,{H3},联系,2016-01-01\n")
+    many = cli("--db", province, "--as", OFFICE, "import", "pairings", path)
+    assert many.exit_code == 1 and "cadre outside your scope" in many.output, many.output
+    assert contents(province, pm) == before

@@ -90,6 +90,7 @@ def _insert(store: Any, conn: sa.Connection, p: model.Pairing) -> int:
     for field, column, value in (("cadre", S.cadres.c.code, p.cadre), ("unit", S.units.c.code, p.unit), ("plan", S.plans.c.name, p.plan)):
         if value is not None and not store._exists(conn, column, value):
             problems.append(Problem(field, "未登记 / not registered", value))
+    _require_helpers(store, conn, p.cadre, p.unit)
     if p.village is not None:
         level = conn.execute(sa.select(S.areas.c.level).where(S.areas.c.code == p.village)).scalar()
         if level != "village":
@@ -112,6 +113,20 @@ def _insert(store: Any, conn: sa.Connection, p: model.Pairing) -> int:
         "end_date": p.end, "end_reason": p.end_reason,
     }
     return store._insert(conn, S.pairings, row, f"{p.cadre or p.unit}:{p.household or p.village}:{p.start}")
+
+
+def _require_helpers(store: Any, conn: sa.Connection, cadre: str | None, unit: str | None) -> None:
+    """Raise unless ``pairing.write`` reaches the helping side too: the cadre's unit, the unit.
+
+    A household in scope is not enough: pairing it with another university's
+    cadre would hand that cadre its card.
+    """
+    if cadre is not None:
+        unit_of_cadre = conn.execute(sa.select(S.cadres.c.unit_code).where(S.cadres.c.code == cadre)).scalar()
+        if unit_of_cadre is not None and not store.access.unit_allowed("pairing.write", unit_of_cadre):
+            raise AccessDenied(store.actor, "pairing.write", f"干部 {cadre} 不在权限范围内 / cadre outside your scope")
+    if unit is not None and store._exists(conn, S.units.c.code, unit) and not store.access.unit_allowed("pairing.write", unit):
+        raise AccessDenied(store.actor, "pairing.write", f"单位 {unit} 不在权限范围内 / unit outside your scope")
 
 
 def end_pairing(store: Any, pairing_id: int, end: dt.date, reason: str) -> None:
@@ -203,6 +218,8 @@ def transfer(store: Any, from_cadre: str, to_cadre: str, *, on: dt.date, reason:
     with store.transaction("pairing.write") as conn:
         if not store._exists(conn, S.cadres.c.code, to_cadre):
             raise NotFound(f"干部 {to_cadre} 未登记 / cadre not registered")
+        _require_helpers(store, conn, from_cadre, None)
+        _require_helpers(store, conn, to_cadre, None)
         rows = conn.execute(
             sa.select(S.pairings, S.households.c.number)
             .select_from(S.pairings.outerjoin(S.households, S.households.c.id == S.pairings.c.household_id))

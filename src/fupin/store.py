@@ -584,6 +584,8 @@ class Store:
             if updated.number != number:
                 problems.append(Problem("number", "户编号不能修改 / the household number cannot change", updated.number))
             if updated.group_code != current.group_code:
+                # A move needs scope over the new villager group as well as the household as stored.
+                self._require_area(updated.group_code)
                 group = conn.execute(sa.select(S.areas.c.level).where(S.areas.c.code == updated.group_code)).first()
                 if group is None or group.level != "group":
                     problems.append(Problem("group_code", "不是已登记的村民小组 / not a registered villager group", updated.group_code))

@@ -41,7 +41,24 @@ def _cadre_problems(lookups: Any, rows: Sequence[tuple[int, Any]]) -> dict[int, 
     return out
 
 
-PAIRINGS = ModelKind(
+class PairingKind(ModelKind):
+    """Pairings: the cadre's unit must be within the importer's reach too, not only the household."""
+
+    def build(self, values: dict[str, Any], vocab: Any) -> Any:
+        # A file of 帮户 pairings need not say so on every row.
+        return super().build({"level": "帮户", **values}, vocab)
+
+    def check_chunk(self, lookups: Any, rows: Sequence[tuple[int, Any]]) -> dict[int, list[Problem]]:
+        units = lookups.rows("cadres", "code", {r.cadre for _, r in rows}, ("unit_code",))
+        out = {}
+        for row_no, record in rows:
+            found = units.get(record.cadre)
+            if found is not None and lookups.access is not None and not lookups.access.unit_allowed(self.write_permission, found["unit_code"]):
+                out[row_no] = [Problem("cadre", f"权限不足 / permission denied: lacks {self.write_permission} (干部不在权限范围内 / cadre outside your scope)", record.cadre)]
+        return out
+
+
+PAIRINGS = PairingKind(
     name="pairings",
     label_zh="干部帮户结对",
     label_en="Cadre-household pairings (帮户)",
