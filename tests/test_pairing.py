@@ -480,7 +480,7 @@ class TestDemoVillage:
         with Store.open(demo_url, pm=pm, actor=Actor.from_env()) as store:
             before = snapshot(store)
         result = cli("--db", demo_url, "--as", actor, *args)
-        assert result.exit_code == 1 and "lacks pairing.write" in result.output and "Traceback" not in result.output
+        assert result.exit_code == 3 and "lacks pairing.write" in result.output and "Traceback" not in result.output
         with Store.open(demo_url, pm=pm, actor=Actor.from_env()) as store:
             assert snapshot(store) == before
 

@@ -320,10 +320,10 @@ def test_on_postgresql_the_login_decides_who_acts(postgres_url, cli, pm):
         assert who.exit_code == 0 and who.output.startswith(f"{BIO}: department"), who.output
         for other in (ADMIN, OFFICE, "NOBODY:x"):
             result = cli("--db", clerk_url, "--as", other, "whoami", env=unset)
-            assert result.exit_code == 1 and f"login {role} may not act as {other}" in result.output, result.output
+            assert result.exit_code == 3 and f"login {role} may not act as {other}" in result.output, result.output
         # The superuser login has the demo's users: several, so it must choose.
         several = cli("--db", postgres_url, "whoami", env=unset)
-        assert several.exit_code == 1 and "choose one with --as" in several.output
+        assert several.exit_code == 3 and "choose one with --as" in several.output
     finally:
         with admin.connect() as conn:
             conn.exec_driver_sql(f'DROP OWNED BY "{role}"')  # its grants in this database
@@ -338,7 +338,7 @@ def test_pairing_needs_the_cadre_in_scope_too(province, cli, pm, tmp_path):
     assert ok("import", "cadres", csv_file(tmp_path, "c.csv", "干部编号,姓名,单位代码,职级\nYNU-C001,外校干部,YNU,处级\n")).exit_code == 0
     before = contents(province, pm)
     one = cli("--db", province, "--as", OFFICE, "pair", "add", "--cadre", "YNU-C001", "--household", H3, "--kind", "联系", "--date", "2016-01-01")
-    assert one.exit_code == 1 and "cadre outside your scope" in one.output, one.output
+    assert one.exit_code == 3 and "cadre outside your scope" in one.output, one.output
     path = csv_file(tmp_path, "p.csv", f"干部编号,户编号,帮扶类型,结对日期\nYNU-C001,{H3},联系,2016-01-01\n")
     many = cli("--db", province, "--as", OFFICE, "import", "pairings", path)
     assert many.exit_code == 1 and "cadre outside your scope" in many.output, many.output

@@ -60,9 +60,13 @@ SCOPES = ("all", "plans", "unit", "cadre", "areas")
 class IdentityError(FupinError, PermissionError):
     """Who is acting cannot be established: no actor given, or one the login may not act as."""
 
+    exit_code = 3
+
 
 class AccessDenied(FupinError, PermissionError):
     """The actor lacks a permission (or the record is outside its scope); nothing was changed."""
+
+    exit_code = 3
 
     def __init__(self, actor: Any, permission: str, target: str = "") -> None:
         self.actor = actor

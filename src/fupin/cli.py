@@ -64,19 +64,31 @@ def _echo_json(data: Any) -> None:
     click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
 
 
+class _Failed(click.ClickException):
+    """A one-line message with the exit status its cause has (``FupinError.exit_code``)."""
+
+    def __init__(self, message: str, exit_code: int) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
 class FupinGroup(click.Group):
-    """Turns library errors into one-line messages (exit 1), never a traceback."""
+    """Turns library errors into one-line messages, never a traceback.
+
+    Exit 1 for refused input, 3 for permission denied, 4 for the environment
+    (the error's ``exit_code``).
+    """
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except FupinError as exc:
-            raise click.ClickException(_one_line(exc)) from None
+            raise _Failed(_one_line(exc), exc.exit_code) from None
         except sqlalchemy.exc.OperationalError as exc:
             # The database cannot be reached or refused the statement: say which (password hidden) and why.
             obj = ctx.find_object(_Context)
             where = _safe(obj.db) if obj is not None and obj.db else "the database"
-            raise click.ClickException(f"数据库错误 / database error ({where}): {_one_line(exc.orig or exc)}") from None
+            raise _Failed(f"数据库错误 / database error ({where}): {_one_line(exc.orig or exc)}", 4) from None
 
 
 def _one_line(exc: BaseException) -> str:

@@ -29,7 +29,15 @@ class Problem:
 
 
 class FupinError(Exception):
-    """Base of every error the library raises on purpose."""
+    """Base of every error the library raises on purpose.
+
+    ``exit_code`` is the command line's exit status for it (the CLI
+    conventions): 1 refused input or unmet commitments, 3 permission denied, 4
+    the environment (database unreachable or not initialised, a key or file
+    missing). A plugin's own errors set it the same way.
+    """
+
+    exit_code = 1
 
 
 class ValidationError(FupinError, ValueError):
@@ -67,6 +75,8 @@ class PlanError(FupinError):
 
 class StorageError(FupinError):
     """The database refused an operation or is not in the expected state."""
+
+    exit_code = 4
 
 
 class StaleRecord(FupinError):

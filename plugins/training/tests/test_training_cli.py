@@ -74,7 +74,7 @@ class TestGaps:
         out = json.loads(run(cli, database_url, "--as", "ZHZ-GOV:clerk", "training", "gaps", "--year", "2016", "--json").output)
         assert out["without"] == 2 and [g["household"] for g in out["gaps"]] == [world.household(3)]
         refused = cli("--db", database_url, "--as", "QJNU-BIO:clerk", "training", "gaps", "--year", "2016")
-        assert refused.exit_code == 1 and "registry.read" in refused.output
+        assert refused.exit_code == 3 and "registry.read" in refused.output
 
     def test_next_sessions_when_none_that_year(self, world, cli, database_url):
         """In a year without sessions, the next sessions by date are the nearest."""

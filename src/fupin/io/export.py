@@ -108,16 +108,10 @@ def natural_key(kind: ImportKind, record: Mapping[str, Any]) -> tuple[Any, ...]:
     return tuple(record[f] if f in record else record[renames.get(f, f)] for f in kind.key)
 
 
-def needs_token(kind: ImportKind) -> bool:
+def needs_token(store: Any, kind: ImportKind) -> bool:
     """Whether a masked export of ``kind`` masks its key, so that rows need a record token to be read back."""
-    return any(c.personal and c.target in kind.key for c in kind.columns) and "id" in _table_columns(kind)
-
-
-def _table_columns(kind: ImportKind) -> set[str]:
-    from fupin.storage import schema as S
-
-    table = S.metadata.tables.get(kind.table)
-    return set(table.c.keys()) if table is not None else {"id"}
+    table = store.metadata.tables[kind.table]
+    return "id" in table.c and any(c.personal and c.target in kind.key for c in kind.columns)
 
 
 def export_rows(
@@ -156,7 +150,7 @@ def export_rows(
     columns = [c for c in kind.columns if not c.import_only]
     headers = [c.name if english else c.zh for c in columns]
     secret = None
-    if not unmasked and needs_token(kind):
+    if not unmasked and needs_token(store, kind):
         headers.append(masking.TOKEN_EN if english else masking.TOKEN_ZH)
         with store._transaction() as conn:
             secret = masking.token_secret(conn, create=True)

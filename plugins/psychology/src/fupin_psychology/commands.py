@@ -8,45 +8,16 @@ from typing import Any
 
 import click
 
-from fupin.access import AccessDenied
 from fupin.cli import pass_store
 from fupin.text import table
 
 from fupin_psychology import crypto, keys, records
 
-#: Exit codes of the CLI conventions beyond 1 (refused input): permission denied, the environment.
-EXIT_DENIED = 3
-EXIT_ENVIRONMENT = 4
-
-
-class _Refused(click.ClickException):
-    """A one-line message with the exit code the conventions give its cause."""
-
-    def __init__(self, message: str, exit_code: int) -> None:
-        super().__init__(" ".join(message.split()))
-        self.exit_code = exit_code
-
-
-class _Group(click.Group):
-    """``fupin psychology``: a refused permission exits 3 and a missing or invalid key 4, not 1.
-
-    The rest (refused input, exit 1) is left to the ``fupin`` group, as for every command.
-    """
-
-    def invoke(self, ctx: click.Context) -> Any:
-        try:
-            return super().invoke(ctx)
-        except AccessDenied as exc:
-            raise _Refused(str(exc), EXIT_DENIED) from None
-        except crypto.NoteKeyMissing as exc:
-            raise _Refused(str(exc), EXIT_ENVIRONMENT) from None
-
-
 def _echo_json(data: Any) -> None:
     click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
 
 
-@click.group(cls=_Group)
+@click.group()
 def psychology() -> None:
     """Counselling of special groups and social work (心理疏导与社会工作, C32 and C33).
 

@@ -46,6 +46,8 @@ class NoteKeyError(FupinError):
 class NoteKeyMissing(NoteKeyError):
     """No usable key in the environment (not set, or not a Fernet key): a matter of the environment."""
 
+    exit_code = 4
+
 
 class NoteKeyMismatch(NoteKeyError):
     """A valid key, but not this database's: refused, nothing written."""
