@@ -140,6 +140,39 @@ def test_balances_equal_sum_of_entries_after_any_operations(sqlite_store, ops):
     assert min(balance.values()) >= 0
 
 
+DATED = st.lists(st.tuples(st.booleans(), st.integers(min_value=1, max_value=28), st.integers(min_value=1, max_value=3_000)), max_size=25)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(ops=DATED)
+def test_a_row_is_refused_exactly_when_some_later_day_would_go_negative(sqlite_store, ops):
+    """Property: in a batch of dated rows, each is accepted iff, with the stored entries and the rows accepted
+    before it, no day's balance goes below zero (the running sums and segment tree against brute force)."""
+    store = sqlite_store
+    code = f"F{store.count('funding_funds')}"
+    ledger.add_fund(store, Fund(code, "基金会", "foundation", owner_unit="QJNU"))
+    stored = [(dt.date(2017, 3, 5), 1_000), (dt.date(2017, 3, 20), 2_000), (dt.date(2017, 3, 25), -1_500)]
+    for n, (day, fen) in enumerate(stored):
+        flow = dict(flow="donation", donor="d") if fen > 0 else dict(flow="spending", purpose="general")
+        ledger.post(store, entry(f"{code}-S{n}", fund=code, fen=abs(fen), day=day, **flow))
+    rows = []
+    for i, (inflow, day, fen) in enumerate(ops):
+        flow = dict(flow="donation", donor="d") if inflow else dict(flow="spending", purpose="general")
+        rows.append((i, entry(f"{code}-{i}", fund=code, fen=fen, day=dt.date(2017, 3, day), **flow)))
+    with store.transaction() as conn:
+        problems, denied = ledger.check_entries(store, conn, rows)
+    moves, refused = list(stored), set()
+    for i, e in rows:
+        trial = moves + [(e.entry_date, e.amount_fen if e.inflow else -e.amount_fen)]
+        days = sorted({d for d, _ in trial})
+        if e.inflow or all(sum(f for d, f in trial if d <= day) >= 0 for day in days):
+            moves = trial
+        else:
+            refused.add(i)
+    assert set(problems) == refused and not denied
+    assert all("overspend refused" in p.reason for ps in problems.values() for p in ps)
+
+
 @pytest.fixture
 def sqlite_store(sqlite_url, pm):
     from fupin import Store
