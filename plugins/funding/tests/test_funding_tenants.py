@@ -23,7 +23,7 @@ import attrs
 import pytest
 
 from fupin import Actor, ValidationError
-from fupin.access import AccessDenied
+from fupin.access import AccessDenied, User
 from fupin_funding import ledger
 from fupin_funding.ledger import Entry
 from funding_world import APPROVER, QJNU_FUND, YNU_FUND, add_tenants, snapshot
@@ -207,6 +207,22 @@ def test_a_beneficiary_is_not_paid_twice_under_another_voucher(tenants: Any, cli
     before = snapshot(store)
     result = cli("--db", database_url, "--as", "QJNU:office", *pay(voucher="ZXJ2017-QJNU-000950").cli(tmp_path, tenants))
     assert result.exit_code == 1 and "already paid for study_aid 2017" in result.output, result.output
+    assert snapshot(store) == before
+
+
+def test_another_tenants_voucher_number_is_only_said_to_be_taken(tenants: Any, cli: Any, database_url: str, tmp_path: Path) -> None:
+    """Importing QJNU's receipt number into YNU's fund: refused as taken, not compared with (or counted as) QJNU's entry."""
+    store = tenants.store
+    store.add_user(User("YNU", "head", ("plan_office",)))  # so that the row breaks no other rule
+    before = snapshot(store)
+    path = tmp_path / "donations.csv"
+    path.write_text("收据号,捐赠日期,捐赠人,金额,资金账户,审批人\n"
+                    f"SJ2017-001,2017-03-01,校友会,1000.00,{YNU_FUND},YNU:head\n", encoding="utf-8")
+    result = cli("--db", database_url, "--as", "YNU:office", "import", "funding.donations", str(path), "--json")
+    assert result.exit_code == 1, result.output
+    data = json.loads(result.output)
+    assert [(e["row"], e["column"], e["reason"]) for e in data["errors"]] == [(2, "收据号", "凭证号已被使用 / voucher number already used")]
+    assert data["unchanged"] == 0
     assert snapshot(store) == before
 
 

@@ -28,8 +28,8 @@ import sqlalchemy as sa
 
 from fupin.queries import count_if, joined, key, plan_villages_condition, split, status_on
 
-from fupin_funding.scope import funds_condition
 from fupin_funding.ledger import PROGRAMMES, voucher_numbers
+from fupin_funding.scope import funds_condition
 from fupin_funding.tables import ENTRIES, FOSTER
 
 DEFAULTS: dict[str, Any] = {
