@@ -409,7 +409,7 @@ class _Timeline:
 
 def check_entries(
     store: Any, conn: sa.Connection, rows: Sequence[tuple[int, Entry]], *, stored: set[str] = frozenset(),
-    paid: set[tuple[str, int, str]] | None = None,
+    paid: set[tuple[str, int, str, str | None]] | None = None,
 ) -> tuple[dict[int, list[Problem]], dict[int, str]]:
     """Why each entry is refused: (row number -> problems, row number -> why the actor may not book it).
 
@@ -617,7 +617,7 @@ def add_fund(store: Any, fund: Fund) -> None:
         units = store.table("units")
         if conn.execute(sa.select(units.c.code).where(units.c.code == owner)).first() is None:
             raise ValidationError.of("owner_unit", "单位未登记 / unit not registered", owner)
-        if not scope.reach(store, conn, WRITE).owns(owner):
+        if not store.access.unit_allowed(WRITE, owner):
             raise AccessDenied(store.actor, WRITE, f"单位 {owner} 不在权限范围内 / unit {owner} outside your scope")
         if conn.execute(sa.select(f.c.code).where(f.c.code == fund.code)).first() is not None:
             raise ValidationError.of("code", "资金账户已存在 / fund already exists", fund.code)

@@ -17,7 +17,7 @@ An entry is approved by someone else: a registered user who holds
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from typing import Any
 
 import attrs
@@ -57,15 +57,23 @@ class Reach:
 
 
 def reach(store: Any, conn: sa.Connection, permission: str) -> Reach:
-    """What ``permission`` reaches for the store's actor (no scope at all: nothing)."""
+    """What ``permission`` reaches for the store's actor (no scope at all: nothing).
+
+    Only the units that own a fund or were granted one are asked about (a
+    province has thousands of units and a few dozen funds); the core decides
+    each (:meth:`fupin.access.Access.unit_allowed`).
+    """
     access = store.access
     scopes = access.scopes(permission)
     if "all" in scopes:
         return Reach(True)
-    units = store.table("units")
-    codes = conn.execute(sa.select(units.c.code)).scalars().all() if scopes else []
-    owners = {code for code in codes if access.unit_allowed(permission, code)}
-    grantees = set(owners)
+    if not scopes:
+        return Reach(False)
+    f, g = store.table(FUNDS), store.table(GRANTS)
+    owning = conn.execute(sa.select(f.c.owner_unit).where(f.c.owner_unit.is_not(None)).distinct()).scalars().all()
+    granted = conn.execute(sa.select(g.c.unit_code).distinct()).scalars().all()
+    owners = {code for code in owning if access.unit_allowed(permission, code)}
+    grantees = {code for code in granted if access.unit_allowed(permission, code)}
     if "cadre" in scopes:
         grantees.add(store.actor.unit)  # a cadre acts for their own unit only, never for the units below it
     return Reach(False, frozenset(owners), frozenset(grantees))
@@ -143,9 +151,3 @@ def normalise_user(text: Any) -> str:
     text = "" if text is None else str(text).strip()
     unit, sep, user = text.partition(":")
     return f"{unit.strip()}:{user.strip()}" if sep else text
-
-
-def owners_of(conn: sa.Connection, metadata: sa.MetaData, codes: Iterable[str]) -> Mapping[str, str | None]:
-    """Fund code -> owning unit."""
-    f = metadata.tables[FUNDS]
-    return dict(conn.execute(sa.select(f.c.code, f.c.owner_unit).where(f.c.code.in_(sorted(set(codes))))).all())
