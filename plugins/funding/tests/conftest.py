@@ -8,13 +8,19 @@ come from ``fupin.testing``; ``pm`` is overridden to register this plugin, so
 from __future__ import annotations
 
 import datetime as dt
+import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 import fupin_funding
-from fupin import Area, Household, Person, Tag, Unit, get_plugin_manager, load_plan
+from fupin import Area, Household, Person, Tag, get_plugin_manager, load_plan
 from fupin.idnumber import make_id_number
+
+# The tests run with --import-mode=importlib: make the shared helpers importable.
+sys.path.insert(0, str(Path(__file__).parent))
+from funding_world import add_university  # noqa: E402
 
 PLAN = "qjnu-tuomu"
 VILLAGE = "530326106200"
@@ -57,7 +63,7 @@ def village(store: Any) -> Village:
             Area("530326", "会泽县", "county", "530300"), Area("530326106", "者海镇", "town", "530326"),
             Area(VILLAGE, "拖木村", "village", "530326106"), Area(GROUP, "大沟边", "group", VILLAGE),
         ])
-        store.add_unit(Unit.new(code="QJNU", name="曲靖师范学院", kind="university", vocab=store.vocab))
+        add_university(store)
     store.save_plan(plan)
     since = dt.date(2014, 10, 1)
     members = {

@@ -4,6 +4,9 @@ A double-entry ledger in integer fen (funds, balanced entries, balances that
 never go negative), projects, and recurring aid (study aid, Spring Festival
 support, foster-family rewards) with payment lists to sign and import back.
 Its own tables are ``funding_*``, created by its alembic branch ``funding``.
+Each fund belongs to a unit, which may grant it to others; entries are
+approved by a second person holding the plugin's permission ``funding.approve``
+(given to the plan office).
 
 Only hook implementations live here; nothing runs at import time.
 """
@@ -20,10 +23,18 @@ __version__ = "0.1.0"
 
 @hookimpl
 def fupin_tables(metadata: Any) -> None:
-    """``funding_funds``, ``funding_entries``, ``funding_lines``, ``funding_projects``, ``funding_foster_homes``."""
+    """``funding_funds``, ``funding_entries``, ``funding_lines``, ``funding_projects``, ``funding_foster_homes``, ``funding_grants``."""
     from fupin_funding.tables import define
 
     define(metadata)
+
+
+@hookimpl
+def fupin_roles() -> list[dict[str, Any]]:
+    """The permission ``funding.approve`` (approving ledger entries), added to the plan office role."""
+    from fupin_funding.scope import ROLES
+
+    return [ROLES]
 
 
 @hookimpl

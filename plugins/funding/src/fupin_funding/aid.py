@@ -28,7 +28,8 @@ import sqlalchemy as sa
 
 from fupin.queries import count_if, joined, key, plan_villages_condition, split, status_on
 
-from fupin_funding.ledger import PROGRAMMES
+from fupin_funding.ledger import PROGRAMMES, voucher_numbers
+from fupin_funding.scope import funds_condition
 from fupin_funding.tables import ENTRIES, FOSTER
 
 DEFAULTS: dict[str, Any] = {
@@ -176,8 +177,10 @@ def payments(conn: sa.Connection, store: Any, plan: Any, programme: str, year: i
 
 
 def paid(conn: sa.Connection, store: Any, programme: str, year: int) -> dict[str, list[Any]]:
-    """Beneficiary key -> its aid entries (voucher, entry_date, amount_fen) for ``programme`` and ``year``."""
-    pay = _payments(store, programme, year).subquery()
+    """Beneficiary key -> its aid entries (voucher, entry_date, amount_fen) for ``programme`` and ``year``,
+    from the funds the actor reaches (``actions.read``)."""
+    e = store.table(ENTRIES)
+    pay = _payments(store, programme, year).where(funds_condition(store, conn, e.c.fund_code)).subquery()
     rows = conn.execute(sa.select(pay).order_by(pay.c.entry_date, pay.c.id)).all()
     out: dict[str, list[Any]] = {}
     for r in rows:
@@ -189,28 +192,40 @@ def missing(store: Any, plan: Any, programme: str, year: int) -> list[dict[str, 
     """Who is eligible for ``programme`` in ``year`` and has no disbursement (needs ``registry.read``; in the reader's scope)."""
     check_programme(programme)
     store.access.require("registry.read", "资助名单 / aid list")
-    scope = store.access.household_condition("registry.read")
-    with store.reading() as conn:
-        owed = eligible(conn, store, plan, programme, year, scope=scope)
-        done = paid(conn, store, programme, year)
+    households = store.access.household_condition("registry.read")
+    with store.reading("registry.read") as conn:
+        owed = eligible(conn, store, plan, programme, year, scope=households)
+        # Paid by anyone counts, whoever's fund it was: the list says who is still owed, not who paid.
+        pay = _payments(store, programme, year).subquery()
+        done = set(conn.execute(sa.select(pay.c.key).distinct()).scalars())
     return [r for r in owed if r["key"] not in done]
 
 
 VOUCHER_PREFIX = {"study_aid": "ZXJ", "festival_support": "CJWW", "foster_reward": "AXJL"}
 
 
+def voucher_stem(programme: str, year: int, unit: str) -> str:
+    """``ZXJ2017-QJNU-``: the programme's prefix, the year, the paying unit (numbers follow, see :func:`fupin_funding.ledger.voucher_numbers`)."""
+    return f"{VOUCHER_PREFIX[programme]}{year}-{unit}-"
+
+
 def aid_list(store: Any, plan: Any, programme: str, year: int, fund: str | None = None) -> list[dict[str, Any]]:
-    """The payment list to sign: one row per eligible beneficiary not yet paid, with its voucher number
-    (``ZXJ2017-ID``, stable: re-importing a signed list never pays twice) and the programme's amount.
+    """The payment list to sign: one row per eligible beneficiary not yet paid, with a new voucher number
+    (``ZXJ2017-QJNU-000123``: a sequence per programme, year and helping unit, no personal data) and the
+    programme's amount. The voucher is the import's key, so re-importing a signed list never pays twice,
+    and the import refuses to pay anyone twice for one programme and year under another voucher.
 
     Needs ``registry.personal`` (the list carries ID numbers to sign against).
     """
     store.access.require("registry.personal", "资助发放表 / aid list with ID numbers")
     amount = int(settings(plan)["amounts_fen"][programme])
+    owed = missing(store, plan, programme, year)
+    with store.reading("registry.personal") as conn:
+        vouchers = voucher_numbers(conn, store.metadata, voucher_stem(programme, year, plan.helping_unit.code), len(owed))
     out = []
-    for r in missing(store, plan, programme, year):
+    for r, voucher in zip(owed, vouchers, strict=True):
         out.append({
-            "voucher": f"{VOUCHER_PREFIX[programme]}{year}-{r['key']}", "programme": programme, "aid_year": year,
+            "voucher": voucher, "programme": programme, "aid_year": year,
             "person": r["key"] if PROGRAMMES[programme][1] == "person" else None, "household": r["household"],
             "name": r["name"], "detail": r["detail"], "amount_fen": amount, "fund_code": fund,
         })

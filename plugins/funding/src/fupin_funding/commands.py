@@ -1,4 +1,9 @@
-"""The ``fupin funding`` commands: balance, ledger, aid-list, missing."""
+"""The ``fupin funding`` commands: balance, ledger, grant, aid-list, missing.
+
+Each shows only the funds the user's unit owns or was granted (a platform
+administrator's or auditor's scope ``all``: every fund). A permission denied
+exits with code 3, as the design says of every command; refused input with 1.
+"""
 
 from __future__ import annotations
 
@@ -8,16 +13,31 @@ import sys
 from typing import Any
 
 import click
-import sqlalchemy as sa
 
+from fupin.access import AccessDenied
 from fupin.cli import pass_store
 from fupin.io.files import write_table
 from fupin.text import mask_id, table
 
 from fupin_funding import aid, ledger
-from fupin_funding.tables import ENTRIES, FUNDS
 
 PROGRAMME = click.Choice(sorted(ledger.PROGRAMMES))
+
+
+class _Denied(click.ClickException):
+    """Permission denied: exit code 3."""
+
+    exit_code = 3
+
+
+class _Group(click.Group):
+    """``fupin funding``: a permission denied exits with 3, not 1 (fupin's group turns other errors into 1)."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except AccessDenied as exc:
+            raise _Denied(" ".join(str(exc).split())) from None
 
 
 def _echo_json(data: Any) -> None:
@@ -34,14 +54,15 @@ def _write(rows: list[list[Any]], headers: list[str], fmt: str, output: str | No
         write_table(sys.stdout.buffer, fmt, headers, rows, title=title if fmt == "csv" else None)
 
 
-@click.group()
+@click.group(cls=_Group)
 def funding() -> None:
-    """Funds (资金): the ledger in fen, balances, aid lists to sign, who is still unpaid.
+    """Funds (资金): the ledger in fen, balances, grants, aid lists to sign, who is still unpaid.
 
     \b
     Example:
       fupin funding balance
       fupin funding ledger --year 2017 --format xlsx -o 台账2017.xlsx
+      fupin funding grant QJNU-FDN QJNU-STU --start 2017-03-01
       fupin funding aid-list --programme study_aid --year 2017 --format xlsx -o 助学金2017.xlsx
       fupin import funding.disbursements 助学金2017-签字.xlsx
       fupin funding missing --programme study_aid --year 2017
@@ -52,21 +73,21 @@ def funding() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @pass_store
 def balance(store: Any, as_json: bool) -> None:
-    """Each fund's balance (sum of its ledger lines), reconciled with its entries."""
-    store.access.require("actions.read", "资金余额 / balances")
-    f = store.table(FUNDS)
-    with store.reading() as conn:
-        funds = conn.execute(sa.select(f).order_by(f.c.kind, f.c.code)).all()
-        held = ledger.balances(conn, store.metadata)
-        totals = ledger.entry_totals(conn, store.metadata)
-        unbalanced = ledger.unbalanced_entries(conn, store.metadata)
-    rows = [{"fund": r.code, "name": r.name, "kind": r.kind, "purpose": r.purpose, "year": r.year,
-             "balance_fen": held.get(r.code, 0), "reconciled": held.get(r.code, 0) == totals.get(r.code, 0)} for r in funds]
+    """Each fund's balance (sum of its ledger lines), reconciled with its entries: the funds your unit owns or was granted.
+
+    \b
+    Example:
+      fupin funding balance --json
+    """
+    rows = ledger.fund_balances(store)
+    unbalanced = ledger.unbalanced(store)
     if as_json:
         _echo_json({"funds": rows, "unbalanced_entries": unbalanced})
         return
-    body = [[r["fund"], r["name"], ledger.FUND_KINDS[r["kind"]], r["purpose"] or "", ledger.yuan(r["balance_fen"]), "是" if r["reconciled"] else "否"] for r in rows]
-    click.echo("\n".join(table(["账户 fund", "名称 name", "类型 kind", "用途 purpose", "余额(元) balance", "相符 reconciled"], body, indent="")))
+    body = [[r["fund"], r["name"], ledger.FUND_KINDS[r["kind"]], r["purpose"] or "", r["owner"] or "", ledger.yuan(r["balance_fen"]),
+             "是" if r["reconciled"] else "否"] for r in rows]
+    click.echo("\n".join(table(["账户 fund", "名称 name", "类型 kind", "用途 purpose", "单位 owner", "余额(元) balance", "相符 reconciled"],
+                               body, indent="")))
     click.echo(f"合计 / total: {ledger.yuan(sum(r['balance_fen'] for r in rows))} 元")
     if unbalanced:
         raise click.ClickException(f"借贷不平的凭证 / unbalanced entries: {', '.join(unbalanced)}")
@@ -78,17 +99,39 @@ def balance(store: Any, as_json: bool) -> None:
 @click.option("-o", "--output", help="File to write (default: standard output; xlsx needs a file).")
 @pass_store
 def ledger_cmd(store: Any, year: int, fmt: str, output: str | None) -> None:
-    """The year's 台账: every entry with date, voucher, fund, amount, purpose, who entered and approved it."""
-    store.access.require("actions.read", "台账 / ledger")
-    e = store.table(ENTRIES)
-    with store.reading() as conn:
-        rows = conn.execute(sa.select(e).where(e.c.entry_date >= dt.date(year, 1, 1), e.c.entry_date <= dt.date(year, 12, 31))
-                            .order_by(e.c.entry_date, e.c.id)).all()
+    """The year's 台账: every entry with date, voucher, fund, amount, purpose, who entered and approved it
+    (of the funds your unit owns or was granted).
+
+    \b
+    Example:
+      fupin funding ledger --year 2017 --format xlsx -o 台账2017.xlsx
+    """
+    rows = ledger.entries(store, dt.date(year, 1, 1), dt.date(year, 12, 31))
     headers = ["日期", "凭证号", "类型", "资金账户", "收入(元)", "支出(元)", "用途", "资助项目", "年度", "户编号", "项目编号", "捐赠人", "摘要", "经办人", "审批人"]
     body = [[r.entry_date, r.voucher, ledger.FLOWS[r.flow], r.fund_code,
              ledger.yuan(r.amount_fen) if r.flow in ledger.INFLOWS else None, None if r.flow in ledger.INFLOWS else ledger.yuan(r.amount_fen),
              r.purpose, r.programme, r.aid_year, r.household, r.project_code, r.donor, r.description, r.entered_by, r.approved_by] for r in rows]
     _write(body, headers, fmt, output, f"{year} 年扶贫资金台账")
+
+
+@funding.command()
+@click.argument("fund")
+@click.argument("unit")
+@click.option("--start", type=click.DateTime(["%Y-%m-%d"]), help="First day the unit may book on the fund (default: today).")
+@click.option("--end", type=click.DateTime(["%Y-%m-%d"]), help="Last day (default: until further notice).")
+@pass_store
+def grant(store: Any, fund: str, unit: str, start: dt.datetime | None, end: dt.datetime | None) -> None:
+    """Let UNIT (a department) book entries on FUND, which your unit owns (audited).
+
+    Without a grant only the owning unit and its plan office spend a fund.
+
+    \b
+    Example:
+      fupin funding grant QJNU-FDN QJNU-STU --start 2017-03-01 --end 2017-12-31
+    """
+    ledger.grant(store, fund, unit, start=start.date() if start else None, end=end.date() if end else None)
+    until = f" 至 / until {end.date()}" if end else ""
+    click.echo(f"已授权 / granted: {unit} -> {fund}, 自 / from {(start.date() if start else dt.date.today())}{until}")
 
 
 @funding.command("aid-list")
@@ -102,14 +145,16 @@ def ledger_cmd(store: Any, year: int, fmt: str, output: str | None) -> None:
 def aid_list_cmd(store: Any, programme: str, year: int, fund: str | None, plan_name: str | None, fmt: str, output: str | None) -> None:
     """The payment list to sign, from the registry: everyone eligible and not yet paid.
 
-    Fill in 发放日期, 审批人 and have each recipient sign (领款人签字), then
-    `fupin import funding.disbursements FILE`.
+    Fill in 发放日期 and 审批人 (UNIT:USER of someone else who holds
+    funding.approve) and have each recipient sign (领款人签字), then
+    `fupin import funding.disbursements FILE`: you are its 经办人. Voucher
+    numbers are ZXJ2017-QJNU-000001 ...: no ID number in them.
     """
     plan = store.plan(plan_name)
     rows = aid.aid_list(store, plan, programme, year, fund)
-    headers = ["凭证号", "资助项目", "年度", "身份证号", "户编号", "姓名", "金额", "资金账户", "发放日期", "审批人", "经办人", "领款人签字", "摘要"]
+    headers = ["凭证号", "资助项目", "年度", "身份证号", "户编号", "姓名", "金额", "资金账户", "发放日期", "审批人", "领款人签字", "摘要"]
     body = [[r["voucher"], r["programme"], r["aid_year"], r["person"], r["household"], r["name"], ledger.yuan(r["amount_fen"]).replace(",", ""),
-             r["fund_code"], None, None, None, None, r["detail"]] for r in rows]
+             r["fund_code"], None, None, None, r["detail"]] for r in rows]
     if not output and fmt == "xlsx":
         output = f"{programme}-{year}.xlsx"
     _write(body, headers, fmt, output, f"{year} 年{ledger.PROGRAMMES[programme][0]}发放表")

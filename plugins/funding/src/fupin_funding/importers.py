@@ -4,11 +4,18 @@
 once signed: every row needs the payment date and the recipient's signature
 (a row left unsigned was not paid: delete it, or import with ``--on-error
 skip``). ``funding.donations`` takes receipts of the foundation. Both go
-through the ledger's rules: a row that would overspend a fund, or spend
-restricted money on another purpose, is refused with its row number, and by
-default the whole file with it. The voucher or receipt number is the natural
-key, so re-importing a file pays nobody twice; a posted entry is never
-changed by an import (post a correcting entry instead).
+through the ledger's rules, row by row: a row on a fund that is neither the
+importer's unit's nor granted to it on the row's date, whose 经办人 names
+somebody else than the importer, whose 审批人 is the importer or not a user
+holding ``funding.approve`` over the fund, that would take a fund below zero
+on any day from its date on, or spend restricted money on another purpose, is
+refused with its row number, column and reason, and by default the whole file
+with it. The voucher or receipt number is the natural key, so re-importing a
+file pays nobody twice; a new voucher paying someone already paid for that
+programme and year is refused too, and so is a voucher carrying an ID number
+(15 or more digits in a row). A posted entry is never changed by an import
+(post a correcting entry instead). Exports list only the entries of funds
+the exporter reaches.
 """
 
 from __future__ import annotations
@@ -22,14 +29,14 @@ import sqlalchemy as sa
 from fupin import Problem, ValidationError
 from fupin.io.kinds import Column, ModelKind, Reference
 
-from fupin_funding import ledger
+from fupin_funding import ledger, scope
 from fupin_funding.ledger import Entry, Project
 from fupin_funding.tables import ENTRIES, PROJECTS
 
 _COMMON_TAIL = (
     Column("fund_code", "资金账户", "code", required=True, description="funding_funds code"),
-    Column("approved_by", "审批人", "text", required=True),
-    Column("entered_by", "经办人", "text", description="default: the user importing"),
+    Column("approved_by", "审批人", "text", required=True, description="UNIT:USER, a registered user holding funding.approve (not you)"),
+    Column("entered_by", "经办人", "text", description="always the user importing: leave it empty"),
     Column("description", "摘要", "text"),
 )
 
@@ -56,28 +63,49 @@ class EntryKind(ModelKind):
         return (Entry,)
 
     def compared_fields(self, present: Any) -> set[str] | None:
-        return {c.target for c in present if c.target not in ("signed", "name")}
+        # Who entered a stored entry is who posted it, not whoever imports the file again.
+        return {c.target for c in present if c.target not in ("signed", "name", "entered_by")}
 
     def row_condition(self, table: sa.Table) -> sa.ColumnElement[bool] | None:
-        return table.c.flow == self.flow
+        """This kind's flow, on the funds the exporter reaches (``actions.read``)."""
+        if self.store is None:
+            return table.c.flow == self.flow
+        with self.store.reading(scope.READ) as conn:
+            return sa.and_(table.c.flow == self.flow, scope.funds_condition(self.store, conn, table.c.fund_code))
 
     def db_row(self, record: Entry) -> dict[str, Any]:
         actor = str(self.store.actor) if self.store is not None else ""
         return ledger.entry_row(record, actor)
 
     def check_chunk(self, lookups: Any, rows: Sequence[tuple[int, Any]]) -> dict[int, list[Problem]]:
+        """The ledger's rules per row (:func:`fupin_funding.ledger.check_entries`), stored vouchers, payments made twice."""
         conn = lookups.conn
         md = self.store.metadata
         e = md.tables[ENTRIES]
         vouchers = [r.voucher for _, r in rows]
-        stored = set(conn.execute(sa.select(e.c.voucher).where(e.c.voucher.in_(vouchers))).scalars()) if vouchers else set()
-        return ledger.check_entries(conn, md, rows, stored=stored)
+        stored, mine = set(), set()
+        readable = scope.funds_condition(self.store, conn, e.c.fund_code, reached=scope.reach(self.store, conn, scope.READ))
+        for i in range(0, len(vouchers), 500):
+            part = e.c.voucher.in_(vouchers[i : i + 500])
+            stored.update(conn.execute(sa.select(e.c.voucher).where(part)).scalars())
+            mine.update(conn.execute(sa.select(e.c.voucher).where(part, readable)).scalars())
+        out: dict[int, list[Problem]] = {}
+        for row_no, record in rows:
+            if record.voucher in stored - mine:
+                # Somebody else's entry: say no more than that the number is taken.
+                out[row_no] = [Problem("voucher", "凭证号已被使用 / voucher number already used", record.voucher)]
+        fresh = [(n, r) for n, r in rows if n not in out]
+        paid = ledger.paid_beneficiaries(conn, md, [r for _, r in fresh if r.voucher not in stored])
+        problems, _denied = ledger.check_entries(self.store, conn, fresh, stored=stored, paid=paid)
+        out.update(problems)
+        return out
 
     def after_write(self, conn: sa.Connection, inserted: Sequence[tuple[Any, int]], updated: Sequence[tuple[Any, dict, dict]]) -> None:
         if updated:
             vouchers = ", ".join(sorted(old["voucher"] for _, old, _ in updated))
             raise ValidationError.of("voucher", "已过账的凭证不能由导入修改, 请另作更正凭证 / posted entries cannot be changed by an import; post a correcting entry", vouchers)
         ledger.write_lines(conn, self.store.metadata, list(inserted))
+        ledger.refuse_negative(conn, self.store.metadata, {r.fund_code for r, _ in inserted})
 
 
 def _references(*fields: str) -> tuple[Reference, ...]:

@@ -1,4 +1,8 @@
-"""The funding section of the yearly report: sums and counts only, no names."""
+"""The funding section of the yearly report: sums and counts only, no names, no vouchers.
+
+Sums are aggregate figures of the plan's own funds (``aggregates.read``): those
+naming the plan and those of its units naming none, never another helping unit's.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +10,9 @@ import datetime as dt
 from typing import Any
 
 from fupin import CheckContext, ReportSection, Status
+from fupin.queries import plan_units
 
-from fupin_funding.ledger import PURPOSES, spending_by_purpose, yuan
+from fupin_funding.ledger import PURPOSES, plan_funds, spending_by_purpose, yuan
 from fupin_funding.targets import target_specs
 
 _IDS = ("funding.budget_per_year", "funding.key_projects", "funding.infrastructure_projects", "funding.industry_projects",
@@ -15,10 +20,11 @@ _IDS = ("funding.budget_per_year", "funding.key_projects", "funding.infrastructu
 
 
 def sections(store: Any, plan: Any, year: int) -> list[ReportSection]:
+    """The section ``funding.summary``: the year's spending by purpose, and the funding commitments' results."""
     specs = {s.name: s for s in target_specs()}
     as_of = dt.date.today()
     results = []
-    with store.reading() as conn:
+    with store.reading("aggregates.read") as conn:
         for c in plan.commitments:
             if c.target in specs:
                 ctx = CheckContext(store, plan, c, year, as_of, conn)
@@ -26,7 +32,8 @@ def sections(store: Any, plan: Any, year: int) -> list[ReportSection]:
                     results.append((c, specs[c.target].evaluate(ctx)))
                 except Exception as exc:  # a report must not fail on one figure
                     results.append((c, ctx.result(Status.NO_DATA, "", "", note=str(exc))))
-        spent = spending_by_purpose(conn, store.metadata, dt.date(year, 1, 1), dt.date(year, 12, 31))
+        funds = plan_funds(conn, store.metadata, plan, plan_units(conn, plan))
+        spent = spending_by_purpose(conn, store.metadata, dt.date(year, 1, 1), dt.date(year, 12, 31), funds)
     zh, en, rows, short_zh, short_en = [], [], [], [], []
     for c, r in results:
         rows.append((c.id, r.status.label_zh, r.required, r.actual))

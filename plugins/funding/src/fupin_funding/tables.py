@@ -14,10 +14,11 @@ ENTRIES = "funding_entries"
 LINES = "funding_lines"
 PROJECTS = "funding_projects"
 FOSTER = "funding_foster_homes"
+GRANTS = "funding_grants"
 
 
 def define(metadata: sa.MetaData) -> None:
-    """Add the five tables to ``metadata``."""
+    """Add the six tables to ``metadata``."""
     sa.Table(
         FUNDS, metadata,
         sa.Column("code", sa.String(32), primary_key=True),
@@ -27,6 +28,10 @@ def define(metadata: sa.MetaData) -> None:
         sa.Column("year", sa.Integer),                              # budget funds: the budget year
         sa.Column("plan_name", sa.String(64)),
         sa.Column("import_batch_id", sa.Integer),
+        # The unit whose money it is: its users (and its plan office) may spend it; others
+        # only with a grant (funding_grants). NULL only for a fund migration 0002 could not
+        # attribute: then only users of scope ``all`` reach it.
+        sa.Column("owner_unit", sa.String(32), index=True),
     )
     sa.Table(
         PROJECTS, metadata,
@@ -88,4 +93,14 @@ def define(metadata: sa.MetaData) -> None:
         sa.Column("note", sa.String(200), nullable=False, server_default=""),
         sa.Column("import_batch_id", sa.Integer),
         sa.UniqueConstraint("elder", "household", "start"),
+    )
+    sa.Table(
+        GRANTS, metadata,
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("fund_code", sa.String(32), sa.ForeignKey(f"{FUNDS}.code"), nullable=False, index=True),
+        sa.Column("unit_code", sa.String(32), sa.ForeignKey("units.code"), nullable=False, index=True),
+        sa.Column("granted_by", sa.String(64), nullable=False),     # UNIT:USER of the owner who granted it
+        sa.Column("start", sa.Date, nullable=False),
+        sa.Column("end", sa.Date),                                  # NULL: until further notice
+        sa.UniqueConstraint("fund_code", "unit_code", "start"),
     )

@@ -1,18 +1,26 @@
 """The targets of C02, C05, C18, C19 and C28 to C31, counted from the ledger and the projects.
 
 Evidence keys: ``funding_entry:VOUCHER`` and ``funding_project:CODE``.
+
+The figures count every fund of the plan (aggregate figures, ``aggregates.read``):
+the funds naming the plan and those of its units naming none. The evidence
+names only the entries of funds the reader reaches (``actions.read``, see
+:mod:`fupin_funding.scope`); the others are counted in one item,
+``funding_entry:(N 条在权限范围外 / N outside your scope)``, so that every
+reader gets the same status and figures but only their own units' vouchers.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+import attrs
 import sqlalchemy as sa
 
 from fupin import CheckContext, CheckResult, PlanError, Status, TargetSpec
 
-from fupin_funding import aid
-from fupin_funding.ledger import AREAS, INFLOWS, balances, yuan
+from fupin_funding import aid, scope
+from fupin_funding.ledger import AREAS, INFLOWS, balances, plan_funds, yuan
 from fupin_funding.tables import ENTRIES, FUNDS, PROJECTS
 
 CROPS = {"blueberry": "蓝莓", "tobacco": "烤烟", "potato": "马铃薯", "walnut": "核桃"}
@@ -26,27 +34,57 @@ def _of_plan(table: sa.Table, ctx: CheckContext) -> sa.ColumnElement[bool]:
     return sa.or_(table.c.plan_name.is_(None), table.c.plan_name == ctx.plan.name)
 
 
+def _funds(ctx: CheckContext) -> list[str]:
+    """The plan's funds (read once per check)."""
+    if "funding.funds" not in ctx.cache:
+        ctx.cache["funding.funds"] = plan_funds(ctx.conn, ctx.store.metadata, ctx.plan, ctx.units())
+    return ctx.cache["funding.funds"]
+
+
+def visible(ctx: CheckContext, result: CheckResult) -> CheckResult:
+    """``result`` with its ``funding_entry:`` evidence cut to the funds the reader reaches (see the module docstring)."""
+    vouchers = [k.split(":", 1)[1] for k in result.evidence if k.startswith("funding_entry:")]
+    if not vouchers:
+        return result
+    if "funding.reach" not in ctx.cache:
+        ctx.cache["funding.reach"] = scope.reach(ctx.store, ctx.conn, scope.READ)
+    reached = ctx.cache["funding.reach"]
+    if reached.everything:
+        return result
+    e = _t(ctx, ENTRIES)
+    mine = scope.funds_condition(ctx.store, ctx.conn, e.c.fund_code, reached=reached)
+    shown: set[str] = set()
+    for i in range(0, len(vouchers), 500):
+        shown.update(ctx.conn.execute(sa.select(e.c.voucher).where(e.c.voucher.in_(vouchers[i : i + 500]), mine)).scalars())
+    hidden = sum(1 for v in vouchers if v not in shown)
+    if not hidden:
+        return result
+    kept = [k for k in result.evidence if not k.startswith("funding_entry:") or k.split(":", 1)[1] in shown]
+    kept.append(f"funding_entry:({hidden} 条在权限范围外 / {hidden} outside your scope)")
+    return attrs.evolve(result, evidence=tuple(kept))
+
+
 def budget_per_year(ctx: CheckContext) -> CheckResult:
     """C02: appropriations into the year's budget funds >= min_amount_fen."""
     need = int(ctx.params.get("min_amount_fen", 0))
     years = list(ctx.params.get("years", ctx.plan.years()))
     e, f = _t(ctx, ENTRIES), _t(ctx, FUNDS)
     base = sa.select(e.c.voucher, e.c.amount_fen, f.c.year).join(f, f.c.code == e.c.fund_code).where(
-        e.c.flow == "appropriation", f.c.kind == "budget", _of_plan(f, ctx))
+        e.c.flow == "appropriation", f.c.kind == "budget", f.c.code.in_(_funds(ctx)))
     rows = ctx.conn.execute(base.where(f.c.year == ctx.year).order_by(e.c.entry_date, e.c.voucher)).all()
     total = sum(int(r.amount_fen) for r in rows)
     if ctx.year not in years:
         return ctx.result(Status.NOT_YET_DUE, f">= {yuan(need)} 元", f"{yuan(total)} 元", note=f"{ctx.year} 不在承诺年度内 / not a year of the commitment")
     ever = ctx.conn.execute(base.limit(1)).first() is not None
-    funds = list(ctx.conn.execute(sa.select(f.c.code).where(f.c.kind == "budget", f.c.year == ctx.year, _of_plan(f, ctx))).scalars())
+    funds = list(ctx.conn.execute(sa.select(f.c.code).where(f.c.kind == "budget", f.c.year == ctx.year, f.c.code.in_(_funds(ctx)))).scalars())
     spent = ctx.conn.execute(
         sa.select(e.c.purpose, sa.func.sum(e.c.amount_fen)).where(e.c.fund_code.in_(funds), ~e.c.flow.in_(INFLOWS)).group_by(e.c.purpose)
     ).all() if funds else []
-    return ctx.judge(
+    return visible(ctx, ctx.judge(
         total >= need, f">= {yuan(need)} 元 / yuan", f"{yuan(total)} 元 / yuan", [f"funding_entry:{r.voucher}" for r in rows],
         anything_recorded=ever, budget_fen=total, required_fen=need,
         spent_by_purpose_fen={p: int(s) for p, s in spent}, balance_fen=sum(balances(ctx.conn, ctx.store.metadata, funds).values()) if funds else 0,
-    )
+    ))
 
 
 def _projects(ctx: CheckContext, *where: Any) -> list[Any]:
@@ -133,7 +171,7 @@ def foundation(ctx: CheckContext) -> CheckResult:
     """C28: donations into the foundation (and its restricted funds) and aid out of it in the year; the balance."""
     e, f = _t(ctx, ENTRIES), _t(ctx, FUNDS)
     kinds = ("foundation", "restricted")
-    funds = list(ctx.conn.execute(sa.select(f.c.code).where(f.c.kind.in_(kinds), _of_plan(f, ctx))).scalars())
+    funds = list(ctx.conn.execute(sa.select(f.c.code).where(f.c.kind.in_(kinds), f.c.code.in_(_funds(ctx)))).scalars())
     rows = ctx.conn.execute(
         sa.select(e.c.voucher, e.c.flow, e.c.amount_fen).where(e.c.fund_code.in_(funds), e.c.entry_date >= ctx.year_start, e.c.entry_date <= ctx.year_end)
         .order_by(e.c.entry_date, e.c.voucher)
@@ -145,11 +183,11 @@ def foundation(ctx: CheckContext) -> CheckResult:
     ok = ("donation_in" not in flows or din > 0) and ("aid_out" not in flows or dout > 0)
     ever = bool(funds) and ctx.conn.execute(sa.select(e.c.id).where(e.c.fund_code.in_(funds)).limit(1)).first() is not None
     balance = sum(balances(ctx.conn, ctx.store.metadata, funds, until=ctx.year_end).values()) if funds else 0
-    return ctx.judge(
+    return visible(ctx, ctx.judge(
         ok, "捐赠收入 > 0 且资助支出 > 0 / donations in and aid out", f"收入 {yuan(din)}, 支出 {yuan(dout)}, 余额 {yuan(balance)} 元",
         [f"funding_entry:{r.voucher}" for r in rows], anything_recorded=ever,
         donations_in_fen=din, aid_out_fen=dout, balance_fen=balance, donations=len(donations), payments=len(out),
-    )
+    ))
 
 
 def recurring(programme: str):
@@ -171,12 +209,12 @@ def recurring(programme: str):
             f"{found.paid_late} {per}逾期发放 / paid after {day}" if found.paid_late else "",
             f"{found.strangers} 笔发给不符合条件者, 未计入 / payments to people not eligible on {day}, not counted" if found.strangers else "",
         )
-        return ctx.judge(
+        return visible(ctx, ctx.judge(
             bool(found.eligible) and found.paid_on_time == found.eligible, f"{found.eligible} {per}, {day} 前 / by {day}",
             f"{found.paid_on_time} {per}", found.evidence, deadline=day, anything_recorded=ever, note=note,
             due=day.isoformat(), eligible=found.eligible, paid_on_time=found.paid_on_time, paid_late=found.paid_late,
             missing=found.missing, amount_fen=found.amount_fen,
-        )
+        ))
 
     return evaluate
 
