@@ -14,7 +14,7 @@ APPROVER = "QJNU:head"
 def add_university(store: Any) -> None:
     """The unit QJNU and its approver (the tests act as the platform administrator TEST:tester)."""
     store.add_unit(Unit.new(code="QJNU", name="曲靖师范学院", kind="university", vocab=store.vocab))
-    store.add_user(User("QJNU", "head", ("plan_office",)))
+    store.add_user(User("QJNU", "head", ("plan_office",), login=store.session_login()))
 
 
 # -- issue #14: tenants that cannot reach each other ----------------------------------------
@@ -59,7 +59,7 @@ def add_tenants(store: Any) -> None:
             store.add_unit(Unit.new(code=code, name=name, kind=kind, parent_code=parent, vocab=store.vocab))
     for key, role in USERS:
         unit, _, login = key.partition(":")
-        store.add_user(User(unit, login, (role,)))
+        store.add_user(User(unit, login, (role,), login=store.session_login()))
     ledger.add_fund(store, Fund(QJNU_FUND, "曲靖师范学院扶贫基金会", "foundation", owner_unit="QJNU"))
     ledger.add_fund(store, Fund(YNU_FUND, "云南大学教育基金会", "foundation", owner_unit="YNU"))
     ledger.post_many(store, [

@@ -25,7 +25,7 @@ def test_no_id_number_leaks_through_vouchers(demo_url, cli, pm):
     """Issue #14: the demo's vouchers are numbered, and check, report and export show no ID number to any role,
     a user of another province included (the export's ID column masked)."""
     with Store.open(demo_url, pm=pm, actor=Actor.parse("TEST:tester")) as store:
-        store.add_user(User("GZ-EDU", "clerk", ("department",)))  # another province's department
+        store.add_user(User("GZ-EDU", "clerk", ("department",), login=store.session_login()))  # another province's department
         with store.reading() as conn:
             vouchers = conn.execute(sa.select(store.table("funding_entries").c.voucher).where(
                 store.table("funding_entries").c.flow == "aid")).scalars().all()
@@ -58,7 +58,7 @@ def test_demo_check_2017_matches_the_ledger(cli, demo_url, pm):
     rows = data if isinstance(data, list) else data["results"]
     found = {r["id"]: r for r in rows if r["plugin"] == "funding"}
     assert {"C02", "C28", "C29", "C30", "C31"} <= set(found)
-    with Store.open(sqlite_url, pm=pm) as store, store.reading() as conn:
+    with Store.open(sqlite_url, pm=pm, actor=Actor.from_env()) as store, store.reading() as conn:
         e, f = store.table("funding_entries"), store.table("funding_funds")
         budget = conn.execute(sa.select(sa.func.sum(e.c.amount_fen)).join(f, f.c.code == e.c.fund_code)
                               .where(e.c.flow == "appropriation", f.c.year == 2017)).scalar()

@@ -11,7 +11,7 @@ from alembic.runtime.migration import MigrationContext
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from fupin import ValidationError
+from fupin import Actor, ValidationError
 from fupin_funding import ledger
 from fupin_funding.ledger import Entry, Fund
 from funding_world import APPROVER, add_university
@@ -177,7 +177,7 @@ def test_a_row_is_refused_exactly_when_some_later_day_would_go_negative(sqlite_s
 def sqlite_store(sqlite_url, pm):
     from fupin import Store
 
-    with Store.open(sqlite_url, pm=pm) as store:
+    with Store.open(sqlite_url, pm=pm, actor=Actor.from_env()) as store:
         store.init()
         add_university(store)
         yield store

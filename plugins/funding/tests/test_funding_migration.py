@@ -20,6 +20,8 @@ def test_upgrade_attributes_funds_and_renumbers_vouchers(database_url, pm):
     with Store.open(database_url, pm=pm, actor=Actor.parse("QJNU:admin")) as store:
         for revision in ("core@head", "funding_0001"):  # the core as it is now, the plugin as it was
             migrate.upgrade(store.engine, store.hooks.migrations(), revision)
+        with store.engine.begin() as conn:  # the administrator, as init makes the first actor
+            conn.execute(sa.text("""INSERT INTO users (unit, "user", roles) VALUES ('QJNU', 'admin', '["platform_admin"]')"""))
         store.add_unit(Unit.new(code="QJNU", name="曲靖师范学院", kind="university", vocab=store.vocab))
         store.save_plan(load_plan("qjnu-tuomu"))
         with store.engine.begin() as conn:

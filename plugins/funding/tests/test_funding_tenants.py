@@ -213,7 +213,7 @@ def test_a_beneficiary_is_not_paid_twice_under_another_voucher(tenants: Any, cli
 def test_another_tenants_voucher_number_is_only_said_to_be_taken(tenants: Any, cli: Any, database_url: str, tmp_path: Path) -> None:
     """Importing QJNU's receipt number into YNU's fund: refused as taken, not compared with (or counted as) QJNU's entry."""
     store = tenants.store
-    store.add_user(User("YNU", "head", ("plan_office",)))  # so that the row breaks no other rule
+    store.add_user(User("YNU", "head", ("plan_office",), login=store.session_login()))  # so that the row breaks no other rule
     before = snapshot(store)
     path = tmp_path / "donations.csv"
     path.write_text("收据号,捐赠日期,捐赠人,金额,资金账户,审批人\n"

@@ -14,7 +14,6 @@ from typing import Any
 
 import click
 
-from fupin.access import AccessDenied
 from fupin.cli import pass_store
 from fupin.io.files import write_table
 from fupin.text import mask_id, table
@@ -22,22 +21,6 @@ from fupin.text import mask_id, table
 from fupin_funding import aid, ledger
 
 PROGRAMME = click.Choice(sorted(ledger.PROGRAMMES))
-
-
-class _Denied(click.ClickException):
-    """Permission denied: exit code 3."""
-
-    exit_code = 3
-
-
-class _Group(click.Group):
-    """``fupin funding``: a permission denied exits with 3, not 1 (fupin's group turns other errors into 1)."""
-
-    def invoke(self, ctx: click.Context) -> Any:
-        try:
-            return super().invoke(ctx)
-        except AccessDenied as exc:
-            raise _Denied(" ".join(str(exc).split())) from None
 
 
 def _echo_json(data: Any) -> None:
@@ -54,7 +37,7 @@ def _write(rows: list[list[Any]], headers: list[str], fmt: str, output: str | No
         write_table(sys.stdout.buffer, fmt, headers, rows, title=title if fmt == "csv" else None)
 
 
-@click.group(cls=_Group)
+@click.group()
 def funding() -> None:
     """Funds (资金): the ledger in fen, balances, grants, aid lists to sign, who is still unpaid.
 
