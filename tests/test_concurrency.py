@@ -405,11 +405,11 @@ class TestSqliteWriteLock:
         assert waited >= 0.9
 
     def test_cli_says_busy_without_traceback(self, sqlite_url: str, pm: Any, cli: Any, register: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-        """``fupin import`` on a busy database exits 1 with the busy message, no traceback."""
+        """``fupin import`` on a busy database exits 4 (the environment) with the busy message, no traceback."""
         registered_store(sqlite_url, pm, register, "areas").close()
         monkeypatch.setenv("FUPIN_SQLITE_TIMEOUT", "0.1")
         with write_lock_held_elsewhere(sqlite_url):
             result = cli("--db", sqlite_url, "import", "households", str(register / "households.csv"))
-        assert (result.exit_code, type(result.exception)) == (1, SystemExit)
+        assert (result.exit_code, type(result.exception)) == (4, SystemExit)
         assert result.output.startswith("Error: 数据库正忙 / the database is busy")
         assert "Traceback" not in result.output
