@@ -486,6 +486,11 @@ class TestPasswords:
         for shown in (repr(store.engine), store.url, repr(store), str(store.engine.url)):
             assert "secret" not in shown
 
+    def test_init_success_line_hides_the_password_sqlite(self, sqlite_url, cli):
+        """The same on SQLite, whose driver ignores the parameter."""
+        result = cli("--db", sqlite_url + "?password=secret", "init")
+        assert result.exit_code == 0 and "database ready" in result.output and "secret" not in result.output
+
     def test_init_success_line_hides_the_password(self, postgres_url, cli):
         """`fupin init` prints the URL it initialised without the password given in its query string."""
         url = postgres_url + "?password=secret"

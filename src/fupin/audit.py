@@ -68,9 +68,17 @@ def _at_text(at: dt.datetime | str) -> str:
     return at.isoformat(timespec="microseconds")
 
 
+_SCALARS = (str, int, float, bool, type(None))
+
+
 def json_value(value: Any) -> Any:
     """``value`` as it comes back from a JSON column (tuples as lists, keys as strings)."""
-    return None if value is None else json.loads(json.dumps(value))
+    if value is None:
+        return None
+    # Most entries are flat dicts of plain values, already what the column gives back: no round trip.
+    if type(value) is dict and all(type(k) is str and type(v) in _SCALARS for k, v in value.items()):
+        return value
+    return json.loads(json.dumps(value))
 
 
 def canonical(entry: Mapping[str, Any]) -> bytes:

@@ -28,7 +28,7 @@ from fupin.access import Access, AccessDenied, User, load_permissions, load_role
 from fupin.actions import ActionKind, Beneficiary, SupportAction, action_row, reference_problems
 from fupin.errors import NotFound, Problem, StaleRecord, StorageError, ValidationError
 from fupin.storage import schema
-from fupin.storage.engine import WRITE, make_engine, safe_url
+from fupin.storage.engine import WRITE, hide_secrets, make_engine, safe_url
 
 S = schema
 
@@ -205,7 +205,7 @@ class Store:
 
             migrate.upgrade(self.engine, self.hooks.migrations())
         except sa.exc.OperationalError as exc:
-            raise StorageError(f"无法初始化数据库 / cannot initialise {self.url}: {exc.orig}") from None
+            raise StorageError(f"无法初始化数据库 / cannot initialise {self.url}: {hide_secrets(str(exc.orig))}") from None
         self._refresh_access()
         if self.access.bootstrap:
             # The first actor to initialise a database becomes its administrator.
@@ -901,12 +901,12 @@ class Store:
         ``since`` and before ``until``.
         """
         self.access.require("audit.read")
-        log = S.audit_log
-        query = sa.select(log).order_by(log.c.id)
+        query = sa.select(S.audit_log).order_by(S.audit_log.c.id)
         if table:
-            query = query.where(log.c.table_name == table)
+            query = query.where(S.audit_log.c.table_name == table)
         if key:
-            query = query.where(log.c.record_key == str(key))
+            query = query.where(S.audit_log.c.record_key == str(key))
+        log = S.audit_log
         if operation:
             query = query.where(log.c.operation == operation)
         if user:

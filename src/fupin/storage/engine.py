@@ -107,7 +107,7 @@ def _sqlite_engine(url: str) -> sa.Engine:
     @sa.event.listens_for(engine, "handle_error")
     def _busy(context: sa.engine.ExceptionContext) -> None:
         if _is_busy(context.original_exception):
-            where = safe_url(context.engine.url.render_as_string(hide_password=False)) if context.engine else "SQLite"
+            where = safe_url(context.engine.url) if context.engine else "SQLite"
             raise StorageError(
                 f"数据库正忙 / the database is busy: another import or edit is writing; try again ({where})"
             ) from None
