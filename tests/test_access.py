@@ -207,14 +207,14 @@ def test_passwords_never_shown(cli):
 
 
 def test_unmasked_export_is_audited_and_masked_by_default(demo_db, cli, pm):
-    """ID numbers are masked unless --unmasked, which leaves an audit entry naming the actor."""
+    """ID numbers are masked unless --unmasked; every export leaves an audit entry naming the actor, and whether it was masked."""
     url, _ = demo_db
     masked = [json.loads(x) for x in cli("--db", url, "--as", TOWN, "export", "persons", "--format", "jsonl").output.splitlines()]
     assert masked and all("*" in p["证件号码"] for p in masked)
     cli("--db", url, "--as", OFFICE, "export", "persons", "--unmasked", "--format", "jsonl")
     with Store.open(url, pm=pm, actor=Actor.parse(ADMIN)) as store:
         entries = [e for e in store.audit_entries() if e.operation == "export"]
-    assert [(e.unit, e.user) for e in entries] == [("QJNU", "office")]
+    assert [(e.unit, e.user, e.new["unmasked"]) for e in entries] == [("ZHZ-GOV", "clerk", False), ("QJNU", "office", True)]
 
 
 class TestPluginPermissions:

@@ -34,7 +34,7 @@ NOBODY = "NOBODY:x"
 
 #: Tables a refused attempt may still write to: the import batch it was (kept as an
 #: attempt) and the audit log.
-SKIPPED = {"import_batches", "audit_log"}
+SKIPPED = {"import_batches", "audit_log", "audit_anchor"}
 
 
 def contents(url: str, pm) -> dict[str, str]:

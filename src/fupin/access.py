@@ -182,8 +182,11 @@ class Access:
 
     def _load(self, conn: sa.Connection) -> None:
         """Read the user, the unit tree, the user's areas and the plans' villages."""
+        # Only the columns the database has: an administrator must be recognised
+        # on a database made by an older release, to upgrade it.
+        present = {c["name"] for c in sa.inspect(conn).get_columns("users")}
         row = conn.execute(
-            sa.select(S.users).where(S.users.c.unit == self.actor.unit, S.users.c.user == self.actor.user)
+            sa.select(*(c for c in S.users.c if c.name in present)).where(S.users.c.unit == self.actor.unit, S.users.c.user == self.actor.user)
         ).mappings().first()
         if row is not None:
             self.user = User.from_row(row)

@@ -84,15 +84,18 @@ class FupinGroup(click.Group):
             return super().invoke(ctx)
         except FupinError as exc:
             raise _Failed(_one_line(exc), exc.exit_code) from None
-        except sqlalchemy.exc.OperationalError as exc:
-            # The database cannot be reached or refused the statement: say which (password hidden) and why.
+        except sqlalchemy.exc.DBAPIError as exc:
+            # The database cannot be reached, refused the URL's settings or the statement: say which (password hidden) and why.
             obj = ctx.find_object(_Context)
             where = _safe(obj.db) if obj is not None and obj.db else "the database"
             raise _Failed(f"数据库错误 / database error ({where}): {_one_line(exc.orig or exc)}", 4) from None
 
 
 def _one_line(exc: BaseException) -> str:
-    return " ".join(str(exc).split())
+    from fupin.storage.engine import hide_secrets
+
+    # A driver's message may quote the connection settings: never their password.
+    return " ".join(hide_secrets(str(exc)).split())
 
 
 def _safe(url: str) -> str:
@@ -136,10 +139,11 @@ def make_cli(pm: Any) -> click.Group:
         """
         ctx.obj = _Context(pm, db, actor)
 
+    from fupin.audit_cli import COMMANDS as AUDIT
     from fupin.campaign_cli import COMMANDS as CAMPAIGN
     from fupin.dedup import dedup_group
 
-    for command in (init, plugins, plan, record, show, synth, demo, import_, imports, export, template, users, whoami, dedup_group, *CAMPAIGN):
+    for command in (init, plugins, plan, record, show, synth, demo, import_, imports, export, template, users, whoami, dedup_group, *CAMPAIGN, *AUDIT):
         cli.add_command(command)
     from fupin.hooks import Hooks
 
@@ -152,13 +156,19 @@ def make_cli(pm: Any) -> click.Group:
 
 @click.command()
 @click.option("--plan", "plans", multiple=True, metavar="NAME|FILE", help="Also load this plan (repeatable).")
+@click.option("--app-role", metavar="ROLE",
+              help="PostgreSQL: create/grant the role the application connects as, which cannot rewrite the audit log.")
 @click.pass_obj
-def init(obj: _Context, plans: tuple[str, ...]) -> None:
+def init(obj: _Context, plans: tuple[str, ...], app_role: str | None) -> None:
     """Create the database schema, or upgrade it to the newest version.
+
+    Run it as the schema's owner; with --app-role (PostgreSQL), the
+    application then connects as ROLE (see README, "PostgreSQL roles").
 
     \b
     Example:
       fupin --db sqlite:///fupin.db init --plan qjnu-tuomu
+      fupin --db postgresql://owner@db/fupin init --app-role fupin_app
     """
     from fupin.plans import load_plan
 
@@ -166,6 +176,9 @@ def init(obj: _Context, plans: tuple[str, ...]) -> None:
     store.init()
     for name in plans:
         store.save_plan(load_plan(name))
+    if app_role:
+        created = store.grant_app_role(app_role)
+        click.echo(f"应用角色已{'创建' if created else '授权'} / application role {'created' if created else 'granted'}: {app_role}")
     click.echo(f"数据库已就绪 / database ready: {store.url}")
 
 
@@ -669,7 +682,8 @@ FORMATS = ["csv", "xlsx", "jsonl"]
 def export(store: Any, kind: str, fmt: str, output: str, where: tuple[str, ...], unmasked: bool, english: bool) -> None:
     """Export records of KIND as a file that `fupin import` reads back.
 
-    Personal data is masked unless --unmasked (which leaves an audit entry).
+    Personal data is masked unless --unmasked. Every export leaves an audit
+    entry before its first row is written.
 
     \b
     Example:
@@ -679,16 +693,14 @@ def export(store: Any, kind: str, fmt: str, output: str, where: tuple[str, ...],
     from fupin.io.export import export_rows
     from fupin.io.files import write_table
 
-    import_kind = _import_kind(store, kind)
-    headers, rows = export_rows(store, import_kind, where=where, unmasked=unmasked, english=english)
-    target: Any = click.open_file("-", "wb") if output == "-" else output
     if output == "-" and fmt == "xlsx":
         raise click.UsageError("XLSX 需要输出文件 / xlsx needs -o FILE")
+    import_kind = _import_kind(store, kind)
+    # Audited by export_rows before the first row is written, masked or not.
+    headers, rows = export_rows(store, import_kind, where=where, unmasked=unmasked, english=english,
+                                details={"format": fmt, "file": output})
+    target: Any = click.open_file("-", "wb") if output == "-" else output
     count = write_table(target, fmt, headers, rows)
-    if unmasked:
-        store.audit_event("export", import_kind.table, f"export:{kind}",
-                          {"kind": kind, "format": fmt, "file": output, "where": list(where), "rows": count, "unmasked": True},
-                          reason="unmasked export")
     if output != "-":
         click.echo(f"已导出 / exported {count} 行 rows to {output}", err=True)
 

@@ -22,12 +22,12 @@ from typing import Any
 import attrs
 import sqlalchemy as sa
 
-from fupin import model
+from fupin import audit, model
 from fupin.access import Access, AccessDenied, IdentityError, User, load_permissions, load_roles
 from fupin.actions import ActionKind, Beneficiary, SupportAction, action_row, reference_problems
 from fupin.errors import NotFound, Problem, StaleRecord, StorageError, ValidationError
 from fupin.storage import schema
-from fupin.storage.engine import WRITE, make_engine, safe_url
+from fupin.storage.engine import WRITE, hide_secrets, make_engine, safe_url
 
 S = schema
 
@@ -81,6 +81,8 @@ class AuditEntry:
     old: Any
     new: Any
     reason: str | None
+    prev_hash: str | None = None
+    hash: str | None = None
 
 
 @attrs.frozen
@@ -121,6 +123,7 @@ class Store:
         from fupin.plugins import get_plugin_manager
 
         self.engine = engine
+        audit.install(engine)  # entries are chained when their transaction commits
         self.pm = pm if pm is not None else get_plugin_manager()
         self.hooks = Hooks(self.pm)
         #: Who does the work; None until given (then nothing is permitted).
@@ -177,10 +180,13 @@ class Store:
         """Release the database connections."""
         self.engine.dispose()
 
+    def __repr__(self) -> str:
+        return f"<Store {self.url} as {self.actor}>"
+
     @property
     def url(self) -> str:
         """The database URL with any password hidden."""
-        return safe_url(self.engine.url.render_as_string(hide_password=False))
+        return safe_url(self.engine.url)
 
     # -- schema -------------------------------------------------------------
 
@@ -196,12 +202,21 @@ class Store:
 
             migrate.upgrade(self.engine, self.hooks.migrations())
         except sa.exc.OperationalError as exc:
-            raise StorageError(f"无法初始化数据库 / cannot initialise {self.url}: {exc.orig}") from None
+            raise StorageError(f"无法初始化数据库 / cannot initialise {self.url}: {hide_secrets(str(exc.orig))}") from None
         self._refresh_access()
         if self.access.bootstrap:
             # The first actor to initialise a database becomes its administrator,
             # acting through the database login that initialised it.
             self._put_user(User(self.actor.unit, self.actor.user, ("platform_admin",), login=self.session_login()))
+
+    def grant_app_role(self, role: str) -> bool:
+        """PostgreSQL: create (if missing) the application's role ``role`` and grant it what fupin's work needs,
+        but no way to rewrite the audit log (:func:`fupin.storage.roles.grant_app_role`). Needs users.manage;
+        run as the schema's owner. True if the role was created."""
+        self.access.require("users.manage")
+        from fupin.storage.roles import grant_app_role
+
+        return grant_app_role(self.engine, role)
 
     def reset(self) -> None:
         """Drop every fupin table (history included) and create the schema anew.
@@ -400,22 +415,29 @@ class Store:
         new: Mapping[str, Any] | None,
         reason: str | None = None,
     ) -> None:
-        conn.execute(
-            S.audit_log.insert().values(
-                at=dt.datetime.now(dt.UTC),
-                unit=self.actor.unit,
-                user=self.actor.user,
-                operation=operation,
-                table_name=table.name,
-                record_key=str(key),
-                old=None if old is None else _plain(dict(old)),
-                new=None if new is None else _plain(dict(new)),
-                reason=reason,
-            )
-        )
+        # Every entry is signed by the store's own actor, who must be registered
+        # (or be the first administrator, on a database with no users yet).
+        if self.access.user is None and not self.access.bootstrap:
+            raise AccessDenied(self.actor, "audit", "未登记的用户不能写入审计日志 / an unregistered user cannot write to the audit log")
+        audit.append(conn, [{
+            "at": dt.datetime.now(dt.UTC),
+            "unit": self.actor.unit,
+            "user": self.actor.user,
+            "operation": operation,
+            "table_name": table.name,
+            "record_key": str(key),
+            "old": None if old is None else _plain(dict(old)),
+            "new": None if new is None else _plain(dict(new)),
+            "reason": reason,
+        }])
 
     def audit_event(self, operation: str, table: str, key: str, details: Mapping[str, Any], reason: str | None = None) -> None:
-        """Append an audit entry for something done outside a record write (an unmasked export ...)."""
+        """Append an audit entry for something done outside a record write (an unmasked export ...).
+
+        The entry names the store's actor, who must be a registered user
+        (:class:`AccessDenied` otherwise); it is written when the transaction
+        it joins commits (at once, outside one).
+        """
         with self._transaction() as conn:
             self._audit(conn, operation, self.metadata.tables[table], key, None, details, reason)
 
@@ -935,14 +957,38 @@ class Store:
         with self._reading() as conn:
             return conn.execute(sa.select(sa.func.count()).select_from(t)).scalar_one()
 
-    def audit_entries(self, *, table: str | None = None, key: str | None = None) -> list[AuditEntry]:
-        """The audit log, oldest first, optionally for one table and record key (needs audit.read)."""
+    def audit_entries(
+        self,
+        *,
+        table: str | None = None,
+        key: str | None = None,
+        user: str | None = None,
+        operation: str | None = None,
+        since: dt.datetime | None = None,
+        until: dt.datetime | None = None,
+    ) -> list[AuditEntry]:
+        """The audit log, oldest first (needs audit.read), as stored: personal values unmasked.
+
+        Optionally only entries of one table, record key, operation, user
+        (``UNIT:USER``, or ``USER`` of any unit), and written at or after
+        ``since`` and before ``until``.
+        """
         self.access.require("audit.read")
         query = sa.select(S.audit_log).order_by(S.audit_log.c.id)
         if table:
             query = query.where(S.audit_log.c.table_name == table)
         if key:
             query = query.where(S.audit_log.c.record_key == str(key))
+        log = S.audit_log
+        if operation:
+            query = query.where(log.c.operation == operation)
+        if user:
+            unit, sep, name = user.rpartition(":")
+            query = query.where(log.c.user == name, *([log.c.unit == unit] if sep else []))
+        if since is not None:
+            query = query.where(log.c.at >= _utc(since))
+        if until is not None:
+            query = query.where(log.c.at < _utc(until))
         with self._reading() as conn:
             return [AuditEntry(**r) for r in conn.execute(query).mappings()]
 
@@ -978,6 +1024,11 @@ def _person(row: Mapping[str, Any]) -> model.Person:
     fields = {f.name for f in attrs.fields(model.Person)} - {"household"}
     values = {k: v for k, v in row.items() if k in fields}
     return model.Person(household=row["household_number"], **values)
+
+
+def _utc(moment: dt.datetime) -> dt.datetime:
+    """``moment`` in UTC (a naive one taken as UTC already), as entries are stored."""
+    return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)
 
 
 def _chunks(items: list[int], size: int) -> Iterator[list[int]]:

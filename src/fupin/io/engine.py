@@ -43,6 +43,7 @@ from typing import Any
 import attrs
 import sqlalchemy as sa
 
+from fupin import audit as audit_chain
 from fupin.errors import FupinError, Problem, StorageError, ValidationError
 from fupin.io import masking, parallel
 from fupin.io.files import open_table
@@ -1134,7 +1135,7 @@ class Importer:
                     "reason": f"import batch {batch_id}",
                 }
             )
-        conn.execute(S.audit_log.insert(), audit)
+        audit_chain.append(conn, audit)
 
 
 #: The label of the column telling whether a stored row is in the actor's scope (see Importer._existing).

@@ -1,8 +1,11 @@
 """Export records of an import kind to CSV, XLSX or JSON lines, readable back by import.
 
 Personal data (ID numbers, phone numbers, bank accounts) is masked unless the
-caller asks for it unmasked, which leaves an audit entry. Filters (``--where``)
-are parsed against the kind's columns and always bound as parameters.
+caller asks for it unmasked (:mod:`fupin.io.masking`). Every export, masked or
+not, leaves an audit entry committed before the first row leaves (so it stays
+if the export fails or its reader stops early), and a second one with the row
+count once every row is out. Filters (``--where``) are parsed against the
+kind's columns and always bound as parameters.
 """
 
 from __future__ import annotations
@@ -20,9 +23,50 @@ from fupin.access import AccessDenied
 from fupin.errors import ValidationError
 from fupin.io.kinds import CellParser, Column, ImportKind
 from fupin.io import masking
+from fupin.storage.engine import WRITE
+from fupin.text import mask_id, mask_phone
 from fupin.vocab import normalize_key
 
 _WHERE = re.compile(r"^\s*(?P<column>[^=!<>~]+?)\s*(?P<op>!=|>=|<=|=|>|<|~)\s*(?P<value>.*)$")
+
+
+#: An ID number or a mobile number inside other text (a record key ``ID/tag``, ``person:ID`` ...).
+_ID_IN_TEXT = re.compile(r"(?<![0-9A-Za-z])(?:\d{17}[\dXx]|\d{15})(?![0-9A-Za-z])")
+_PHONE_IN_TEXT = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
+
+
+def _personal(key: str) -> str | None:
+    """Which mask a value named ``key`` takes (the names the core and plugins store personal data under)."""
+    key = key.lower()
+    if key.endswith("id_number") or key in ("person", "persons", "merged_into"):
+        return "id"
+    if key.endswith("phone"):
+        return "phone"
+    if "account" in key:
+        return "account"
+    return key if key in ("answers", "beneficiaries") else None
+
+
+def mask_personal(value: Any, key: str | None = None) -> Any:
+    """``value`` (a JSON-like value, e.g. an audit entry's old or new values) with personal data masked.
+
+    Values named like the export's personal columns (``id_number``, ``phone``,
+    ``bank_account``, beneficiaries, questionnaire answers) take the export's
+    masks; in any other text, valid ID numbers and mobile numbers are masked.
+    """
+    if isinstance(value, dict):
+        return {k: mask_personal(v, str(k)) for k, v in value.items()}
+    if isinstance(value, list):
+        return [mask_personal(v, key) for v in value]
+    if not isinstance(value, str):
+        return value
+    mask = masking.MASKS.get(_personal(key) or "") if key else None
+    if mask is not None:
+        return mask(value)
+    from fupin.idnumber import is_valid
+
+    value = _ID_IN_TEXT.sub(lambda m: mask_id(m[0]) if is_valid(m[0]) else m[0], value)
+    return _PHONE_IN_TEXT.sub(lambda m: mask_phone(m[0]), value)
 
 
 @attrs.frozen
@@ -122,8 +166,14 @@ def export_rows(
     unmasked: bool = False,
     english: bool = False,
     batch_size: int = 5000,
+    details: Mapping[str, Any] | None = None,
 ) -> tuple[list[str], Iterator[list[Any]]]:
     """Headers and a lazy stream of rows of ``kind`` as they would be imported.
+
+    Before it returns, an audit entry ``export`` (actor, kind, filters, masked
+    or not, ``rows: "streaming"``) is committed in a transaction of its own;
+    when the stream is exhausted, a second one, ``export_done``, gives the
+    number of rows.
 
     Masked (the default), personal columns are masked so that they cannot be
     rebuilt, filters on them are refused (a filter would answer digit by
@@ -136,6 +186,7 @@ def export_rows(
         where: filters like ``"贫困户属性=低保贫困户"``; ANDed.
         unmasked: write ID numbers, phones and accounts in full (the caller audits it).
         english: English headers instead of the Chinese ones.
+        details: more to record in the audit entry (the format, the file).
     """
     kind = kind.bind(store)
     store.access.require(kind.read_permission, f"导出 {kind.name} / export {kind.name}")
@@ -154,8 +205,11 @@ def export_rows(
         headers.append(masking.TOKEN_EN if english else masking.TOKEN_ZH)
         with store._transaction() as conn:
             secret = masking.token_secret(conn, create=True)
+    facts = {"kind": kind.name, "where": list(where), "unmasked": unmasked, **(details or {})}
+    _audit_export(store, kind, "export", {**facts, "rows": "streaming"}, "unmasked export" if unmasked else None)
 
     def rows() -> Iterator[list[Any]]:
+        count = 0
         with store.engine.connect() as conn:
             result = conn.execution_options(stream_results=True, yield_per=batch_size).execute(query)
             for part in result.mappings().partitions(batch_size):
@@ -171,9 +225,18 @@ def export_rows(
                         out.append(v)
                     if secret is not None:
                         out.append(masking.make_token(secret, table.name, record["id"], natural_key(kind, record)))
+                    count += 1
                     yield out
+        # After the reading connection is closed: on SQLite a writer waits for readers.
+        _audit_export(store, kind, "export_done", {**facts, "rows": count}, None)
 
     return headers, rows()
+
+
+def _audit_export(store: Any, kind: ImportKind, operation: str, details: Mapping[str, Any], reason: str | None) -> None:
+    """An audit entry for an export, committed at once on a connection of its own, whatever the caller's transaction does."""
+    with store.engine.execution_options(**WRITE).begin() as conn:
+        store._audit(conn, operation, store.table(kind.table), f"export:{kind.name}", None, details, reason)
 
 
 def stored_cells(

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
+import re
 import sqlite3
+from urllib.parse import quote, unquote
 
 import sqlalchemy as sa
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 
 from fupin.errors import StorageError
 
@@ -61,11 +63,16 @@ def make_engine(url: str | None = None) -> sa.Engine:
     try:
         parsed = make_url(url)
     except sa.exc.ArgumentError:
-        raise StorageError(f"不是数据库地址 / not a database URL: {url!r}") from None
+        raise StorageError(f"不是数据库地址 / not a database URL: {safe_url(url)!r}") from None
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(url)
     if parsed.get_backend_name() == "postgresql":
-        return sa.create_engine(url, pool_pre_ping=True)
+        # A password given in the query string goes where SQLAlchemy hides it
+        # (the engine's repr, render_as_string) and passes it to libpq all the same.
+        password = parsed.query.get("password")
+        if password is not None and parsed.password is None:
+            parsed = parsed.difference_update_query(["password"]).set(password=password if isinstance(password, str) else password[-1])
+        return sa.create_engine(parsed, pool_pre_ping=True)
     raise StorageError(f"不支持的数据库 / unsupported database: {parsed.get_backend_name()} (sqlite or postgresql)")
 
 
@@ -100,7 +107,7 @@ def _sqlite_engine(url: str) -> sa.Engine:
     @sa.event.listens_for(engine, "handle_error")
     def _busy(context: sa.engine.ExceptionContext) -> None:
         if _is_busy(context.original_exception):
-            where = safe_url(context.engine.url.render_as_string(hide_password=False)) if context.engine else "SQLite"
+            where = safe_url(context.engine.url) if context.engine else "SQLite"
             raise StorageError(
                 f"数据库正忙 / the database is busy: another import or edit is writing; try again ({where})"
             ) from None
@@ -116,6 +123,43 @@ def _is_busy(exc: BaseException) -> bool:
     return isinstance(exc, sqlite3.OperationalError) and "database is locked" in str(exc)
 
 
-def safe_url(url: str) -> str:
-    """The URL with any password hidden, for messages and logs."""
-    return make_url(url).render_as_string(hide_password=True)
+#: Names of query parameters (or libpq ``key=value`` settings) whose value is a secret.
+_SECRET_NAME = r"(?:[a-z_]*pass(?:word|wd)?|pwd|secret|token|api_?key)"
+_SECRET_SETTING = re.compile(rf"(?i)(\b{_SECRET_NAME}\s*=\s*)('(?:[^'\\]|\\.)*'|\"[^\"]*\"|[^\s&;,'\")]+)")
+_USERINFO = re.compile(r"(?i)(\b[a-z][a-z0-9+.-]*://[^:/@\s]*:)[^@\s]*@")
+HIDDEN = "***"
+
+
+def hide_secrets(text: str) -> str:
+    """``text`` (a message, a URL that does not parse, a libpq conninfo) with every password hidden.
+
+    Hides the password of ``scheme://user:password@``, and the value of
+    ``password=``, ``pass=``, ``pwd=``, ``sslpassword=`` ... settings, quoted or
+    not, also when the text is percent-encoded (``pass%77ord=``).
+    """
+    text = str(text)
+    if "%" in text:
+        decoded = unquote(text)
+        if decoded != text and (_SECRET_SETTING.search(decoded) or _USERINFO.search(decoded)):
+            text = decoded  # shown decoded: hiding the encoded form would miss it
+    text = _USERINFO.sub(rf"\g<1>{HIDDEN}@", text)
+    return _SECRET_SETTING.sub(rf"\g<1>{HIDDEN}", text)
+
+
+def safe_url(url: str | URL) -> str:
+    """The URL with any password hidden (userinfo, query parameters, libpq settings in them), for messages and logs.
+
+    The one place URLs are made fit to print: :attr:`fupin.Store.url`, errors
+    and the CLI's messages all go through it.
+    """
+    try:
+        parsed = url if isinstance(url, URL) else make_url(url)
+    except Exception:  # not a URL at all (a conninfo string, garbage): hide what looks secret
+        return hide_secrets(str(url))
+    query = []
+    for key, values in parsed.query.items():
+        for value in (values,) if isinstance(values, str) else values:
+            shown = HIDDEN if re.fullmatch(_SECRET_NAME, key, re.I) else hide_secrets(value)
+            query.append(f"{quote(key, safe='')}={shown if shown == HIDDEN else quote(shown, safe='*=: ')}")
+    text = parsed.set(query={}).render_as_string(hide_password=True)
+    return hide_secrets(text + ("?" + "&".join(query) if query else ""))

@@ -50,7 +50,8 @@ def drop_everything(engine: sa.Engine) -> None:
     with engine.begin() as conn:
         reflected.drop_all(conn)
         if conn.dialect.name == "postgresql":
-            conn.execute(sa.text("DROP FUNCTION IF EXISTS fupin_audit_append_only() CASCADE"))
+            for function in ("fupin_audit_append_only", "fupin_audit_anchor_forward"):
+                conn.execute(sa.text(f"DROP FUNCTION IF EXISTS {function}() CASCADE"))
 
 
 def current_heads(engine: sa.Engine) -> set[str]:

@@ -289,7 +289,23 @@ audit_log = sa.Table(
     sa.Column("old", sa.JSON),
     sa.Column("new", sa.JSON),
     sa.Column("reason", sa.String(200)),
+    # The hash chain (fupin.audit): NULL only in a row written around fupin.
+    sa.Column("prev_hash", sa.String(64)),
+    sa.Column("hash", sa.String(64)),
     sa.Index("ix_audit_log_table_key", "table_name", "record_key"),
+)
+
+#: One row: the head of the audit log's hash chain (last id and hash, number of
+#: entries), moved forward with every append; triggers refuse to move it back or delete it.
+audit_anchor = sa.Table(
+    "audit_anchor",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("last_id", sa.Integer, nullable=False),
+    sa.Column("head_hash", sa.String(64), nullable=False),
+    sa.Column("count", sa.BigInteger, nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.CheckConstraint("id = 1", name="one_row"),
 )
 
 #: 挂包帮: a leader to a village (挂点), a unit to a village (包村), a cadre to a

@@ -6,7 +6,7 @@ a clerk is. ``settings`` keeps values of the store itself, such as the secret
 that keys the record tokens of masked exports.
 
 Revision ID: 0007
-Revises: 0005
+Revises: 0006
 Create Date: 2026-12-07
 """
 
@@ -17,7 +17,7 @@ from alembic import op
 
 
 revision = '0007'
-down_revision = '0005'
+down_revision = '0006'
 branch_labels = None
 depends_on = None
 
