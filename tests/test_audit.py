@@ -219,8 +219,14 @@ class TestChain:
                 with conn.begin_nested():
                     store.add_areas([Area("520000", "贵州省", "province")])
                     raise RuntimeError("not this one")
+        with store.transaction() as conn:
+            with pytest.raises(RuntimeError):
+                with conn.begin_nested():  # before the transaction's first entry
+                    store.add_areas([Area("520000", "贵州省", "province")])
+                    raise RuntimeError("nor this one")
+            store.add_areas([Area("540000", "西藏自治区", "province")])
         keys = [e.record_key for e in store.audit_entries()[before:]]
-        assert keys == ["510000"] and verdict(store).ok
+        assert keys == ["510000", "540000"] and verdict(store).ok
 
     def test_concurrent_writers_do_not_fork_the_chain(self, store, database_url, pm):
         """Writers committing at the same moment, each on its own engine, append one after the other."""

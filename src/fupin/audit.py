@@ -166,9 +166,11 @@ def _flush(conn: sa.Connection) -> None:
 
 
 def _savepoint(conn: sa.Connection, _name: str | None) -> None:
+    # Also before the transaction's first entry: entries made inside the savepoint go with it.
     pending = _pending.get(conn)
-    if pending is not None:
-        pending.savepoints.append(len(pending.entries))
+    if pending is None:
+        pending = _pending[conn] = _Pending()
+    pending.savepoints.append(len(pending.entries))
 
 
 def _release_savepoint(conn: sa.Connection, _name: str, _context: Any) -> None:
