@@ -559,11 +559,14 @@ def import_(obj: _Context, kind: str | None, files: tuple[Path, ...], list_kinds
     Headers may be Chinese (as on the registration forms) or English. Every row
     is validated as through the library; natural keys decide insert or update,
     so importing the same file twice changes nothing. Exit 1 if any row is refused.
+    Only regular files are read (exit 4 otherwise); an XLSX file must stay within
+    the --max-* limits, checked before it is read.
 
     \b
     Example:
       fupin import households 者海镇建档立卡户.xlsx --errors errors.csv
       fupin import persons members.csv --on-error skip --json
+      fupin import households 全省花名册.xlsx --max-cells 50000000
       fupin import --list
     """
     if list_kinds:
