@@ -772,8 +772,12 @@ def _chunks(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> Iterator[bytes]:
         while block := part.read(_CHUNK):
             block = rest + block
             cut = block.rfind(b"<")
-            if cut <= 0:
+            if cut <= 0 and len(block) < _CHUNK * 16:
                 rest = block
+                continue
+            if cut <= 0:  # one long text or tag: given whole rather than held until the part ends
+                rest = b""
+                yield block
                 continue
             rest = block[cut:]
             yield block[:cut]
