@@ -186,7 +186,7 @@ class TestValidation:
         path = tmp_path / "h.csv"
         write_table(path, "csv", headers[:cut] + headers[cut + 1 :], [r[:cut] + r[cut + 1 :] for r in rows])
         result = import_files(store, "households", [path])
-        assert [(e.row, e.column) for e in result.errors] == [(0, "户主姓名")]
+        assert [(e.row, e.column) for e in result.errors] == [(1, "户主姓名")]  # the header row, as the spreadsheet numbers it
         assert store.count("households") == 0
 
     def test_duplicate_key_and_second_head(self, registered, tmp_path):

@@ -544,7 +544,8 @@ def _import_kind(store: Any, name: str) -> Any:
 
 @click.command("import")
 @click.argument("kind", required=False)
-@click.argument("files", nargs=-1, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+# Directories, pipes and devices get through click and are refused by the reader itself, in one line, exit 4.
+@click.argument("files", nargs=-1, type=click.Path(exists=True, path_type=Path))
 @click.option("--list", "list_kinds", is_flag=True, help="List every import kind with its columns.")
 @click.option("--encoding", help="CSV encoding (detected by default: UTF-8, UTF-8 with BOM or GB18030/GBK).")
 @click.option("--sheet", help="XLSX sheet name or 1-based number (default: the first).")
@@ -554,19 +555,31 @@ def _import_kind(store: Any, name: str) -> Any:
 @click.option("--errors", "errors_file", type=click.Path(dir_okay=False, path_type=Path), help="Write every error to this CSV file.")
 @click.option("--batch-size", type=click.IntRange(min=1), default=5000, show_default=True, help="Rows per bulk write.")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON summary.")
+@click.option("--max-cells", type=click.IntRange(min=1), default=1_000_000, show_default=True,
+              help="XLSX: cells a sheet's grid may always span (more if its XML is larger: XML bytes / 4).")
+@click.option("--max-part-mb", type=click.IntRange(min=1), default=1024, show_default=True,
+              help="XLSX: MiB one part of the zip container may inflate to.")
+@click.option("--max-total-mb", type=click.IntRange(min=1), default=2048, show_default=True,
+              help="XLSX: MiB all parts together may inflate to.")
+@click.option("--max-ratio", type=click.FloatRange(min=1), default=200, show_default=True,
+              help="XLSX: how many times a part over 1 MiB may inflate.")
 @click.pass_obj
 def import_(obj: _Context, kind: str | None, files: tuple[Path, ...], list_kinds: bool, encoding: str | None,
-            sheet: str | None, on_error: str, dry_run: bool, errors_file: Path | None, batch_size: int, as_json: bool) -> None:
+            sheet: str | None, on_error: str, dry_run: bool, errors_file: Path | None, batch_size: int, as_json: bool,
+            max_cells: int, max_part_mb: int, max_total_mb: int, max_ratio: float) -> None:
     """Import FILES (CSV, XLSX or JSON lines) as records of KIND.
 
     Headers may be Chinese (as on the registration forms) or English. Every row
     is validated as through the library; natural keys decide insert or update,
     so importing the same file twice changes nothing. Exit 1 if any row is refused.
+    Only regular files are read (exit 4 otherwise); an XLSX file must stay within
+    the --max-* limits, checked before it is read.
 
     \b
     Example:
       fupin import households 者海镇建档立卡户.xlsx --errors errors.csv
       fupin import persons members.csv --on-error skip --json
+      fupin import households 全省花名册.xlsx --max-cells 50000000
       fupin import --list
     """
     if list_kinds:
@@ -575,11 +588,13 @@ def import_(obj: _Context, kind: str | None, files: tuple[Path, ...], list_kinds
     if not kind or not files:
         raise click.UsageError("需要 KIND 和 FILE / KIND and at least one FILE are required (or --list)")
     from fupin.io.engine import import_files
+    from fupin.io.files import ReadLimits
 
     store = obj.store()
     import_kind = _import_kind(store, kind)
+    limits = ReadLimits(max_part_mb=max_part_mb, max_total_mb=max_total_mb, max_ratio=max_ratio, max_cells=max_cells)
     result = import_files(store, import_kind, files, encoding=encoding, sheet=sheet, on_error=on_error,
-                          dry_run=dry_run, batch_size=batch_size, progress=lambda name, _n: _Progress(name))
+                          dry_run=dry_run, batch_size=batch_size, progress=lambda name, _n: _Progress(name), limits=limits)
     if errors_file is not None:
         result.write_errors_csv(errors_file)
     if as_json:

@@ -46,7 +46,7 @@ import sqlalchemy as sa
 from fupin import audit as audit_chain
 from fupin.errors import FupinError, Problem, StorageError, ValidationError
 from fupin.io import masking, parallel
-from fupin.io.files import open_table
+from fupin.io.files import ReadLimits, open_table, require_regular_file
 from fupin.io.kinds import CellParser, Column, ImportKind, field_values
 from fupin.storage import bulk
 from fupin.storage import schema as S
@@ -289,6 +289,7 @@ class Importer:
         batch_size: int = DEFAULT_BATCH_SIZE,
         progress: Callable[[str, int], Any] | None = None,
         parallel: bool | None = None,
+        limits: ReadLimits | None = None,
     ) -> None:
         if on_error not in ("abort", "skip"):
             raise ValueError(f"on_error must be abort or skip, not {on_error!r}")
@@ -302,6 +303,8 @@ class Importer:
         self.progress = progress
         #: Parse in a worker process: None decides by file size, True/False force it.
         self.parallel = parallel
+        #: Bounds an XLSX file must stay within before it is read (see fupin.io.files.ReadLimits).
+        self.limits = limits
         self.table: sa.Table = store.metadata.tables[kind.table]
         self.parser = CellParser(store.vocab)
         self._id_references = [r for r in kind.references if r.id_column]
@@ -447,14 +450,17 @@ class Importer:
 
     def _import_file(self, conn: sa.Connection, path: Path, started: dt.datetime) -> None:
         name = path.name
+        # Before hashing: a named pipe or /dev/zero would be read for ever.
+        require_regular_file(path)
         try:
             digest = file_hash(path)
         except OSError as exc:
             raise FupinError(f"{path}: 无法读取 / cannot read: {exc.strerror or exc}") from None
-        with open_table(path, encoding=self.encoding, sheet=self.sheet, is_header=self._is_header) as table:
+        with open_table(path, encoding=self.encoding, sheet=self.sheet, is_header=self._is_header, limits=self.limits) as table:
             f = FileResult(name, table.info.format, digest)
             self.result.files.append(f)
-            columns = self._map_headers(table.info.headers, f)
+            # JSON lines have no header row: their keys are first seen on line 1.
+            columns = self._map_headers(table.info.headers, f, table.info.header_row or 1)
             if columns is None:
                 return
             # A CSV file's cells are all stripped text (or None): they need fewer checks.
@@ -499,11 +505,12 @@ class Importer:
         known = sum(1 for c in cells if c and normalize_key(c) in self.headers)
         return known >= min(2, len(self.kind.columns))
 
-    def _map_headers(self, headers: Sequence[str], f: FileResult) -> dict[str, Column] | None:
-        """File header -> column; file-level errors for missing required columns."""
+    def _map_headers(self, headers: Sequence[str], f: FileResult, header_row: int = 1) -> dict[str, Column] | None:
+        """File header -> column; errors on the header row (as the spreadsheet numbers it) for missing or repeated columns."""
         from fupin.vocab import normalize_key
 
         mapping: dict[str, Column] = {}
+        errors_before = len(self.result.errors)
         self._token_header = None
         tokens = {normalize_key(masking.TOKEN_ZH), normalize_key(masking.TOKEN_EN)}
         for header in headers:
@@ -513,17 +520,17 @@ class Importer:
             elif column is None:
                 f.ignored_columns.append(header)
             elif column in mapping.values():
-                self._file_error(f, header, f"列重复 / the column appears twice ({column.zh} / {column.name})")
+                self._file_error(f, header_row, header, f"列重复 / the column appears twice ({column.zh} / {column.name})")
             else:
                 mapping[header] = column
         present = set(mapping.values())
         for column in self.kind.columns:
             if column.required and column not in present:
-                self._file_error(f, column.zh, f"缺少必填列 / required column missing ({column.zh} / {column.name})")
-        return None if any(e.file == f.file and e.row == 0 for e in self.result.errors) else mapping
+                self._file_error(f, header_row, column.zh, f"缺少必填列 / required column missing ({column.zh} / {column.name})")
+        return None if len(self.result.errors) > errors_before else mapping
 
-    def _file_error(self, f: FileResult, column: str, reason: str) -> None:
-        self.result.errors.append(RowError(f.file, 0, column, None, reason))
+    def _file_error(self, f: FileResult, row: int, column: str, reason: str) -> None:
+        self.result.errors.append(RowError(f.file, row, column, None, reason))
 
     # -- one chunk -------------------------------------------------------------------
 
@@ -1308,7 +1315,9 @@ def import_files(store: Any, kind: str | ImportKind, paths: Sequence[Path | str]
         kind: an import kind name (``"households"``) or object.
         paths: CSV, XLSX or JSON-lines files.
         **options: ``encoding``, ``sheet``, ``on_error`` ("abort" or "skip"),
-            ``dry_run``, ``batch_size``, ``progress``.
+            ``dry_run``, ``batch_size``, ``progress``, ``parallel``, ``limits``
+            (a :class:`fupin.io.files.ReadLimits`: the bounds an XLSX file must stay
+            within before it is read).
 
     Returns:
         The counts (inserted, updated, unchanged, rejected) and every error.

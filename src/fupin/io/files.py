@@ -18,6 +18,9 @@ import itertools
 import json
 import os
 import re
+import stat
+import zipfile
+import zlib
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
 from decimal import Decimal
 from typing import IO, Any
@@ -31,11 +34,15 @@ from fupin.text import display_width
 __all__ = [
     "EXTENSIONS",
     "FORMATS",
+    "FileTooLarge",
     "LossyNumber",
+    "ReadLimits",
     "Table",
     "TableInfo",
     "normalize_cell",
+    "UnreadableFile",
     "open_table",
+    "require_regular_file",
     "write_table",
 ]
 
@@ -115,6 +122,58 @@ class TableInfo:
     headers: tuple[str, ...]
 
 
+class UnreadableFile(FupinError):
+    """A file that cannot be read at all: missing, not a regular file, or a broken container.
+
+    Exit status 4 (the environment), as for any file that cannot be read.
+    """
+
+    exit_code = 4
+
+
+class FileTooLarge(FupinError):
+    """An XLSX file goes over one of the `ReadLimits`; the message names the limit and its option."""
+
+
+@attrs.frozen
+class ReadLimits:
+    """Bounds an XLSX file must stay within before python-calamine reads it.
+
+    An XLSX file is a zip archive of XML parts. calamine inflates the parts it needs
+    whole and holds a sheet as a dense grid from its first to its last cell, so a
+    file of a few kilobytes can ask for hundreds of gigabytes. The container and each
+    worksheet are checked first with ``zipfile``, streaming, without keeping the
+    inflated XML.
+
+    ==========================  ============================  =====================
+    limit                       default                       ``fupin import``
+    ==========================  ============================  =====================
+    inflated size of one part   1024 MiB                      ``--max-part-mb``
+    inflated size of all parts  2048 MiB                      ``--max-total-mb``
+    inflation ratio of a part   200:1 (parts over 1 MiB)      ``--max-ratio``
+    cells of a sheet's grid     max(1,000,000, XML bytes / 4) ``--max-cells``
+    rows, columns of a sheet    1,048,576 and 16,384 (Excel)  (fixed)
+    ==========================  ============================  =====================
+
+    The cells of a sheet are counted both as its ``<dimension>`` declares them and as
+    its cells span them (first to last row, leftmost to rightmost column). A cell
+    takes at least 4 bytes of XML, so a grid larger than a quarter of the sheet's XML
+    is mostly empty cells that calamine would still allocate; ``max_cells`` lets
+    sparse sheets of any size through up to that many cells.
+
+    Attributes:
+        max_part_mb: Largest inflated size of one part, in MiB.
+        max_total_mb: Largest inflated size of all parts together, in MiB.
+        max_ratio: Largest inflated / compressed size of one part over 1 MiB.
+        max_cells: Cells of a sheet's grid always allowed, whatever its size.
+    """
+
+    max_part_mb: int = 1024
+    max_total_mb: int = 2048
+    max_ratio: float = 200
+    max_cells: int = 1_000_000
+
+
 class Table:
     """An open table: ``info`` describes it and iterating yields ``(row_number, cells)``.
 
@@ -157,6 +216,7 @@ def open_table(
     sheet: str | None = None,
     is_header: Callable[[Sequence[str]], bool] | None = None,
     max_title_rows: int = 10,
+    limits: ReadLimits | None = None,
 ) -> Table:
     """Open a CSV, XLSX or JSON-lines file as a table of rows.
 
@@ -186,28 +246,68 @@ def open_table(
             least two non-empty cells, none containing a colon (so that a
             "填报单位: ... 日期: ..." line is not taken for the header).
         max_title_rows: How many non-blank rows may stand above the header.
+        limits: XLSX only: the bounds a workbook must stay within before it is read
+            (see `ReadLimits`); the defaults by default.
 
     Returns:
         The table, with its header already read.
 
     Raises:
-        FupinError: The file is missing, of an unknown format or unreadable, has no
-            header, or has a duplicate header. While iterating: a row does not decode,
+        UnreadableFile: The file is missing, not a regular file, unreadable, or not a
+            sound XLSX container (exit status 4).
+        FileTooLarge: An XLSX file goes over one of ``limits``.
+        FupinError: The file is of an unknown format, has no header, or has a
+            duplicate header. While iterating: a row does not decode,
             has more cells than the header, or (JSON lines) is not a JSON object.
     """
     path = str(path)
     format = _format_of(path, format)
-    if not os.path.isfile(path):
-        raise FupinError(f"{path}: 文件不存在 / no such file")
+    require_regular_file(path)
     is_header = is_header or _default_is_header
     try:
         if format == "csv":
             return _open_csv(path, encoding, is_header, max_title_rows)
         if format == "xlsx":
-            return _open_xlsx(path, sheet, is_header, max_title_rows)
+            return _open_xlsx(path, sheet, is_header, max_title_rows, limits or ReadLimits())
         return _open_jsonl(path)
     except OSError as exc:
-        raise FupinError(f"{path}: 无法读取 / cannot read: {exc.strerror or exc}") from None
+        raise UnreadableFile(f"{path}: 无法读取 / cannot read: {exc.strerror or exc}") from None
+
+
+def require_regular_file(path: str | os.PathLike[str]) -> os.stat_result:
+    """Refuse at once anything but a regular file (symbolic links followed).
+
+    A named pipe, a device such as ``/dev/zero``, a socket or a directory would make
+    a reader wait or read for ever; they are refused before anything opens them.
+
+    Returns:
+        The file's ``os.stat`` result.
+
+    Raises:
+        UnreadableFile: The file is missing, cannot be looked at, or is not a regular file.
+    """
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        raise UnreadableFile(f"{path}: 文件不存在 / no such file") from None
+    except OSError as exc:
+        raise UnreadableFile(f"{path}: 无法读取 / cannot read: {exc.strerror or exc}") from None
+    if not stat.S_ISREG(st.st_mode):
+        raise UnreadableFile(f"{path}: 不是普通文件 / not a regular file ({_file_type(st.st_mode)})")
+    return st
+
+
+def _file_type(mode: int) -> str:
+    for test, name in (
+        (stat.S_ISDIR, "directory 目录"),
+        (stat.S_ISFIFO, "named pipe 命名管道"),
+        (stat.S_ISCHR, "character device 字符设备"),
+        (stat.S_ISBLK, "block device 块设备"),
+        (stat.S_ISSOCK, "socket 套接字"),
+    ):
+        if test(mode):
+            return name
+    return "special file 特殊文件"
 
 
 def write_table(
@@ -501,7 +601,11 @@ def _pick_sheet(path: str, workbook: CalamineWorkbook, sheet: str | None) -> str
     raise FupinError(f"{path}: 没有工作表 {sheet!r} / no sheet {sheet!r}; sheets: {', '.join(names)}")
 
 
-def _open_xlsx(path: str, sheet: str | None, is_header: Callable[[Sequence[str]], bool], max_title_rows: int) -> Table:
+def _open_xlsx(
+    path: str, sheet: str | None, is_header: Callable[[Sequence[str]], bool], max_title_rows: int, limits: ReadLimits
+) -> Table:
+    # calamine inflates parts whole as it opens the workbook: the container is checked before.
+    _check_xlsx(path, limits)
     try:
         workbook = CalamineWorkbook.from_path(path)
     except CalamineError as exc:
@@ -540,6 +644,238 @@ def _open_xlsx(path: str, sheet: str | None, is_header: Callable[[Sequence[str]]
 
     info = TableInfo(path, "xlsx", None, name, header_row, tuple(column for _, column in columns))
     return Table(info, rows, workbook.close)
+
+
+# -- reading: XLSX bounds -----------------------------------------------------------------
+
+#: Excel's own bounds of a sheet.
+EXCEL_ROWS = 1_048_576
+EXCEL_COLUMNS = 16_384
+# Parts smaller than this are not held to the ratio: tiny parts of repeated markup compress oddly well and cost nothing.
+_RATIO_FROM = 1 << 20
+# How much of a sheet's XML is searched for its <dimension>, which comes before the cells.
+_DIMENSION_BYTES = 64 << 10
+_CHUNK = 1 << 20
+# A password-protected workbook is an OLE2 compound file, as an old .xls is, not a zip archive.
+_OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_DIMENSION = re.compile(rb"<(?:[\w.-]+:)?dimension\s[^>]*?\bref\s*=\s*[\"']([^\"']*)[\"']")
+_SHEET_DATA = re.compile(rb"<(?:[\w.-]+:)?sheetData[\s/>]")
+# A cell's reference, as calamine reads it: a cell's position comes from its r attribute.
+_CELL = re.compile(rb"<(?:[\w.-]+:)?c\s[^>]*?(?<=\s)r\s*=\s*[\"']([A-Za-z]{1,9})([0-9]{1,12})[\"']")
+# A cell or row without a reference, placed by calamine after the one before it.
+_CELL_NO_REF = re.compile(rb"<(?:[\w.-]+:)?c(?:/?>|\s(?![^>]*?(?<=\s)r\s*=)[^>]*>)")
+_ROW_NO_REF = re.compile(rb"<(?:[\w.-]+:)?row(?:/?>|\s(?![^>]*?(?<=\s)r\s*=)[^>]*>)")
+# A cell as the common writers put it (Excel, WPS, openpyxl, XlsxWriter): the reference first.
+_CELL_AT = re.compile(rb'<c r="([A-Z]{1,9})([0-9]{1,12})"')
+# A cell tag with a namespace prefix: such a sheet is scanned in full.
+_PREFIXED_CELL = re.compile(rb":c[\s/>]")
+_ROW = re.compile(rb"<(?:[\w.-]+:)?row\s[^>]*?(?<=\s)r\s*=\s*[\"']([0-9]{1,12})[\"']")
+
+
+def _column_number(letters: bytes) -> int:
+    number = 0
+    for letter in letters.upper():
+        number = number * 26 + letter - 64
+    return number
+
+
+def _column_letters(number: int) -> bytes:
+    letters = b""
+    while number:
+        number, rest = divmod(number - 1, 26)
+        letters = bytes([65 + rest]) + letters
+    return letters
+
+
+def _unusual_or_beyond(number: int) -> re.Pattern[bytes]:
+    """A cell tag not written as ``<c r="B7"``, or one whose column is right of column ``number``.
+
+    Searched for, not matched at every cell: almost every piece of a sheet has neither.
+    """
+    letters = _column_letters(number).decode()
+    longer = f"[A-Z]{{{len(letters) + 1},9}}"
+    same = [
+        f"{letters[:i]}[{chr(ord(letter) + 1)}-Z][A-Z]{{{len(letters) - i - 1}}}"
+        for i, letter in enumerate(letters)
+        if letter != "Z"
+    ]
+    beyond = "|".join([longer, *same])
+    return re.compile(rf"<c(?:(?! r=\"[A-Z]{{1,9}}[0-9])[\s/>]| r=\"({beyond})[0-9])".encode())
+
+
+def _parse_reference(reference: bytes) -> tuple[int, int] | None:
+    """(row, column) of ``B7``-like text, 1-based; None when it is not a reference."""
+    match = re.fullmatch(rb"\$?([A-Za-z]{1,9})\$?([0-9]{1,12})", reference.strip())
+    return None if match is None else (int(match[2]), _column_number(match[1]))
+
+
+def _check_xlsx(path: str, limits: ReadLimits) -> None:
+    """Refuse an XLSX file whose parts or sheets go over ``limits``, before calamine reads any of it."""
+    with open(path, "rb") as file:
+        if file.read(len(_OLE2)) == _OLE2:
+            raise UnreadableFile(
+                f"{path}: 加密的工作簿或旧版 .xls 文件 / a password-protected workbook or an old .xls file: "
+                "remove the password, or save it as .xlsx"
+            )
+    try:
+        with zipfile.ZipFile(path) as archive:
+            infos = archive.infolist()
+            _check_parts(path, infos, limits)
+            for info in infos:
+                name = info.filename
+                if name.startswith("xl/worksheets/") and name.endswith(".xml"):
+                    _check_sheet(path, archive, info, limits)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError) as exc:
+        # RuntimeError: zipfile's "file is encrypted"; NotImplementedError: an unknown compression method.
+        raise UnreadableFile(
+            f"{path}: 不是可读的 XLSX 文件 / not a readable XLSX file (damaged, cut short or encrypted): {_one_line(exc)}"
+        ) from None
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
+def _check_parts(path: str, infos: list[zipfile.ZipInfo], limits: ReadLimits) -> None:
+    """Sizes and inflation ratios as the archive declares them: nothing is inflated."""
+    part_limit = limits.max_part_mb << 20
+    total = 0
+    for info in infos:
+        if info.flag_bits & 0x1:
+            raise UnreadableFile(f"{path}: 部件 {info.filename} 已加密 / part {info.filename} is encrypted")
+        size = info.file_size
+        total += size
+        if size > part_limit:
+            raise FileTooLarge(
+                f"{path}: 部件 {info.filename} 解压后 {size >> 20} MiB, 超过上限 {limits.max_part_mb} MiB / "
+                f"part {info.filename} inflates to {size >> 20} MiB, over the limit of {limits.max_part_mb} MiB "
+                f"(raise it with --max-part-mb)"
+            )
+        ratio = size / max(info.compress_size, 1)
+        if size > _RATIO_FROM and ratio > limits.max_ratio:
+            raise FileTooLarge(
+                f"{path}: 部件 {info.filename} 压缩比 {ratio:.0f}:1, 超过上限 {limits.max_ratio:g}:1 / "
+                f"part {info.filename} inflates {ratio:.0f} times, over the limit of {limits.max_ratio:g}:1 "
+                f"(raise it with --max-ratio)"
+            )
+    if total > limits.max_total_mb << 20:
+        raise FileTooLarge(
+            f"{path}: 解压后共 {total >> 20} MiB, 超过上限 {limits.max_total_mb} MiB / the parts inflate to "
+            f"{total >> 20} MiB in all, over the limit of {limits.max_total_mb} MiB (raise it with --max-total-mb)"
+        )
+
+
+def _chunks(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> Iterator[bytes]:
+    """The part's XML in pieces that end before a ``<``, so that no tag is cut in two."""
+    with archive.open(info) as part:
+        rest = b""
+        while block := part.read(_CHUNK):
+            block = rest + block
+            cut = block.rfind(b"<")
+            if cut <= 0 and len(block) < _CHUNK * 16:
+                rest = block
+                continue
+            if cut <= 0:  # one long text or tag: given whole rather than held until the part ends
+                rest = b""
+                yield block
+                continue
+            rest = block[cut:]
+            yield block[:cut]
+        if rest:
+            yield rest
+
+
+def _check_sheet(path: str, archive: zipfile.ZipFile, info: zipfile.ZipInfo, limits: ReadLimits) -> None:
+    """The sheet's declared dimension, then the grid its cells span, within the cell limits.
+
+    calamine allocates the grid from the sheet's first cell's row to its last cell's
+    row and from its leftmost to its rightmost column, whatever the dimension says:
+    both are checked. Cells are not matched one by one (that would cost as much as
+    reading the sheet): each piece is searched for its first and last cell and for a
+    cell right of the rightmost column seen so far. A sheet written otherwise than
+    ``<c r="B7" ...>`` (cells without references, namespace prefixes) is scanned in
+    full instead (`_check_every_cell`).
+    """
+    allowed = max(limits.max_cells, info.file_size // 4)
+    sheet = info.filename
+
+    def refuse_grid(zh: str, en: str, rows: int, columns: int) -> None:
+        if rows > EXCEL_ROWS or columns > EXCEL_COLUMNS:
+            raise FileTooLarge(
+                f"{path}: 工作表 {sheet} {zh} {rows} 行 {columns} 列, 超出 Excel 的 {EXCEL_ROWS} 行 {EXCEL_COLUMNS} 列 / "
+                f"sheet {sheet} {en} {rows} rows by {columns} columns, beyond Excel's {EXCEL_ROWS} by {EXCEL_COLUMNS}"
+            )
+        if rows * columns > allowed:
+            raise FileTooLarge(
+                f"{path}: 工作表 {sheet} {zh} {rows * columns} 个单元格, 超过上限 {allowed} / sheet {sheet} {en} "
+                f"{rows * columns} cells ({rows} rows by {columns} columns), over the limit of {allowed} "
+                f"(the larger of --max-cells {limits.max_cells} and the sheet's XML bytes / 4; raise it with --max-cells)"
+            )
+
+    first_row = last_row = None
+    min_column = max_column = 0
+    search = _unusual_or_beyond(0)
+    for number, body in enumerate(_chunks(archive, info)):
+        if number == 0:
+            head = body[:_DIMENSION_BYTES]
+            data_at = _SHEET_DATA.search(head)
+            declared = _DIMENSION.search(head, 0, data_at.start() if data_at else len(head))
+            corners = [_parse_reference(ref) for ref in declared[1].split(b":")] if declared else []
+            if corners and all(corners) and len(corners) <= 2:
+                (top, left), (bottom, right) = corners[0], corners[-1]  # type: ignore[misc]
+                refuse_grid("声明", "declares", abs(bottom - top) + 1, abs(right - left) + 1)
+        if _PREFIXED_CELL.search(body):
+            _check_every_cell(archive, info, refuse_grid)
+            return
+        at = 0
+        while found := search.search(body, at):
+            if found[1] is None:  # a cell not written as <c r="B7"
+                _check_every_cell(archive, info, refuse_grid)
+                return
+            max_column = _column_number(found[1])
+            if max_column > EXCEL_COLUMNS:
+                break
+            search = _unusual_or_beyond(max_column)
+            at = found.start()
+        first = body.find(b'<c r="')
+        if first < 0:
+            continue
+        if first_row is None:
+            first_row, min_column = _CELL_AT.match(body, first).group(2, 1)  # type: ignore[union-attr]
+            first_row, min_column = int(first_row), _column_number(min_column)
+        if min_column > 1:  # rare: a sheet that does not start in column A
+            min_column = min([min_column, *(_column_number(c) for c, _ in _CELL_AT.findall(body))])
+        last_row = int(_CELL_AT.match(body, body.rfind(b'<c r="'))[2])  # type: ignore[index]
+    if first_row is None or last_row is None:
+        return
+    if last_row < first_row:
+        raise FileTooLarge(
+            f"{path}: 工作表 {sheet} 的行顺序错乱 (第 {first_row} 行在第 {last_row} 行之前) / sheet {sheet} has its rows "
+            f"out of order (row {first_row} comes before row {last_row}); open it in Excel and save it again"
+        )
+    refuse_grid("的单元格跨", "spans", last_row - first_row + 1, max_column - min_column + 1)
+
+
+def _check_every_cell(
+    archive: zipfile.ZipFile, info: zipfile.ZipInfo, refuse_grid: Callable[[str, str, int, int], None]
+) -> None:
+    """The grid of a sheet not written as ``<c r="B7"``, counted generously from every cell.
+
+    calamine places a cell without a reference right of the cell before it and a row
+    without one below the row before it: the grid is taken to reach as far right as
+    the rightmost reference plus every unreferenced cell, and as far down likewise,
+    from A1. Generators that write sheets so are rare; this costs a full scan.
+    """
+    rows = columns = unreferenced_cells = unreferenced_rows = 0
+    for body in _chunks(archive, info):
+        unreferenced_cells += len(_CELL_NO_REF.findall(body))
+        unreferenced_rows += len(_ROW_NO_REF.findall(body))
+        for letters, row in _CELL.findall(body):
+            rows = max(rows, int(row))
+            columns = max(columns, _column_number(letters))
+        for row in _ROW.findall(body):
+            rows = max(rows, int(row))
+    refuse_grid("的单元格可达", "may span", rows + unreferenced_rows, max(columns + unreferenced_cells, 1))
 
 
 # -- reading: JSON lines -----------------------------------------------------------------
