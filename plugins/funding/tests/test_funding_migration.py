@@ -40,6 +40,9 @@ def test_upgrade_attributes_funds_and_renumbers_vouchers(database_url, pm):
             owners = dict(conn.execute(sa.text("SELECT code, owner_unit FROM funding_funds")).all())
             vouchers = dict(conn.execute(sa.text("SELECT id, voucher FROM funding_entries")).all())
             grants = conn.execute(sa.text("SELECT count(*) FROM funding_grants")).scalar()
+            from fupin import audit as chain
+
+            assert chain.verify(conn).ok  # the migration's entries joined the chain
         audit = [(e.record_key, e.old["voucher"], e.user) for e in store.audit_entries(table="funding_entries")]
     # The plan's fund and the one of no plan (there is one plan): both QJNU's.
     assert owners == {"FDN": "QJNU", "B2017": "QJNU"}

@@ -40,6 +40,8 @@ import re
 import sqlalchemy as sa
 from alembic import op
 
+from fupin import audit
+
 revision = "funding_0002"
 down_revision = "funding_0001"
 branch_labels = None
@@ -106,6 +108,7 @@ def _renumber_vouchers(conn: sa.Connection, owners: dict[str, str | None]) -> No
         if m:
             last[m[1]] = max(last.get(m[1], 0), int(m[2]))
     now = dt.datetime.now(dt.UTC)
+    renamed = []
     for r in rows:
         if not DIGITS.search(r.voucher):
             continue
@@ -125,11 +128,20 @@ def _renumber_vouchers(conn: sa.Connection, owners: dict[str, str | None]) -> No
                 new = f"{base}-{n}"
         taken.add(new)
         conn.execute(_entries.update().where(_entries.c.id == r.id).values(voucher=new))
-        conn.execute(_audit.insert().values(
-            at=now, unit="fupin", user="migration funding_0002", operation="update", table_name="funding_entries",
-            record_key=new, old={"voucher": r.voucher}, new={"voucher": new},
-            reason="凭证号去除身份证号 / ID number taken out of the voucher",
-        ))
+        renamed.append({
+            "at": now, "unit": "fupin", "user": "migration funding_0002", "operation": "update", "table_name": "funding_entries",
+            "record_key": new, "old": {"voucher": r.voucher}, "new": {"voucher": new},
+            "reason": "凭证号去除身份证号 / ID number taken out of the voucher",
+        })
+    if not renamed:
+        return
+    if sa.inspect(conn).has_table("audit_anchor"):
+        # The log is a hash chain (core 0006): entries join it when this transaction commits.
+        audit.install(conn.engine)
+        audit.append(conn, renamed)
+    else:
+        # Before the chain exists: the core's migration 0006 chains these with the rest.
+        conn.execute(_audit.insert().execution_options(**audit.CHAIN), renamed)
 
 
 def downgrade() -> None:
