@@ -688,6 +688,7 @@ class Importer:
 
         masked = {n: r.cells for n, r in rows if type(r) is masking.MaskedRow}
         key_headers = [next((h for h, c in columns.items() if c.target == field), None) for field in self.kind.key]
+        key_readers = [self.parser.reader(columns[h]) if h is not None else None for h in key_headers]
         wanted_ids: dict[int, int] = {}
         wanted_keys: dict[int, tuple[Any, ...]] = {}
         early: dict[int, Any] = {}
@@ -703,7 +704,7 @@ class Importer:
                 early[row_no] = [Problem(key_headers[0] or self.kind.key[0], masking.MASKED_KEY, None)]
             else:
                 try:
-                    wanted_keys[row_no] = tuple(self.parser.reader(columns[h])(cells.get(h)) for h in key_headers)
+                    wanted_keys[row_no] = tuple(read(cells.get(h)) for h, read in zip(key_headers, key_readers))
                 except (ValueError, FupinError) as exc:
                     early[row_no] = [Problem(key_headers[0], str(exc), None)]
         conn = self.lookups.conn

@@ -10,8 +10,6 @@ kind's columns and always bound as parameters.
 
 from __future__ import annotations
 
-import json
-
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
