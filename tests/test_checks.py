@@ -33,9 +33,9 @@ from tests.campaign_seed import (
 )
 
 C1, C2 = cadre_code(1), cadre_code(2)
-STATUSES = {"met", "not_met", "not_due", "no_data"}
-#: Every commitment of the reference plan but C35, which software cannot measure.
-MEASURABLE = [c.id for c in load_plan("qjnu-tuomu").commitments if c.target != "core.not_measurable"]
+STATUSES = {"met", "not_met", "not_due", "no_data", "not_measurable"}
+#: Every commitment of the reference plan: C35, which software cannot measure, is listed as such.
+COMMITMENTS = [c.id for c in load_plan("qjnu-tuomu").commitments]
 
 
 def check(cli, url, year, as_of, *extra):
@@ -64,9 +64,10 @@ def meeting(store, ref, day):
 
 class TestResults:
     def test_json_objects(self, village, cli, database_url):
-        """One object per measurable commitment, with id, status, required, actual, evidence and plugin."""
+        """One object per commitment, with id, status, required, actual, evidence and plugin; C35 never dropped."""
         code, results = check(cli, database_url, 2016, "2017-01-15")
-        assert list(results) == MEASURABLE and "C35" not in results
+        assert list(results) == COMMITMENTS
+        assert results["C35"]["status"] == "not_measurable" and "投诉" in results["C35"]["note"]
         targets = {c.id: c.target for c in load_plan("qjnu-tuomu").commitments}
         for cid, r in results.items():
             assert {"id", "status", "required", "actual", "evidence", "plugin"} <= set(r)
@@ -93,9 +94,10 @@ class TestResults:
             @hookimpl
             def fupin_targets(self):
                 return [
-                    TargetSpec("claims.bare", "无证明", "bare", lambda ctx: CheckResult(ctx.commitment.id, Status.MET, ">= 1", "1")),
-                    TargetSpec("claims.judged", "无证明", "judged", lambda ctx: ctx.judge(True, ">= 1", "1")),
-                    TargetSpec("claims.proven", "有证明", "proven", lambda ctx: ctx.judge(True, ">= 1", "1", ["action:M-1"])),
+                    # Each takes over a commitment of the reference plan, so it declares that commitment's parameters.
+                    TargetSpec("claims.bare", "无证明", "bare", lambda ctx: CheckResult(ctx.commitment.id, Status.MET, ">= 1", "1"), ("min", "max")),
+                    TargetSpec("claims.judged", "无证明", "judged", lambda ctx: ctx.judge(True, ">= 1", "1"), ("min_amount_fen", "years")),
+                    TargetSpec("claims.proven", "有证明", "proven", lambda ctx: ctx.judge(True, ">= 1", "1", ["action:M-1"]), ("flows",)),
                 ]
 
         pm.register(Claims(), name="claims")

@@ -14,14 +14,18 @@ Statuses mean the same for every target (:meth:`CheckContext.judge`):
 - **no data**: nothing of the kind is recorded for the plan at all, or no
   target can evaluate the commitment (its plugin is not installed), or a met
   figure has no record behind it. A commitment is never reported met without
-  the records that prove it.
+  the records that prove it;
+- **not measurable**: the plan names the commitment ``core.not_measurable``
+  (an attitude, a principle): it is listed with its text, never checked and
+  never dropped.
 """
 
 from __future__ import annotations
 
-import enum
-from collections.abc import Callable
 import datetime as dt
+import difflib
+import enum
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -40,16 +44,17 @@ class Status(enum.Enum):
     NOT_MET = "not_met"
     NOT_YET_DUE = "not_due"
     NO_DATA = "no_data"
+    NOT_MEASURABLE = "not_measurable"
 
     @property
     def label_zh(self) -> str:
         """The status in Chinese."""
-        return {"met": "已达成", "not_met": "未达成", "not_due": "未到期", "no_data": "无数据"}[self.value]
+        return {"met": "已达成", "not_met": "未达成", "not_due": "未到期", "no_data": "无数据", "not_measurable": "不可量化"}[self.value]
 
     @property
     def label_en(self) -> str:
         """The status in English."""
-        return {"met": "met", "not_met": "not met", "not_due": "not yet due", "no_data": "no data"}[self.value]
+        return {"met": "met", "not_met": "not met", "not_due": "not yet due", "no_data": "no data", "not_measurable": "not measurable"}[self.value]
 
     def label(self, lang: str = "zh") -> str:
         """The status in ``lang``."""
@@ -106,6 +111,130 @@ class CheckResult:
 Evaluator = Callable[["CheckContext"], CheckResult]
 
 
+def _is_int(v: object) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _is_date(v: object) -> bool:
+    return isinstance(v, dt.date) and not isinstance(v, dt.datetime)
+
+
+#: Parameter types: the check of a value, and what it should be (for messages).
+PARAM_TYPES: dict[str, tuple[Callable[[object], bool], str]] = {
+    "integer": (_is_int, "an integer"),
+    "count": (lambda v: _is_int(v) and v >= 0, "a whole number >= 0"),
+    "positive": (lambda v: _is_int(v) and v >= 1, "a whole number >= 1"),
+    "fen": (lambda v: _is_int(v) and v >= 0, "an amount in fen (integer >= 0; 400,000 yuan = 40000000)"),
+    "number": (lambda v: _is_int(v) or isinstance(v, float), "a number"),
+    "boolean": (lambda v: isinstance(v, bool), "true or false"),
+    "date": (_is_date, "a date (YYYY-MM-DD, not quoted)"),
+    "string": (lambda v: isinstance(v, str) and v != "", "a non-empty string"),
+    "strings": (lambda v: isinstance(v, (list, tuple)) and all(isinstance(x, str) and x for x in v), "an array of strings"),
+    "integers": (lambda v: isinstance(v, (list, tuple)) and all(_is_int(x) for x in v), "an array of integers"),
+    "table": (lambda v: isinstance(v, Mapping), "a table"),
+    "tables": (lambda v: isinstance(v, (list, tuple)) and all(isinstance(x, Mapping) for x in v), "an array of tables"),
+    "any": (lambda v: True, "anything"),
+}
+
+
+@attrs.frozen
+class Param:
+    """One parameter a target reads from a plan's commitment (``params = { ... }``).
+
+    Plans are validated against these when they are loaded, shown or linted: an
+    unknown key, a value of the wrong type or a missing required key is refused
+    naming the file, the commitment and the key.
+
+    Attributes:
+        name: the key in the plan file.
+        type: one of :data:`PARAM_TYPES` (``"count"``, ``"fen"``, ``"date"``, ``"strings"`` ...).
+        required: a commitment of this target must set it.
+        default: the value used when the plan does not set it (documented by the target).
+        zh: what it means, in Chinese.
+        en: what it means, in English.
+        fields: for ``table``/``tables``: the keys each table may have (each a Param);
+            empty means any keys.
+    """
+
+    name: str
+    type: str = attrs.field(default="any", validator=attrs.validators.in_(PARAM_TYPES))
+    required: bool = False
+    default: Any = None
+    zh: str = ""
+    en: str = ""
+    fields: tuple[Param, ...] = attrs.field(default=(), converter=tuple)
+
+    def problems(self, value: Any, path: str) -> list[str]:
+        """What is wrong with ``value`` for this parameter at ``path`` (empty when it is fine)."""
+        check, expected = PARAM_TYPES[self.type]
+        if not check(value):
+            return [f"{path}: 应为 {expected} / expected {expected}, got {_describe(value)}"]
+        if not self.fields:
+            return []
+        tables = [value] if self.type == "table" else list(value)
+        found = []
+        for i, table in enumerate(tables):
+            where = path if self.type == "table" else f"{path}[{i}]"
+            found += params_problems(self.fields, table, where)
+        return found
+
+
+def _describe(value: object) -> str:
+    kind = {dict: "table", list: "array", tuple: "array"}.get(type(value), type(value).__name__)
+    return kind if isinstance(value, (Mapping, list, tuple)) else f"{kind} {value!r}"
+
+
+def _as_param(value: Param | str) -> Param:
+    # A bare name (older plugins): known, of any type.
+    return value if isinstance(value, Param) else Param(value)
+
+
+def params_problems(declared: Sequence[Param], values: Mapping[str, Any], prefix: str) -> list[str]:
+    """Unknown keys, wrong types and missing required keys of ``values`` against ``declared``."""
+    by_name = {p.name: p for p in declared}
+    found = []
+    for key, value in values.items():
+        param = by_name.get(key)
+        if param is None:
+            near = difflib.get_close_matches(key, list(by_name), n=1)
+            hint = f' (did you mean "{near[0]}"?)' if near else ""
+            known = ", ".join(by_name) or "none"
+            found.append(f"{prefix}.{key}: 未知参数 / unknown parameter{hint}; known: {known}")
+        else:
+            found += param.problems(value, f"{prefix}.{key}")
+    for param in declared:
+        if param.required and param.name not in values:
+            found.append(f"{prefix}.{param.name}: 缺少必填参数 / missing required parameter ({param.en or param.zh or param.type})")
+    return found
+
+
+def plan_problems(plan: Plan, targets: Mapping[str, TargetSpec]) -> list[str]:
+    """Every parameter problem of ``plan``'s commitments against the installed ``targets``.
+
+    A commitment whose target no installed plugin provides is not checked here
+    (its check says which plugin is missing); :data:`NOT_MEASURABLE` takes no
+    parameters.
+    """
+    found = []
+    for c in plan.commitments:
+        spec = targets.get(c.target)
+        if c.target == NOT_MEASURABLE:
+            found += params_problems(NOT_MEASURABLE_PARAMS, c.params, f"{c.id}.params")
+        elif spec is not None:
+            found += params_problems(spec.params, c.params, f"{c.id}.params")
+    return found
+
+
+def validate_plan(plan: Plan, targets: Mapping[str, TargetSpec]) -> None:
+    """Raise :class:`~fupin.errors.PlanError` naming the file, commitment and key of every parameter problem."""
+    found = plan_problems(plan, targets)
+    if found:
+        from fupin.errors import PlanError
+
+        more = f" (+{len(found) - 1} more: {'; '.join(found[1:5])}{' …' if len(found) > 5 else ''})" if len(found) > 1 else ""
+        raise PlanError(f"{plan.origin}: {found[0]}{more}")
+
+
 @attrs.frozen
 class TargetSpec:
     """A measurable target kind a plan's commitments can name.
@@ -115,22 +244,31 @@ class TargetSpec:
         label_zh: Chinese label.
         label_en: English label.
         evaluate: ``evaluate(ctx) -> CheckResult`` with ctx a
-            :class:`CheckContext`: it reads ``ctx.params`` and queries
-            ``ctx.conn``; :meth:`CheckContext.judge` gives the status.
-        params: names of the parameters it reads from the plan, for documentation
-            and for plan validation.
+            :class:`CheckContext`: it reads its parameters with
+            :meth:`CheckContext.param` and queries ``ctx.conn``;
+            :meth:`CheckContext.judge` gives the status.
+        params: the parameters it reads from the plan (:class:`Param`; a bare
+            name is a parameter of any type), for documentation and for plan
+            validation.
     """
 
     name: str
     label_zh: str
     label_en: str
     evaluate: Evaluator
-    params: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    params: tuple[Param, ...] = attrs.field(default=(), converter=lambda ps: tuple(_as_param(p) for p in ps))
 
     @property
     def plugin(self) -> str:
         """The namespace before the dot."""
         return self.name.split(".", 1)[0]
+
+    def param(self, name: str) -> Param:
+        """The declared parameter ``name``; KeyError for an undeclared one (a target bug, not a plan's)."""
+        for p in self.params:
+            if p.name == name:
+                return p
+        raise KeyError(f"{self.name} reads parameter {name!r} it does not declare")
 
 
 @attrs.define
@@ -155,10 +293,22 @@ class CheckContext:
     conn: sa.Connection
     cache: dict[str, Any] = attrs.field(factory=dict)
 
+    spec: TargetSpec | None = None
+
     @property
     def params(self) -> Any:
-        """The commitment's parameters."""
-        return self.commitment.params
+        """The commitment's parameters as the plan sets them (reads are recorded, see :meth:`param`)."""
+        used = self.cache.setdefault("params_used", set())
+        return _RecordedParams(self.commitment.params, lambda key: used.add((self.commitment.id, key)))
+
+    def param(self, name: str) -> Any:
+        """The parameter ``name``: the plan's value, else the declared default.
+
+        The target must declare it (:class:`Param`); reading an undeclared one is a bug in the target.
+        """
+        declared = self.spec.param(name) if self.spec is not None else Param(name)
+        self.cache.setdefault("params_used", set()).add((self.commitment.id, name))
+        return self.commitment.params.get(name, declared.default)
 
     @property
     def year_start(self) -> dt.date:
@@ -242,12 +392,50 @@ class CheckContext:
         return self.result(status, required, actual, evidence, note, **figures)
 
 
+class _RecordedParams(Mapping[str, Any]):
+    """A commitment's parameters that record which keys a target read (for the test that every key is used)."""
+
+    def __init__(self, params: Mapping[str, Any], record: Callable[[str], None]) -> None:
+        self._params, self._record = params, record
+
+    def __getitem__(self, key: str) -> Any:
+        self._record(key)
+        return self._params[key]
+
+    def get(self, key: str, default: Any = None) -> Any:
+        self._record(key)
+        return self._params.get(key, default)
+
+    def __contains__(self, key: object) -> bool:
+        if isinstance(key, str):
+            self._record(key)
+        return key in self._params
+
+    def __iter__(self) -> Any:
+        return iter(self._params)
+
+    def __len__(self) -> int:
+        return len(self._params)
+
+
 def _join(*parts: str) -> str:
     return "; ".join(p for p in parts if p)
 
 
 #: Targets that name a commitment software cannot measure: reported, not checked.
 NOT_MEASURABLE = "core.not_measurable"
+NOT_MEASURABLE_PARAMS = (
+    Param("record", "string", zh="可记录的相关事项 (如投诉)", en="what can be recorded about it instead (e.g. complaints)"),
+)
+
+
+def _not_measurable(commitment: Commitment) -> CheckResult:
+    """C35 and the like: listed with their text and what the plan says can be recorded, never checked."""
+    said = " / ".join(x for x in (commitment.measurable_as_zh, commitment.measurable_as_en) if x)
+    record = commitment.params.get("record")
+    note = _join(said or "软件无法衡量 / not measurable by software", f"记录 / recorded: {record}" if record else "")
+    return CheckResult(commitment.id, Status.NOT_MEASURABLE, note=note,
+                       target=NOT_MEASURABLE, figures={"record": record} if record else {})
 
 
 def check_plan(store: Any, plan: Plan, year: int, *, as_of: dt.date | None = None) -> list[CheckResult]:
@@ -259,16 +447,18 @@ def check_plan(store: Any, plan: Plan, year: int, *, as_of: dt.date | None = Non
     note naming the plugin; a target that fails is *no data* with the error.
     """
     store.access.require("aggregates.read", "检查 / check")
+    targets = store.hooks.targets()
+    validate_plan(plan, targets)
     years = plan.years()
     if year not in years:
         raise ValidationError.of("year", f"不在方案期内 ({years[0]}–{years[-1]}) / outside the plan period", year)
     as_of = as_of or dt.date.today()
-    targets = store.hooks.targets()
     results = []
     cache: dict[str, Any] = {}
     with store.reading("aggregates.read") as conn:
         for commitment in plan.commitments:
             if commitment.target == NOT_MEASURABLE:
+                results.append(_not_measurable(commitment))
                 continue
             spec = targets.get(commitment.target)
             if spec is None:
@@ -276,7 +466,7 @@ def check_plan(store: Any, plan: Plan, year: int, *, as_of: dt.date | None = Non
                 note = f"插件 {plugin} 未安装, 无法检查 / no installed plugin provides this target (fupin-{plugin})"
                 results.append(CheckResult(commitment.id, Status.NO_DATA, note=note, target=commitment.target))
                 continue
-            ctx = CheckContext(store, plan, commitment, year, as_of, conn, cache)
+            ctx = CheckContext(store, plan, commitment, year, as_of, conn, cache, spec)
             try:
                 result = spec.evaluate(ctx)
             except Exception as exc:  # one broken target must not hide the others' results

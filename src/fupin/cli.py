@@ -229,17 +229,24 @@ def plan() -> None:
 @click.argument("name", required=False, default="qjnu-tuomu", metavar="[NAME|FILE]")
 @click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON.")
 @click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
-def plan_show(name: str, as_json: bool, lang: str) -> None:
+@click.pass_obj
+def plan_show(obj: _Context, name: str, as_json: bool, lang: str) -> None:
     """Print a plan: a packaged plan by name, or a TOML file.
+
+    The commitments' parameters are checked against the installed targets
+    first: an unknown or mistyped one is refused naming file, commitment and key.
 
     \b
     Example:
       fupin plan show qjnu-tuomu
       fupin plan show ./my-plan.toml --json
     """
+    from fupin.checks import validate_plan
+    from fupin.hooks import Hooks
     from fupin.plans import load_plan, render_plan
 
     loaded = load_plan(name)
+    validate_plan(loaded, Hooks(obj.pm).targets())
     if as_json:
         _echo_json(loaded.to_dict())
     else:
@@ -276,7 +283,8 @@ def plan_load(store: Any, name: str) -> None:
 @click.argument("name", required=False, default="qjnu-tuomu", metavar="[NAME|FILE]")
 @click.option("--json", "as_json", is_flag=True, help="Print the findings as a JSON list.")
 @click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
-def plan_lint(name: str, as_json: bool, lang: str) -> None:
+@click.pass_obj
+def plan_lint(obj: _Context, name: str, as_json: bool, lang: str) -> None:
     """Report where a plan contradicts itself, with the arithmetic.
 
     Exits 0 when there are only warnings (contradictions), 1 when a stated
@@ -291,8 +299,10 @@ def plan_lint(name: str, as_json: bool, lang: str) -> None:
     from fupin.lint import lint_plan, render_findings
     from fupin.plans import load_plan
 
+    from fupin.hooks import Hooks
+
     loaded = load_plan(name)
-    findings = lint_plan(loaded)
+    findings = lint_plan(loaded, Hooks(obj.pm).targets())
     if as_json:
         _echo_json([f.to_dict() for f in findings])
     else:

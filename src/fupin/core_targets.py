@@ -19,7 +19,7 @@ import sqlalchemy as sa
 
 from sqlalchemy.ext.compiler import compiles
 
-from fupin.checks import CheckContext, CheckResult, TargetSpec
+from fupin.checks import CheckContext, CheckResult, Param, TargetSpec
 from fupin.pairing import CONTACT, HOUSEHOLD_LEVEL, KEY_HELP, POOR_STATUSES, quota_table
 from fupin.storage import schema as S
 from fupin.queries import count_if, joined, key, of_plan, plan_villages_condition, split, status_on
@@ -532,26 +532,60 @@ def exit_by(ctx: CheckContext) -> CheckResult:
     )
 
 
-def _spec(name: str, zh: str, en: str, evaluate: Any, *params: str) -> TargetSpec:
+def _spec(name: str, zh: str, en: str, evaluate: Any, *params: Param) -> TargetSpec:
     return TargetSpec(f"core.{name}", zh, en, evaluate, params)
 
 
+_MIN_PER_YEAR = Param("min_per_year", "positive", default=1, zh="每年至少次数", en="how many a year, at least")
+
 CORE_TARGETS = (
-    _spec("roles", "领导小组角色", "Leading-group roles", roles, "roles"),
-    _spec("meetings_per_year", "每年研究次数", "Leadership meetings per year", _count_actions("core.meeting", "次研究", "meetings"), "min_per_year"),
-    _spec("site_visits_per_year", "每年到点次数", "Site visits per year", _count_actions("core.site_visit", "次到点", "site visits"), "min_per_year"),
-    _spec("secondments", "选派挂职", "Secondments", secondments, "moved_by", "moved_roles", "seconded_from", "seconded_roles"),
+    _spec("roles", "领导小组角色", "Leading-group roles", roles,
+          Param("roles", "strings", required=True, zh="须有人担任的角色 (词表 leading_role)", en="roles someone must hold (vocabulary leading_role)")),
+    _spec("meetings_per_year", "每年研究次数", "Leadership meetings per year", _count_actions("core.meeting", "次研究", "meetings"), _MIN_PER_YEAR),
+    _spec("site_visits_per_year", "每年到点次数", "Site visits per year", _count_actions("core.site_visit", "次到点", "site visits"), _MIN_PER_YEAR,
+          Param("kinds", "strings", zh="计入的到点方式 (调查研究、现场办公)", en="kinds of site visit that count (research, on-site office)")),
+    _spec("secondments", "选派挂职", "Secondments", secondments,
+          Param("moved_by", "date", zh="调整到位的截止日", en="date by which the roles are moved"),
+          Param("moved_roles", "strings", zh="须调整的角色", en="roles to be moved"),
+          Param("moved_from_zh", "string", zh="原驻地", en="where they were posted before"),
+          Param("moved_to_zh", "string", zh="调整后的驻地", en="where they are moved to"),
+          Param("seconded_from", "date", zh="起每年选派的首日", en="first day of the yearly secondments"),
+          Param("seconded_roles", "strings", zh="每年选派的角色", en="roles seconded every year")),
     _spec("cadres_by_rank", "按级别参加干部", "Cadres by rank", cadres_by_rank),
-    _spec("pairing_quota", "干部结对定额", "Pairings per cadre", pairing_quota),
+    _spec("pairing_quota", "干部结对定额", "Pairings per cadre", pairing_quota,
+          Param("by", "date", zh="定额达到的截止日 (默认年底)", en="date by which the quotas hold (default: the year's end)")),
     _spec("pairing_totals", "结对户数", "Households paired by kind", pairing_totals),
-    _spec("visit_campaign", "转走访覆盖", "Visit campaign", visit_campaign, "pairing_by", "first_round_by", "revisit_per_year", "counts_as_visit", "first_visit_days"),
-    _spec("visit_questionnaire", "走访问卷", "Visits with questionnaires", visit_questionnaire, "visit_record", "questionnaires", "visit_kinds"),
-    _spec("household_classification", "帮扶对象分类", "Households classified", household_classification, "kinds"),
-    _spec("registration_data", "建档立卡资料核对", "Registration data kept", registration_data, "required", "track_changes"),
-    _spec("publicity_feedback", "政策宣传与意见反馈", "Publicity and feedback", publicity_feedback, "records"),
-    _spec("exit_plans", "脱贫规划与发展计划", "Exit and development plans", exit_plans, "village_plan", "household_plans"),
-    _spec("sentiment_work", "民情工作", "Sentiment work", sentiment_work, "records", "max_case_days"),
-    _spec("annual_assessment", "督促检查与年度考核", "Supervision and annual assessment", annual_assessment, "methods", "per"),
+    _spec("visit_campaign", "转走访覆盖", "Visit campaign", visit_campaign,
+          Param("pairing_by", "date", zh="结对到位的截止日", en="date by which households are paired"),
+          Param("first_round_by", "date", zh="首轮走访的截止日", en="date by which the first round is done"),
+          Param("revisit_per_year", "positive", default=1, zh="以后每年每户至少回访次数", en="visits per household in each later year"),
+          Param("counts_as_visit", "strings", zh="计为走访的走访类型", en="visit kinds that count as a visit"),
+          Param("first_visit_days", "count", zh="结对后首次走访的天数", en="days after pairing for the first visit")),
+    _spec("visit_questionnaire", "走访问卷", "Visits with questionnaires", visit_questionnaire,
+          Param("visit_record", "boolean", zh="每次走访须有走访记录", en="each visit needs a written record"),
+          Param("questionnaires", "tables", zh="须填写的问卷 (scope = village/household)", en="questionnaires to fill (scope village or household)",
+                fields=(Param("scope", "string", required=True, zh="村或户", en="village or household"),
+                        Param("title_zh", "string", required=True, zh="问卷标题", en="questionnaire title"),
+                        Param("also_zh", "string", zh="同一问卷的另一标题", en="another title of the same questionnaire"))),
+          Param("visit_kinds", "strings", zh="须填写问卷的走访类型", en="visit kinds that fill a questionnaire")),
+    _spec("household_classification", "帮扶对象分类", "Households classified", household_classification,
+          Param("kinds", "strings", zh="分类 (重点帮扶、一般联系)", en="the classes (key help, contact)")),
+    _spec("registration_data", "建档立卡资料核对", "Registration data kept", registration_data,
+          Param("required", "strings", zh="每户须在案的资料", en="what must be on record for each household"),
+          Param("track_changes", "boolean", zh="动态管理: 记录状态变化", en="dynamic management: status changes recorded")),
+    _spec("publicity_feedback", "政策宣传与意见反馈", "Publicity and feedback", publicity_feedback,
+          Param("records", "strings", zh="须有的记录", en="records needed")),
+    _spec("exit_plans", "脱贫规划与发展计划", "Exit and development plans", exit_plans,
+          Param("village_plan", "boolean", zh="须有村脱贫规划", en="a village exit plan is needed"),
+          Param("household_plans", "boolean", zh="每户须有发展计划", en="a development plan per household is needed")),
+    _spec("sentiment_work", "民情工作", "Sentiment work", sentiment_work,
+          Param("records", "strings", zh="须有的民情记录", en="sentiment records needed"),
+          Param("max_case_days", "positive", default=90, zh="矛盾纠纷办结天数上限", en="days within which a case is closed")),
+    _spec("annual_assessment", "督促检查与年度考核", "Supervision and annual assessment", annual_assessment,
+          Param("methods", "strings", zh="检查方式 (平时抽查、年终检查)", en="methods (spot checks, year-end inspection)"),
+          Param("per", "string", zh="考核到谁 (cadre: 每名干部)", en="who is assessed (cadre: each cadre)")),
     _spec("report_exports", "总结宣传", "Reports exported", report_exports),
-    _spec("exit_by", "如期脱贫", "Exit by the deadline", exit_by, "by", "scope"),
+    _spec("exit_by", "如期脱贫", "Exit by the deadline", exit_by,
+          Param("by", "date", zh="脱贫截止日 (默认方案末日)", en="exit deadline (default: the plan's last day)"),
+          Param("scope", "string", zh="计数对象 (poor_people)", en="what is counted (poor_people)")),
 )

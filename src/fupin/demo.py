@@ -312,7 +312,7 @@ def render_summary(s: DemoSummary, lang: str = "zh") -> str:
 
 
 #: Short status marks for the year-by-year table.
-_MARKS = {"met": "✓", "not_met": "✗", "not_due": "…", "no_data": "–"}
+_MARKS = {"met": "✓", "not_met": "✗", "not_due": "…", "no_data": "–", "not_measurable": "○"}
 
 
 def render_played(store: Any, plan: Plan, played: Any, lang: str = "zh") -> str:

@@ -205,7 +205,7 @@ def _sum(terms: Sequence[str]) -> str:
 # --------------------------------------------------------------------------- checks
 
 
-def lint_plan(plan: Plan) -> list[Finding]:
+def lint_plan(plan: Plan, targets: Mapping[str, Any] | None = None) -> list[Finding]:
     """Return where ``plan`` contradicts itself, in a fixed order of checks.
 
     Every check takes its figures from the plan and is skipped when the plan
@@ -214,6 +214,10 @@ def lint_plan(plan: Plan) -> list[Finding]:
 
     Args:
         plan: A loaded plan (:func:`fupin.plans.load_plan`).
+        targets: the installed targets by name (``store.hooks.targets()``): when
+            given, every commitment's parameters are checked against its
+            target's declared ones (unknown key, wrong type, missing required
+            key: an error each).
 
     Returns:
         The findings; empty when everything the plan states agrees.
@@ -229,7 +233,17 @@ def lint_plan(plan: Plan) -> list[Finding]:
     findings += _period_findings(plan)
     findings += _calendar_findings(plan)
     findings += _target_findings(plan)
+    if targets is not None:
+        findings += _param_findings(plan, targets)
     return findings
+
+
+def _param_findings(plan: Plan, targets: Mapping[str, Any]) -> Iterator[Finding]:
+    from fupin.checks import plan_problems
+
+    for problem in plan_problems(plan, targets):
+        where, _, reason = problem.partition(": ")
+        yield Finding("param", "error", where, f"{plan.origin}: {problem}", f"{plan.origin}: {problem}", {"reason": reason})
 
 
 def _cadre_findings(cadres: Cadres) -> Iterator[Finding]:

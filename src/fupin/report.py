@@ -464,7 +464,7 @@ def _short(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-_STATUS_CLASS = {Status.MET: "met", Status.NOT_MET: "not-met", Status.NOT_YET_DUE: "not-due", Status.NO_DATA: "no-data"}
+_STATUS_CLASS = {Status.MET: "met", Status.NOT_MET: "not-met", Status.NOT_YET_DUE: "not-due", Status.NO_DATA: "no-data", Status.NOT_MEASURABLE: "not-measurable"}
 
 
 def render_report_html(report: YearlyReport, lang: str = "zh") -> str:
@@ -516,7 +516,7 @@ h2{border-left:6px solid #b22;padding-left:.4em;margin-top:1.6em}
 table{border-collapse:collapse;width:100%;font-size:.9em;margin:.6em 0}th,td{border:1px solid #ccc;padding:.25em .45em;vertical-align:top;text-align:left}
 th{background:#f3f0ea}tr.not-met td{background:#fdecea}tr.not-due td{background:#fff8e1}tr.no-data td{background:#f4f4f4}
 .badge{display:inline-block;padding:0 .5em;border-radius:.8em;font-size:.85em;white-space:nowrap;margin-right:.3em}
-.badge.met{background:#d8f0d8;color:#135f13}.badge.not-met{background:#f8c9c4;color:#8a1010}.badge.not-due{background:#ffe9a8;color:#6b5200}.badge.no-data{background:#ddd;color:#444}
+.badge.met{background:#d8f0d8;color:#135f13}.badge.not-met{background:#f8c9c4;color:#8a1010}.badge.not-due{background:#ffe9a8;color:#6b5200}.badge.no-data{background:#ddd;color:#444}.badge.not-measurable{background:#e8e4f4;color:#3d2d6b}
 .short li{color:#8a1010}.ev{color:#666;font-size:.85em}.plugin{color:#666;font-size:.8em}footer{margin-top:2em;color:#777;font-size:.85em}
 @media print{body{margin:0}section{page-break-inside:avoid}}
 """

@@ -711,6 +711,9 @@ class Store:
         """Store a plan (:class:`fupin.plans.Plan`) with its TOML source, replacing an older copy."""
         if not self.access.plan_allowed("plans.write", plan.helping_unit.code):
             raise AccessDenied(self.actor, "plans.write", f"方案 {plan.name}")
+        from fupin.checks import validate_plan
+
+        validate_plan(plan, self.hooks.targets())
         values = {
             "name": plan.name,
             "title": plan.title_zh,

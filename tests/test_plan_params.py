@@ -1,0 +1,102 @@
+"""Plans are validated when loaded (issue #16): every target declares its parameters.
+
+An unknown or mistyped parameter, or a missing required one, is refused at
+`plan load`, `plan show`, `plan lint` and `check`, naming the file, the
+commitment and the key. Every parameter the reference plan sets is read by its
+target when the plan is checked.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from fupin.checks import Param, TargetSpec, params_problems, plan_problems
+from fupin.errors import PlanError
+from fupin.hooks import Hooks
+from fupin.plans import load_plan
+from fupin.plugins import get_plugin_manager
+
+REFERENCE = load_plan("qjnu-tuomu")
+
+
+@pytest.fixture(scope="module")
+def targets():
+    return Hooks(get_plugin_manager()).targets()
+
+
+def edited(tmp_path: Path, old: str, new: str) -> Path:
+    """The reference plan with one line changed, as a file."""
+    text = REFERENCE.text
+    assert text.count(old) == 1, old
+    path = tmp_path / "edited.toml"
+    path.write_text(text.replace(old, new), encoding="utf-8")
+    return path
+
+
+#: (line of the reference plan, its misspelt or mistyped version, what the refusal names)
+BAD = [
+    ('params = { min_per_year = 2 }', 'params = { min_per_yaer = 2 }', r"C03\.params\.min_per_yaer: .*unknown parameter.*did you mean \"min_per_year\""),
+    ('params = { min_per_year = 2 }', 'params = { min_per_year = "两" }', r"C03\.params\.min_per_year: .*expected a whole number >= 1.*str '两'"),
+    ('params = { min_per_year = 2 }', 'params = { min_per_year = -1 }', r"C03\.params\.min_per_year: .*expected a whole number >= 1"),
+]
+
+
+def test_reference_plan_is_valid(targets):
+    assert plan_problems(REFERENCE, targets) == []
+
+
+@pytest.mark.parametrize(("old", "new", "named"), BAD)
+def test_plan_show_lint_refuse(cli, tmp_path, old, new, named):
+    path = edited(tmp_path, old, new)
+    shown = cli("plan", "show", str(path))
+    assert shown.exit_code == 1 and re.search(named, shown.output) and str(path) in shown.output, shown.output
+    assert "Traceback" not in shown.output
+    linted = cli("plan", "lint", str(path), "--json")
+    assert linted.exit_code == 1, linted.output
+    errors = [f for f in json.loads(linted.output) if f["severity"] == "error"]
+    assert errors and any(re.search(named, f["message_en"]) for f in errors) and str(path) in errors[0]["message_en"]
+
+
+def test_plan_load_refuses(cli, sqlite_url, tmp_path):
+    assert cli("--db", sqlite_url, "init").exit_code == 0
+    path = edited(tmp_path, *BAD[0][:2])
+    loaded = cli("--db", sqlite_url, "plan", "load", str(path))
+    assert loaded.exit_code == 1 and "C03.params.min_per_yaer" in loaded.output and str(path) in loaded.output
+    assert "Traceback" not in loaded.output
+
+
+def test_store_refuses_on_both_backends(store, tmp_path):
+    path = edited(tmp_path, *BAD[1][:2])
+    with pytest.raises(PlanError, match=r"C03\.params\.min_per_year"):
+        store.save_plan(load_plan(path))
+
+
+def test_missing_required_and_nested_tables():
+    declared = (
+        Param("due", "date", required=True, zh="截止日", en="due date"),
+        Param("groups", "tables", fields=(Param("tag", "string", required=True, zh="标签", en="tag"),), zh="组", en="groups"),
+    )
+    found = params_problems(declared, {"groups": [{"tag": "留守儿童"}, {"tga": "x"}]}, "C99.params")
+    assert any(f.startswith("C99.params.groups[1].tga: ") and "unknown parameter" in f for f in found)
+    assert any(f.startswith("C99.params.groups[1].tag: ") and "missing required" in f for f in found)
+    assert any(f.startswith("C99.params.due: ") and "missing required" in f for f in found)
+    assert params_problems(declared, {"due": dt.date(2016, 8, 31)}, "C99.params") == []
+    assert params_problems(declared, {"due": "2016-08-31"}, "C99.params")[0].startswith("C99.params.due: ")
+
+
+def test_a_bare_name_is_still_accepted_as_a_parameter():
+    """Older plugins list names only: those keys are known (of any type), others still refused."""
+    spec = TargetSpec("x.y", "x", "x", lambda ctx: None, ("limit",))
+    assert spec.params == (Param("limit"),)
+    assert params_problems(spec.params, {"limit": "anything"}, "C1.params") == []
+    assert params_problems(spec.params, {"limti": 1}, "C1.params")
+
+
+def test_not_measurable_takes_only_record(targets, tmp_path):
+    path = edited(tmp_path, 'params = { record = "complaint" }', 'params = { record = "complaint", min = 1 }')
+    assert any(p.startswith("C35.params.min: ") for p in plan_problems(load_plan(path), targets))
