@@ -29,7 +29,7 @@ import click
 import sqlalchemy.exc
 
 from fupin import __version__
-from fupin.errors import FupinError, ValidationError, WriteFailed
+from fupin.errors import FupinError, StorageError, ValidationError, WriteFailed
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -51,7 +51,7 @@ class _Context:
             opened = Store.open(self.db, pm=self.pm)
             click.get_current_context().call_on_close(opened.close)
             if not init and not opened.is_initialised():
-                raise FupinError(f"数据库未初始化 / database not initialised: {opened.url} (run `fupin init`)")
+                raise StorageError(f"数据库未初始化 / database not initialised: {opened.url} (run `fupin init`)")
             # Who acts: on PostgreSQL the login decides (--as chooses among its users), on SQLite --as says.
             self._store = opened.acting_as(opened.login_actor(requested))
         return self._store
@@ -112,9 +112,15 @@ class FupinGroup(click.Group):
             message, code = failure(exc, obj.db if obj is not None else None)
             if debugging():
                 traceback.print_exc()
-            if "--json" in ctx.meta.get(_ARGS, ()) and not ctx.meta.get(_JSON_PRINTED):
+            if _wants_json(ctx.meta.get(_ARGS, [])) and not ctx.meta.get(_JSON_PRINTED):
                 _echo_json({"error": message, "exit_code": code})
             raise _Failed(message, code) from None
+
+
+def _wants_json(args: list[str]) -> bool:
+    """Whether the command was asked for JSON: ``--json``, or ``--format json`` (``fupin report``)."""
+    pairs = zip(args, args[1:])
+    return "--json" in args or "--format=json" in args or ("--format", "json") in pairs
 
 
 #: Exit status of an internal error (a bug in fupin or a plugin): sysexits.h's EX_SOFTWARE. Not 1-4,
@@ -710,6 +716,7 @@ def import_(obj: _Context, kind: str | None, files: tuple[Path, ...], list_kinds
 
     result = ImportResult(kind, dry_run, on_error)
     failed: Exception | None = None
+    imported = False
     try:
         if errors_file is not None:
             _writable(errors_file)  # before anything is imported, not after it is committed
@@ -718,6 +725,7 @@ def import_(obj: _Context, kind: str | None, files: tuple[Path, ...], list_kinds
         limits = ReadLimits(max_part_mb=max_part_mb, max_total_mb=max_total_mb, max_ratio=max_ratio, max_cells=max_cells)
         result = import_files(store, import_kind, files, encoding=encoding, sheet=sheet, on_error=on_error,
                               dry_run=dry_run, batch_size=batch_size, progress=lambda name, _n: _Progress(name), limits=limits)
+        imported = True
     except Exception as exc:  # reported below in the document and the errors file, then raised for its one line
         failed = exc
         message = _outcome(exc, obj)[0]
@@ -732,7 +740,7 @@ def import_(obj: _Context, kind: str | None, files: tuple[Path, ...], list_kinds
     if as_json:
         outcome = dict(zip(("error", "exit_code"), _outcome(failed, obj))) if failed else {}
         _echo_json(result.to_dict() | outcome)
-    elif failed is None:
+    elif imported:  # also when only the errors file failed: what was written is said
         _print_import(result)
     if failed is not None:
         raise failed
