@@ -427,6 +427,22 @@ class TestWholeFileRefusals:
         assert households(db) == 10
 
 
+    def test_unknown_kind_still_prints_the_document(self, db: str, cli, register) -> None:
+        """An unknown import kind is a usage error (exit 2), and --json still prints one document saying so."""
+        result = cli("--db", db, "import", "no-such-kind", str(register["first"]), "--json")
+        assert result.exit_code == 2 and "Traceback" not in result.output
+        doc = document(result)
+        assert doc["exit_code"] == 2 and "no-such-kind" in doc["error"] and doc["kind"] == "no-such-kind"
+
+
+def test_a_library_warning_is_one_line(db: str) -> None:
+    """A warning from a library (SQLAlchemy ignoring a URL setting) is one line on stderr; the command works."""
+    result = run_fupin("--db", f"{db}?mode=ro", "whoami")
+    assert result.returncode == 0 and "Traceback" not in result.stderr
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("警告 / warning: SAWarning: "), result.stderr
+
+
 # -- 6. bugs --------------------------------------------------------------------------------
 
 
