@@ -25,9 +25,9 @@ def counts(url, pm) -> dict[str, int]:
         return {t.name: store.count(t.name) for t in schema.CORE_TABLES}
 
 
-def one_line_error(result) -> str:
-    """The output of a refused command: exit 1, one 'Error:' line, no traceback."""
-    assert result.exit_code == 1, result.output
+def one_line_error(result, exit_code: int = 1) -> str:
+    """The output of a refused command: exit 1 (or ``exit_code``), one 'Error:' line, no traceback."""
+    assert result.exit_code == exit_code, result.output
     assert isinstance(result.exception, SystemExit)
     assert "Traceback" not in result.output
     lines = result.output.strip().splitlines()
@@ -92,8 +92,8 @@ class TestRecord:
         assert cli("--db", db, "record", "core.goods").exit_code == 2
 
     def test_uninitialised_database(self, database_url, cli):
-        """A database never initialised is named, with the fix."""
-        line = one_line_error(cli("--db", database_url, "record", "core.goods", "--date", "2016-01-01"))
+        """A database never initialised is named, with the fix (exit 4: the environment)."""
+        line = one_line_error(cli("--db", database_url, "record", "core.goods", "--date", "2016-01-01"), exit_code=4)
         assert "fupin init" in line
 
 
@@ -184,12 +184,12 @@ class TestSynth:
 
 
 def test_console_script_never_prints_a_traceback(tmp_path):
-    """The installed `fupin` script turns a user error into one line on stderr, exit 1."""
+    """The installed `fupin` script turns an error into one line on stderr (exit 4: not initialised)."""
     proc = subprocess.run(
         [sys.executable, "-c", "from fupin.cli import main; main()", "--db", f"sqlite:///{tmp_path}/x.db",
          "record", "core.goods", "--date", "2016-01-01"],
         capture_output=True, text=True, timeout=60,
     )
-    assert proc.returncode == 1
+    assert proc.returncode == 4
     assert "Traceback" not in proc.stderr
     assert proc.stderr.strip().startswith("Error: ") and len(proc.stderr.strip().splitlines()) == 1

@@ -2,17 +2,24 @@
 
 ``make_cli(pm)`` builds the command group for a plugin manager, so tests build
 one per test and plugins add their commands through ``fupin_register_commands``.
-Library errors (:class:`fupin.errors.FupinError`) become one-line messages
-with exit code 1; usage errors exit 2; no user error prints a traceback.
+Whatever goes wrong after the options are parsed becomes one line on stderr and
+an exit status (:func:`failure`; the exit codes are listed in ``fupin --help``
+and the README); no error prints a traceback unless ``FUPIN_DEBUG=1``.
 """
 
 from __future__ import annotations
 
+import codecs
 import datetime as dt
+import errno
 import functools
 import json
+import os
+import sqlite3
 import sys
+import traceback
 import types
+import warnings
 from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -22,7 +29,7 @@ import click
 import sqlalchemy.exc
 
 from fupin import __version__
-from fupin.errors import FupinError, ValidationError
+from fupin.errors import FupinError, StorageError, ValidationError, WriteFailed
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -44,7 +51,7 @@ class _Context:
             opened = Store.open(self.db, pm=self.pm)
             click.get_current_context().call_on_close(opened.close)
             if not init and not opened.is_initialised():
-                raise FupinError(f"数据库未初始化 / database not initialised: {opened.url} (run `fupin init`)")
+                raise StorageError(f"数据库未初始化 / database not initialised: {opened.url} (run `fupin init`)")
             # Who acts: on PostgreSQL the login decides (--as chooses among its users), on SQLite --as says.
             self._store = opened.acting_as(opened.login_actor(requested))
         return self._store
@@ -60,8 +67,16 @@ def pass_store(func: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
+#: ``ctx.meta`` keys: the arguments after the group's options, and whether a JSON document was printed.
+_ARGS = "fupin.args"
+_JSON_PRINTED = "fupin.json_printed"
+
+
 def _echo_json(data: Any) -> None:
     click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+    ctx = click.get_current_context(silent=True)
+    if ctx is not None:
+        ctx.meta[_JSON_PRINTED] = True  # a failure after it prints no second document
 
 
 class _Failed(click.ClickException):
@@ -73,22 +88,116 @@ class _Failed(click.ClickException):
 
 
 class FupinGroup(click.Group):
-    """Turns library errors into one-line messages, never a traceback.
+    """Turns every error into one line on stderr and an exit status, never a traceback.
 
-    Exit 1 for refused input, 3 for permission denied, 4 for the environment
-    (the error's ``exit_code``).
+    The status is the one :func:`failure` gives. With ``--json`` among the
+    arguments, a command that failed before printing its JSON document prints
+    ``{"error": ..., "exit_code": ...}`` on stdout, so stdout always parses.
+    ``FUPIN_DEBUG=1`` also prints the traceback, for developers.
     """
+
+    def resolve_command(self, ctx: click.Context, args: list[str]) -> tuple[str | None, click.Command | None, list[str]]:
+        ctx.meta[_ARGS] = list(args)  # the command's own arguments, for the failure's JSON document
+        return super().resolve_command(ctx, args)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except FupinError as exc:
-            raise _Failed(_one_line(exc), exc.exit_code) from None
-        except sqlalchemy.exc.DBAPIError as exc:
-            # The database cannot be reached, refused the URL's settings or the statement: say which (password hidden) and why.
+        except (click.exceptions.ClickException, click.exceptions.Abort, click.exceptions.Exit):
+            raise
+        except Exception as exc:
+            if isinstance(exc, OSError) and exc.errno == errno.EPIPE:
+                raise  # a reader that went away (fupin export | head): click ends quietly
             obj = ctx.find_object(_Context)
-            where = _safe(obj.db) if obj is not None and obj.db else "the database"
-            raise _Failed(f"数据库错误 / database error ({where}): {_one_line(exc.orig or exc)}", 4) from None
+            message, code = failure(exc, obj.db if obj is not None else None)
+            if debugging():
+                traceback.print_exc()
+            if _wants_json(ctx.meta.get(_ARGS, [])) and not ctx.meta.get(_JSON_PRINTED):
+                _echo_json({"error": message, "exit_code": code})
+            raise _Failed(message, code) from None
+
+
+def _wants_json(args: list[str]) -> bool:
+    """Whether the command was asked for JSON: ``--json``, or ``--format json`` (``fupin report``)."""
+    pairs = zip(args, args[1:])
+    return "--json" in args or "--format=json" in args or ("--format", "json") in pairs
+
+
+#: Exit status of an internal error (a bug in fupin or a plugin): sysexits.h's EX_SOFTWARE. Not 1-4,
+#: which each tell the user what to fix (data, command, permission, environment): there is nothing to fix but the code.
+INTERNAL_ERROR = 70
+
+#: What an operating-system error means to a user, by errno.
+_OS_REASONS = {
+    errno.ENOSPC: "磁盘已满 / disk full",
+    errno.EDQUOT: "磁盘配额已满 / disk quota exceeded",
+    errno.EFBIG: "文件超过允许的大小 / file too large for this system or its limits",
+    errno.EACCES: "没有权限 / permission denied",
+    errno.EPERM: "不允许的操作 / operation not permitted",
+    errno.EROFS: "只读文件系统 / read-only file system",
+    errno.ENOENT: "文件或目录不存在 / no such file or directory",
+    errno.ENOTDIR: "路径中有不是目录的部分 / a part of the path is not a directory",
+    errno.EISDIR: "是目录 / is a directory",
+    errno.EIO: "磁盘读写错误 / input/output error",
+}
+
+
+def debugging() -> bool:
+    """Whether ``FUPIN_DEBUG`` asks for tracebacks (any value but empty, 0, false, no, off)."""
+    return os.environ.get("FUPIN_DEBUG", "").strip().lower() not in ("", "0", "false", "no", "off")
+
+
+def failure(exc: BaseException, db: str | None = None) -> tuple[str, int]:
+    """The one line and the exit status the command line gives for ``exc``.
+
+    ``FupinError``: its message and ``exit_code``. The environment, exit 4: a
+    database error (SQLAlchemy's, or the driver's own: unreachable, corrupt,
+    full, a session ended; PostgreSQL's "permission denied", SQLSTATE 42501,
+    is exit 3), a database URL SQLAlchemy refuses, an operating-system error
+    (disk full, permission denied, no such file ...), memory exhausted.
+    Anything else is a bug: "内部错误 / internal error", exit
+    :data:`INTERNAL_ERROR` (70). ``db`` is the ``--db`` URL, shown with its
+    password hidden.
+    """
+    if isinstance(exc, FupinError):
+        return _one_line(exc), exc.exit_code
+    where = _safe(db) if db else "the database"
+    driver = exc.orig if isinstance(exc, sqlalchemy.exc.DBAPIError) and exc.orig is not None else exc
+    if isinstance(exc, sqlalchemy.exc.DBAPIError) or _is_driver_error(driver):
+        from fupin.storage.engine import sqlite_state
+
+        state = sqlite_state(driver)
+        if state is not None:
+            return f"{state} ({where}: {_one_line(driver)})", 4
+        sqlstate = str(getattr(driver, "sqlstate", "") or "")
+        if sqlstate == "42501":
+            return f"数据库拒绝: 没有权限 / the database refused: permission denied ({where}): {_one_line(driver)}", 3
+        if sqlstate.startswith("53"):  # insufficient resources: disk full, out of memory, too many connections
+            return f"数据库服务器资源不足 / the database server ran out of resources ({where}): {_one_line(driver)}", 4
+        # Unreachable, refused the URL's settings or the statement, the session ended: say which (password hidden) and why.
+        return f"数据库错误 / database error ({where}): {_one_line(driver)}", 4
+    if isinstance(exc, sqlalchemy.exc.ArgumentError):  # NoSuchModuleError too: a driver that is not installed
+        return f"数据库地址无效 / invalid database URL ({where}): {_one_line(exc)}", 4
+    if isinstance(exc, OSError):
+        name = f": {exc.filename}" if exc.filename is not None else ""
+        return f"{_os_reason(exc)}{name}", 4
+    if isinstance(exc, MemoryError):
+        return "内存不足 / out of memory", 4
+    return (f"内部错误 / internal error: {type(exc).__name__}: {_one_line(exc)} "
+            "(please report; FUPIN_DEBUG=1 shows the traceback)", INTERNAL_ERROR)
+
+
+def _os_reason(exc: OSError) -> str:
+    return _OS_REASONS.get(exc.errno or 0) or f"操作系统错误 / system error: {exc.strerror or _one_line(exc)}"
+
+
+def _is_driver_error(exc: BaseException) -> bool:
+    # Errors raised by the drivers themselves, not wrapped by SQLAlchemy: alembic's
+    # and COPY's (run on the psycopg cursor) come so.
+    if isinstance(exc, sqlite3.Error):
+        return True
+    psycopg = sys.modules.get("psycopg")  # loaded if PostgreSQL was used: never imported just to ask
+    return psycopg is not None and isinstance(exc, psycopg.Error)
 
 
 def _one_line(exc: BaseException) -> str:
@@ -136,6 +245,17 @@ def make_cli(pm: Any) -> click.Group:
         Example:
           fupin --db sqlite:///tuomu.db demo
           fupin --db sqlite:///tuomu.db show household 530326106200010001
+
+        \b
+        Exit codes (an error is one line on stderr; FUPIN_DEBUG=1 adds the traceback):
+          0   done
+          1   data refused (a row, or a file as a whole) or commitments not met
+          2   usage: a wrong command, option or option value
+          3   permission denied (by fupin's roles or the database)
+          4   the environment: database unreachable, corrupt, locked (busy), full or
+              not initialised; a bad database URL; a file that cannot be read or
+              written; disk full; out of memory
+          70  internal error: a bug, please report it
         """
         ctx.obj = _Context(pm, db, actor)
 
@@ -557,7 +677,8 @@ def _import_kind(store: Any, name: str) -> Any:
 # Directories, pipes and devices get through click and are refused by the reader itself, in one line, exit 4.
 @click.argument("files", nargs=-1, type=click.Path(exists=True, path_type=Path))
 @click.option("--list", "list_kinds", is_flag=True, help="List every import kind with its columns.")
-@click.option("--encoding", help="CSV encoding (detected by default: UTF-8, UTF-8 with BOM or GB18030/GBK).")
+@click.option("--encoding", callback=lambda _ctx, _param, value: _known_encoding(value),
+              help="CSV encoding (detected by default: UTF-8, UTF-8 with BOM or GB18030/GBK).")
 @click.option("--sheet", help="XLSX sheet name or 1-based number (default: the first).")
 @click.option("--on-error", type=click.Choice(["abort", "skip"]), default="abort", show_default=True,
               help="abort: one bad row and nothing is written; skip: write the good rows.")
@@ -583,7 +704,10 @@ def import_(obj: _Context, kind: str | None, files: tuple[Path, ...], list_kinds
     is validated as through the library; natural keys decide insert or update,
     so importing the same file twice changes nothing. Exit 1 if any row is refused.
     Only regular files are read (exit 4 otherwise); an XLSX file must stay within
-    the --max-* limits, checked before it is read.
+    the --max-* limits, checked before it is read. --json prints one JSON
+    document and --errors FILE is written whatever happens: a file refused as a
+    whole is one error naming it (row 0), and a failure adds "error" and
+    "exit_code" to the document.
 
     \b
     Example:
@@ -597,22 +721,78 @@ def import_(obj: _Context, kind: str | None, files: tuple[Path, ...], list_kinds
         return
     if not kind or not files:
         raise click.UsageError("需要 KIND 和 FILE / KIND and at least one FILE are required (or --list)")
-    from fupin.io.engine import import_files
+    from fupin.io.engine import ImportResult, RowError, import_files
     from fupin.io.files import ReadLimits
 
-    store = obj.store()
-    import_kind = _import_kind(store, kind)
-    limits = ReadLimits(max_part_mb=max_part_mb, max_total_mb=max_total_mb, max_ratio=max_ratio, max_cells=max_cells)
-    result = import_files(store, import_kind, files, encoding=encoding, sheet=sheet, on_error=on_error,
-                          dry_run=dry_run, batch_size=batch_size, progress=lambda name, _n: _Progress(name), limits=limits)
-    if errors_file is not None:
-        result.write_errors_csv(errors_file)
+    result = ImportResult(kind, dry_run, on_error)
+    failed: Exception | None = None
+    imported = False
+    try:
+        if errors_file is not None:
+            _writable(errors_file)  # before anything is imported, not after it is committed
+        store = obj.store()
+        import_kind = _import_kind(store, kind)
+        limits = ReadLimits(max_part_mb=max_part_mb, max_total_mb=max_total_mb, max_ratio=max_ratio, max_cells=max_cells)
+        result = import_files(store, import_kind, files, encoding=encoding, sheet=sheet, on_error=on_error,
+                              dry_run=dry_run, batch_size=batch_size, progress=lambda name, _n: _Progress(name), limits=limits)
+        imported = True
+    except Exception as exc:  # reported below in the document and the errors file, then raised for its one line
+        failed = exc
+        message = _outcome(exc, obj)[0]
+        path = _file_of(message, files)
+        if path is not None:  # a file refused as a whole: one error naming it, row 0 (no row of it)
+            result.errors.append(RowError(path.name, 0, "", None, message.removeprefix(f"{path}:").strip()))
+    if errors_file is not None and not isinstance(failed, WriteFailed):
+        try:
+            result.write_errors_csv(errors_file)
+        except OSError as exc:
+            failed = failed or _cannot_write(errors_file, exc)
     if as_json:
-        _echo_json(result.to_dict())
-    else:
+        outcome = dict(zip(("error", "exit_code"), _outcome(failed, obj))) if failed else {}
+        _echo_json(result.to_dict() | outcome)
+    elif imported:  # also when only the errors file failed: what was written is said
         _print_import(result)
+    if failed is not None:
+        raise failed
     if result.errors:
         sys.exit(1)
+
+
+def _known_encoding(value: str | None) -> str | None:
+    if value is not None:
+        try:
+            codecs.lookup(value)
+        except LookupError:
+            raise click.BadParameter(f"未知编码 / unknown encoding {value!r} (e.g. utf-8, gb18030)") from None
+    return value
+
+
+def _writable(path: Path) -> None:
+    """Refuse now a file that cannot be created or written (no such folder, no permission)."""
+    try:
+        with open(path, "a", encoding="utf-8"):
+            pass
+    except OSError as exc:
+        raise _cannot_write(path, exc) from None
+
+
+def _cannot_write(path: Path | str, exc: OSError) -> WriteFailed:
+    return WriteFailed(f"{path}: 无法写入 / cannot write: {_os_reason(exc)}")
+
+
+def _outcome(exc: BaseException, obj: _Context) -> tuple[str, int]:
+    """The one line and exit status ``exc`` ends the command with (a usage error's own, else :func:`failure`'s)."""
+    if isinstance(exc, click.ClickException):
+        return exc.format_message(), exc.exit_code
+    return failure(exc, obj.db)
+
+
+def _file_of(message: str, files: tuple[Path, ...]) -> Path | None:
+    """The file a whole-file refusal names: its message begins with the path, as given."""
+    for path in files:
+        if message.startswith(f"{path}:"):
+            return path
+    return None
 
 
 def _print_import(result: Any) -> None:
@@ -832,7 +1012,29 @@ def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``fupin`` script: builds the plugin manager, then the CLI."""
     from fupin.plugins import get_plugin_manager, plugin_failures
 
-    pm = get_plugin_manager()
-    for failure in plugin_failures(pm):
-        click.echo(f"警告 / warning: plugin {failure.name} not loaded: {failure.cause}", err=True)
-    make_cli(pm).main(args=argv, prog_name="fupin")
+    _quiet_interpreter()
+    try:
+        pm = get_plugin_manager()
+        for failed in plugin_failures(pm):
+            click.echo(f"警告 / warning: plugin {failed.name} not loaded: {failed.cause}", err=True)
+        command = make_cli(pm)
+    except Exception as exc:  # before click runs: the same one line as after it
+        message, code = failure(exc)
+        if debugging():
+            traceback.print_exc()
+        click.echo(f"Error: {message}", err=True)
+        sys.exit(code)
+    command.main(args=argv, prog_name="fupin")
+
+
+def _quiet_interpreter() -> None:
+    # What Python itself would print over several lines becomes one line (or
+    # nothing) unless FUPIN_DEBUG: a warning (a library's, e.g. SQLAlchemy
+    # ignoring a URL setting), and an error in a destructor after the real error
+    # was reported (openpyxl cleaning up after a full disk).
+    if debugging():
+        return
+    warnings.showwarning = lambda message, category, *_args, **_kwargs: click.echo(
+        f"警告 / warning: {category.__name__}: {' '.join(str(message).split())}", err=True
+    )
+    sys.unraisablehook = lambda _unraisable: None

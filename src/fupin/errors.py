@@ -81,3 +81,12 @@ class StorageError(FupinError):
 
 class StaleRecord(FupinError):
     """An edit was based on a version of a record that someone else has changed since."""
+
+
+class WriteFailed(FupinError):
+    """A file or stream cannot be written: no such folder, no permission, the disk full.
+
+    Exit status 4 (the environment).
+    """
+
+    exit_code = 4

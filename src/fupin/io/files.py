@@ -28,7 +28,7 @@ from typing import IO, Any
 import attrs
 from python_calamine import CalamineError, CalamineWorkbook, SheetTypeEnum, SheetVisibleEnum
 
-from fupin.errors import FupinError
+from fupin.errors import FupinError, WriteFailed
 from fupin.text import display_width
 
 __all__ = [
@@ -355,7 +355,7 @@ def write_table(
             return _write_xlsx(target, headers, rows, dropdowns, sheet_title, title)
         return _write_jsonl(target, headers, rows)
     except OSError as exc:
-        raise FupinError(f"{target}: 无法写入 / cannot write: {exc.strerror or exc}") from None
+        raise WriteFailed(f"{target}: 无法写入 / cannot write: {exc.strerror or exc}") from None
 
 
 # -- reading: shared ----------------------------------------------------------------------

@@ -47,6 +47,34 @@ def sqlite_timeout() -> float:
     return seconds
 
 
+#: PRAGMAs fupin sets itself on every SQLite connection: FUPIN_SQLITE_PRAGMAS may not change them.
+_OWN_PRAGMAS = {"foreign_keys"}
+_PRAGMA = re.compile(r"\s*([A-Za-z_]+)\s*=\s*(-?[0-9]+|[A-Za-z_]+)\s*")
+
+
+def sqlite_pragmas() -> list[tuple[str, str]]:
+    """Extra PRAGMAs for every SQLite connection, from ``FUPIN_SQLITE_PRAGMAS``.
+
+    ``"cache_size=-200000; max_page_count=262144"``: ``NAME=VALUE`` pairs
+    separated by ``;``, a value being an integer or a word. For instance
+    ``max_page_count`` caps how large the database file may grow (in pages,
+    4 KiB each by default): a write beyond it fails as on a full disk.
+    ``foreign_keys`` is fupin's own and cannot be changed.
+
+    Raises:
+        StorageError: the setting is not of that form.
+    """
+    text = os.environ.get("FUPIN_SQLITE_PRAGMAS", "")
+    pragmas = []
+    for item in filter(str.strip, text.split(";")):
+        match = _PRAGMA.fullmatch(item)
+        if match is None or match[1].lower() in _OWN_PRAGMAS:
+            raise StorageError(f"FUPIN_SQLITE_PRAGMAS 应为 名称=值; ... / must be NAME=VALUE; ... "
+                               f"(not {', '.join(sorted(_OWN_PRAGMAS))}), not {item.strip()!r}")
+        pragmas.append((match[1], match[2]))
+    return pragmas
+
+
 def make_engine(url: str | None = None) -> sa.Engine:
     """Create an engine for ``url`` (see :func:`database_url`).
 
@@ -57,26 +85,38 @@ def make_engine(url: str | None = None) -> sa.Engine:
     writer to finish. Other transactions begin deferred and take the lock at
     their first write. Whenever the wait runs out, the error is a
     :class:`StorageError` saying the database is busy. SQLite connections
-    also enforce foreign keys.
+    also enforce foreign keys, and run the PRAGMAs of ``FUPIN_SQLITE_PRAGMAS``
+    (see :func:`sqlite_pragmas`).
+
+    Raises:
+        StorageError: the URL does not parse, names another database than
+            SQLite or PostgreSQL, or a driver that is not installed.
     """
     url = database_url(url)
     try:
         parsed = make_url(url)
-    except sa.exc.ArgumentError:
+    except (sa.exc.ArgumentError, ValueError):  # ValueError: a port that is not a number
         raise StorageError(f"不是数据库地址 / not a database URL: {safe_url(url)!r}") from None
-    if parsed.get_backend_name() == "sqlite":
-        return _sqlite_engine(url)
-    if parsed.get_backend_name() == "postgresql":
+    if parsed.get_backend_name() not in ("sqlite", "postgresql"):
+        raise StorageError(f"不支持的数据库 / unsupported database: {parsed.get_backend_name()} (sqlite or postgresql)")
+    try:
+        if parsed.get_backend_name() == "sqlite":
+            return _sqlite_engine(url)
         # A password given in the query string goes where SQLAlchemy hides it
         # (the engine's repr, render_as_string) and passes it to libpq all the same.
         password = parsed.query.get("password")
         if password is not None and parsed.password is None:
             parsed = parsed.difference_update_query(["password"]).set(password=password if isinstance(password, str) else password[-1])
         return sa.create_engine(parsed, pool_pre_ping=True)
-    raise StorageError(f"不支持的数据库 / unsupported database: {parsed.get_backend_name()} (sqlite or postgresql)")
+    except sa.exc.NoSuchModuleError:
+        raise StorageError(f"没有这个数据库驱动 / no such database driver: {parsed.drivername} "
+                           "(sqlite:///FILE or postgresql+psycopg://...)") from None
+    except (sa.exc.ArgumentError, ValueError, TypeError) as exc:  # a URL setting the driver refuses
+        raise StorageError(f"数据库地址无效 / invalid database URL {safe_url(parsed)}: {hide_secrets(str(exc))}") from None
 
 
 def _sqlite_engine(url: str) -> sa.Engine:
+    pragmas = sqlite_pragmas()
     engine = sa.create_engine(url, connect_args={"timeout": sqlite_timeout()})
 
     # SQLAlchemy's recipe for real transactions on pysqlite (see "Transactions
@@ -89,6 +129,8 @@ def _sqlite_engine(url: str) -> sa.Engine:
         dbapi_conn.isolation_level = None
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA foreign_keys=ON")
+        for name, value in pragmas:  # both checked by sqlite_pragmas: a name and a number or word
+            cur.execute(f"PRAGMA {name}={value}")
         cur.close()
 
     # A writing transaction takes the write lock at the start, waiting for it
@@ -105,14 +147,43 @@ def _sqlite_engine(url: str) -> sa.Engine:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
     @sa.event.listens_for(engine, "handle_error")
-    def _busy(context: sa.engine.ExceptionContext) -> None:
-        if _is_busy(context.original_exception):
-            where = safe_url(context.engine.url) if context.engine else "SQLite"
+    def _environment(context: sa.engine.ExceptionContext) -> None:
+        # The states of the file and the disk, said in one line; the
+        # transaction is rolled back as for any error (SQLite's journal undoes a
+        # commit cut short), so the database is as before.
+        exc = context.original_exception
+        where = safe_url(context.engine.url) if context.engine else "SQLite"
+        if _is_busy(exc):
             raise StorageError(
                 f"数据库正忙 / the database is busy: another import or edit is writing; try again ({where})"
             ) from None
+        reason = sqlite_state(exc)
+        if reason is not None:
+            raise StorageError(f"{reason} ({where}: {exc})") from None
 
     return engine
+
+
+#: SQLite's primary result codes that say something about the file or the disk, and what they mean to a user.
+_SQLITE_STATES = {
+    sqlite3.SQLITE_FULL: "磁盘已满 / disk full: the database cannot grow",
+    sqlite3.SQLITE_NOTADB: "不是数据库文件 / not a database file (or its header is corrupt)",
+    sqlite3.SQLITE_CORRUPT: "数据库文件已损坏 / the database file is corrupt",
+    sqlite3.SQLITE_CANTOPEN: "无法打开数据库文件 / cannot open the database file (does its folder exist? may it be written?)",
+    sqlite3.SQLITE_IOERR: "磁盘读写错误 / disk I/O error",
+    sqlite3.SQLITE_READONLY: "数据库只读 / the database is read-only",
+    sqlite3.SQLITE_PERM: "没有权限访问数据库文件 / no permission to use the database file",
+}
+
+
+def sqlite_state(exc: BaseException) -> str | None:
+    """What a SQLite error says about the file or the disk (full, corrupt, not a database ...), else None.
+
+    For the driver's own errors as well as those SQLAlchemy wraps (bulk paths
+    use the driver's cursor).
+    """
+    code = getattr(exc, "sqlite_errorcode", None)
+    return _SQLITE_STATES.get(code & 0xFF) if isinstance(code, int) else None
 
 
 def _is_busy(exc: BaseException) -> bool:
