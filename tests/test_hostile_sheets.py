@@ -62,13 +62,13 @@ def workbook(path: Path, rows: list[list[object]], edit=None) -> Path:
     return path
 
 
-def sheet_xml_edited(path: Path, pattern: bytes, replacement: bytes) -> Path:
-    """``path`` with one substitution in its first sheet's XML (what openpyxl cannot write)."""
+def sheet_xml_edited(path: Path, pattern: bytes, replacement: bytes, part: str = "xl/worksheets/sheet1.xml") -> Path:
+    """``path`` with one substitution in a part's XML, the first sheet's by default (what openpyxl cannot write)."""
     source = path.read_bytes()
     with zipfile.ZipFile(io.BytesIO(source)) as old, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as new:
         for info in old.infolist():
             data = old.read(info.filename)
-            if info.filename == "xl/worksheets/sheet1.xml":
+            if info.filename == part:
                 data, count = re.subn(pattern, replacement, data, count=1)
                 assert count == 1, pattern
             new.writestr(info.filename, data)
@@ -125,6 +125,15 @@ class TestNothingDropped:
         assert (caught.value.row, caught.value.column) == (row, column)
         assert f"row {row}, 列 / column {column}" in str(caught.value) and "\n" not in str(caught.value)
         assert areas.count("households") == 0
+
+    def test_csv_refusal_travels_from_the_parsing_process(self, areas, tmp_path: Path) -> None:
+        """Parsed in a worker process (large files are), the refusal still names row and column."""
+        path = tmp_path / "h.csv"
+        lines = [",".join(REQUIRED)] + [",".join(household(i % 90)) for i in range(1, 200)] + [",".join(household(5)) + ",x"]
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        with pytest.raises(ShapeError) as caught:
+            import_files(areas, "households", [path], parallel=True)
+        assert (caught.value.row, caught.value.column) == (201, "F (第 6 列, 空表头 / column 6, blank header)")
 
     def test_csv_two_row_header_is_refused_with_a_hint(self, tmp_path: Path) -> None:
         """A CSV export of a two-row header puts child names under blank headers: refused, saying how to fix it."""
@@ -276,6 +285,14 @@ class TestHidden:
         assert notices[0].startswith("隐藏的行 / hidden rows: 5-7, 12 (已导入 / imported")
         assert notices[1].startswith("隐藏的列 / hidden columns: C ")
         assert result.to_dict()["files"][0]["notices"] == notices
+
+    def test_excel_style_relative_part_names(self, tmp_path: Path) -> None:
+        """Excel names a sheet's part relative to xl/ (openpyxl from the root): both are found."""
+        path = workbook(tmp_path / "h.xlsx", [REQUIRED] + [household(i) for i in range(1, 13)], hidden)
+        relative = b'Target="worksheets/sheet1.xml"'
+        sheet_xml_edited(path, rb'Target="/xl/worksheets/sheet1.xml"', relative, part="xl/_rels/workbook.xml.rels")
+        with open_table(path) as table:
+            assert [n.split(" (")[0] for n in table.info.notices] == ["隐藏的行 / hidden rows: 5-7, 12", "隐藏的列 / hidden columns: C"]
 
     def test_cli_json_and_text(self, cli, sqlite_url: str, tmp_path: Path) -> None:
         """Through the command line: the notices are in the --json document and on their own lines otherwise."""
