@@ -825,7 +825,7 @@ def _two_row_header(
         own = header[index] if index < len(header) else ""
         if own:
             return own
-        return next((header[left] for left, right in across if left <= index <= right and left < len(header)), "")
+        return next((header[left] for left, right in across if left <= index <= right and 0 <= left < len(header)), "")
 
     children = [index for index, name in enumerate(below) if name]
     if not down:
