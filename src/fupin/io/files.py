@@ -1221,7 +1221,10 @@ def _check_sheet(path: str, archive: zipfile.ZipFile, info: zipfile.ZipInfo, lim
     reading the sheet): each piece is searched for its first and last cell and for a
     cell right of the rightmost column seen so far. A sheet written otherwise than
     ``<c r="B7" ...>`` (cells without references, namespace prefixes) is scanned in
-    full instead (`_check_every_cell`).
+    full instead (`_check_every_cell`). The same single pass notes what calamine does
+    not report (`_SheetScan`): merged cells, hidden rows and columns, formulas without
+    a value; it costs about a third more than the bounds alone (two more literal
+    searches per MiB of XML).
     """
     allowed = max(limits.max_cells, info.file_size // 4)
     sheet = info.filename
