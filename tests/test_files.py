@@ -285,13 +285,16 @@ class TestCsv:
         path.write_text("a,b,c\n1\n1,2,3,,,\n")
         assert read(path)[1] == [(2, {"a": "1", "b": None, "c": None}), (3, {"a": "1", "b": "2", "c": "3"})]
 
-    def test_empty_header_columns_are_ignored(self, tmp_path: Path) -> None:
-        """A column without a header is left out, and a row with values only there is blank."""
+    def test_empty_header_columns_are_left_out_when_empty(self, tmp_path: Path) -> None:
+        """A column without a header and without values is left out; a value there is refused (issue #15)."""
         path = tmp_path / "r.csv"
-        path.write_text("a,,b\n1,x,2\n,note,\n3,,4\n")
+        path.write_text("a,,b\n1,,2\n,,\n3,,4\n")
         info, rows = read(path)
         assert info.headers == ("a", "b")
         assert rows == [(2, {"a": "1", "b": "2"}), (4, {"a": "3", "b": "4"})]
+        path.write_text("a,,b\n1,,2\n,note,\n")
+        with pytest.raises(FupinError, match="row 3, 列 / column B .*column 2, blank header"):
+            read(path)
 
     @pytest.mark.parametrize("delimiter", ["\t", ";"])
     def test_other_delimiters(self, tmp_path: Path, delimiter: str) -> None:

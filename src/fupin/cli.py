@@ -801,6 +801,8 @@ def _print_import(result: Any) -> None:
                    f"拒绝 {f.rejected} rejected")
         if f.ignored_columns:
             click.echo(f"  忽略的列 / ignored columns: {', '.join(f.ignored_columns)}")
+        for notice in f.notices:
+            click.echo(f"  {notice}")
     shown = result.errors[:20]
     for e in shown:
         click.echo(f"  {e}", err=True)

@@ -46,7 +46,7 @@ import sqlalchemy as sa
 from fupin import audit as audit_chain
 from fupin.errors import FupinError, Problem, StorageError, ValidationError
 from fupin.io import masking, parallel
-from fupin.io.files import ReadLimits, open_table, require_regular_file
+from fupin.io.files import EXTENSIONS, ReadLimits, ShapeError, open_table, require_regular_file
 from fupin.io.kinds import CellParser, Column, ImportKind, field_values
 from fupin.storage import bulk
 from fupin.storage import schema as S
@@ -99,6 +99,8 @@ class FileResult:
     rejected: int = 0
     batch_id: int | None = None
     ignored_columns: list[str] = attrs.field(factory=list)
+    #: What the reader found worth saying but not refusing (hidden rows and columns), one line each.
+    notices: list[str] = attrs.field(factory=list)
 
 
 @attrs.define
@@ -456,8 +458,20 @@ class Importer:
             digest = file_hash(path)
         except OSError as exc:
             raise FupinError(f"{path}: 无法读取 / cannot read: {exc.strerror or exc}") from None
-        with open_table(path, encoding=self.encoding, sheet=self.sheet, is_header=self._is_header, limits=self.limits) as table:
-            f = FileResult(name, table.info.format, digest)
+        try:
+            table = open_table(
+                path, encoding=self.encoding, sheet=self.sheet, is_header=self._is_header, limits=self.limits,
+                known_header=self._known_header,
+            )
+        except ShapeError as exc:
+            # Found before any row was read (a value under a blank header, a formula without a
+            # value): the file's error, as a missing column is; the other files go on.
+            f = FileResult(name, EXTENSIONS.get(path.suffix.lower(), path.suffix.lstrip(".")), digest)
+            self.result.files.append(f)
+            self._file_error(f, exc.row, exc.column, exc.reason)
+            return
+        with table:
+            f = FileResult(name, table.info.format, digest, notices=list(table.info.notices))
             self.result.files.append(f)
             # JSON lines have no header row: their keys are first seen on line 1.
             columns = self._map_headers(table.info.headers, f, table.info.header_row or 1)
@@ -504,6 +518,11 @@ class Importer:
 
         known = sum(1 for c in cells if c and normalize_key(c) in self.headers)
         return known >= min(2, len(self.kind.columns))
+
+    def _known_header(self, name: str) -> bool:
+        from fupin.vocab import normalize_key
+
+        return normalize_key(name) in self.headers
 
     def _map_headers(self, headers: Sequence[str], f: FileResult, header_row: int = 1) -> dict[str, Column] | None:
         """File header -> column; errors on the header row (as the spreadsheet numbers it) for missing or repeated columns."""

@@ -13,10 +13,12 @@ import contextlib
 import csv
 import datetime as dt
 import functools
+import html
 import io
 import itertools
 import json
 import os
+import posixpath
 import re
 import stat
 import zipfile
@@ -36,7 +38,10 @@ __all__ = [
     "FORMATS",
     "FileTooLarge",
     "LossyNumber",
+    "CSV_MAX_FIELD",
+    "CSV_MAX_LINE",
     "ReadLimits",
+    "ShapeError",
     "Table",
     "TableInfo",
     "normalize_cell",
@@ -67,6 +72,12 @@ Row = tuple[int, dict[str, object]]
 Rows = Generator[Row, None, None]
 
 _SNIFF_BYTES = 1 << 20
+#: The most characters one CSV cell may hold: a questionnaire's answers as JSON take
+#: a few hundred KB; a larger cell is refused naming its row (csv's own default is 128 KiB).
+CSV_MAX_FIELD = 1 << 20
+#: The most characters one physical line of a CSV file may hold; a longer line is refused
+#: naming its row before it is held in memory whole (a hostile file may be one 2 GB line).
+CSV_MAX_LINE = 16 << 20
 # Excel keeps 15 significant digits: from 16 digits on, a number has lost digits.
 _LOSSY_FROM = 1e15
 # Full-width ASCII forms to ASCII; zero-width space and BOM (pasted from web pages) removed.
@@ -112,6 +123,11 @@ class TableInfo:
         header_row: 1-based row number of the header as a spreadsheet shows it; 0 for JSON lines.
         headers: Cleaned header names in file order, columns without a header left out. For
             JSON lines, the keys of the first object.
+        header_rows: How many rows the header takes: 2 for an XLSX header of parent cells
+            merged over child cells (see `open_table`); the data start at
+            ``header_row + header_rows``.
+        notices: What the reader found worth saying but not refusing, one line each
+            (hidden rows and columns of the sheet read), bilingual.
     """
 
     path: str
@@ -120,6 +136,8 @@ class TableInfo:
     sheet: str | None
     header_row: int
     headers: tuple[str, ...]
+    header_rows: int = 1
+    notices: tuple[str, ...] = ()
 
 
 class UnreadableFile(FupinError):
@@ -129,6 +147,32 @@ class UnreadableFile(FupinError):
     """
 
     exit_code = 4
+
+
+class ShapeError(FupinError):
+    """A table whose shape would lose data: data under a blank header or beyond the last one,
+    a formula without a computed value, a header that cannot be read, a cell or line too long.
+
+    Names the first row concerned as a spreadsheet numbers rows (header rows included)
+    and, when there is one, the column (its letter, with its header or "空表头 / blank
+    header"). Raised by `open_table` for what it finds before the first row is read
+    (the importer reports it as the file's error and skips the file), and while
+    iterating for what it finds in the rows of a CSV file (the import stops).
+
+    Attributes:
+        path: The file.
+        row: The row, 1-based, as a spreadsheet shows it.
+        column: The column (empty when the problem is the whole row).
+        reason: Why, bilingual.
+    """
+
+    def __init__(self, path: str, row: int, column: str, reason: str) -> None:
+        where = f", 列 / column {column}" if column else ""
+        super().__init__(f"{path}: 第 {row} 行 / row {row}{where}: {reason}")
+        self.path, self.row, self.column, self.reason = path, row, column, reason
+
+    def __reduce__(self) -> tuple[Any, ...]:  # travels from the import's parsing process
+        return (type(self), (self.path, self.row, self.column, self.reason))
 
 
 class FileTooLarge(FupinError):
@@ -217,6 +261,7 @@ def open_table(
     is_header: Callable[[Sequence[str]], bool] | None = None,
     max_title_rows: int = 10,
     limits: ReadLimits | None = None,
+    known_header: Callable[[str], bool] | None = None,
 ) -> Table:
     """Open a CSV, XLSX or JSON-lines file as a table of rows.
 
@@ -224,12 +269,28 @@ def open_table(
     ``is_header`` is true; rows above it are titles. Header names are cleaned with
     `normalize_cell` and embedded line breaks are removed.
 
+    Nothing is dropped without a word: a value under a blank header cell or right of the
+    last header is refused (`ShapeError`) naming its column and the first row holding
+    one, and so is an XLSX formula without a computed value.
+
     CSV is streamed. Its encoding, when not given, is UTF-8 with BOM, UTF-16 with BOM,
-    UTF-8 if the first megabyte decodes as UTF-8, else GB18030 (a superset of GBK and
+    else read from the first megabyte: UTF-8 when it decodes as UTF-8, or when its valid
+    UTF-8 characters outnumber its undecodable bytes or come first (a UTF-8 file with a
+    GBK row: that row is then refused by number), else GB18030 (a superset of GBK and
     GB2312). The delimiter is a comma, a tab or a semicolon, whichever finds the header
-    soonest (a comma on a tie). XLSX is read with python-calamine, which holds the whole sheet in memory
-    (openpyxl's read-only mode streams but is about 12 times slower). JSON lines are
-    streamed, one object per line.
+    soonest (a comma on a tie). A cell may hold `CSV_MAX_FIELD` characters (1 MiB) and a
+    line `CSV_MAX_LINE` (16 MiB); a longer one is refused naming its row, before it is
+    held in memory whole.
+
+    XLSX is read with python-calamine, which holds the whole sheet in memory (openpyxl's
+    read-only mode streams but is about 12 times slower). Its header may take two rows,
+    as on the 建档立卡 forms: when a header cell is merged across the columns of the row
+    below (务工情况 over 务工地点 and 务工时间), the row below holds the child headers,
+    and cells merged down over both rows (户编号) are their column's header. A child's
+    column is named "parent child" (``"务工情况 务工地点"``) unless ``known_header``
+    knows the child alone and not the joined name: then the child (``"务工时间"``).
+    Hidden rows and columns of the sheet are read like the others and listed in
+    ``info.notices``. JSON lines are streamed, one object per line.
 
     Values are text (stripped; empty -> None), except in JSON lines, where they are kept
     as parsed. In XLSX, numbers become plain text (``3.0`` -> ``"3"``, never scientific
@@ -248,6 +309,8 @@ def open_table(
         max_title_rows: How many non-blank rows may stand above the header.
         limits: XLSX only: the bounds a workbook must stay within before it is read
             (see `ReadLimits`); the defaults by default.
+        known_header: XLSX only: says whether a cleaned name is one the caller knows;
+            used to name the columns of a two-row header. By default none is known.
 
     Returns:
         The table, with its header already read.
@@ -256,9 +319,11 @@ def open_table(
         UnreadableFile: The file is missing, not a regular file, unreadable, or not a
             sound XLSX container (exit status 4).
         FileTooLarge: An XLSX file goes over one of ``limits``.
+        ShapeError: Data would be lost or misread (see above); while iterating a CSV
+            file too (a value beyond the header, a cell or line too long).
         FupinError: The file is of an unknown format, has no header, or has a
-            duplicate header. While iterating: a row does not decode,
-            has more cells than the header, or (JSON lines) is not a JSON object.
+            duplicate header. While iterating: a row does not decode or (JSON lines)
+            is not a JSON object.
     """
     path = str(path)
     format = _format_of(path, format)
@@ -268,7 +333,7 @@ def open_table(
         if format == "csv":
             return _open_csv(path, encoding, is_header, max_title_rows)
         if format == "xlsx":
-            return _open_xlsx(path, sheet, is_header, max_title_rows, limits or ReadLimits())
+            return _open_xlsx(path, sheet, is_header, max_title_rows, limits or ReadLimits(), known_header)
         return _open_jsonl(path)
     except OSError as exc:
         raise UnreadableFile(f"{path}: 无法读取 / cannot read: {exc.strerror or exc}") from None
@@ -449,39 +514,90 @@ def _blank(cells: dict[str, object]) -> bool:
 
 
 def _detect_encoding(path: str) -> str:
+    """The encoding of a CSV file, from its BOM or its first megabyte (never the whole file)."""
     with open(path, "rb") as file:
         head = file.read(_SNIFF_BYTES)
     if head.startswith(codecs.BOM_UTF8):
         return "utf-8-sig"
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return "utf-16"  # Excel's "Unicode text"
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    try:
-        # Not final unless the whole file was read: a character cut at the end of the sample is fine.
-        decoder.decode(head, final=len(head) < _SNIFF_BYTES)
-    except UnicodeDecodeError:
-        return "gb18030"
-    return "utf-8"
+    # Not final unless the whole file was read: a character cut at the end of the sample is fine.
+    text = codecs.getincrementaldecoder("utf-8")("surrogateescape").decode(head, final=len(head) < _SNIFF_BYTES)
+    bad = _UNDECODABLE.search(text)
+    if bad is None:
+        return "utf-8"
+    # GBK text read as UTF-8 is mostly undecodable bytes, with a rare character of three
+    # bytes by chance; a UTF-8 file with a GBK row has many valid characters, or some
+    # before the bad row. Such a file is read as UTF-8, so that the bad row is named.
+    valid = _WIDE_CHARACTER.findall(text)
+    if len(valid) >= len(_UNDECODABLE.findall(text)) or len(_WIDE_CHARACTER.findall(text, 0, bad.start())) >= 2:
+        return "utf-8"
+    return "gb18030"
+
+
+# Characters of three or four bytes in UTF-8 (CJK among them); lone surrogates left out.
+_WIDE_CHARACTER = re.compile("[\u0800-\ud7ff\ue000-\U0010ffff]")
+
+
+class _LineTooLong(Exception):
+    pass
+
+
+def _lines(file: IO[str]) -> Iterator[str]:
+    """The file's lines; one longer than `CSV_MAX_LINE` is refused before it is held whole."""
+    readline = file.readline
+    limit = CSV_MAX_LINE + 1
+    while line := readline(limit):
+        if len(line) == limit and line[-1] not in "\r\n":
+            raise _LineTooLong
+        yield line
+
+
+def _csv_reader(file: IO[str], delimiter: str) -> Iterator[list[str]]:
+    # csv's own limit on a cell is 128 KiB; a questionnaire's answers as JSON may be larger.
+    # The limit is the process's: raised, never lowered.
+    if csv.field_size_limit() < CSV_MAX_FIELD:
+        csv.field_size_limit(CSV_MAX_FIELD)
+    return csv.reader(_lines(file), delimiter=delimiter)
 
 
 def _csv_records(path: str, file: IO[str], encoding: str, delimiter: str) -> Iterator[tuple[int, list[str]]]:
     """Records numbered as a spreadsheet numbers rows: a quoted line break stays in its row."""
     number = 0
     try:
-        for number, record in enumerate(csv.reader(file, delimiter=delimiter), start=1):
+        for number, record in enumerate(_csv_reader(file, delimiter), start=1):
             if _UNDECODABLE.search("".join(record)):
                 other = "utf-8" if encoding.startswith("gb") else "gb18030"
                 raise FupinError(
                     f"{path}: 第 {number} 行不是有效的 {encoding} 文本 / row {number} is not valid {encoding} text; "
-                    f"try --encoding {other}"
+                    f"整个文件是 {other} 编码时用 --encoding {other}, 混用两种编码时请整个另存为 UTF-8 / "
+                    f"try --encoding {other} if the whole file is {other}; a file mixing two encodings must be "
+                    "saved again, all as UTF-8"
                 )
             yield number, record
-    except csv.Error as exc:
+    except (csv.Error, _LineTooLong) as exc:
         raise _unparsable(path, number + 1, exc) from None
 
 
-def _unparsable(path: str, number: int, exc: csv.Error) -> FupinError:
+def _unparsable(path: str, number: int, exc: csv.Error | _LineTooLong) -> FupinError:
+    if isinstance(exc, _LineTooLong):
+        return ShapeError(
+            path, number, "", f"这一行超过 {CSV_MAX_LINE} 个字符 / the line is longer than {CSV_MAX_LINE} characters "
+            "(16 MiB), the most a CSV line may hold",
+        )
+    if "field larger than field limit" in str(exc):
+        return ShapeError(
+            path, number, "", f"有一个单元格超过 {CSV_MAX_FIELD} 个字符 / a cell is longer than {CSV_MAX_FIELD} "
+            "characters (1 MiB), the most a CSV cell may hold",
+        )
     return FupinError(f"{path}: 第 {number} 行无法解析 / row {number} cannot be parsed: {exc}")
+
+
+def _csv_column(index: int) -> str:
+    """A CSV column by its letter, as a spreadsheet shows it, and its number: ``"D (第 4 列, 空表头 / column 4, blank header)"``."""
+    from openpyxl.utils import get_column_letter
+
+    return f"{get_column_letter(index + 1)} (第 {index + 1} 列, 空表头 / column {index + 1}, blank header)"
 
 
 def _open_csv(
@@ -500,21 +616,21 @@ def _open_csv(
         return open(path, encoding=encoding, errors="surrogateescape", newline="")
 
     # The delimiter is the one that finds the header soonest; on a tie a comma, then a tab.
+    # A delimiter that fails (no header; a comma file read with tabs has long cells) is passed over.
     found: list[tuple[int, list[str], str]] = []
-    no_header: _NoHeader | None = None
+    failures: list[FupinError] = []
     for delimiter in (",", "\t", ";"):
         with reopen() as file:
             try:
                 header_row, header = _find_header(
                     path, _csv_records(path, file, encoding, delimiter), is_header, max_title_rows
                 )
-            except _NoHeader as exc:
-                no_header = no_header or exc
+            except FupinError as exc:
+                failures.append(exc)
                 continue
         found.append((header_row, header, delimiter))
     if not found:
-        assert no_header is not None
-        raise no_header
+        raise failures[0]
     header_row, header, delimiter = min(found, key=lambda candidate: candidate[0])
     columns = _columns(path, header, lambda index: str(index + 1))
     width = len(header)
@@ -522,21 +638,29 @@ def _open_csv(
     at = [index for index, _ in columns]
     # Usually every header is named: the cells are then the record's first ones, in order.
     leading = at == list(range(len(at)))
+    # Columns under a blank header cell: a value there is refused, not dropped.
+    blank = [index for index, name in enumerate(header) if not name]
+
+    def refuse(number: int, record: list[str]) -> None:
+        index = next(i for i in itertools.chain(blank, range(width, len(record))) if i < len(record) and record[i].strip())
+        reason = _unheaded_reason(number == header_row + 1)
+        if index >= width:
+            used = max(i for i, cell in enumerate(record) if cell.strip()) + 1
+            reason = f"第 {number} 行有 {used} 个单元格, 表头只有 {width} 列 / row {number} has {used} cells but the header has {width}; {reason}"
+        raise ShapeError(path, number, _csv_column(index), reason)
 
     def rows() -> Rows:
         # Decoded strictly, with no check per row: a file is undecodable rarely,
         # and then it is read again, checking each row (_csv_records), to name the row.
         with open(path, encoding=encoding, newline="") as file:
-            records = enumerate(csv.reader(file, delimiter=delimiter), start=1)
+            records = enumerate(_csv_reader(file, delimiter), start=1)
             number = header_row
             try:
                 for number, record in itertools.islice(records, header_row, None):
                     if len(record) > width and any(cell.strip() for cell in record[width:]):
-                        used = max(i for i, cell in enumerate(record) if cell.strip()) + 1
-                        raise FupinError(
-                            f"{path}: 第 {number} 行有 {used} 个单元格, 表头只有 {width} 列 / "
-                            f"row {number} has {used} cells but the header has {width}"
-                        )
+                        refuse(number, record)
+                    if blank and any(record[i].strip() for i in blank if i < len(record)):
+                        refuse(number, record)
                     if leading and len(record) >= len(at):
                         values = [cell.strip() or None for cell in record[: len(at)]]
                     else:
@@ -548,7 +672,7 @@ def _open_csv(
                     for _ in _csv_records(path, again, encoding, delimiter):
                         pass
                 raise FupinError(f"{path}: 不是有效的 {encoding} 文本 / not valid {encoding} text") from None
-            except csv.Error as exc:
+            except (csv.Error, _LineTooLong) as exc:
                 raise _unparsable(path, number + 1, exc) from None
 
     info = TableInfo(path, "csv", encoding, None, header_row, tuple(name for _, name in columns))
@@ -602,10 +726,15 @@ def _pick_sheet(path: str, workbook: CalamineWorkbook, sheet: str | None) -> str
 
 
 def _open_xlsx(
-    path: str, sheet: str | None, is_header: Callable[[Sequence[str]], bool], max_title_rows: int, limits: ReadLimits
+    path: str,
+    sheet: str | None,
+    is_header: Callable[[Sequence[str]], bool],
+    max_title_rows: int,
+    limits: ReadLimits,
+    known_header: Callable[[str], bool] | None,
 ) -> Table:
     # calamine inflates parts whole as it opens the workbook: the container is checked before.
-    _check_xlsx(path, limits)
+    scans = _check_xlsx(path, limits)
     try:
         workbook = CalamineWorkbook.from_path(path)
     except CalamineError as exc:
@@ -629,21 +758,175 @@ def _open_xlsx(
         header_row, header = _find_header(path, cleaned, is_header, max_title_rows)
         from openpyxl.utils import get_column_letter
 
-        columns = _columns(path, header, lambda index: get_column_letter(first_column + index + 1))
+        def letter(index: int) -> str:
+            return get_column_letter(first_column + index + 1)
+
+        scan = scans.get(name) or _SheetScan()
+        below = next(itertools.islice(sheet_rows(), header_row, None), (0, []))[1]
+        header_rows, header = _two_row_header(
+            path, header_row, header, [_clean_header(_xlsx_value(cell)) for cell in below],
+            [(t, l - first_column - 1, b, r - first_column - 1) for t, l, b, r in scan.merges if t == header_row],
+            known_header, letter,
+        )
+        data_row = header_row + header_rows
+        columns = _columns(path, header, letter)
+        _refuse_uncomputed(path, scan, header_row, header, first_column)
+        width = max(len(header), data.width)
+        unheaded = [index for index in range(width) if index >= len(header) or not header[index]]
+        if unheaded:
+            _refuse_unheaded(path, sheet_rows(), data_row, unheaded, letter, header_rows)
+        last_row = data.end[0] + 1 if data.end else 0
+        notices = _hidden_notices(scan, (data_row, last_row), (first_column + 1, first_column + width))
     except BaseException:
         workbook.close()
         raise
 
     def rows() -> Rows:
         for number, row in sheet_rows():
-            if number <= header_row:
+            if number < data_row:
                 continue
             cells = {column: _xlsx_value(row[i]) if i < len(row) else None for i, column in columns}
             if not _blank(cells):
                 yield number, cells
 
-    info = TableInfo(path, "xlsx", None, name, header_row, tuple(column for _, column in columns))
+    info = TableInfo(
+        path, "xlsx", None, name, header_row, tuple(column for _, column in columns), header_rows, notices
+    )
     return Table(info, rows, workbook.close)
+
+
+_MERGE_HINT = "请把表头合并为一行 (每列一个表头) / merge the header into one row, one header per column"
+
+
+def _two_row_header(
+    path: str,
+    number: int,
+    header: list[str],
+    below: list[str],
+    spans: list[tuple[int, int, int, int]],
+    known: Callable[[str], bool] | None,
+    letter: Callable[[int], str],
+) -> tuple[int, list[str]]:
+    """How many rows the header takes (1 or 2), and its columns' names.
+
+    ``spans`` are the cells merged from the header row ``number``: (top, left, bottom,
+    right) with 0-based column indexes. The header takes two rows when a cell is merged
+    down over the row below, or when the row below holds names under a cell merged
+    across (务工情况 over 务工地点 and 务工时间) and no value under a plain header
+    (which would make it a row of data). A child's name is joined to its parent's as
+    `open_table` says.
+    """
+    if any(bottom > number + 1 for _, _, bottom, _ in spans):
+        raise ShapeError(path, number, "", f"表头占三行以上 / the header takes more than two rows; {_MERGE_HINT}")
+    across = [(left, right) for _, left, _, right in spans if right > left]
+    down = any(bottom > number for _, _, bottom, _ in spans)
+
+    def parent(index: int) -> str:
+        own = header[index] if index < len(header) else ""
+        if own:
+            return own
+        return next((header[left] for left, right in across if left <= index <= right and 0 <= left < len(header)), "")
+
+    children = [index for index, name in enumerate(below) if name]
+    if not down:
+        if not any(left <= index <= right for index in children for left, right in across):
+            return 1, header
+        plain = [i for i in children if i < len(header) and header[i] and not any(l <= i <= r for l, r in across)]
+        if plain:  # a value under a header of its own: the row below is data
+            return 1, header
+    names = []
+    for index in range(max(len(header), len(below))):
+        child = below[index] if index < len(below) else ""
+        own = header[index] if index < len(header) else ""
+        above = parent(index)
+        if not child or not above:
+            # A column under a merged parent without a child of its own has no header (data there is refused).
+            names.append(own or child)
+            continue
+        joined = f"{above} {child}"
+        names.append(child if known is not None and not known(joined) and known(child) else joined)
+    seen: dict[str, int] = {}
+    for index, name in enumerate(names):
+        if name and name in seen:
+            raise ShapeError(
+                path, number, f"{letter(seen[name])}, {letter(index)}",
+                f"表头占两行, 两列都叫 {name!r} / the two header rows give two columns the name {name!r}; {_MERGE_HINT}",
+            )
+        seen[name] = index
+    return 2, names
+
+
+def _refuse_uncomputed(path: str, scan: _SheetScan, header_row: int, header: list[str], first_column: int) -> None:
+    """Refuse the first formula at or below the header that has no computed value."""
+    from openpyxl.utils import get_column_letter
+
+    found = [(row, column) for row, column in scan.uncomputed if row >= header_row or row == 0]
+    if not found:
+        return
+    row, column = found[0]
+    index = column - first_column - 1
+    name = header[index] if 0 <= index < len(header) and header[index] else "空表头 / blank header"
+    raise ShapeError(
+        path, row or header_row, f"{get_column_letter(column)} ({name})" if column else "",
+        "公式没有计算结果 / a formula without a computed value (the file was written by a program, not saved by "
+        "Excel): 请用 Excel 或 WPS 打开并保存, 让公式算出结果, 或把公式粘贴为数值 / open the file in Excel or WPS "
+        "and save it, so that the values are computed, or paste the formulas as values",
+    )
+
+
+def _refuse_unheaded(
+    path: str,
+    rows: Iterable[tuple[int, list[Any]]],
+    data_row: int,
+    unheaded: list[int],
+    letter: Callable[[int], str],
+    header_rows: int,
+) -> None:
+    """Refuse the first value under a blank header or right of the last header (read again, for these columns only)."""
+    for number, row in rows:
+        if number < data_row:
+            continue
+        for index in unheaded:
+            value = row[index] if index < len(row) else None
+            if value is None or value == "" or (isinstance(value, str) and not value.strip()):
+                continue
+            raise ShapeError(path, number, f"{letter(index)} (空表头 / blank header)", _unheaded_reason(number == data_row and header_rows == 1))
+
+
+def _unheaded_reason(first_row: bool) -> str:
+    hint = "; 如果表头占两行, 请把它合并为一行 / if the header takes two rows, merge it into one" if first_row else ""
+    return (
+        "这一列有数据, 却没有表头 / this column holds data but has no header: 请给它一个表头, 或删除这一列 / "
+        f"give it a header, or delete the column{hint}"
+    )
+
+
+def _hidden_notices(scan: _SheetScan, rows: tuple[int, int], columns: tuple[int, int]) -> tuple[str, ...]:
+    """Lines naming the hidden rows of the data and the hidden columns of the table."""
+    from openpyxl.utils import get_column_letter
+
+    notices = []
+    hidden = _clip(scan.hidden_rows, *rows)
+    if hidden:
+        shown = _ranges(hidden, str)
+        notices.append(f"隐藏的行 / hidden rows: {shown} (已导入 / imported: 请确认 / please check them)")
+    hidden = _clip(scan.hidden_columns, *columns)
+    if hidden:
+        notices.append(f"隐藏的列 / hidden columns: {_ranges(hidden, get_column_letter)} (按表头读取 / read by their headers)")
+    return tuple(notices)
+
+
+def _clip(ranges: list[list[int]], low: int, high: int) -> list[tuple[int, int]]:
+    return [(max(first, low), min(last, high)) for first, last in ranges if first <= high and last >= low]
+
+
+def _ranges(ranges: list[tuple[int, int]], label: Callable[[int], str], most: int = 20) -> str:
+    """``"5-7, 12"``; past ``most`` ranges, the count of the rest."""
+    text = ", ".join(label(a) if a == b else f"{label(a)}-{label(b)}" for a, b in ranges[:most])
+    if len(ranges) > most:
+        rest = sum(b - a + 1 for a, b in ranges[most:])
+        text += f" ... (另 {rest} 个 / {rest} more)"
+    return text
 
 
 # -- reading: XLSX bounds -----------------------------------------------------------------
@@ -670,6 +953,28 @@ _CELL_AT = re.compile(rb'<c r="([A-Z]{1,9})([0-9]{1,12})"')
 # A cell tag with a namespace prefix: such a sheet is scanned in full.
 _PREFIXED_CELL = re.compile(rb":c[\s/>]")
 _ROW = re.compile(rb"<(?:[\w.-]+:)?row\s[^>]*?(?<=\s)r\s*=\s*[\"']([0-9]{1,12})[\"']")
+# What the scan notes besides the bounds (_SheetScan): each searched for only in the pieces
+# that hold its literal text, so that a plain sheet pays a few substring searches per MiB.
+_HIDDEN = re.compile(rb"hidden\s*=\s*[\"'](?:1|true)[\"']")
+_ROW_OR_COL = re.compile(rb"<(?:[\w.-]+:)?(row|col)\s[^>]*")
+_MERGE = re.compile(rb"<(?:[\w.-]+:)?mergeCell\s[^>]*?\bref\s*=\s*[\"']([^\"']*)[\"']")
+# A formula's end followed by no value or an empty one, then the cell's end: no computed value.
+# Two patterns, each starting with a literal, are searched faster than one with alternatives.
+_NO_VALUE = rb"\s*(<v\s*/>|<v>\s*</v>)?\s*</c>"
+_UNCOMPUTED = (re.compile(rb"</f>" + _NO_VALUE), re.compile(rb"<f\s[^>]*/>" + _NO_VALUE))
+_NO_VALUE_PREFIXED = rb"\s*(<(?:[\w.-]+:)?v\s*/>|<(?:[\w.-]+:)?v>\s*</(?:[\w.-]+:)?v>)?\s*</(?:[\w.-]+:)?c>"
+_UNCOMPUTED_PREFIXED = (
+    re.compile(rb"</(?:[\w.-]+:)?f>" + _NO_VALUE_PREFIXED),
+    re.compile(rb"<(?:[\w.-]+:)?f\s[^>]*/>" + _NO_VALUE_PREFIXED),
+)
+_FORMULA = re.compile(rb"<f")
+_CELL_TAG = re.compile(rb"<(?:[\w.-]+:)?c(?:\s[^>]*)?>")
+_SHEET_TAG = re.compile(rb"<(?:[\w.-]+:)?sheet\s[^>]*>")
+_RELATIONSHIP = re.compile(rb"<(?:[\w.-]+:)?Relationship\s[^>]*>")
+# How many merges, hidden ranges and formulas without a value a scan keeps.
+_MAX_NOTED = 10_000
+# The most of a cell cut at a piece's end kept for the next piece (a formula holds 8,192 characters).
+_CARRY_BYTES = 64 << 10
 
 
 def _column_number(letters: bytes) -> int:
@@ -709,8 +1014,13 @@ def _parse_reference(reference: bytes) -> tuple[int, int] | None:
     return None if match is None else (int(match[2]), _column_number(match[1]))
 
 
-def _check_xlsx(path: str, limits: ReadLimits) -> None:
-    """Refuse an XLSX file whose parts or sheets go over ``limits``, before calamine reads any of it."""
+def _check_xlsx(path: str, limits: ReadLimits) -> dict[str, _SheetScan]:
+    """Refuse an XLSX file whose parts or sheets go over ``limits``, before calamine reads any of it.
+
+    Returns:
+        Sheet name -> what the scan of its XML found that calamine does not report
+        (merged cells, hidden rows and columns, formulas without a value).
+    """
     with open(path, "rb") as file:
         if file.read(len(_OLE2)) == _OLE2:
             raise UnreadableFile(
@@ -721,10 +1031,14 @@ def _check_xlsx(path: str, limits: ReadLimits) -> None:
         with zipfile.ZipFile(path) as archive:
             infos = archive.infolist()
             _check_parts(path, infos, limits)
+            # Every sheet is bounded (calamine may be asked for any); the features of all are
+            # kept from the same single pass, and the reader uses the chosen sheet's.
+            scans = {}
             for info in infos:
                 name = info.filename
                 if name.startswith("xl/worksheets/") and name.endswith(".xml"):
-                    _check_sheet(path, archive, info, limits)
+                    scans[name] = _check_sheet(path, archive, info, limits)
+            return {sheet: scans[part] for sheet, part in _sheet_parts(archive).items() if part in scans}
     except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError) as exc:
         # RuntimeError: zipfile's "file is encrypted"; NotImplementedError: an unknown compression method.
         raise UnreadableFile(
@@ -785,7 +1099,120 @@ def _chunks(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> Iterator[bytes]:
             yield rest
 
 
-def _check_sheet(path: str, archive: zipfile.ZipFile, info: zipfile.ZipInfo, limits: ReadLimits) -> None:
+def _sheet_parts(archive: zipfile.ZipFile) -> dict[str, str]:
+    """Sheet name -> its part, from the workbook and its relationships (both small parts)."""
+    try:
+        workbook = b"".join(_chunks(archive, archive.getinfo("xl/workbook.xml")))
+        rels = b"".join(_chunks(archive, archive.getinfo("xl/_rels/workbook.xml.rels")))
+    except KeyError:
+        return {}
+    targets = {}
+    for tag in _RELATIONSHIP.findall(rels):
+        rel_id, target = _attribute(tag, b"Id"), _attribute(tag, b"Target")
+        if rel_id is not None and target is not None:
+            target = target.lstrip("/") if target.startswith("/") else posixpath.normpath(f"xl/{target}")
+            targets[rel_id] = target
+    parts = {}
+    for tag in _SHEET_TAG.findall(workbook):
+        name, rel_id = _attribute(tag, b"name"), _attribute(tag, rb"(?:[\w.-]+:)?id")
+        if name is not None and rel_id in targets:
+            parts[name] = targets[rel_id]
+    return parts
+
+
+def _attribute(tag: bytes, name: bytes) -> str | None:
+    """The unescaped value of attribute ``name`` (a regex) in a tag's text."""
+    found = re.search(rb"\s" + name + rb"\s*=\s*(?:\"([^\"]*)\"|'([^']*)')", tag)
+    if found is None:
+        return None
+    return html.unescape((found[1] if found[1] is not None else found[2]).decode("utf-8", "replace"))
+
+
+@attrs.define
+class _SheetScan:
+    """What a sheet's XML says that calamine does not: found in the bounds scan, in the same pass.
+
+    Lists are bounded (`_MAX_NOTED`): a hostile sheet of a million merges costs no memory.
+    """
+
+    #: (top row, left column, bottom row, right column), 1-based.
+    merges: list[tuple[int, int, int, int]] = attrs.field(factory=list)
+    #: Hidden rows and columns as [first, last] ranges, in order.
+    hidden_rows: list[list[int]] = attrs.field(factory=list)
+    hidden_columns: list[list[int]] = attrs.field(factory=list)
+    #: (row, column) of formulas without a computed value; (0, 0) for a cell without a reference.
+    uncomputed: list[tuple[int, int]] = attrs.field(factory=list)
+    #: The tail of the last piece from its last cell on, which the next piece may complete.
+    _carry: bytes = b""
+
+    def feed(self, body: bytes, prefixed: bool = False) -> None:
+        """Take note of one piece of the sheet's XML (pieces come in order, cut before a ``<``).
+
+        A plain piece costs two substring searches; ``prefixed`` (tags written ``<x:c``)
+        looks for prefixed formulas too.
+        """
+        # Compiled literals: sre finds them about twice as fast as ``in`` does.
+        if _HIDDEN.search(body):
+            for found in _HIDDEN.finditer(body):
+                self._hidden(body, body.rfind(b"<", 0, found.start()))
+        # Merged cells are listed after the rows: only what follows the last row's end is searched.
+        cut = body.rfind(b"</row>")
+        tail = body[cut:] if cut >= 0 else body
+        if b"mergeCell" in tail and len(self.merges) < _MAX_NOTED:
+            for reference in _MERGE.findall(tail):
+                corners = [_parse_reference(ref) for ref in reference.split(b":")]
+                if len(corners) == 2 and all(corners):
+                    (top, left), (bottom, right) = corners  # type: ignore[misc]
+                    self.merges.append((min(top, bottom), min(left, right), max(top, bottom), max(left, right)))
+        carry = self._carry
+        if _FORMULA.search(body) or b"<f" in carry or (prefixed and (b":f" in body or b":f" in carry)):
+            text = carry + body
+            patterns = _UNCOMPUTED_PREFIXED if prefixed else _UNCOMPUTED
+            for found in sorted(itertools.chain.from_iterable(p.finditer(text) for p in patterns), key=re.Match.start):
+                if found.end() > len(carry) and len(self.uncomputed) < _MAX_NOTED:
+                    self._formula(text, found)
+        last = body.rfind(b"<c")
+        self._carry = body[last:] if 0 <= last and len(body) - last < _CARRY_BYTES else b""
+
+    def _hidden(self, body: bytes, start: int) -> None:
+        tag = _ROW_OR_COL.match(body, max(start, 0))
+        if tag is None:
+            return
+        text = tag[0]
+        if tag[1] == b"row":
+            row = _attribute(text, b"r")
+            if row is not None and row.isdigit():
+                _add_range(self.hidden_rows, int(row), int(row))
+            return
+        low, high = _attribute(text, b"min"), _attribute(text, b"max")
+        if low is not None and low.isdigit():
+            high = high if high is not None and high.isdigit() else low
+            _add_range(self.hidden_columns, int(low), min(int(high), EXCEL_COLUMNS))
+
+    def _formula(self, text: bytes, found: re.Match[bytes]) -> None:
+        # The cell's tag is a tag or two before the formula's end (<c ...><f>...</f>).
+        at, cell = found.start(), None
+        for _ in range(4):
+            at = text.rfind(b"<", 0, at)
+            if at < 0 or (cell := _CELL_TAG.match(text, at)) is not None:
+                break
+        if cell is None:
+            self.uncomputed.append((0, 0))
+            return
+        if found[1] is not None and _attribute(cell[0], b"t") == "str":
+            return  # a computed empty text ("" from an IF) is stored as an empty value
+        at = _parse_reference((_attribute(cell[0], b"r") or "").encode())
+        self.uncomputed.append(at or (0, 0))
+
+
+def _add_range(ranges: list[list[int]], first: int, last: int) -> None:
+    if ranges and ranges[-1][1] + 1 >= first:
+        ranges[-1][1] = max(ranges[-1][1], last)
+    elif len(ranges) < _MAX_NOTED:
+        ranges.append([first, last])
+
+
+def _check_sheet(path: str, archive: zipfile.ZipFile, info: zipfile.ZipInfo, limits: ReadLimits) -> _SheetScan:
     """The sheet's declared dimension, then the grid its cells span, within the cell limits.
 
     calamine allocates the grid from the sheet's first cell's row to its last cell's
@@ -794,7 +1221,10 @@ def _check_sheet(path: str, archive: zipfile.ZipFile, info: zipfile.ZipInfo, lim
     reading the sheet): each piece is searched for its first and last cell and for a
     cell right of the rightmost column seen so far. A sheet written otherwise than
     ``<c r="B7" ...>`` (cells without references, namespace prefixes) is scanned in
-    full instead (`_check_every_cell`).
+    full instead (`_check_every_cell`). The same single pass notes what calamine does
+    not report (`_SheetScan`): merged cells, hidden rows and columns, formulas without
+    a value; it costs about a third more than the bounds alone (two more literal
+    searches per MiB of XML).
     """
     allowed = max(limits.max_cells, info.file_size // 4)
     sheet = info.filename
@@ -815,7 +1245,9 @@ def _check_sheet(path: str, archive: zipfile.ZipFile, info: zipfile.ZipInfo, lim
     first_row = last_row = None
     min_column = max_column = 0
     search = _unusual_or_beyond(0)
+    scan = _SheetScan()
     for number, body in enumerate(_chunks(archive, info)):
+        scan.feed(body)
         if number == 0:
             head = body[:_DIMENSION_BYTES]
             data_at = _SHEET_DATA.search(head)
@@ -825,13 +1257,11 @@ def _check_sheet(path: str, archive: zipfile.ZipFile, info: zipfile.ZipInfo, lim
                 (top, left), (bottom, right) = corners[0], corners[-1]  # type: ignore[misc]
                 refuse_grid("声明", "declares", abs(bottom - top) + 1, abs(right - left) + 1)
         if _PREFIXED_CELL.search(body):
-            _check_every_cell(archive, info, refuse_grid)
-            return
+            return _check_every_cell(archive, info, refuse_grid)
         at = 0
         while found := search.search(body, at):
             if found[1] is None:  # a cell not written as <c r="B7"
-                _check_every_cell(archive, info, refuse_grid)
-                return
+                return _check_every_cell(archive, info, refuse_grid)
             max_column = _column_number(found[1])
             if max_column > EXCEL_COLUMNS:
                 break
@@ -847,18 +1277,19 @@ def _check_sheet(path: str, archive: zipfile.ZipFile, info: zipfile.ZipInfo, lim
             min_column = min([min_column, *(_column_number(c) for c, _ in _CELL_AT.findall(body))])
         last_row = int(_CELL_AT.match(body, body.rfind(b'<c r="'))[2])  # type: ignore[index]
     if first_row is None or last_row is None:
-        return
+        return scan
     if last_row < first_row:
         raise FileTooLarge(
             f"{path}: 工作表 {sheet} 的行顺序错乱 (第 {first_row} 行在第 {last_row} 行之前) / sheet {sheet} has its rows "
             f"out of order (row {first_row} comes before row {last_row}); open it in Excel and save it again"
         )
     refuse_grid("的单元格跨", "spans", last_row - first_row + 1, max_column - min_column + 1)
+    return scan
 
 
 def _check_every_cell(
     archive: zipfile.ZipFile, info: zipfile.ZipInfo, refuse_grid: Callable[[str, str, int, int], None]
-) -> None:
+) -> _SheetScan:
     """The grid of a sheet not written as ``<c r="B7"``, counted generously from every cell.
 
     calamine places a cell without a reference right of the cell before it and a row
@@ -867,7 +1298,9 @@ def _check_every_cell(
     from A1. Generators that write sheets so are rare; this costs a full scan.
     """
     rows = columns = unreferenced_cells = unreferenced_rows = 0
+    scan = _SheetScan()
     for body in _chunks(archive, info):
+        scan.feed(body, prefixed=True)
         unreferenced_cells += len(_CELL_NO_REF.findall(body))
         unreferenced_rows += len(_ROW_NO_REF.findall(body))
         for letters, row in _CELL.findall(body):
@@ -876,6 +1309,7 @@ def _check_every_cell(
         for row in _ROW.findall(body):
             rows = max(rows, int(row))
     refuse_grid("的单元格可达", "may span", rows + unreferenced_rows, max(columns + unreferenced_cells, 1))
+    return scan
 
 
 # -- reading: JSON lines -----------------------------------------------------------------
