@@ -320,6 +320,19 @@ class TestHidden:
         document = json.loads(result.stdout)
         assert [(e["row"], e["column"]) for e in document["errors"]] == [(2, "F (空表头 / blank header)")]
 
+    def test_cli_json_csv_row_that_stops_the_import(self, cli, sqlite_url: str, tmp_path: Path) -> None:
+        """A CSV row beyond the header stops the import: the JSON document and the errors file name its row and column."""
+        assert cli("--db", sqlite_url, "init").exit_code == 0
+        path = tmp_path / "h.csv"
+        path.write_text("\n".join([",".join(REQUIRED), ",".join(household(1)), ",".join(household(2)) + ",x"]) + "\n", encoding="utf-8")
+        errors = tmp_path / "errors.csv"
+        result = cli("--db", sqlite_url, "import", "households", str(path), "--json", "--errors", str(errors))
+        assert result.exit_code == 1
+        document = json.loads(result.stdout)
+        assert [(e["row"], e["column"]) for e in document["errors"]] == [(3, "F (第 6 列, 空表头 / column 6, blank header)")]
+        assert document["committed"] is False and "Traceback" not in result.output
+        assert "3" in errors.read_text(encoding="utf-8").splitlines()[1]
+
 
 # -- 4. CSV: long cells, long lines, encodings ------------------------------------------------
 

@@ -740,7 +740,9 @@ def import_(obj: _Context, kind: str | None, files: tuple[Path, ...], list_kinds
         failed = exc
         message = _outcome(exc, obj)[0]
         path = _file_of(message, files)
-        if path is not None:  # a file refused as a whole: one error naming it, row 0 (no row of it)
+        if path is not None and hasattr(exc, "row"):  # a row that stopped the reading (a CSV row's shape): its row and column
+            result.errors.append(RowError(path.name, exc.row, exc.column, None, exc.reason))
+        elif path is not None:  # a file refused as a whole: one error naming it, row 0 (no row of it)
             result.errors.append(RowError(path.name, 0, "", None, message.removeprefix(f"{path}:").strip()))
     if errors_file is not None and not isinstance(failed, WriteFailed):
         try:
