@@ -47,7 +47,7 @@ from fupin import audit as audit_chain
 from fupin.errors import FupinError, Problem, StorageError, ValidationError
 from fupin.io import masking, parallel
 from fupin.io.files import ReadLimits, open_table, require_regular_file
-from fupin.io.kinds import CellParser, Column, ImportKind, field_values
+from fupin.io.kinds import CellParser, Column, ImportKind, field_values, limited
 from fupin.storage import bulk
 from fupin.storage import schema as S
 from fupin.storage.engine import WRITE
@@ -294,7 +294,8 @@ class Importer:
         if on_error not in ("abort", "skip"):
             raise ValueError(f"on_error must be abort or skip, not {on_error!r}")
         self.store = store
-        self.kind = kind = kind.bind(store)
+        # Bound to the store, with the limits of its table's columns (lengths, ranges) on its columns.
+        self.kind = kind = limited(kind.bind(store), store.metadata)
         self.encoding = encoding
         self.sheet = sheet
         self.on_error = on_error
