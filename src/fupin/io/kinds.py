@@ -24,7 +24,7 @@ import sqlalchemy as sa
 
 from fupin import model
 from fupin.errors import Problem
-from fupin.io.files import FORMULA_STARTS, LossyNumber, normalize_cell
+from fupin.io.files import FORMULA_STARTS, LossyNumber, RepeatedKey, normalize_cell, unique_object
 from fupin.vocab import Vocabulary, normalize_key
 
 if TYPE_CHECKING:
@@ -327,19 +327,11 @@ def _decimal_reader(column: Column) -> Callable[[str], Decimal]:
     return read
 
 
-def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    """A JSON object's dict, refusing a key given twice (json.loads would keep the last silently)."""
-    out = dict(pairs)
-    if len(out) < len(pairs):
-        seen: set[str] = set()
-        repeated = next(k for k, _ in pairs if k in seen or seen.add(k))  # type: ignore[func-returns-value]
-        raise ValueError(f"键 {repeated!r} 出现两次 / the key {repeated!r} appears twice")
-    return out
-
-
 def _as_json_object(text: str) -> dict[str, Any]:
     try:
-        value = json.loads(text, object_pairs_hook=_unique_keys)
+        value = json.loads(text, object_pairs_hook=unique_object)
+    except RepeatedKey as exc:
+        raise ValueError(f"键 {exc.key!r} 出现两次 / the key {exc.key!r} appears twice") from None
     except RecursionError:
         raise ValueError(f"JSON 嵌套过深 / JSON nested deeper than {_JSON_DEPTH} levels") from None
     except json.JSONDecodeError:
