@@ -260,8 +260,10 @@ def yuan_text_to_fen(text: str) -> int:
     whole, point, cents = text.partition(".")
     if whole.isdigit() and whole.isascii() and len(whole) < _NUMBER_CHARS and len(cents) <= 2 and (cents.isdigit() and cents.isascii() or not cents and not point):
         return int(whole) * 100 + int(cents.ljust(2, "0"))  # the usual "2670.50", without Decimal
-    if len(text) > _NUMBER_CHARS or not _DECIMAL_TEXT.fullmatch(text):
+    if not _DECIMAL_TEXT.fullmatch(text):
         raise ValueError(_number_problem(text, "不是金额 / not an amount in yuan"))
+    if len(text) > _NUMBER_CHARS:
+        raise ValueError(f"金额过大 / too large an amount: at most {MAX_FEN // 100} yuan")
     fen = Decimal(text.replace(",", "")) * 100
     if fen != fen.to_integral_value():
         raise ValueError("金额最多两位小数 / at most two decimals (fen)")
@@ -283,11 +285,11 @@ def _int_reader(column: Column) -> Callable[[str], int]:
     low, high = _bounds(column, BIGINT_MAX)
 
     def read(text: str) -> int:
-        if len(text) > _NUMBER_CHARS:
-            raise ValueError(_range_problem(-high if text[0] == "-" else high + 1, low, high))
-        if text.isdigit() and text.isascii():  # the usual cell
+        if text.isdigit() and text.isascii() and len(text) < _NUMBER_CHARS:  # the usual cell
             value = int(text)
         elif _INT_TEXT.fullmatch(text):
+            if len(text) > _NUMBER_CHARS:  # int() of thousands of digits is slow, and refused anyway
+                raise ValueError(_range_problem(-high - 1 if text[0] == "-" else high + 1, low, high))
             value = int(text.partition(".")[0].replace(",", ""))
         else:
             raise ValueError(_number_problem(text, "应为整数 / not an integer"))
@@ -315,8 +317,10 @@ def _decimal_reader(column: Column) -> Callable[[str], Decimal]:
     quantum = None if column.scale is None else Decimal(1).scaleb(-column.scale)
 
     def read(text: str) -> Decimal:
-        if len(text) > _NUMBER_CHARS or not _DECIMAL_TEXT.fullmatch(text):
+        if not _DECIMAL_TEXT.fullmatch(text):
             raise ValueError(_number_problem(text, "不是数字 / not a number"))
+        if len(text) > _NUMBER_CHARS:
+            raise ValueError(_range_problem(-high - 1 if text[0] == "-" else high + 1, low, high))
         value = Decimal(text.replace(",", ""))
         if value > high or value < low:
             raise ValueError(_range_problem(value, low, high))
@@ -480,7 +484,8 @@ class CellParser:
                 return None
             if isinstance(raw, str):
                 if type(raw) is LossyNumber:
-                    raise ValueError(_LOSSY)
+                    # A workbook's number of 16 digits or more ("Infinity" when it is infinite).
+                    raise ValueError(_LOSSY if raw[-1].isdigit() else _NOT_FINITE)
                 text = raw.strip()
             elif isinstance(raw, dict):
                 if kind != "json":
