@@ -556,10 +556,12 @@ class Importer:
         # A savepoint also where nothing is trusted: a value the database refuses
         # (see _refused_value) must leave the transaction usable, to find its row.
         undo = self._undo_point(conn) if self.lookups.trusted else conn.begin_nested()
+        staging = self._staging
         try:
             self._check_and_write(conn, f, columns, rows)
         except Exception as exc:
             undo.rollback()
+            self._staging = staging  # a staging table made in the savepoint is gone with it
             if _unique_violation(exc) and self.lookups.trusted:
                 self._check_again(conn, f, columns, rows, before)
             elif _refused_value(exc):
@@ -632,10 +634,12 @@ class Importer:
         for row in rows:
             mark = self._counts(f)
             savepoint = conn.begin_nested()
+            staging = self._staging
             try:
                 self._check_and_write(conn, f, columns, [row])
             except Exception as exc:
                 savepoint.rollback()
+                self._staging = staging  # a staging table made in the savepoint is gone with it
                 if not _refused_value(exc):
                     raise
                 self._restore_counts(f, mark)
