@@ -133,10 +133,10 @@ class TestCellValues:
     @pytest.mark.parametrize(
         ("text", "fen"),
         [("2670.5", 267050), ("2670.50", 267050), ("2670", 267000), ("0.05", 5), ("2670.", 267000), (".5", 50),
-         ("-3.5", -350), ("1,200.5", 120050), ("2670.505", "最多两位小数"), ("2670.5x", "不是金额"), ("1e3", 100000)],
+         ("-3.5", -350), ("1,200.5", 120050), ("2670.505", "最多两位小数"), ("2670.5x", "不是金额"), ("1e3", "科学计数法"), ("12,00", "千分位")],
     )
     def test_yuan_to_fen(self, text: str, fen: int | str) -> None:
-        """Yuan text becomes exact integer fen; more than two decimals or not a number is refused."""
+        """Yuan text becomes exact integer fen; more than two decimals, exponents, misplaced commas or not a number is refused."""
         from fupin.io.kinds import yuan_text_to_fen
 
         if isinstance(fen, str):

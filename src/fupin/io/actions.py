@@ -38,7 +38,7 @@ COMMON = (
     Column("title", "事项", aliases=("标题",)),
     Column("helpers", "帮扶干部", "list", description="cadre codes, separated by 、"),
     Column("beneficiaries", "受益对象", "list", personal="beneficiaries", description="household:户编号、person:证件号码、unit:单位代码、village:区划代码"),
-    Column("amount_yuan", "金额(元)", "yuan", field="amount_fen", aliases=("金额",)),
+    Column("amount_yuan", "金额(元)", "yuan", field="amount_fen", aliases=("金额",), minimum=0),
 )
 
 
@@ -63,7 +63,7 @@ def detail_columns(kinds: Mapping[str, ActionKind]) -> list[Column]:
     for kind in kinds.values():
         for name in kind.quantities:
             quantities.setdefault(
-                name, Column(f"quantities.{name}", QUANTITY_LABELS.get(name, name), "decimal", aliases=(name,))
+                name, Column(f"quantities.{name}", QUANTITY_LABELS.get(name, name), "decimal", aliases=(name,), minimum=0)
             )
         if kind.details is None:
             continue

@@ -34,6 +34,7 @@ import gc
 import hashlib
 import itertools
 import random
+import re
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from decimal import Decimal
@@ -47,7 +48,7 @@ from fupin import audit as audit_chain
 from fupin.errors import FupinError, Problem, StorageError, ValidationError
 from fupin.io import masking, parallel
 from fupin.io.files import EXTENSIONS, ReadLimits, ShapeError, open_table, require_regular_file
-from fupin.io.kinds import CellParser, Column, ImportKind, field_values
+from fupin.io.kinds import BIGINT_MAX, CellParser, Column, ImportKind, field_values, limited
 from fupin.storage import bulk
 from fupin.storage import schema as S
 from fupin.storage.engine import WRITE
@@ -296,7 +297,8 @@ class Importer:
         if on_error not in ("abort", "skip"):
             raise ValueError(f"on_error must be abort or skip, not {on_error!r}")
         self.store = store
-        self.kind = kind = kind.bind(store)
+        # Bound to the store, with the limits of its table's columns (lengths, ranges) on its columns.
+        self.kind = kind = limited(kind.bind(store), store.metadata)
         self.encoding = encoding
         self.sheet = sheet
         self.on_error = on_error
@@ -324,6 +326,7 @@ class Importer:
         self._personal: dict[str, str] = {}
         self._token_header: str | None = None
         self._unmasked_rows: set[int] = set()
+        self._failed_keys: dict[tuple[Any, ...], int] = {}
         #: What the actor's write permission reaches among stored rows (None: every row).
         #: An update is checked against the row as stored as well as the row as it
         #: will be, so a record cannot be taken over from outside one's scope.
@@ -483,6 +486,8 @@ class Importer:
             #: The file's personal columns (header -> what they hold), whose cells may come masked.
             self._personal = {h: c.personal for h, c in columns.items() if c.personal in masking.MASKS}
             self._unmasked_rows = set()
+            #: Keys of this file's rows refused for other reasons, by row: a later row with one is a duplicate.
+            self._failed_keys = {}
             f.batch_id = self._insert_batch(conn, f, started, status="running")
             bar = self.progress(name, -1) if self.progress else None
             for parsed in self._parsed_chunks(path, table):
@@ -563,21 +568,25 @@ class Importer:
         instead. Then the chunk is taken back and checked again with every
         look-up, so the outcome is the same as if they had never been skipped.
         """
-        if not self.lookups.trusted:
-            self._check_and_write(conn, f, columns, rows)
-            return
         if self._writer is not None:
             self._chunk_beside_writer(conn, f, columns, rows)
             return
         before = self._counts(f)
-        undo = self._undo_point(conn)
+        # A savepoint also where nothing is trusted: a value the database refuses
+        # (see _refused_value) must leave the transaction usable, to find its row.
+        undo = self._undo_point(conn) if self.lookups.trusted else conn.begin_nested()
+        staging = self._staging
         try:
             self._check_and_write(conn, f, columns, rows)
         except Exception as exc:
-            if not _unique_violation(exc):
-                raise
             undo.rollback()
-            self._check_again(conn, f, columns, rows, before)
+            self._staging = staging  # a staging table made in the savepoint is gone with it
+            if _unique_violation(exc) and self.lookups.trusted:
+                self._check_again(conn, f, columns, rows, before)
+            elif _refused_value(exc):
+                self._row_by_row(conn, f, columns, rows, before)
+            else:
+                raise
         else:
             undo.commit()
 
@@ -592,10 +601,10 @@ class Importer:
         try:
             self._check_and_write(conn, f, columns, rows)  # ends by handing its insert to the writer
         except Exception as exc:
-            if not (_unique_violation(exc) and self._in_flight is not None):
+            if self._in_flight is None or not (_unique_violation(exc) or _refused_value(exc)):
                 raise
-            self._write_again(conn, f, columns)
-            self._check_and_write(conn, f, columns, rows)
+            self._write_again(conn, f, columns, exc)
+            self._chunk(conn, f, columns, rows)
         else:
             self._in_flight = (rows, before)
 
@@ -606,18 +615,77 @@ class Importer:
         try:
             self._writer.wait()
         except Exception as exc:
-            if not _unique_violation(exc):
+            if not (_unique_violation(exc) or _refused_value(exc)):
                 raise
-            self._write_again(conn, f, columns)
+            self._write_again(conn, f, columns, exc)
         else:
             self._in_flight = None
 
-    def _write_again(self, conn: sa.Connection, f: FileResult, columns: dict[str, Column]) -> None:
-        """The chunk written in the background clashed (its savepoint is rolled back): check and write it again, with every look-up."""
+    def _write_again(self, conn: sa.Connection, f: FileResult, columns: dict[str, Column], exc: BaseException) -> None:
+        """The chunk written in the background failed (its savepoint is rolled back): check and write it again.
+
+        With every look-up if it clashed with a stored row; row by row if the
+        database refused a value (``exc``).
+        """
         assert self._in_flight is not None
         rows, before = self._in_flight
         self._in_flight = None
-        self._check_again(conn, f, columns, rows, before)
+        if _unique_violation(exc):
+            self._check_again(conn, f, columns, rows, before)
+        else:
+            self._row_by_row(conn, f, columns, rows, before)
+
+    def _row_by_row(
+        self, conn: sa.Connection, f: FileResult, columns: dict[str, Column], rows: list[tuple[int, Any]], before: tuple[tuple[int, ...], int]
+    ) -> None:
+        """The database refused a value of a chunk (rolled back): write its rows one at a time, each in a savepoint.
+
+        A row the database refuses is reported on its own spreadsheet row and
+        column, not as the driver's statement line; the others are written as
+        a chunk of one row each would be. Values are checked before writing
+        (lengths, ranges: fupin.io.kinds.limited), so this is for what those
+        checks do not know (a plugin's table narrower than its columns say).
+        """
+        self._restore_counts(f, before)
+        self._stop_writing()
+        self.lookups.trusted = set()  # rows already written are looked up from now on, as in _check_again
+        header_of = {c.target: h for h, c in columns.items()}
+        for row in rows:
+            mark = self._counts(f)
+            savepoint = conn.begin_nested()
+            staging = self._staging
+            try:
+                self._check_and_write(conn, f, columns, [row])
+            except Exception as exc:
+                savepoint.rollback()
+                self._staging = staging  # a staging table made in the savepoint is gone with it
+                if not _refused_value(exc):
+                    raise
+                self._restore_counts(f, mark)
+                f.rows += 1
+                self._reject(f, row[0], [self._database_problem(exc, columns, row[1])], header_of)
+            else:
+                savepoint.commit()
+
+    def _database_problem(self, exc: BaseException, columns: dict[str, Column], record: Any) -> Problem:
+        """The database's refusal of one row as a Problem, on the column it names (PostgreSQL) or whose value is beyond 64 bits (SQLite)."""
+        orig = exc.orig if isinstance(exc, sa.exc.DBAPIError) else exc
+        diag = getattr(orig, "diag", None)
+        db_column = getattr(diag, "column_name", None)
+        if db_column is None and getattr(diag, "context", None):
+            found = re.search(r"column (\w+)", diag.context)  # COPY's "COPY households, line 1, column head_name: ..."
+            db_column = found[1] if found else None
+        stored = {r.field: r.db_column for r in self.kind.references if r.id_column}
+        renames = getattr(self.kind, "renames", {})
+        field = ""
+        for column in columns.values():
+            value = getattr(record, column.target, None)
+            if db_column is not None and db_column in (stored.get(column.target), renames.get(column.target, column.target)):
+                field = column.target
+            elif db_column is None and isinstance(orig, OverflowError) and isinstance(value, int) and abs(value) > BIGINT_MAX:
+                field = column.target
+        message = (getattr(diag, "message_primary", None) or str(orig) or type(orig).__name__).splitlines()[0]
+        return Problem(field or db_column or "", f"数据库拒绝了此值 / the database refused the value: {message}")
 
     def _check_again(
         self, conn: sa.Connection, f: FileResult, columns: dict[str, Column], rows: list[tuple[int, Any]], before: tuple[tuple[int, ...], int]
@@ -769,24 +837,49 @@ class Importer:
     def _distinct(self, f: FileResult, rows: list[tuple[int, Any]], header_of: dict[str, str]) -> list[tuple[int, Any]]:
         """The chunk's records, each key once: rows that failed to parse, and repeats of a key, are rejected."""
         records = [record for _, record in rows]
+        failed = self._failed_keys
         if not any(issubclass(t, list) for t in set(map(type, records))):
             # The usual chunk, every row parsed and every key new: told at C speed.
-            if len(set(map(self._key_of, records))) == len(records):
+            keys = set(map(self._key_of, records))
+            if len(keys) == len(records) and (not failed or failed.keys().isdisjoint(keys)):
                 return rows
         seen: dict[tuple[Any, ...], int] = {}
         good: list[tuple[int, Any]] = []
+        refused: list[tuple[int, list[Problem]]] = []
         for row_no, record in rows:
+            # A key seen before (in this chunk, or on a refused row of an earlier one) is named as a
+            # duplicate even when its row is refused for something else: the other row is the clue.
+            key = getattr(record, "key", None) if isinstance(record, list) else self._key_of(record)
+            first = None if key is None else seen.get(key) or failed.get(key)
+            if first == row_no:
+                first = None  # this very row, in a chunk checked again (see _check_again)
             if isinstance(record, list):
-                self._reject(f, row_no, record, header_of)
-                continue
-            key = self._key_of(record)
-            first = seen.get(key)
-            if first is not None:
+                if first is not None:
+                    record = [_duplicate(self.kind, key, first), *record]
+                elif key is not None:
+                    seen[key] = failed[key] = row_no
+                refused.append((row_no, record))
+            elif first is not None:
                 self._reject(f, row_no, [_duplicate(self.kind, key, first)], header_of)
-                continue
-            seen[key] = row_no
-            good.append((row_no, record))
+            else:
+                seen[key] = row_no
+                good.append((row_no, record))
+        written = self._written_by_file(f, [k for _, r in refused if (k := getattr(r, "key", None)) is not None])
+        for row_no, problems in refused:
+            key = getattr(problems, "key", None)
+            if key in written:
+                problems = [_duplicate(self.kind, key, None), *problems]
+            self._reject(f, row_no, problems, header_of)
         return good
+
+    def _written_by_file(self, f: FileResult, keys: list[tuple[Any, ...]]) -> set[tuple[Any, ...]]:
+        """Which of ``keys`` rows of this file wrote in earlier chunks (keys stored as they are read only)."""
+        key_cols = self._db_key_columns()
+        if not keys or f.batch_id is None or key_cols != list(self.kind.key) or "import_batch_id" not in self.table.c:
+            return set()
+        t = self.table
+        query = sa.select(*(t.c[c] for c in key_cols)).where(_key_in(t, key_cols, sorted(set(keys), key=str)), t.c.import_batch_id == f.batch_id)
+        return {tuple(row) for row in self.lookups.conn.execute(query)}
 
     def _parse(self, cells: dict[str, Any]) -> Any:
         """One row's record, or the list of its problems (pure: runs in the parsing worker too).
@@ -820,14 +913,24 @@ class Importer:
                 continue
             values[target] = value
         if problems:
-            return problems
+            return self._refused(problems, values)
         try:
             record = self.kind.build(values, self.store.vocab)
         except ValidationError as exc:
-            return exc.problems
+            return self._refused(exc.problems, values)
         except (TypeError, ValueError) as exc:
-            return [Problem("", str(exc))]
-        return (self._validate is not None and self._validate(record)) or record
+            return self._refused([Problem("", str(exc))], values)
+        problems = self._validate(record) if self._validate is not None else None
+        return _Refused(problems, self._key_of(record)) if problems else record
+
+    def _refused(self, problems: list[Problem], values: dict[str, Any]) -> _Refused:
+        """A row's problems, with its key when its key cells were read (so a repeated key is named as one too)."""
+        key = None
+        if type(self.kind).key_of is ImportKind.key_of:
+            key = tuple(values.get(field) for field in self.kind.key)
+            if None in key:
+                key = None
+        return _Refused(problems, key)
 
     def _parse_chunk(self, rows: list[tuple[int, dict[str, Any]]]) -> list[tuple[int, Any]]:
         # Records only travel from the worker: their table rows are made here,
@@ -1302,10 +1405,29 @@ def _has_unique(table: sa.Table, columns: list[str]) -> bool:
     return False
 
 
+def _refused_value(exc: BaseException) -> bool:
+    """Whether a write failed on a value the database refuses (too long, out of range, NUL, NOT NULL, CHECK), not on the database itself."""
+    orig = exc.orig if isinstance(exc, sa.exc.DBAPIError) else exc
+    if isinstance(orig, OverflowError):
+        return True  # sqlite3: an integer beyond 64 bits
+    state = getattr(orig, "sqlstate", None) or ""
+    return state.startswith("22") or state in ("23502", "23514") or getattr(orig, "sqlite_errorname", None) in (
+        "SQLITE_CONSTRAINT_NOTNULL", "SQLITE_CONSTRAINT_CHECK", "SQLITE_TOOBIG"
+    )
+
+
 def _unique_violation(exc: BaseException) -> bool:
     """Whether a write failed on a unique index: SQLAlchemy's error, or the driver's own from a bulk write on its cursor."""
     orig = exc.orig if isinstance(exc, sa.exc.IntegrityError) else exc
     return getattr(orig, "sqlstate", None) == "23505" or getattr(orig, "sqlite_errorname", None) == "SQLITE_CONSTRAINT_UNIQUE"
+
+
+class _Refused(list):  # type: ignore[type-arg]
+    """A row's problems (a list of Problem), with the row's natural key when it could be read, else None."""
+
+    def __init__(self, problems: Iterable[Problem], key: tuple[Any, ...] | None) -> None:
+        super().__init__(problems)
+        self.key = key
 
 
 def _duplicate(kind: ImportKind, key: tuple[Any, ...], first_row: int | None) -> Problem:

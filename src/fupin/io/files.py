@@ -1315,6 +1315,29 @@ def _check_every_cell(
 # -- reading: JSON lines -----------------------------------------------------------------
 
 
+class RepeatedKey(ValueError):
+    """A JSON object gives one key twice (``key``)."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+def unique_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object's dict for ``json.loads(object_pairs_hook=...)``; raises RepeatedKey for a key given twice.
+
+    Without it json.loads keeps the last of two values silently.
+    """
+    out = dict(pairs)
+    if len(out) < len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise RepeatedKey(key)
+            seen.add(key)
+    return out
+
+
 def _jsonl_objects(path: str) -> Iterator[tuple[int, dict[str, Any]]]:
     with open(path, encoding="utf-8-sig", errors="surrogateescape") as file:
         for number, line in enumerate(file, start=1):
@@ -1323,7 +1346,13 @@ def _jsonl_objects(path: str) -> Iterator[tuple[int, dict[str, Any]]]:
             if _UNDECODABLE.search(line):
                 raise FupinError(f"{path}: 第 {number} 行不是有效的 UTF-8 / line {number} is not valid UTF-8")
             try:
-                value = json.loads(line)
+                value = json.loads(line, object_pairs_hook=unique_object)
+            except RepeatedKey as exc:
+                raise FupinError(
+                    f"{path}: 第 {number} 行的键 {exc.key!r} 出现两次 / line {number}: the key {exc.key!r} appears twice in one object"
+                ) from None
+            except RecursionError:
+                raise FupinError(f"{path}: 第 {number} 行嵌套过深 / line {number} is nested too deeply") from None
             except json.JSONDecodeError as exc:
                 raise FupinError(
                     f"{path}: 第 {number} 行不是 JSON / line {number} is not valid JSON: {exc.msg} "
@@ -1348,6 +1377,9 @@ def _open_jsonl(path: str) -> Table:
             cells: dict[str, object] = {}
             for key, cell in value.items():
                 name = _clean_header(key)
+                if name in cells:
+                    # Two keys that differ only in spacing name one column: which would win is a guess.
+                    raise FupinError(f"{path}: 第 {number} 行的键 {name!r} 出现两次 / line {number}: the key {name!r} appears twice in one object")
                 if name:
                     cells[name] = (cell.strip() or None) if isinstance(cell, str) else cell
             if not _blank(cells):

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import json
+import math
 import operator
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -23,7 +24,7 @@ import sqlalchemy as sa
 
 from fupin import model
 from fupin.errors import Problem
-from fupin.io.files import FORMULA_STARTS, LossyNumber, normalize_cell
+from fupin.io.files import FORMULA_STARTS, LossyNumber, RepeatedKey, normalize_cell, unique_object
 from fupin.vocab import Vocabulary, normalize_key
 
 if TYPE_CHECKING:
@@ -52,6 +53,19 @@ class Column:
             phones inside questionnaire answers) or ``"beneficiaries"`` (persons' ID
             numbers in a beneficiary list): masked on export unless unmasked.
         description: help text for ``fupin import --list`` and templates.
+        max_length: the longest value accepted, in characters (a list: each item);
+            None: the length of the table column it is stored in, filled in by
+            :func:`limited` when the importer binds the kind.
+        minimum: the smallest number accepted (``0``: no negatives), in what is
+            stored (fen for ``yuan``); None: as low as the column holds.
+        maximum: the largest number accepted (its negative bounds it below unless
+            ``minimum`` says otherwise); None: filled in by :func:`limited` from the
+            table column (INTEGER, BIGINT, NUMERIC(p, s)) or :data:`MAX_FEN`.
+        scale: the most decimals a ``decimal`` accepts; None: from NUMERIC(p, s), else any.
+        multiline: text may hold line breaks (paragraphs: findings, notes); None:
+            when it is stored in an unbounded TEXT column (see :func:`limited`).
+        name_like: a name (of a person, household head, unit ...): may not begin
+            with ``= + - @``, which spreadsheets run as a formula.
     """
 
     name: str
@@ -65,6 +79,12 @@ class Column:
     description: str = ""
     #: Read on import but not written on export (another column carries the value).
     import_only: bool = False
+    max_length: int | None = None
+    minimum: int | None = None
+    maximum: int | Decimal | None = None
+    scale: int | None = None
+    multiline: bool | None = None
+    name_like: bool = False
 
     @property
     def target(self) -> str:
@@ -86,6 +106,138 @@ _FALSE = {"否", "无", "false", "no", "n", "0", "×"}
 _SPLIT = re.compile(r"[、,，;；/]")
 
 
+#: The longest text accepted where the table column sets no length (TEXT, and
+#: values kept inside JSON: findings, answers, details), in characters: several
+#: pages. A spreadsheet cell holds at most 32,767.
+TEXT_LIMIT = 10_000
+#: The largest amount of money accepted, in fen: 100 billion yuan (1000 亿元), above
+#: any budget these records hold and far below what BIGINT holds (92 quadrillion yuan).
+MAX_FEN = 10**13
+#: What INTEGER holds on PostgreSQL; BIGINT (and every SQLite integer) holds 2**63 - 1.
+INT_MAX = 2**31 - 1
+BIGINT_MAX = 2**63 - 1
+#: The largest decimal accepted where the column sets no precision (quantities, details).
+NUMBER_LIMIT = 10**15
+#: Column types whose cells are read as text (and checked as text: characters, length).
+TEXT_TYPES = frozenset({"text", "code", "list", "id_number", "phone"})
+
+# C0 and C1 control characters (but tab, line feed, carriage return), and the
+# bidirectional embeddings, overrides and isolates that make text read otherwise
+# than it is stored (U+202A-U+202E, U+2066-U+2069).
+_HIDDEN = "\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069"
+_BREAKS = "\t\n\r\u2028\u2029"
+#: One search per text cell finds any character the column refuses (a name's leading formula sign too).
+_REFUSED = {
+    (False, False): re.compile(f"[{_HIDDEN}{_BREAKS}]"),
+    (False, True): re.compile(f"^[=+\\-@]|[{_HIDDEN}{_BREAKS}]"),
+    (True, False): re.compile(f"[{_HIDDEN}]"),
+    (True, True): re.compile(f"^[=+\\-@]|[{_HIDDEN}]"),
+}
+
+
+def _text_problem(text: str, limit: int, refused: re.Pattern[str]) -> str:
+    """Why ``text`` is refused (the slow path, once a check failed)."""
+    if len(text) > limit:
+        return f"过长: {len(text)} 字, 最多 {limit} 字 / too long: {len(text)} characters, at most {limit}"
+    found = refused.search(text)
+    assert found is not None
+    char = found.group()
+    code = f"U+{ord(char):04X}"
+    if found.start() == 0 and char in "=+-@":
+        return f"不能以 {char} 开头 (电子表格会当作公式) / must not begin with {char} (spreadsheets run it as a formula)"
+    if char in _BREAKS:
+        return f"不能换行或含制表符 ({code}) / must be one line, without tabs ({code})"
+    if "\u202a" <= char <= "\u202e" or "\u2066" <= char <= "\u2069":
+        return f"含双向文字控制符 {code} / contains a bidirectional control character ({code})"
+    return f"含控制字符 {code} / contains a control character ({code})"
+
+
+def text_guard(column: Column, limit: int | None = None, *, neutralised: bool = False) -> Callable[[str], str]:
+    """The check of ``column``'s text values: the text itself, or ValueError saying why not.
+
+    Refuses control characters (line breaks too unless the column is
+    ``multiline``), bidirectional controls, a name's leading ``= + - @``, and
+    text longer than ``limit`` (default ``max_length``, else :data:`TEXT_LIMIT`).
+    With ``neutralised``, a leading apostrophe before a formula sign (how
+    :func:`fupin.io.files.neutralize` exports such values) is removed first.
+    """
+    limit = limit or column.max_length or TEXT_LIMIT
+    refused = _REFUSED[bool(column.multiline), column.name_like]
+    search = refused.search
+    name_like = column.name_like
+
+    def guard(text: str) -> str:
+        if neutralised and text[0] == "'" and text[1:].startswith(FORMULA_STARTS):
+            text = text[1:]  # neutralised against CSV injection on export: the value is what follows
+        # isprintable() (C, a few ns) is true of almost every cell and of no cell the
+        # search would refuse but a name's leading sign: only the rest are searched.
+        if len(text) > limit or (name_like and text[0] in "=+-@") or (not text.isprintable() and search(text) is not None):
+            raise ValueError(_text_problem(text, limit, refused))
+        return text
+
+    return guard
+
+
+_JSON_TEXT = re.compile(f"[{_HIDDEN}]")
+_JSON_DEPTH = 32
+
+
+def _checked_json(value: Any) -> Any:
+    """``value`` (parsed JSON), once every string in it passed the multi-line text checks and every number is finite."""
+    stack = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, str):
+            if len(item) > TEXT_LIMIT or _JSON_TEXT.search(item):
+                raise ValueError(_text_problem(item, TEXT_LIMIT, _JSON_TEXT))
+        elif isinstance(item, dict | list):
+            if depth >= _JSON_DEPTH:
+                raise ValueError(f"JSON 嵌套过深 / JSON nested deeper than {_JSON_DEPTH} levels")
+            if isinstance(item, dict):
+                stack.extend((k, depth + 1) for k in item)
+                stack.extend((v, depth + 1) for v in item.values())
+            else:
+                stack.extend((v, depth + 1) for v in item)
+        elif isinstance(item, float) and not math.isfinite(item):
+            raise ValueError(_NOT_FINITE)
+    return value
+
+
+# Numbers as people write them: digits, grouping commas every three digits, a point.
+_GROUPED = r"(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)"
+_INT_TEXT = re.compile(rf"[+-]?{_GROUPED}(?:\.0+)?")
+_DECIMAL_TEXT = re.compile(rf"[+-]?(?:{_GROUPED}(?:\.[0-9]*)?|\.[0-9]+)")
+_EXPONENT = re.compile(r"[+-]?[0-9.,]*[0-9][0-9.,]*e[+-]?[0-9]+")
+_NOT_FINITE = "不是数字: 不接受 NaN 或无穷大 / not a number: NaN and infinity are refused"
+#: Longer number texts are out of every column's range (and cost int() nothing to refuse).
+_NUMBER_CHARS = 40
+
+
+def _number_problem(text: str, expected: str) -> str:
+    """Why ``text`` is not a number, as precisely as can be said."""
+    folded = text.lower().lstrip("+-")
+    if folded.lstrip("sq").startswith(("nan", "inf")):
+        return _NOT_FINITE
+    if _EXPONENT.fullmatch(text.lower()):
+        return "不接受科学计数法, 请写出完整数字 / exponents (1E+30) are refused: write the number in full"
+    if "," in folded and not folded.strip("0123456789.,"):
+        return "千分位逗号位置不对 / grouping commas in the wrong place (write 12,000 or 1,200.50)"
+    return expected
+
+
+def _range_problem(value: Any, low: Any, high: Any, shown: Callable[[Any], str] = str) -> str:
+    if value > high:
+        return f"过大, 最大 {shown(high)} / too large: at most {shown(high)}"
+    if low == 0:
+        return "不能为负 / must not be negative"
+    return f"过小, 最小 {shown(low)} / too small: at least {shown(low)}"
+
+
+def _bounds(column: Column, default: Any) -> tuple[Any, Any]:
+    high = column.maximum if column.maximum is not None else default
+    return (column.minimum if column.minimum is not None else -high), high
+
+
 def parse_date(text: str) -> dt.date:
     """A date as offices write it: 2015-09-01, 2015/9/1, 2015.9.1, 2015年9月1日, 20150901."""
     if len(text) == 10 and text[4] == "-" and text[7] == "-" and text.isascii():
@@ -101,15 +253,18 @@ def parse_date(text: str) -> dt.date:
 
 
 def yuan_text_to_fen(text: str) -> int:
-    """``"2670.5"`` yuan -> 267050 fen, exactly; more than two decimals is refused."""
+    """``"2670.5"`` yuan -> 267050 fen, exactly; more than two decimals, exponents, NaN are refused.
+
+    Grouping commas are accepted where they belong (``1,200.50``), nowhere else (``12,00``).
+    """
     whole, point, cents = text.partition(".")
-    if whole.isdigit() and whole.isascii() and len(cents) <= 2 and (cents.isdigit() and cents.isascii() or not cents and not point):
+    if whole.isdigit() and whole.isascii() and len(whole) < _NUMBER_CHARS and len(cents) <= 2 and (cents.isdigit() and cents.isascii() or not cents and not point):
         return int(whole) * 100 + int(cents.ljust(2, "0"))  # the usual "2670.50", without Decimal
-    try:
-        value = Decimal(text.replace(",", ""))
-    except InvalidOperation:
-        raise ValueError("不是金额 / not an amount in yuan") from None
-    fen = value * 100
+    if not _DECIMAL_TEXT.fullmatch(text):
+        raise ValueError(_number_problem(text, "不是金额 / not an amount in yuan"))
+    if len(text) > _NUMBER_CHARS:
+        raise ValueError(f"金额过大 / too large an amount: at most {MAX_FEN // 100} yuan")
+    fen = Decimal(text.replace(",", "")) * 100
     if fen != fen.to_integral_value():
         raise ValueError("金额最多两位小数 / at most two decimals (fen)")
     return int(fen)
@@ -126,28 +281,68 @@ def fen_to_yuan_text(fen: int | None) -> str | None:
 _LOSSY = "单元格是数字, 末几位已丢失; 请把该列设为文本 / stored as a number, the last digits are lost; format the column as text"
 
 
-def _as_int(text: str) -> int:
-    try:
-        return int(text[:-2] if text.endswith(".0") else text)
-    except ValueError:
-        raise ValueError("应为整数 / not an integer") from None
+def _int_reader(column: Column) -> Callable[[str], int]:
+    low, high = _bounds(column, BIGINT_MAX)
+
+    def read(text: str) -> int:
+        if text.isdigit() and text.isascii() and len(text) < _NUMBER_CHARS:  # the usual cell
+            value = int(text)
+        elif _INT_TEXT.fullmatch(text):
+            if len(text) > _NUMBER_CHARS:  # int() of thousands of digits is slow, and refused anyway
+                raise ValueError(_range_problem(-high - 1 if text[0] == "-" else high + 1, low, high))
+            value = int(text.partition(".")[0].replace(",", ""))
+        else:
+            raise ValueError(_number_problem(text, "应为整数 / not an integer"))
+        if value > high or value < low:
+            raise ValueError(_range_problem(value, low, high))
+        return value
+
+    return read
 
 
-def _as_decimal(text: str) -> Decimal:
-    try:
-        return Decimal(text)
-    except InvalidOperation:
-        raise ValueError("不是数字 / not a number") from None
+def _yuan_reader(column: Column) -> Callable[[str], int]:
+    low, high = _bounds(column, MAX_FEN)
+
+    def read(text: str) -> int:
+        fen = yuan_text_to_fen(text)
+        if fen > high or fen < low:
+            raise ValueError(_range_problem(fen, low, high, fen_to_yuan_text))
+        return fen
+
+    return read
+
+
+def _decimal_reader(column: Column) -> Callable[[str], Decimal]:
+    low, high = _bounds(column, Decimal(NUMBER_LIMIT))
+    quantum = None if column.scale is None else Decimal(1).scaleb(-column.scale)
+
+    def read(text: str) -> Decimal:
+        if not _DECIMAL_TEXT.fullmatch(text):
+            raise ValueError(_number_problem(text, "不是数字 / not a number"))
+        if len(text) > _NUMBER_CHARS:
+            raise ValueError(_range_problem(-high - 1 if text[0] == "-" else high + 1, low, high))
+        value = Decimal(text.replace(",", ""))
+        if value > high or value < low:
+            raise ValueError(_range_problem(value, low, high))
+        if quantum is not None and value != value.quantize(quantum):
+            raise ValueError(f"最多 {column.scale} 位小数 / at most {column.scale} decimals")
+        return value
+
+    return read
 
 
 def _as_json_object(text: str) -> dict[str, Any]:
     try:
-        value = json.loads(text)
-    except ValueError:
+        value = json.loads(text, object_pairs_hook=unique_object)
+    except RepeatedKey as exc:
+        raise ValueError(f"键 {exc.key!r} 出现两次 / the key {exc.key!r} appears twice") from None
+    except RecursionError:
+        raise ValueError(f"JSON 嵌套过深 / JSON nested deeper than {_JSON_DEPTH} levels") from None
+    except json.JSONDecodeError:
         raise ValueError("不是有效的JSON / not valid JSON") from None
     if not isinstance(value, dict):
         raise ValueError("应为JSON对象 {...} / expected a JSON object {...}")
-    return value
+    return _checked_json(value)
 
 
 def _as_bool(text: str) -> bool:
@@ -159,16 +354,22 @@ def _as_bool(text: str) -> bool:
     raise ValueError("应为 是/否 / expected 是 or 否 (yes/no)")
 
 
-#: Readers of a cell's (stripped, full-width-folded) text, by column type.
-_READERS: dict[str, Callable[[str], Any]] = {
-    "code": lambda t: t,
-    "phone": lambda t: t,
-    "id_number": str.upper,
-    "int": _as_int,
-    "decimal": _as_decimal,
-    "date": lambda t: parse_date(t[:10] if "T" in t else t),
-    "bool": _as_bool,
-    "yuan": yuan_text_to_fen,
+#: Readers of a cell's (stripped, full-width-folded) text, by column type: made per column, with its bounds.
+_READERS: dict[str, Callable[[Column], Callable[[str], Any]]] = {
+    "int": _int_reader,
+    "decimal": _decimal_reader,
+    "yuan": _yuan_reader,
+    "date": lambda _c: lambda t: parse_date(t[:10] if "T" in t else t),
+    "bool": lambda _c: _as_bool,
+}
+#: JSON numbers accepted where text is expected: codes and phones, which spreadsheets and
+#: their exports give as numbers; integers only, and only those every JSON writer keeps exact.
+_NUMBER_AS_TEXT = frozenset({"code", "phone"})
+_EXACT_JSON_INT = 2**53
+_NOT_TEXT = {
+    dict: "应为文本, 不是JSON对象 / expected text, not a JSON object",
+    list: "应为文本, 不是列表 / expected text, not a list",
+    bool: "不应为 true/false / true or false is not a value of this column",
 }
 
 
@@ -177,7 +378,15 @@ class CellParser:
 
     Each column gets one compiled reader (:meth:`reader`), so a million rows
     pay for a function call per cell, not for dispatch on the column type;
-    vocabulary look-ups are cached per distinct cell text.
+    vocabulary look-ups are cached per distinct cell text. Text is checked
+    (:func:`text_guard`) and numbers bounded (:class:`Column` ``minimum``,
+    ``maximum``, ``scale``) before anything is written.
+
+    JSON values (of JSON-lines files) are typed strictly: an object only for
+    ``json`` columns, a list only for ``list`` columns (of strings), true/false
+    only for ``bool`` columns, numbers for numeric columns, and for ``code`` and
+    ``phone`` integers below 2**53 (which JSON writers keep exact); everything
+    else is refused rather than turned into its Python text.
     """
 
     def __init__(self, vocab: Vocabulary) -> None:
@@ -213,13 +422,15 @@ class CellParser:
             return self.reader(column)
         if column.type == "list":
             read = self.reader(column)  # a tuple of values: kept as it is in the cache below
+        elif column.type == "text" and not column.vocab:
+            return text_guard(column, neutralised=True)  # the most common cell: one call
         else:
             convert = self._converter(column)
 
             def read(text: str) -> Any:
                 if text[0] == "'" and text[1:].startswith(FORMULA_STARTS):
                     text = text[1:]  # neutralised against CSV injection on export: the value is what follows
-                return text if convert is None else convert(text)
+                return convert(text)
 
         if not column.vocab:
             return read
@@ -234,57 +445,71 @@ class CellParser:
 
         return read_term
 
-    def _converter(self, column: Column) -> Callable[[str], Any] | None:
-        """Stripped, non-empty cell text -> the column's value; None when the text is the value."""
+    def _converter(self, column: Column) -> Callable[[str], Any]:
+        """Stripped, non-empty cell text -> the column's value (checked: characters, length, range)."""
         if column.vocab:
+            # The stored value is the list's own label: the cell may be longer (an alias, the English label).
+            guard = text_guard(column, TEXT_LIMIT)
             cache: dict[str, str] = {}
             vocab, list_name, field = self.vocab, column.vocab, column.name
 
             def convert(text: str) -> str:
                 value = cache.get(text)
                 if value is None:
-                    term = vocab.term(list_name, text, field=field)
+                    term = vocab.term(list_name, guard(text), field=field)
                     # Area levels are stored by code (province ... group); the rest by the Chinese label.
                     value = cache[text] = term.code if list_name == "area_level" else term.zh
                 return value
 
-        elif column.type == "text":
-            convert = None  # stripped text as it is: names keep their characters
-        elif column.type == "json":
-            convert = _as_json_object  # answers keep their characters (no full-width folding)
-        else:
-            reader = _READERS["code" if column.type == "list" else column.type]
-
-            def convert(text: str) -> Any:
-                return reader(normalize_cell(text) if not text.isascii() else text)
-
-        return convert
+            return convert
+        guard = text_guard(column)
+        if column.type == "text":
+            return guard  # stripped text as it is: names keep their characters
+        if column.type == "json":
+            return _as_json_object  # answers keep their characters (no full-width folding)
+        if column.type == "id_number":
+            return lambda text: guard((normalize_cell(text) if not text.isascii() else text).upper())
+        if column.type in TEXT_TYPES:  # code, phone, list items
+            return lambda text: guard(normalize_cell(text) if not text.isascii() else text)
+        reader = _READERS[column.type](column)
+        return lambda text: reader(normalize_cell(text) if not text.isascii() else text)
 
     def _compile(self, column: Column) -> Callable[[Any], Any]:
         convert = self._converter(column)
+        kind = column.type
+        numeric = kind in ("int", "decimal", "yuan") or kind == "bool"
 
         def one(raw: Any) -> Any:
             if raw is None:
                 return None
             if isinstance(raw, str):
                 if type(raw) is LossyNumber:
-                    raise ValueError(_LOSSY)
+                    # A workbook's number of 16 digits or more ("Infinity" when it is infinite).
+                    raise ValueError(_LOSSY if raw[-1].isdigit() else _NOT_FINITE)
                 text = raw.strip()
             elif isinstance(raw, dict):
-                if column.type != "json":
-                    raise ValueError("不应为JSON对象 / unexpected JSON object")
-                return raw  # a JSON-lines file gives the object itself
+                if kind != "json":
+                    raise ValueError(_NOT_TEXT[dict])
+                return _checked_json(raw)  # a JSON-lines file gives the object itself
             elif isinstance(raw, bool):
-                text = "是" if raw else "否"
-            elif isinstance(raw, float) and column.type == "int" and not raw.is_integer():
-                raise ValueError("应为整数 / not an integer")
-            else:
+                if kind != "bool":
+                    raise ValueError(_NOT_TEXT[bool])
+                return raw
+            elif isinstance(raw, int | float):
+                if isinstance(raw, float) and not math.isfinite(raw):
+                    raise ValueError(_NOT_FINITE)
+                if not numeric and not (kind in _NUMBER_AS_TEXT and isinstance(raw, int) and abs(raw) < _EXACT_JSON_INT):
+                    raise ValueError("应为文本 (JSON 字符串), 不是数字 / expected text (a JSON string), not a number")
                 text = str(raw)
+            elif isinstance(raw, list):
+                raise ValueError(_NOT_TEXT[list])
+            else:
+                text = str(raw)  # a date or Decimal of a stored row (see Importer._unmask)
             if not text:
                 return None
             if text[0] == "'" and text[1:].startswith(FORMULA_STARTS):
                 text = text[1:]  # neutralised against CSV injection on export: the value is what follows
-            return text if convert is None else convert(text)
+            return convert(text)
 
         if column.type != "list":
             return one
@@ -292,11 +517,66 @@ class CellParser:
         def many(raw: Any) -> tuple[Any, ...] | None:
             if raw is None:
                 return None
-            items = raw if isinstance(raw, list) else _SPLIT.split(str(raw))
+            if isinstance(raw, list):
+                if not all(type(v) is str or v is None for v in raw):
+                    raise ValueError("列表项应为文本 / the items of the list must be text (JSON strings)")
+                items = raw
+            elif isinstance(raw, str):
+                items = _SPLIT.split(raw)
+            else:
+                raise ValueError("应为列表或以、分隔的文本 / expected a list, or text separated by 、")
             values = tuple(v for v in map(one, items) if v is not None)
             return values or None
 
         return many
+
+
+def limited(kind: ImportKind, metadata: sa.MetaData) -> ImportKind:
+    """``kind`` with the limits of the table columns its values are stored in, on its columns.
+
+    The schema declares each limit once (``sa.String(50)``, ``sa.Integer``,
+    ``sa.Numeric(10, 2)``); here each column that declares none gets it:
+    ``max_length`` from the string's length (:data:`TEXT_LIMIT` for TEXT, JSON
+    and list items), ``maximum`` from the integer's width (and :data:`MAX_FEN`
+    for money), ``maximum`` and ``scale`` from a NUMERIC's precision, and
+    ``multiline`` for text stored in TEXT (or inside JSON). A reference stored
+    as an id takes the referenced key's column.
+    """
+    table = metadata.tables.get(kind.table)
+    columns = tuple(_limited(c, _stored_in(kind, table, metadata, c)) for c in kind.columns)
+    return kind if columns == kind.columns else attrs.evolve(kind, columns=columns)
+
+
+def _stored_in(kind: ImportKind, table: sa.Table | None, metadata: sa.MetaData, column: Column) -> sa.Column[Any] | None:
+    """The table column a column's values are stored in, or None (inside JSON, not stored, or unknown)."""
+    if table is None or "." in column.target:
+        return None
+    for ref in kind.references:
+        if ref.field == column.target and ref.id_column:
+            referenced = metadata.tables.get(ref.table)
+            return None if referenced is None else referenced.c.get(ref.key)
+    return table.c.get(getattr(kind, "renames", {}).get(column.target, column.target))
+
+
+def _limited(column: Column, stored: sa.Column[Any] | None) -> Column:
+    type_ = None if stored is None else stored.type
+    changes: dict[str, Any] = {}
+    if column.type in TEXT_TYPES:
+        if column.max_length is None:
+            length = getattr(type_, "length", None) if column.type != "list" else None
+            changes["max_length"] = length or TEXT_LIMIT
+        if column.multiline is None:
+            changes["multiline"] = column.type == "text" and (isinstance(type_, sa.Text) or "." in column.target)
+    elif column.type in ("int", "yuan") and column.maximum is None and isinstance(type_, sa.Integer):
+        width = BIGINT_MAX if isinstance(type_, sa.BigInteger) else 2**15 - 1 if isinstance(type_, sa.SmallInteger) else INT_MAX
+        changes["maximum"] = min(width, MAX_FEN) if column.type == "yuan" else width
+    elif column.type == "decimal" and isinstance(type_, sa.Numeric) and type_.precision is not None:
+        scale = type_.scale or 0
+        if column.scale is None:
+            changes["scale"] = scale
+        if column.maximum is None:
+            changes["maximum"] = Decimal(10) ** (type_.precision - scale) - Decimal(1).scaleb(-scale)
+    return attrs.evolve(column, **changes) if changes else column
 
 
 @attrs.frozen
@@ -658,7 +938,7 @@ AREAS = AreaKind(
     model=model.Area,
     columns=(
         Column("code", "区划代码", "code", required=True, aliases=("代码", "行政区划代码")),
-        Column("name", "名称", required=True, aliases=("区划名称",)),
+        Column("name", "名称", required=True, aliases=("区划名称",), name_like=True),
         Column("level", "层级", "code", required=True, vocab="area_level", aliases=("级别",)),
         Column("parent_code", "上级区划代码", "code", aliases=("上级代码",)),
     ),
@@ -678,7 +958,7 @@ HOUSEHOLDS = HouseholdKind(
     columns=(
         Column("number", "户编号", "code", required=True, aliases=("户号",)),
         Column("group_code", "村民小组代码", "code", required=True, aliases=("组代码", "自然村(组)代码")),
-        Column("head_name", "户主姓名", required=True, aliases=("户主",)),
+        Column("head_name", "户主姓名", required=True, aliases=("户主",), name_like=True),
         Column("ident_standard", "识别标准", vocab="ident_standard"),
         Column("attribute", "贫困户属性", required=True, vocab="household_attribute"),
         Column("main_cause", "主要致贫原因", required=True, vocab="poverty_cause"),
@@ -690,9 +970,9 @@ HOUSEHOLDS = HouseholdKind(
         Column("housing_structure", "住房结构", vocab="housing_structure"),
         Column("dilapidated", "是否危房", "bool", aliases=("危房户",)),
         Column("safe_water", "是否解决安全饮用水", "bool", aliases=("安全饮水",)),
-        Column("house_area_m2", "住房面积(平方米)", "decimal", aliases=("住房面积",)),
-        Column("net_income_per_capita_yuan", "人均纯收入(元)", "yuan", field="net_income_per_capita_fen", aliases=("人均纯收入",)),
-        Column("bank", "开户银行"),
+        Column("house_area_m2", "住房面积(平方米)", "decimal", aliases=("住房面积",), minimum=0),
+        Column("net_income_per_capita_yuan", "人均纯收入(元)", "yuan", field="net_income_per_capita_fen", aliases=("人均纯收入",), minimum=0),
+        Column("bank", "开户银行", name_like=True),
         Column("bank_account", "银行账号", "code", personal="account"),
     ),
     description="The 建档立卡 household card; natural key 户编号.",
@@ -711,7 +991,7 @@ PERSONS = PersonKind(
     columns=(
         Column("id_number", "证件号码", "id_number", required=True, aliases=("身份证号", "身份证号码", "公民身份号码"), personal="id"),
         Column("household", "户编号", "code", required=True),
-        Column("name", "姓名", required=True),
+        Column("name", "姓名", required=True, name_like=True),
         Column("sex", "性别", vocab="sex"),
         Column("birth_date", "出生日期", "date"),
         Column("relation", "与户主关系", required=True, vocab="relation"),
@@ -721,7 +1001,7 @@ PERSONS = PersonKind(
         Column("health", "健康状况", vocab="health"),
         Column("labour", "劳动技能", vocab="labour"),
         Column("work_status", "务工状况", vocab="work_status"),
-        Column("work_months", "务工时间(月)", "int", aliases=("务工时间",)),
+        Column("work_months", "务工时间(月)", "int", aliases=("务工时间",), minimum=0),
         Column("phone", "人联系电话", "phone", aliases=("联系电话", "手机号码"), personal="phone"),
     ),
     description="Members with their ID numbers (GB 11643 check character verified); natural key 证件号码.",
@@ -764,7 +1044,7 @@ UNITS = UnitKind(
     ),
     columns=(
         Column("code", "单位代码", "code", required=True),
-        Column("name", "单位名称", required=True),
+        Column("name", "单位名称", required=True, name_like=True),
         Column("kind", "单位类型", required=True, vocab="unit_kind", aliases=("类型",)),
         Column("parent_code", "上级单位代码", "code"),
         Column("area_code", "所在区划代码", "code"),
@@ -787,7 +1067,7 @@ CADRES = ModelKind(
     references=(Reference("unit", "units", "code", "单位 / unit", "unit_code"),),
     columns=(
         Column("code", "干部编号", "code", required=True, aliases=("工号",)),
-        Column("name", "姓名", required=True),
+        Column("name", "姓名", required=True, name_like=True),
         Column("unit", "单位代码", "code", required=True),
         Column("rank", "职级", required=True, vocab="cadre_rank", aliases=("级别",)),
         Column("title", "职务"),
