@@ -579,7 +579,11 @@ class Importer:
         try:
             self._check_and_write(conn, f, columns, rows)
         except Exception as exc:
-            undo.rollback()
+            try:
+                undo.rollback()
+            except sa.exc.DBAPIError:
+                # The database ended the transaction itself (SQLite does on a full disk): its error says why, not the savepoint's.
+                raise exc from None
             self._staging = staging  # a staging table made in the savepoint is gone with it
             if _unique_violation(exc) and self.lookups.trusted:
                 self._check_again(conn, f, columns, rows, before)
