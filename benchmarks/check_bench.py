@@ -32,10 +32,13 @@ Timed, in this process, on one engine, best of ``--repeat`` runs, alternating:
   behind ``fupin check --year 2016 --as-of 2020-01-01`` (in-process: no interpreter
   start-up, no printing).
 * **SQL check**: hand-written SQL, as raw ``text()`` through the same engine, for the
-  figures of the core targets that read the big tables: C07 (cadres by rank), C08
-  (cadres at quota), C09 (households paired by kind), C10 (campaign households,
-  visited in the year), C11 (visits with answers), C12 (poor households classified),
-  C13 (needs recorded, status changes), C15 (households with a development plan) and
+  figures of the core targets that read the big tables, by the same rules as fupin: C07
+  (cadres by rank), C08 (cadres at quota), C09 (households paired by kind), C10
+  (campaign households, visited in the year: interviews by a cadre of the plan's units,
+  for this plan, with the plan's household questionnaire, answers and record), C11
+  (interview visits with the questionnaire of their scope, villages without the
+  village questionnaire), C12 (campaign households classified), C13 (needs recorded,
+  main causes, status changes), C15 (households with a development plan of the plan) and
   C37 (households and people ever poor, exited by the day); and of the installed
   plugins' targets that read the registry: C29 to C31 (eligible on the due day, paid on
   time, late, missing, amount), C27 (in-school students of poor households, paired,
