@@ -32,10 +32,13 @@ Timed, in this process, on one engine, best of ``--repeat`` runs, alternating:
   behind ``fupin check --year 2016 --as-of 2020-01-01`` (in-process: no interpreter
   start-up, no printing).
 * **SQL check**: hand-written SQL, as raw ``text()`` through the same engine, for the
-  figures of the core targets that read the big tables: C07 (cadres by rank), C08
-  (cadres at quota), C09 (households paired by kind), C10 (campaign households,
-  visited in the year), C11 (visits with answers), C12 (poor households classified),
-  C13 (needs recorded, status changes), C15 (households with a development plan) and
+  figures of the core targets that read the big tables, by the same rules as fupin: C07
+  (cadres by rank), C08 (cadres at quota), C09 (households paired by kind), C10
+  (campaign households, visited in the year: interviews by a cadre of the plan's units,
+  for this plan, with the plan's household questionnaire, answers and record), C11
+  (interview visits with the questionnaire of their scope, villages without the
+  village questionnaire), C12 (campaign households classified), C13 (needs recorded,
+  main causes, status changes), C15 (households with a development plan of the plan) and
   C37 (households and people ever poor, exited by the day); and of the installed
   plugins' targets that read the registry: C29 to C31 (eligible on the due day, paid on
   time, late, missing, amount), C27 (in-school students of poor households, paired,
@@ -99,6 +102,20 @@ EXITED = ("已脱贫(享受政策)", "已脱贫(不再享受政策)")
 VISIT_KINDS = ("首轮走访", "回访", "送温暖", "电话")
 HELP_NEEDS = ("产业", "就业", "技术", "资金", "住房", "教育", "医疗", "饮水", "道路", "其他")
 FIRST_DAY = dt.date(2015, 1, 1).toordinal()
+
+
+def packaged_forms(entries: Any, scope: str) -> list[str]:
+    """``name@version`` of the packaged questionnaires of ``scope`` whose title or other title the plan names (all of the
+    scope when it names none): read from the questionnaire files themselves, not from fupin's code."""
+    folder = importlib.resources.files("fupin") / "data" / "questionnaires"
+    wanted = None if entries is None else {t for e in entries if e.get("scope") == scope for t in (e.get("title_zh"), e.get("also_zh")) if t}
+    out = []
+    for item in folder.iterdir():
+        if item.name.endswith(".toml"):
+            q = tomllib.loads(item.read_text(encoding="utf-8"))["questionnaire"]
+            if q["scope"] == scope and (wanted is None or wanted & {q["title_zh"], *q.get("also_zh", [])}):
+                out.append(f"{q['name']}@{q['version']}")
+    return sorted(out)
 
 
 def iso(day: dt.date) -> str:
@@ -443,7 +460,7 @@ def build(url: str, files: Path, args: argparse.Namespace) -> tuple[Any, Any, di
     """A database with the province, plan and campaign; returns the store, the plan and row counts."""
     from fupin.model import Unit
     from fupin.plans import Plan
-    from fupin.store import Store
+    from fupin.store import Actor, Store
 
     with Store.open(url, actor=Actor.from_env()) as existing:
         if not existing.is_empty():
@@ -490,6 +507,7 @@ DIALECT = {
         "days_between": "CAST(julianday({a}) - julianday({b}) AS INTEGER)",
         "year_end_after": "(CAST(substr({d}, 1, 4) AS INTEGER) + 1) || '-12-31'",
         "greatest": "max",
+        "concat": "group_concat({x}, ',')",
         "cadres": "(SELECT group_concat(cadre_code, ',') FROM (SELECT p.cadre_code FROM pairings p WHERE {where} ORDER BY p.cadre_code))",
         "detail": "json_extract(a.details, '$.{name}')",
         "hours": "coalesce(CAST(json_extract(a.quantities, '$.hours') AS REAL), 0.0)",
@@ -501,6 +519,7 @@ DIALECT = {
         "days_between": "({a} - {b})",
         "year_end_after": "make_date(CAST(extract(year FROM {d}) AS INTEGER) + 1, 12, 31)",
         "greatest": "greatest",
+        "concat": "string_agg({x}, ',')",
         "cadres": "(SELECT string_agg(p.cadre_code, ',' ORDER BY p.cadre_code) FROM pairings p WHERE {where})",
         "detail": "(a.details ->> '{name}')",
         "hours": "coalesce(CAST(a.quantities ->> 'hours' AS FLOAT), 0.0)",
@@ -512,10 +531,17 @@ TREE = """tree(code) AS (
     SELECT code FROM units WHERE code = :unit
     UNION
     SELECT u.code FROM units u JOIN tree t ON u.parent_code = t.code)"""
+#: A pairing of the plan: naming it or no plan, with a cadre of its units (another plan's pairings never count).
+OURS = ("(p.plan_name IS NULL OR p.plan_name = :plan) "
+        "AND EXISTS (SELECT 1 FROM cadres c WHERE c.code = p.cadre_code AND c.unit_code IN (SELECT code FROM tree))")
+#: A visit of the plan: naming it or no plan, made by at least one cadre of its units.
+VISIT_OURS = """(v.plan_name IS NULL OR v.plan_name = :plan) AND EXISTS (
+        SELECT 1 FROM visit_cadres vc JOIN cadres c ON c.code = vc.cadre_code
+        WHERE vc.visit_id = v.id AND c.unit_code IN (SELECT code FROM tree))"""
 HELD = f"""held AS (
     SELECT p.id, p.cadre_code, p.household_id, p.kind
     FROM pairings p JOIN households h ON h.id = p.household_id {IN_PLAN}
-    WHERE p.level = '帮户' AND p.start_date <= :day AND (p.end_date IS NULL OR p.end_date >= :day))"""
+    WHERE p.level = '帮户' AND {OURS} AND p.start_date <= :day AND (p.end_date IS NULL OR p.end_date >= :day))"""
 #: Each household's status on :day: its row with no later one up to the day (on PostgreSQL half the time of
 #: ``row_number() OVER (PARTITION BY household_id ORDER BY effective DESC, id DESC) = 1``, on SQLite a little less).
 STATUS_ON = """st AS (
@@ -525,7 +551,7 @@ STATUS_ON = """st AS (
           AND (l.effective > s.effective OR (l.effective = s.effective AND l.id > s.id))))"""
 CAMP = f"""camp AS (
     SELECT DISTINCT p.household_id FROM pairings p JOIN households h ON h.id = p.household_id {IN_PLAN}
-    WHERE p.level = '帮户' AND p.start_date <= :ye AND (p.end_date IS NULL OR p.end_date >= :ys))"""
+    WHERE p.level = '帮户' AND {OURS} AND p.start_date <= :ye AND (p.end_date IS NULL OR p.end_date >= :ys))"""
 
 C07 = f"""WITH RECURSIVE {TREE}
 SELECT c.rank, count(*) FROM cadres c
@@ -545,28 +571,33 @@ SELECT count(*), coalesce(sum(CASE WHEN per.k = q.key_help AND per.c = q.contact
 FROM cadres c JOIN quota q ON q.rank = c.rank JOIN per ON per.cadre_code = c.code
 WHERE c.unit_code IN (SELECT code FROM tree)"""
 
-C09 = f"""WITH {HELD}
+C09 = f"""WITH RECURSIVE {TREE},
+{HELD}
 SELECT count(DISTINCT household_id),
        count(DISTINCT CASE WHEN kind = '重点帮扶' THEN household_id END),
        count(DISTINCT CASE WHEN kind = '联系' THEN household_id END),
        count(*)
 FROM held"""
 
+#: A household visit with C11's form: a household questionnaire the plan names, answers, a record (if asked).
+FORM = "v.questionnaire IN :household_forms AND {answers}{record}"
 C10_C13_C15 = f"""WITH RECURSIVE {TREE},
 {CAMP},
 yv AS (
-    SELECT v.household_id, count(*) AS n, max(CASE WHEN {{needs}} THEN 1 ELSE 0 END) AS needs
+    SELECT v.household_id, sum(CASE WHEN v.kind IN :kinds AND {{form}} THEN 1 ELSE 0 END) AS n,
+           max(CASE WHEN {{form}} AND {{needs}} THEN 1 ELSE 0 END) AS needs
     FROM visits v JOIN camp ON camp.household_id = v.household_id
-    WHERE v.visit_date >= :ys AND v.visit_date <= :ye AND v.kind IN :kinds
+    WHERE v.visit_date >= :ys AND v.visit_date <= :ye AND {VISIT_OURS}
     GROUP BY v.household_id),
 dev AS (
     SELECT a.id FROM support_actions a
-    WHERE a.kind = 'core.development_plan' AND a.start_date <= :ye
-      AND (a.plan_name = :plan OR a.unit_code IN (SELECT code FROM tree)))
+    WHERE a.kind = 'core.development_plan' AND a.start_date >= :period_start AND a.start_date <= :ye AND a.end_date >= :ys
+      AND (a.plan_name = :plan OR (a.plan_name IS NULL AND a.unit_code IN (SELECT code FROM tree))))
 SELECT (SELECT count(*) FROM camp),
        (SELECT count(*) FROM yv WHERE n >= :per_year),
        (SELECT coalesce(sum(n), 0) FROM yv WHERE n >= :per_year),
        (SELECT count(*) FROM yv WHERE needs = 1),
+       (SELECT count(*) FROM camp JOIN households h ON h.id = camp.household_id WHERE h.main_cause <> ''),
        (SELECT count(*) FROM household_status s JOIN camp ON camp.household_id = s.household_id
         WHERE s.effective >= :ys AND s.effective <= :ye),
        (SELECT count(*) FROM camp JOIN households h ON h.id = camp.household_id
@@ -574,18 +605,25 @@ SELECT (SELECT count(*) FROM camp),
        (SELECT count(DISTINCT b.action_id) FROM action_beneficiaries b JOIN dev ON dev.id = b.action_id
         JOIN plan_villages pv ON pv.plan_name = :plan AND pv.village_code = b.ref WHERE b.type = 'village')"""
 
-C11 = """SELECT count(*), coalesce(sum(CASE WHEN v.questionnaire IS NOT NULL AND v.questionnaire <> '' AND {answers}{record} THEN 1 ELSE 0 END), 0)
-FROM visits v LEFT JOIN households h ON h.id = v.household_id
-WHERE v.visit_date >= :ys AND v.visit_date <= :ye AND v.kind IN :interview_kinds
-  AND (substr(h.group_code, 1, 12) IN (SELECT village_code FROM plan_villages WHERE plan_name = :plan)
-       OR v.village_code IN (SELECT village_code FROM plan_villages WHERE plan_name = :plan))"""
+C11 = f"""WITH RECURSIVE {TREE},
+iv AS (
+    SELECT v.village_code,
+           CASE WHEN v.household_id IS NOT NULL THEN v.questionnaire IN :household_forms
+                ELSE v.questionnaire IN :village_forms END AND {{answers}}{{record}} AS good
+    FROM visits v LEFT JOIN households h ON h.id = v.household_id
+    WHERE v.visit_date >= :ys AND v.visit_date <= :ye AND v.kind IN :interview_kinds AND {VISIT_OURS}
+      AND ((v.household_id IS NOT NULL AND substr(h.group_code, 1, 12) IN (SELECT village_code FROM plan_villages WHERE plan_name = :plan))
+           OR (v.household_id IS NULL AND v.village_code IN (SELECT village_code FROM plan_villages WHERE plan_name = :plan))))
+SELECT count(*), coalesce(sum(CASE WHEN good THEN 1 ELSE 0 END), 0),
+       (SELECT {{concat}} FROM plan_villages pv WHERE pv.plan_name = :plan
+        AND pv.village_code NOT IN (SELECT village_code FROM iv WHERE good AND village_code IS NOT NULL))
+FROM iv"""
 
-C12 = f"""WITH {STATUS_ON},
-{HELD},
-poor AS (SELECT h.id FROM households h {IN_PLAN} JOIN st ON st.household_id = h.id WHERE st.status IN :poor)
-SELECT (SELECT count(*) FROM poor), count(DISTINCT held.household_id), count(*)
-FROM held JOIN poor ON poor.id = held.household_id
-WHERE held.kind IN ('重点帮扶', '联系')"""
+C12 = f"""WITH RECURSIVE {TREE},
+{CAMP}
+SELECT count(DISTINCT camp.household_id), count(DISTINCT p.household_id), count(p.household_id)
+FROM camp LEFT JOIN pairings p ON p.household_id = camp.household_id AND p.level = '帮户' AND {OURS}
+    AND p.start_date <= :ye AND (p.end_date IS NULL OR p.end_date >= :ys) AND p.kind IN :classes"""
 
 C37 = f"""WITH {STATUS_ON},
 r AS (
@@ -675,22 +713,27 @@ SELECT count(*) FROM (
     WHERE a.kind = 'training.agri_session' AND a.start_date <= :day AND b.type = 'person'
       AND b.ref IN (SELECT id_number FROM members)) refs"""
 
-DUE = """WITH camp AS (
-    -- paired in the year so far; paired_from is the household's first pairing ever (a transfer keeps it)
+DUE = """WITH RECURSIVE {tree},
+camp AS (
+    -- paired by the plan in the year so far; paired_from is the household's first such pairing (a transfer keeps it)
     SELECT p.household_id, min(p.start_date) AS paired_from
     FROM pairings p JOIN households h ON h.id = p.household_id {in_plan}
-    WHERE p.level = '帮户' AND p.start_date <= :as_of
-      AND EXISTS (SELECT 1 FROM pairings q WHERE q.household_id = p.household_id AND q.level = '帮户'
+    WHERE p.level = '帮户' AND {ours} AND p.start_date <= :as_of
+      AND EXISTS (SELECT 1 FROM pairings q WHERE q.household_id = p.household_id AND q.level = '帮户' AND {ours_q}
                   AND q.start_date <= :as_of AND (q.end_date IS NULL OR q.end_date >= :ys))
     GROUP BY p.household_id),
 seen AS MATERIALIZED (
     SELECT camp.household_id, camp.paired_from,
            (SELECT max(v.visit_date) FROM visits v
-            WHERE v.household_id = camp.household_id AND v.kind IN :kinds AND v.visit_date <= :as_of) AS last_visit
+            WHERE v.household_id = camp.household_id AND {counted} AND v.visit_date >= :round_start AND v.visit_date <= :as_of) AS last_visit,
+           (SELECT count(*) FROM visits v
+            WHERE v.household_id = camp.household_id AND {counted} AND v.visit_date >= :this_from AND v.visit_date <= :as_of) AS this_year,
+           (SELECT count(*) FROM visits v
+            WHERE v.household_id = camp.household_id AND {counted} AND v.visit_date >= :prev_from AND v.visit_date <= :prev_end) AS last_year
     FROM camp),
-d AS (SELECT * FROM seen WHERE last_visit IS NULL OR last_visit < :ys),
+d AS (SELECT * FROM seen WHERE last_visit IS NULL OR this_year < :need_year),
 due AS (
-    SELECT d.household_id, d.last_visit,
+    SELECT d.household_id, d.last_visit, d.last_year,
            CASE WHEN d.last_visit IS NOT NULL THEN :year_end
                 WHEN d.paired_from <= :first_round_by THEN :first_round_by
                 ELSE {plus_days} END AS due_by
@@ -698,14 +741,15 @@ due AS (
 graded AS (
     SELECT due.*,
            CASE WHEN due.last_visit IS NULL AND :as_of > due.due_by THEN 'overdue'
-                WHEN due.last_visit IS NOT NULL AND due.last_visit < :prev_ys THEN 'overdue'
+                WHEN due.last_visit IS NOT NULL AND due.last_year < :need_prev THEN 'overdue'
                 ELSE 'due' END AS status
     FROM due),
 listed AS (
     SELECT g.*,
            CASE WHEN g.status <> 'overdue' THEN 0
                 WHEN g.last_visit IS NULL THEN {greatest}({days_due}, 0)
-                ELSE {greatest}({days_year}, 0) END AS days_overdue
+                WHEN {missed} < :prev_end THEN {greatest}({days_year}, 0)
+                ELSE {greatest}({days_prev}, 0) END AS days_overdue
     FROM graded g)
 SELECT h.number, h.head_name, h.group_code, l.status, l.due_by, l.last_visit, l.days_overdue, {cadres} AS cadres
 FROM listed l JOIN households h ON h.id = l.household_id
@@ -721,29 +765,38 @@ class HandWritten:
         self.d = DIALECT[engine.dialect.name]
         self.sqlite = engine.dialect.name == "sqlite"
         campaign = next(c.params for c in plan.commitments if c.target == "core.visit_campaign")
-        self.kinds = list(campaign.get("counts_as_visit", ("首轮走访", "回访", "送温暖")))
+        #: Interviews count (fupin's default: not 送温暖 gift visits, not calls).
+        self.kinds = list(campaign.get("counts_as_visit", ("首轮走访", "回访")))
         self.per_year = int(campaign.get("revisit_per_year", 1))
         self.first_round_by = campaign["first_round_by"]
         self.first_visit_days = int(campaign.get("first_visit_days", 60))
         questionnaire = next((c.params for c in plan.commitments if c.target == "core.visit_questionnaire"), {})
         self.visit_record = bool(questionnaire.get("visit_record"))
-        #: The visits C11 expects answers from (fupin's default: interviews, not 送温暖 gift visits).
-        self.interview_kinds = list(questionnaire.get("visit_kinds", ("首轮走访", "回访")))
+        #: The visits C11 expects answers from (fupin's default: interviews, not 送温暖 gift visits), and C10's.
+        self.interview_kinds = sorted(set(questionnaire.get("visit_kinds", ("首轮走访", "回访"))) | set(self.kinds))
+        #: The questionnaires the plan names, by title: the packaged ones of each scope whose titles it gives.
+        self.forms = {scope: packaged_forms(questionnaire.get("questionnaires"), scope) for scope in ("household", "village")}
+        classification = next((c.params for c in plan.commitments if c.target == "core.household_classification"), {})
+        classes = {"key_help": KEY_HELP, "contact": CONTACT}
+        self.classes = [classes.get(k, k) for k in classification.get("kinds", ("key_help", "contact"))]
         exit_by = next((c.params for c in plan.commitments if c.target == "core.exit_by"), {})
         self.exit_by = exit_by.get("by", plan.period_end)
         quotas = [(r.rank, r.key_help, r.contact) for r in plan.cadres.ranks]
         values = ", ".join(f"(:qr{i}, {k}, {c})" for i, (_r, k, c) in enumerate(quotas))
         self.quota_params = {f"qr{i}": r for i, (r, _k, _c) in enumerate(quotas)}
         self.plugins = self.plugin_params(targets)
-        expanding = ("kinds", "interview_kinds", "poor", "exited", "aid_poor", "aid_not_in_school", "edu_poor", "edu_not_in_school")
+        expanding = ("kinds", "interview_kinds", "poor", "exited", "aid_poor", "aid_not_in_school", "edu_poor", "edu_not_in_school",
+                     "household_forms", "village_forms", "classes")
+        record = " AND v.findings <> ''" if self.visit_record else ""
+        form = FORM.format(answers=self.d["answers"], record=record)
         self.sql = {
             name: sa.text(text).bindparams(*(sa.bindparam(p, expanding=True) for p in expanding if f":{p}" in text))
             for name, text in {
                 "C07": C07,
                 "C08": C08.replace("{quotas}", values),
                 "C09": C09,
-                "C10": C10_C13_C15.replace("{needs}", self.d["needs"]),
-                "C11": C11.format(answers=self.d["answers"], record=" AND v.findings <> ''" if self.visit_record else ""),
+                "C10": C10_C13_C15.replace("{needs}", self.d["needs"]).replace("{form}", form),
+                "C11": C11.format(answers=self.d["answers"], record=record, concat=self.d["concat"].format(x="pv.village_code")),
                 "C12": C12,
                 "C37": C37,
                 "due": self.due_sql(),
@@ -806,11 +859,16 @@ class HandWritten:
     def due_sql(self) -> str:
         d = self.d
         where = ("p.household_id = l.household_id AND p.level = '帮户' AND p.start_date <= :as_of "
-                 "AND (p.end_date IS NULL OR p.end_date >= :as_of)")
+                 f"AND (p.end_date IS NULL OR p.end_date >= :as_of) AND {OURS}")
+        form = FORM.format(answers=d["answers"], record=" AND v.findings <> ''" if self.visit_record else "")
+        counted = f"v.kind IN :kinds AND {form} AND {VISIT_OURS}"
+        missed = d["year_end_after"].format(d="g.last_visit")
         return DUE.format(
-            in_plan=IN_PLAN, plus_days=d["plus_days"], greatest=d["greatest"],
+            tree=TREE, in_plan=IN_PLAN, ours=OURS, ours_q=OURS.replace("p.", "q."), counted=counted, plus_days=d["plus_days"],
+            greatest=d["greatest"], missed=missed,
             days_due=d["days_between"].format(a=":as_of", b="g.due_by"),
-            days_year=d["days_between"].format(a=":as_of", b=d["year_end_after"].format(d="g.last_visit")),
+            days_year=d["days_between"].format(a=":as_of", b=missed),
+            days_prev=d["days_between"].format(a=":as_of", b=":prev_end"),
             cadres=d["cadres"].format(where=where),
         )
 
@@ -821,9 +879,12 @@ class HandWritten:
         day = min(ye, as_of)
         by = self.exit_by
         exit_day = min(by, day) if year <= by.year else by
+        first_year = self.first_round_by.year
         p = {"plan": self.plan.name, "unit": self.plan.helping_unit.code, "ys": self.day(ys), "ye": self.day(ye),
              "day": self.day(day), "kinds": self.kinds, "interview_kinds": self.interview_kinds, "poor": list(POOR), "exited": list(EXITED),
-             "per_year": self.per_year, "by": self.day(by), **self.quota_params}
+             "per_year": 1 if year <= first_year else self.per_year, "by": self.day(by), "period_start": self.day(self.plan.period_start),
+             "household_forms": self.forms["household"], "village_forms": self.forms["village"], "classes": self.classes,
+             **self.quota_params}
         out: dict[str, dict[str, Any]] = {}
         with self.engine.connect() as conn:
             out["core.cadres_by_rank"] = {"actual_by_rank": {rank: n for rank, n in conn.execute(self.sql["C07"], p)}}
@@ -831,14 +892,16 @@ class HandWritten:
             out["core.pairing_quota"] = {"cadres": cadres, "cadres_at_quota": at_quota, "evidence": evidence}
             households, key_help, contact, evidence = conn.execute(self.sql["C09"], p).one()
             out["core.pairing_totals"] = {"households": households, "key_help": key_help, "contact": contact, "evidence": evidence}
-            camp, visited, visits, needs, changes, planned, village_plans = conn.execute(self.sql["C10"], p).one()
+            camp, visited, visits, needs, causes, changes, planned, village_plans = conn.execute(self.sql["C10"], p).one()
             out["core.visit_campaign"] = {"households": camp, "visited": visited, "paired_late": 0, "visited_late": 0, "evidence": visits}
-            out["core.registration_data"] = {"households": camp, "with_needs": needs, "status_changes": changes, "evidence": needs}
+            out["core.registration_data"] = {"households": camp, "with_needs": needs, "with_cause": causes, "status_changes": changes,
+                                             "evidence": needs}
             out["core.exit_plans"] = {"households": camp, "household_plans": planned, "village_plans": village_plans}
-            visits, good = conn.execute(self.sql["C11"], p).one()
-            out["core.visit_questionnaire"] = {"visits": visits, "with_answers": good, "evidence": good}
-            poor, classified, evidence = conn.execute(self.sql["C12"], p).one()
-            out["core.household_classification"] = {"poor": poor, "classified": classified, "evidence": evidence}
+            visits, good, without = conn.execute(self.sql["C11"], p).one()
+            out["core.visit_questionnaire"] = {"visits": visits, "with_answers": good, "evidence": good,
+                                               "villages_without": sorted(without.split(",")) if without else []}
+            households, classified, evidence = conn.execute(self.sql["C12"], p).one()
+            out["core.household_classification"] = {"households": households, "classified": classified, "evidence": evidence}
             households, exited, people, people_exited = conn.execute(self.sql["C37"], {**p, "day": self.day(exit_day)}).one()
             out["core.exit_by"] = {"households": households, "exited": exited, "people": people, "people_exited": people_exited, "evidence": exited}
             out.update(self.plugin_figures(conn, year, p))
@@ -875,9 +938,14 @@ class HandWritten:
 
     def due(self, as_of: dt.date) -> list[tuple]:
         """The worklist rows: number, head, group, status, due by, last visit, days overdue, cadres (text)."""
-        p = {"plan": self.plan.name, "as_of": self.day(as_of), "ys": self.day(dt.date(as_of.year, 1, 1)),
-             "prev_ys": self.day(dt.date(as_of.year - 1, 1, 1)), "year_end": self.day(dt.date(as_of.year, 12, 31)),
-             "first_round_by": self.day(self.first_round_by), "first_visit_days": self.first_visit_days, "kinds": self.kinds}
+        year, first_year, start = as_of.year, self.first_round_by.year, self.plan.period_start
+        need = lambda y: 1 if y <= first_year else self.per_year  # noqa: E731  (the first round needs one visit)
+        p = {"plan": self.plan.name, "unit": self.plan.helping_unit.code, "as_of": self.day(as_of), "ys": self.day(dt.date(year, 1, 1)),
+             "round_start": self.day(start), "this_from": self.day(max(start, dt.date(year, 1, 1))),
+             "prev_from": self.day(max(start, dt.date(year - 1, 1, 1))), "prev_end": self.day(dt.date(year - 1, 12, 31)),
+             "year_end": self.day(dt.date(year, 12, 31)), "need_year": need(year), "need_prev": need(year - 1),
+             "household_forms": self.forms["household"], "first_round_by": self.day(self.first_round_by),
+             "first_visit_days": self.first_visit_days, "kinds": self.kinds}
         with self.engine.connect() as conn:
             return conn.execute(self.sql["due"], p).all()
 

@@ -163,6 +163,18 @@ def visit(
     )
 
 
+def village_visit(store: Any, ref: str, day: str, cadres: Iterable[str] = (cadre_code(1),), *, village: str = VILLAGE,
+                  kind: str = "回访", questionnaire: str | None = VILLAGE_Q, findings: str = "村情座谈") -> int:
+    """Record a visit of the plan to the village with the village questionnaire (C11 asks for one each year)."""
+    return record_visit(
+        store,
+        Visit.new(
+            vocab=store.vocab, ref=ref, date=day, kind=kind, cadres=tuple(cadres), village=village, plan=PLAN,
+            questionnaire=questionnaire, answers={"total_households": 778, "total_population": 2996} if questionnaire else None, findings=findings,
+        ),
+    )
+
+
 def action(store: Any, kind: str, day: str, ref: str, details: Mapping[str, Any], *, unit: str = "QJNU", **fields: Any) -> Any:
     """Record a support action of the plan."""
     return store.record_action(

@@ -76,9 +76,13 @@ class TestSections:
         )
         assert by_key["core.pairing"].shortfalls_zh == ("1 户贫困户没有本方案的帮扶干部",)
         visits = by_key["core.visits"]
-        assert visits.paragraphs_zh == ("应走访 4 户 (期限 2015-10-31): 按时 2 户, 逾期 1 户, 未走访 1 户。走访次数: 首轮走访 3。",)
-        assert visits.shortfalls_zh == ("1 户走访晚于期限", "1 户本年未走访")
-        assert visits.shortfalls_en == ("1 households visited after their deadline", "1 households not visited this year")
+        # The same figures as C10's check (households, visited as required, late), never a second count.
+        assert visits.paragraphs_zh == ("应走访 4 户, 每户 1 次 (期限 2015-10-31; 计入: 首轮走访、回访): 按要求 2 户, 逾期 1 户, 未走访 1 户。"
+                                        "走访次数 (全部类型): 首轮走访 3。",)
+        c10 = {r.commitment: r for r in report.results}["C10"].figures
+        assert (c10["households"], c10["visited"], c10["visited_late"]) == (4, 2, 1)
+        assert visits.shortfalls_zh == ("1 户走访晚于期限", "1 户本年未按要求走访")
+        assert visits.shortfalls_en == ("1 households visited after their deadline", "1 households not visited as required this year")
         assert by_key["core.exits"].paragraphs_zh[0].startswith("2015 年经评估脱贫 0 户。")
         assert "未脱贫 5" in by_key["core.exits"].paragraphs_zh[0]
 
@@ -104,12 +108,12 @@ class TestSections:
             assert {s["not_visited"] for s in cadre_sheets(store, conn, campaign, 2015, d("2015-10-15"))} == {0}
 
     def test_a_household_paired_after_the_deadline_visited_in_time(self, store, campaign):
-        """Paired on 2015-12-01 and visited on 2015-12-20 (due by 2016-01-30): on time, not late."""
+        """Paired on 2015-12-01, after the first round (due by 2016-01-30): not one of the first round's households, as in C10's check."""
         add_household(store, 2, 1)
         pair(store, C2, h(2, 1), KEY, start="2015-12-01")
         visit(store, "V-9", h(2, 1), "2015-12-20", [C2])
         report = build_report(store, campaign, 2015, as_of=d(AS_OF))
-        assert sections(report)["core.visits"].paragraphs_zh[0].startswith("应走访 5 户 (期限 2015-10-31): 按时 3 户, 逾期 1 户")
+        assert sections(report)["core.visits"].paragraphs_zh[0].startswith("应走访 4 户, 每户 1 次 (期限 2015-10-31; 计入: 首轮走访、回访): 按要求 2 户, 逾期 1 户")
         with store.engine.connect() as conn:
             c2 = cadre_sheets(store, conn, campaign, 2015, d(AS_OF))[1]
         assert (c2["visited_on_time"], c2["visited_late"]) == (2, 0)

@@ -71,12 +71,12 @@ class TestDueStatus:
         assert found == (None if expected is None else (expected[0], d(expected[1])))
 
     def test_rule_of_the_reference_plan(self):
-        """The rule is read from the plan's core.visit_campaign commitment (C10); a phone call is not a visit."""
+        """The rule is read from the plan's core.visit_campaign commitment (C10); only interviews count: not a call, not a 送温暖 gift visit."""
         rule = CampaignRule.of(load_plan("qjnu-tuomu"))
         assert (rule.pairing_by, rule.first_round_by, rule.revisit_per_year, rule.first_visit_days, rule.commitment) == (
             d("2015-08-31"), d("2015-10-31"), 1, 60, "C10",
         )
-        assert set(rule.counts_as_visit) == {"首轮走访", "回访", "送温暖"} and "电话" not in rule.counts_as_visit
+        assert set(rule.counts_as_visit) == {"首轮走访", "回访"}
 
 
 class TestWorklistAgreesWithDueStatus:

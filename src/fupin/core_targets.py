@@ -19,12 +19,24 @@ import sqlalchemy as sa
 
 from sqlalchemy.ext.compiler import compiles
 
-from fupin.checks import CheckContext, CheckResult, Param, TargetSpec
+from fupin.checks import CheckContext, CheckResult, Param, Status, TargetSpec
 from fupin.pairing import CONTACT, HOUSEHOLD_LEVEL, KEY_HELP, POOR_STATUSES, quota_table
 from fupin.storage import schema as S
-from fupin.queries import count_if, joined, key, of_plan, plan_villages_condition, split, status_on
+from fupin.queries import count_if, joined, key, plan_villages_condition, split, status_on
 from fupin.errors import NotFound
-from fupin.visits import CampaignRule, campaign_household_ids, campaign_households, in_force_during
+from fupin.visits import (
+    DEFAULT_COUNTING_KINDS,
+    QUESTIONNAIRE_KINDS,
+    CampaignRule,
+    VisitForms,
+    campaign_household_ids,
+    campaign_households,
+    counted_visit,
+    form_filled,
+    in_force_during,
+    plan_pairing,
+    visit_of_plan,
+)
 
 EXITED_STATUSES = ("已脱贫(享受政策)", "已脱贫(不再享受政策)")
 
@@ -58,14 +70,16 @@ def poor_households_on(plan: Any, day: dt.date) -> sa.Select:
 
 
 def held(ctx: CheckContext, day: dt.date) -> sa.Subquery:
-    """SQL: household pairings (帮户) of the plan's villages in force on ``day``: id, cadre_code, household_id, kind."""
+    """SQL: household pairings (帮户) of the plan (naming it or no plan, with a cadre of its units) in its villages,
+    in force on ``day``: id, cadre_code, household_id, kind. Another plan's pairings in a shared village never count."""
     p, h = S.pairings, S.households
     return (
         sa.select(p.c.id, p.c.cadre_code, p.c.household_id, p.c.kind)
         .join(h, h.c.id == p.c.household_id)
-        .where(p.c.level == HOUSEHOLD_LEVEL, ctx.villages(), p.c.start_date <= day, sa.or_(p.c.end_date.is_(None), p.c.end_date >= day))
+        .where(plan_pairing(ctx.plan, ctx.units()), ctx.villages(), p.c.start_date <= day, sa.or_(p.c.end_date.is_(None), p.c.end_date >= day))
         .subquery()
     )
+
 
 
 # -- C01, C03, C04, C06, C07 ------------------------------------------------------------------------
@@ -179,22 +193,33 @@ def pairing_totals(ctx: CheckContext) -> CheckResult:
 
 
 def household_classification(ctx: CheckContext) -> CheckResult:
-    """C12: every poor household of the plan's villages is classified key-help or contact (has a pairing of a kind)."""
-    day = ctx.check_day
-    poor = poor_households_on(ctx.plan, day).cte("poor")
-    hp = held(ctx, day)
-    # A household has one status on the day: the poor are counted without DISTINCT, their pairings by an inner join.
-    poor_n, classified, refs = ctx.conn.execute(
-        sa.select(sa.select(sa.func.count()).select_from(poor).scalar_subquery(), sa.func.count(sa.distinct(hp.c.household_id)),
-                  joined(key("pairing", hp.c.id)))
-        .select_from(hp.join(poor, poor.c.id == hp.c.household_id)).where(hp.c.kind.in_((KEY_HELP, CONTACT)))
+    """C12: every campaign household of the year is classified key-help or contact.
+
+    Counts: the campaign households of :mod:`fupin.visits` (the households C09, C10, C13 and C15
+    count: those of the plan's villages with a pairing of the plan in force during the year; the
+    seed classifies the 336 visited households, not every poor household of the village), and among
+    them those with a pairing of the plan of one of the classes ``kinds`` in force during the year.
+    Does not count: pairings of another plan or with a cadre of another unit, pairings outside the
+    year, households of other villages.
+    """
+    kinds = [ctx.store.vocab.check("pairing_kind", k, field="kinds") for k in ctx.param("kinds")]
+    p = S.pairings
+    camp = campaign_household_ids(ctx.plan, ctx.year_start, ctx.year_end, ctx.units()).cte("camp")
+    # Each campaign household's pairings of a class, through the index on pairings.household_id.
+    of_class = sa.and_(p.c.household_id == camp.c.household_id, plan_pairing(ctx.plan, ctx.units()),
+                       in_force_during(ctx.year_start, ctx.year_end), p.c.kind.in_(kinds))
+    households, classified, refs = ctx.conn.execute(
+        sa.select(sa.func.count(sa.distinct(camp.c.household_id)), sa.func.count(sa.distinct(p.c.household_id)), joined(key("pairing", p.c.id)))
+        .select_from(camp.outerjoin(p, of_class))
     ).one()
+    missing = households - classified
     return ctx.judge(
-        bool(poor_n) and classified >= poor_n, f"{poor_n} 户贫困户全部分类 / all poor households classified",
-        f"{classified}/{poor_n}", split(refs), anything_recorded=bool(poor_n),
-        note=f"{poor_n - classified} 户未分类 (无帮扶干部) / households not classified (no cadre)" if poor_n > classified else "",
-        classified=classified, poor=poor_n,
+        bool(households) and not missing, f"{households} 户结对户全部分为{'/'.join(kinds)} / every paired household classified",
+        f"{classified}/{households}", sorted(split(refs)), anything_recorded=bool(households),
+        note=f"{missing} 户未分类 / households not classified" if missing else "",
+        classified=classified, households=households,
     )
+
 
 
 # -- C10, C11, C13: visits -------------------------------------------------------------------------
@@ -229,11 +254,12 @@ class CampaignYear(NamedTuple):
     """What C10, C13 and C15 count of a year's campaign households, from one statement."""
 
     households: int
-    visited: int  # with ``revisit_per_year`` counting visits in the year (C10)
+    visited: int  # with the year's counted visits (C10)
     visit_refs: str | None  # the keys of those visits, joined (C10)
-    with_needs: int  # with help needs recorded in a visit of the year (C13)
+    with_needs: int  # with help needs recorded in a visit of the year meeting C11's form rule (C13)
     needs_refs: str | None  # the key of each one's latest such visit, joined (C13)
     status_changes: int  # status rows dated in the year (C13)
+    with_cause: int  # with a main cause of poverty on the card (C13)
 
 
 def campaign_rule(ctx: CheckContext) -> CampaignRule | None:
@@ -249,37 +275,43 @@ def campaign_rule(ctx: CheckContext) -> CampaignRule | None:
 def campaign_year(ctx: CheckContext) -> CampaignYear:
     """The year's figures of the campaign households for C10 (after the first round), C13 and C15.
 
-    One statement, read once per check: the campaign households and one pass over their
-    visits of the year, as the three targets would otherwise each find them again.
+    One statement, read once per check: the campaign households and one pass over the plan's
+    visits of the year to them (made by a cadre of the plan's units, naming this plan or none),
+    as the three targets would otherwise each find them again.
     """
     cached = ctx.cache.get(("campaign_year", ctx.year))
     if cached is not None:
         return cached
     rule = campaign_rule(ctx)
-    v, hs = S.visits, S.household_status
-    camp = campaign_household_ids(ctx.plan, ctx.year_start, ctx.year_end).cte("camp")
-    counting = v.c.kind.in_(rule.counts_as_visit) if rule else sa.false()
-    needs = _NonEmptyList(v.c.answers, NEEDS_QUESTION)
+    forms = rule.forms if rule else VisitForms.of(ctx.plan, ctx.store.vocab)
+    v, hs, h = S.visits, S.household_status, S.households
+    units = ctx.units()
+    camp = campaign_household_ids(ctx.plan, ctx.year_start, ctx.year_end, units).cte("camp")
+    filled = form_filled(forms, "household")
+    counting = sa.and_(v.c.kind.in_(rule.counts_as_visit), filled) if rule else sa.false()
+    needs = sa.and_(filled, _NonEmptyList(v.c.answers, NEEDS_QUESTION))
+    start = rule.counts_from(ctx.year_start) if rule else ctx.year_start
     per = (
         sa.select(
             v.c.household_id, count_if(counting).label("n"), joined(sa.case((counting, key("visit", v.c.ref)))).label("refs"),
             sa.func.max(sa.case((needs, v.c.ref))).label("needs_ref"),
         )
         .join(camp, camp.c.household_id == v.c.household_id)
-        .where(v.c.visit_date >= ctx.year_start, v.c.visit_date <= ctx.year_end)
+        .where(v.c.visit_date >= start, v.c.visit_date <= ctx.year_end, visit_of_plan(ctx.plan, units))
         .group_by(v.c.household_id)
         .subquery()
     )
-    done = sa.func.coalesce(per.c.n, 0) >= (rule.revisit_per_year if rule else 1)
+    done = sa.func.coalesce(per.c.n, 0) >= (rule.visits_needed(ctx.year) if rule else 1)
     changes = (
         sa.select(sa.func.count()).select_from(hs.join(camp, camp.c.household_id == hs.c.household_id))
         .where(hs.c.effective >= ctx.year_start, hs.c.effective <= ctx.year_end)
         .scalar_subquery()
     )
+    causes = sa.select(sa.func.count()).select_from(h.join(camp, camp.c.household_id == h.c.id)).where(h.c.main_cause != "").scalar_subquery()
     row = ctx.conn.execute(
         sa.select(
             sa.func.count(), count_if(done), joined(sa.case((done, per.c.refs))),
-            sa.func.count(per.c.needs_ref), joined(key("visit", per.c.needs_ref)), changes,
+            sa.func.count(per.c.needs_ref), joined(key("visit", per.c.needs_ref)), changes, causes,
         ).select_from(camp.outerjoin(per, per.c.household_id == camp.c.household_id))
     ).one()
     found = ctx.cache[("campaign_year", ctx.year)] = CampaignYear(*row)
@@ -289,17 +321,25 @@ def campaign_year(ctx: CheckContext) -> CampaignYear:
 def visit_campaign(ctx: CheckContext) -> CheckResult:
     """C10: pairing by its date and the first round by its deadline; then every household visited each year.
 
-    Counted in SQL: campaign households, those with enough counting visits in the window,
-    those paired late and those visited only after the deadline; the evidence comes back joined.
-    After the first round the figures come from :func:`campaign_year`.
+    Counts (:func:`fupin.visits.counted_visit`): interview visits (``counts_as_visit``, default
+    首轮走访 and 回访) of campaign households, made by a cadre of the plan's units, naming this plan or
+    none, meeting C11's questionnaire rule, dated from the plan period's first day. The first round
+    needs one such visit per household paired on ``first_round_by``, dated up to it; each later year
+    needs ``revisit_per_year`` in the year. Does not count: 送温暖 gift visits and phone calls, visits
+    before the plan period (a visit from 2014 proves nothing of 2015), visits by another unit's
+    cadres or for another plan, visits without the household questionnaire, its answers or (when
+    C11 asks) its record, households of another plan's pairings or villages.
     """
+    for name in ("pairing_by", "first_round_by", "revisit_per_year", "counts_as_visit", "first_visit_days"):
+        ctx.param(name)  # all read through the rule below, shared with the worklist and the report
     rule = CampaignRule.of(ctx.plan, ctx.store.vocab)
     if ctx.year < rule.first_year:
         return ctx.result(ctx.judge(False, "", "", deadline=dt.date.max).status, "", "", note="首轮之前 / before the first round")
     if ctx.year == rule.first_year:
         deadline = rule.first_round_by
         households, visited, refs, paired_late, late_visits = _first_round(ctx, rule)
-        required = f"{rule.pairing_by} 前结对, {deadline} 前完成首轮走访 / paired by {rule.pairing_by}, first round by {deadline}"
+        required = (f"{rule.pairing_by} 前结对, {rule.counts_from(dt.date(1, 1, 1))} 至 {deadline} 每户首轮走访 1 次 / "
+                    f"paired by {rule.pairing_by}, one first-round visit per household from {rule.counts_from(dt.date(1, 1, 1))} to {deadline}")
     else:
         deadline = ctx.year_end
         year = campaign_year(ctx)
@@ -317,17 +357,18 @@ def visit_campaign(ctx: CheckContext) -> CheckResult:
         bool(households) and not missing and not paired_late, required,
         f"{visited}/{households} 户", split(refs), deadline=deadline, note="; ".join(notes),
         anything_recorded=bool(households), households=households, visited=visited,
-        paired_late=paired_late, visited_late=late_visits,
+        paired_late=paired_late, visited_late=late_visits, visits_needed=rule.visits_needed(ctx.year),
     )
 
 
 def _first_round(ctx: CheckContext, rule: CampaignRule) -> tuple[int, int, str | None, int, int]:
-    """C10 in the first-round year: households paired by the deadline, visited since the year before (joined
-    evidence), paired after ``pairing_by``, visited only after the deadline; one statement."""
+    """C10 in the first-round year: households paired by the deadline, with a counted visit from the plan's first
+    day to the deadline (joined evidence), paired after ``pairing_by``, visited only after the deadline; one statement."""
     v = S.visits
-    deadline, since = rule.first_round_by, dt.date(ctx.year - 1, 1, 1)
-    camp = campaign_households(ctx.plan, deadline, deadline).subquery()
-    counting = v.c.kind.in_(rule.counts_as_visit)
+    deadline, since = rule.first_round_by, rule.counts_from(dt.date(1, 1, 1))
+    units = ctx.units()
+    camp = campaign_households(ctx.plan, deadline, deadline, units).subquery()
+    counting = counted_visit(rule, ctx.plan, units)
     in_camp = v.c.household_id.in_(sa.select(camp.c.household_id))
     per = (
         sa.select(v.c.household_id, sa.func.count().label("n"), joined(key("visit", v.c.ref)).label("refs"))
@@ -336,7 +377,7 @@ def _first_round(ctx: CheckContext, rule: CampaignRule) -> tuple[int, int, str |
         .subquery()
     )
     late = sa.select(v.c.household_id).where(in_camp, counting, v.c.visit_date > deadline, v.c.visit_date <= ctx.year_end)
-    done = sa.func.coalesce(per.c.n, 0) >= rule.revisit_per_year
+    done = sa.func.coalesce(per.c.n, 0) >= rule.visits_needed(rule.first_year)
     households, visited, refs, paired_late, late_visits = ctx.conn.execute(
         sa.select(
             sa.func.count(), count_if(done), joined(sa.case((done, per.c.refs))),
@@ -347,46 +388,100 @@ def _first_round(ctx: CheckContext, rule: CampaignRule) -> tuple[int, int, str |
     return households, visited, refs, paired_late, late_visits
 
 
-#: Visit kinds that fill the interview questionnaire unless the plan says otherwise (a 送温暖 visit brings gifts, not a form).
-QUESTIONNAIRE_KINDS = ("首轮走访", "回访")
-
-
-def _plan_visits(ctx: CheckContext) -> sa.ColumnElement[bool]:
-    """SQL condition on ``visits`` (outer-joined to ``households``): a visit to the plan's households or villages."""
-    v = S.visits
-    return sa.or_(ctx.villages(), v.c.village_code.in_(sorted(x.code for x in ctx.plan.villages)))
-
-
 def visit_questionnaire(ctx: CheckContext) -> CheckResult:
-    """C11: every interview visit of the year (``visit_kinds``) has questionnaire answers (and a visit record, if asked)."""
-    kinds = [ctx.store.vocab.check("visit_kind", k) for k in ctx.params.get("visit_kinds", QUESTIONNAIRE_KINDS)]
-    need_record = bool(ctx.params.get("visit_record"))
+    """C11: every interview visit of the year fills the questionnaire of its scope, and every plan village has one.
+
+    Counts: the plan's interview visits of the year (kinds ``visit_kinds`` and C10's ``counts_as_visit``,
+    made by a cadre of the plan's units, naming this plan or none) to a household of the plan's villages
+    or to a plan village. Each needs a questionnaire of its scope that the plan names in
+    ``questionnaires`` (by ``title_zh`` or ``also_zh``; any stored one of the scope when the plan names
+    none), its answers, and a written record when ``visit_record``; each plan village needs at least one
+    such village visit in the year (the seed: "走访贫困村贫困户, 认真填写《云南省贫困村访谈问卷》和
+    《云南省贫困户访谈问卷》"; the village is visited each year as the households are). Does not count:
+    visits by another unit's cadres or for another plan, other villages' visits, a household visit with
+    the village form (or the other way round), empty answers.
+    """
+    given = {name: ctx.param(name) for name in ("visit_kinds", "visit_record", "questionnaires")}
+    forms = VisitForms.from_params({k: x for k, x in given.items() if x is not None}, ctx.commitment.id, ctx.store.vocab)
+    rule = campaign_rule(ctx)
+    kinds = sorted(set(forms.kinds) | set(rule.counts_as_visit if rule else ()))
     v, h = S.visits, S.households
-    good = sa.and_(v.c.questionnaire.isnot(None), v.c.answers.isnot(None), *([v.c.findings != ""] if need_record else []))
-    visits, with_answers, refs = ctx.conn.execute(
-        sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(sa.case((good, sa.literal(1)), else_=0)), 0), joined(sa.case((good, key("visit", v.c.ref)))))
+    codes = sorted(x.code for x in ctx.plan.villages)
+    to_household = sa.and_(v.c.household_id.isnot(None), ctx.villages())
+    to_village = sa.and_(v.c.household_id.is_(None), v.c.village_code.in_(codes))
+    good_village = sa.and_(to_village, form_filled(forms, "village"))
+    good = sa.or_(sa.and_(to_household, form_filled(forms, "household")), good_village)
+    visits, with_answers, refs, villages = ctx.conn.execute(
+        sa.select(sa.func.count(), count_if(good), joined(sa.case((good, key("visit", v.c.ref)))),
+                  joined(sa.case((good_village, v.c.village_code))))
         .select_from(v.outerjoin(h, h.c.id == v.c.household_id))
-        .where(v.c.visit_date >= ctx.year_start, v.c.visit_date <= ctx.year_end, v.c.kind.in_(kinds), _plan_visits(ctx))
+        .where(v.c.visit_date >= ctx.year_start, v.c.visit_date <= ctx.year_end, v.c.kind.in_(kinds),
+               visit_of_plan(ctx.plan, ctx.units()), sa.or_(to_household, to_village))
     ).one()
     bad = visits - with_answers
+    unvisited = [c for c in codes if c not in set(split(villages))]
+    titles = "、".join(f"《{t}》" for scope in ("village", "household") for t in forms.titles.get(scope, ())[:1]) or "访谈问卷"
+    notes = [f"{bad} 次走访缺问卷、答案或记录 / visits without the questionnaire, answers or record" if bad else "",
+             f"村 {'、'.join(unvisited)} 本年无村级问卷 / villages without the village questionnaire this year" if unvisited else ""]
     return ctx.judge(
-        bool(visits) and not bad, "每次走访填写问卷" + ("并记录" if need_record else "") + " / every visit with questionnaire answers",
-        f"{with_answers}/{visits}", split(refs), note=f"{bad} 次走访缺问卷或记录 / visits without answers or record" if bad else "",
-        anything_recorded=bool(visits), with_answers=with_answers, visits=visits,
+        bool(visits) and not bad and not unvisited,
+        f"每次走访填写{titles}" + ("并记录" if forms.visit_record else "") + "; 每村每年村级问卷 / every visit with its questionnaire, every village each year",
+        f"{with_answers}/{visits}", sorted(split(refs)), note="; ".join(n for n in notes if n),
+        anything_recorded=bool(visits), with_answers=with_answers, visits=visits, villages_without=unvisited,
     )
 
 
 def registration_data(ctx: CheckContext) -> CheckResult:
-    """C13: each campaign household's causes (on its card) and needs (in a visit of the year) are recorded."""
+    """C13: each campaign household's registration data is on record: its main cause (on its card) and its needs.
+
+    Counts: the campaign households (as C10, C12 and C15); a main cause of poverty on the household's
+    card (``required`` has ``main_cause``); help needs (``required`` has ``needs``) answered in a visit of
+    the plan meeting C11's form rule: with ``track_changes`` (动态管理, kept up to date) in a visit of the
+    year checked, else in any such visit from the plan's first day to the year's end. Status changes
+    dated in the year are reported. Does not count: needs from another unit's or plan's visits, from
+    a visit without the plan's questionnaire, or (with ``track_changes``) from an earlier year.
+    """
+    required = list(ctx.param("required"))
+    track = bool(ctx.param("track_changes"))
+    unknown = [r for r in required if r not in REGISTRATION_ITEMS]
+    if unknown:
+        return ctx.result(Status.NO_DATA, "", "", note=f"未知资料项 / unknown items: {'、'.join(unknown)} (known: {', '.join(REGISTRATION_ITEMS)})")
     year = campaign_year(ctx)
-    households, with_needs = year.households, year.with_needs
-    missing = households - with_needs
+    households = year.households
+    with_needs, needs_refs = (year.with_needs, year.needs_refs) if track else _needs_so_far(ctx)
+    found = {"main_cause": year.with_cause, "needs": with_needs}
+    short = {r: households - found[r] for r in required if found[r] < households}
+    labels = {"main_cause": "致贫原因 / main cause", "needs": "帮扶需求 / needs"}
+    when = "本年 / this year" if track else f"截至 / by {ctx.year_end}"
     return ctx.judge(
-        bool(households) and not missing, "每户致贫原因与帮扶需求在案 / causes and needs recorded for every household",
-        f"{with_needs}/{households} 户本年记录需求 / with needs recorded this year", sorted(split(year.needs_refs)),
-        anything_recorded=bool(households), note=f"{missing} 户本年未记录需求 / households without needs this year" if missing else "",
-        with_needs=with_needs, households=households, status_changes=year.status_changes,
+        bool(households) and not short, "每户" + "、".join(labels[r] for r in required) + " 在案" + (" (动态管理: 每年更新)" if track else ""),
+        ", ".join(f"{labels[r]} {found[r]}/{households}" for r in required) + f" ({when})",
+        sorted(split(needs_refs)),
+        anything_recorded=bool(households), note="; ".join(f"{n} 户缺{labels[r]} / households without it" for r, n in short.items()),
+        with_needs=with_needs, with_cause=year.with_cause, households=households, status_changes=year.status_changes,
     )
+
+
+#: What C13's ``required`` may name: a main cause on the card, help needs answered in a visit.
+REGISTRATION_ITEMS = ("main_cause", "needs")
+
+
+def _needs_so_far(ctx: CheckContext) -> tuple[int, str | None]:
+    """C13 without ``track_changes``: campaign households with needs answered in a visit of the plan up to the year's end."""
+    rule = campaign_rule(ctx)
+    forms = rule.forms if rule else VisitForms.of(ctx.plan, ctx.store.vocab)
+    v = S.visits
+    units = ctx.units()
+    camp = campaign_household_ids(ctx.plan, ctx.year_start, ctx.year_end, units).subquery()
+    latest = (
+        sa.select(v.c.household_id, sa.func.max(v.c.ref).label("ref"))
+        .where(v.c.household_id.in_(sa.select(camp.c.household_id)), v.c.visit_date >= ctx.plan.period_start, v.c.visit_date <= ctx.year_end,
+               visit_of_plan(ctx.plan, units), form_filled(forms, "household"), _NonEmptyList(v.c.answers, NEEDS_QUESTION))
+        .group_by(v.c.household_id)
+        .subquery()
+    )
+    n, refs = ctx.conn.execute(sa.select(sa.func.count(), joined(key("visit", latest.c.ref))).select_from(latest)).one()
+    return n, refs
 
 
 # -- C14, C15, C16, C34, C36 -----------------------------------------------------------------------
@@ -416,15 +511,25 @@ def publicity_feedback(ctx: CheckContext) -> CheckResult:
 
 
 def exit_plans(ctx: CheckContext) -> CheckResult:
-    """C15: a village exit plan, and a development plan for every campaign household, in force by the year's end.
+    """C15: a village exit plan, and a development plan for every campaign household, in force during the year.
 
-    Counted in SQL (a province has a plan per household): the plans, the village plans, and the campaign
-    households named by a plan, whose plans come back joined as evidence.
+    Counts: ``core.development_plan`` actions of the plan (naming it, or naming no plan and registered
+    by one of its units) made from the plan period's first day (the seed: plans are made "根据走访了解的
+    情况", after the visits begin) up to the year's end and not ended before the year; a village plan
+    names a plan village as beneficiary (when ``village_plan``), a household plan names a campaign
+    household (when ``household_plans``; the campaign households as C10, C12 and C13). Does not count:
+    another plan's or another unit's plans, plans of other villages or households, plans made before
+    the plan period or ended before the year. Counted in SQL (a province has a plan per household);
+    the household plans come back joined as evidence.
     """
+    want_village, want_households = bool(ctx.param("village_plan")), bool(ctx.param("household_plans"))
     a, b, h = S.support_actions, S.action_beneficiaries, S.households
+    units = ctx.units()
+    ours = sa.or_(a.c.plan_name == ctx.plan.name, sa.and_(a.c.plan_name.is_(None), a.c.unit_code.in_(sorted(units))))
     plans = (
         sa.select(a.c.id, a.c.ref)
-        .where(a.c.kind == "core.development_plan", of_plan(a, ctx.plan, ctx.units()), a.c.start_date <= ctx.year_end)
+        .where(a.c.kind == "core.development_plan", ours, a.c.start_date >= ctx.plan.period_start, a.c.start_date <= ctx.year_end,
+               a.c.end_date >= ctx.year_start)
         .subquery()
     )
     households = campaign_year(ctx).households
@@ -437,17 +542,20 @@ def exit_plans(ctx: CheckContext) -> CheckResult:
                 sa.select(b.c.action_id).where(b.c.type == "village", b.c.ref.in_(sorted(v.code for v in ctx.plan.villages)))
             )).order_by(plans.c.id)
         ).scalars())
-        camp = campaign_household_ids(ctx.plan, ctx.year_start, ctx.year_end).subquery()
+        camp = campaign_household_ids(ctx.plan, ctx.year_start, ctx.year_end, units).subquery()
         planned, refs = ctx.conn.execute(
             sa.select(sa.func.count(sa.distinct(b.c.ref)), joined(key("action", plans.c.ref)))
             .select_from(plans.join(b, sa.and_(b.c.action_id == plans.c.id, b.c.type == "household")).join(h, h.c.number == b.c.ref))
             .where(h.c.id.in_(sa.select(camp.c.household_id)))
         ).one()
-    missing = households - planned
+    missing = households - planned if want_households else 0
+    ok = bool(households) and (bool(village_refs) or not want_village) and not missing and (want_village or want_households)
+    notes = [f"{missing} 户无发展计划 / households without a plan" if missing else "",
+             "无村脱贫规划 / no village exit plan" if want_village and anything and not village_refs else ""]
     return ctx.judge(
-        bool(village_refs) and bool(households) and not missing, "村脱贫规划 + 每户发展计划 / village plan and a plan per household",
+        ok, ("村脱贫规划" if want_village else "") + (" + 每户发展计划" if want_households else "") + " / village plan, a plan per household",
         f"村规划 {len(village_refs)}, 户计划 {planned}/{households}", _refs("action", village_refs) + split(refs),
-        anything_recorded=anything, note=f"{missing} 户无发展计划 / households without a plan" if missing else "",
+        anything_recorded=anything, note="; ".join(n for n in notes if n),
         village_plans=len(village_refs), household_plans=planned, households=households,
     )
 
@@ -557,27 +665,33 @@ CORE_TARGETS = (
     _spec("pairing_totals", "结对户数", "Households paired by kind", pairing_totals),
     _spec("visit_campaign", "转走访覆盖", "Visit campaign", visit_campaign,
           Param("pairing_by", "date", zh="结对到位的截止日", en="date by which households are paired"),
-          Param("first_round_by", "date", zh="首轮走访的截止日", en="date by which the first round is done"),
-          Param("revisit_per_year", "positive", default=1, zh="以后每年每户至少回访次数", en="visits per household in each later year"),
-          Param("counts_as_visit", "strings", zh="计为走访的走访类型", en="visit kinds that count as a visit"),
-          Param("first_visit_days", "count", zh="结对后首次走访的天数", en="days after pairing for the first visit")),
+          Param("first_round_by", "date", required=True, zh="首轮走访的截止日 (每户 1 次, 自方案期首日起)",
+                en="date by which the first round is done (one visit per household, from the plan period's first day)"),
+          Param("revisit_per_year", "positive", default=1, zh="首轮之后每年每户至少走访次数", en="visits per household in each year after the first round"),
+          Param("counts_as_visit", "strings", default=list(DEFAULT_COUNTING_KINDS), zh="计为走访的走访类型 (入户访谈; 送温暖、电话不算)",
+                en="visit kinds that count as a visit (interviews in person; not 送温暖 gift visits or calls)"),
+          Param("first_visit_days", "count", default=60, zh="首轮后新结对户首次走访的天数", en="days after a later pairing for the first visit")),
     _spec("visit_questionnaire", "走访问卷", "Visits with questionnaires", visit_questionnaire,
-          Param("visit_record", "boolean", zh="每次走访须有走访记录", en="each visit needs a written record"),
-          Param("questionnaires", "tables", zh="须填写的问卷 (scope = village/household)", en="questionnaires to fill (scope village or household)",
+          Param("visit_record", "boolean", default=False, zh="每次走访须有走访记录", en="each visit needs a written record"),
+          Param("questionnaires", "tables", zh="须填写的问卷 (scope = village/household; 未写则任一该范围问卷)",
+                en="questionnaires to fill (scope village or household; when absent, any stored one of the scope)",
                 fields=(Param("scope", "string", required=True, zh="村或户", en="village or household"),
                         Param("title_zh", "string", required=True, zh="问卷标题", en="questionnaire title"),
                         Param("also_zh", "string", zh="同一问卷的另一标题", en="another title of the same questionnaire"))),
-          Param("visit_kinds", "strings", zh="须填写问卷的走访类型", en="visit kinds that fill a questionnaire")),
+          Param("visit_kinds", "strings", default=list(QUESTIONNAIRE_KINDS), zh="须填写问卷的走访类型", en="visit kinds that fill a questionnaire")),
     _spec("household_classification", "帮扶对象分类", "Households classified", household_classification,
-          Param("kinds", "strings", zh="分类 (重点帮扶、一般联系)", en="the classes (key help, contact)")),
+          Param("kinds", "strings", default=["key_help", "contact"], zh="分类 (词表 pairing_kind: 重点帮扶、联系)",
+                en="the classes (vocabulary pairing_kind: key help, contact)")),
     _spec("registration_data", "建档立卡资料核对", "Registration data kept", registration_data,
-          Param("required", "strings", zh="每户须在案的资料", en="what must be on record for each household"),
-          Param("track_changes", "boolean", zh="动态管理: 记录状态变化", en="dynamic management: status changes recorded")),
+          Param("required", "strings", default=list(REGISTRATION_ITEMS), zh="每户须在案的资料 (main_cause 致贫原因, needs 帮扶需求)",
+                en="what must be on record for each household (main_cause, needs)"),
+          Param("track_changes", "boolean", default=False, zh="动态管理: 需求每年在走访中更新",
+                en="dynamic management: needs updated in a visit every year")),
     _spec("publicity_feedback", "政策宣传与意见反馈", "Publicity and feedback", publicity_feedback,
           Param("records", "strings", zh="须有的记录", en="records needed")),
     _spec("exit_plans", "脱贫规划与发展计划", "Exit and development plans", exit_plans,
-          Param("village_plan", "boolean", zh="须有村脱贫规划", en="a village exit plan is needed"),
-          Param("household_plans", "boolean", zh="每户须有发展计划", en="a development plan per household is needed")),
+          Param("village_plan", "boolean", default=True, zh="须有村脱贫规划", en="a village exit plan is needed"),
+          Param("household_plans", "boolean", default=True, zh="每户须有发展计划", en="a development plan per household is needed")),
     _spec("sentiment_work", "民情工作", "Sentiment work", sentiment_work,
           Param("records", "strings", zh="须有的民情记录", en="sentiment records needed"),
           Param("max_case_days", "positive", default=90, zh="矛盾纠纷办结天数上限", en="days within which a case is closed")),

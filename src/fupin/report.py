@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import html
 from collections import Counter
+from collections.abc import Sequence
 from typing import Any
 
 import attrs
@@ -209,7 +210,7 @@ def build_report(store: Any, plan: Any, year: int, *, as_of: dt.date | None = No
         sections = [
             _profile_section(store, conn, plan, year),
             _pairing_section(conn, plan, year, as_of),
-            _visit_section(store, conn, plan, year, as_of),
+            _visit_section(store, conn, plan, year, as_of, results),
             _cadre_section(store, conn, plan, year, as_of),
             _exit_section(conn, plan, year),
             _lint_section(plan),
@@ -275,18 +276,23 @@ def _pairing_section(conn: Any, plan: Any, year: int, as_of: dt.date) -> ReportS
     )
 
 
-def _visit_section(store: Any, conn: Any, plan: Any, year: int, as_of: dt.date) -> ReportSection:
-    from fupin.visits import CampaignRule, campaign_households, visit_deadline
+def _visit_section(store: Any, conn: Any, plan: Any, year: int, as_of: dt.date, results: Sequence[Any] = ()) -> ReportSection:
+    """转走访 coverage as the check counts it (C10's figures, never a second definition), and the visits by kind."""
+    from fupin.queries import plan_units
+    from fupin.visits import CampaignRule, campaign_household_ids
 
     rule = CampaignRule.of(plan, store.vocab)
     start, end = dt.date(year, 1, 1), dt.date(year, 12, 31)
-    camp = dict(conn.execute(campaign_households(plan, start, end)).all())
-    first = _first_visits(conn, rule, sorted(camp), year)
-    by_kind = _visit_kinds(conn, sorted(camp), start, end)
-    due = {hid: visit_deadline(rule, year, paired_from) for hid, paired_from in camp.items()}
-    on_time = sum(1 for hid in camp if hid in first and first[hid] <= due[hid])
-    late = sum(1 for hid in camp if hid in first and first[hid] > due[hid])
-    missing = len(camp) - on_time - late
+    c10 = next((r for r in results if r.commitment == rule.commitment), None)
+    units = plan_units(conn, plan)
+    if c10 is not None and "households" in c10.figures:
+        households, visited, late = c10.figures["households"], c10.figures["visited"], c10.figures.get("visited_late", 0)
+    else:  # before the first round: no figures
+        households = visited = late = 0
+    camp = [hid for (hid,) in conn.execute(campaign_household_ids(plan, start, end, units))]
+    by_kind = _visit_kinds(conn, camp, start, end)
+    missing = households - visited - late
+    need = rule.visits_needed(year)
     deadline = rule.first_round_by if year == rule.first_year else end
     kinds = "、".join(f"{k} {n}" for k, n in sorted(by_kind.items())) or "0"
     kinds_en = ", ".join(f"{store.vocab.label('visit_kind', k, 'en')} {n}" for k, n in sorted(by_kind.items())) or "0"
@@ -295,25 +301,31 @@ def _visit_section(store: Any, conn: Any, plan: Any, year: int, as_of: dt.date) 
         short_zh.append(f"{late} 户走访晚于期限")
         short_en.append(f"{late} households visited after their deadline")
     if missing and as_of > deadline:
-        short_zh.append(f"{missing} 户本年未走访")
-        short_en.append(f"{missing} households not visited this year")
+        short_zh.append(f"{missing} 户本年未按要求走访")
+        short_en.append(f"{missing} households not visited as required this year")
+    counted = "、".join(rule.counts_as_visit)
     return ReportSection(
         "core.visits", "转走访", "Visits (转走访)",
-        paragraphs_zh=(f"应走访 {len(camp)} 户 (期限 {deadline}): 按时 {on_time} 户, 逾期 {late} 户, 未走访 {missing} 户。走访次数: {kinds}。",),
-        paragraphs_en=(f"{len(camp)} households to visit (deadline {deadline}): {on_time} on time, {late} late, {missing} not visited. Visits: {kinds_en}.",),
+        paragraphs_zh=(f"应走访 {households} 户, 每户 {need} 次 (期限 {deadline}; 计入: {counted}): 按要求 {visited} 户, 逾期 {late} 户, "
+                       f"未走访 {missing} 户。走访次数 (全部类型): {kinds}。",),
+        paragraphs_en=(f"{households} households to visit, {need} visit(s) each (deadline {deadline}; counted: {counted}): {visited} as required, "
+                       f"{late} late, {missing} not visited. Visits (all kinds): {kinds_en}.",),
         shortfalls_zh=tuple(short_zh), shortfalls_en=tuple(short_en),
     )
 
 
-def _first_visits(conn: Any, rule: Any, households: list[int], year: int) -> dict[int, dt.date]:
-    """Household id -> its first counting visit of ``year`` (for the first-round year, any before its end)."""
+def _first_visits(conn: Any, rule: Any, plan: Any, units: Sequence[str], households: list[int], year: int) -> dict[int, dt.date]:
+    """Household id -> its first counted visit of ``year`` (for the first-round year, any from the plan's first day)."""
+    from fupin.visits import counted_visit
+
     v = S.visits
-    since = dt.date(1900, 1, 1) if year <= rule.first_year else dt.date(year, 1, 1)
+    since = rule.counts_from(dt.date(1, 1, 1) if year <= rule.first_year else dt.date(year, 1, 1))
+    counted = counted_visit(rule, plan, units)
     out: dict[int, dt.date] = {}
     for i in range(0, len(households), 900):
         out.update(conn.execute(
             sa.select(v.c.household_id, sa.func.min(v.c.visit_date)).where(
-                v.c.household_id.in_(households[i : i + 900]), v.c.kind.in_(rule.counts_as_visit),
+                v.c.household_id.in_(households[i : i + 900]), counted,
                 v.c.visit_date >= since, v.c.visit_date <= dt.date(year, 12, 31),
             ).group_by(v.c.household_id)
         ).all())
@@ -336,6 +348,7 @@ def _visit_kinds(conn: Any, households: list[int], start: dt.date, end: dt.date)
 def cadre_sheets(store: Any, conn: Any, plan: Any, year: int, as_of: dt.date) -> list[dict[str, Any]]:
     """C34: one assessment sheet per cadre of the plan: households paired, visits made, on time or late, cases handled."""
     from fupin.pairing import CONTACT, KEY_HELP, plan_cadres
+    from fupin.queries import plan_units
     from fupin.visits import CampaignRule, campaign_households, in_force_during, visit_deadline
 
     rule = CampaignRule.of(plan, store.vocab)
@@ -346,9 +359,10 @@ def cadre_sheets(store: Any, conn: Any, plan: Any, year: int, as_of: dt.date) ->
     pairs = conn.execute(
         sa.select(p.c.cadre_code, p.c.household_id, p.c.kind).where(p.c.level == "帮户", in_force_during(start, end), p.c.cadre_code.in_(list(cadres)))
     ).all()
-    camp = dict(conn.execute(campaign_households(plan, start, end)).all())
+    units = plan_units(conn, plan)
+    camp = dict(conn.execute(campaign_households(plan, start, end, units)).all())
     due = {hid: visit_deadline(rule, year, paired_from) for hid, paired_from in camp.items()}
-    first = _first_visits(conn, rule, sorted({hid for _, hid, _ in pairs}), year)
+    first = _first_visits(conn, rule, plan, units, sorted({hid for _, hid, _ in pairs}), year)
     made = dict(conn.execute(
         sa.select(vc.c.cadre_code, sa.func.count()).join(v, v.c.id == vc.c.visit_id)
         .where(v.c.visit_date >= start, v.c.visit_date <= end, vc.c.cadre_code.in_(list(cadres))).group_by(vc.c.cadre_code)

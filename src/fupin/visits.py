@@ -3,23 +3,44 @@
 The campaign rule (C10) is a plan's commitment with target
 ``core.visit_campaign``: pairing organised by ``pairing_by``, a first round of
 visits by ``first_round_by``, then at least ``revisit_per_year`` visits to each
-household in every calendar year. Which visit kinds count is the parameter
-``counts_as_visit`` (default 首轮走访, 回访, 送温暖: visits in person; a phone
-call is not a visit).
+household in every later calendar year (the first round needs one visit per
+household, whatever ``revisit_per_year`` says).
+
+**What counts as a visit** (:func:`counted_visit`, the one definition used by
+the check, the report and the worklist alike). A visit of a campaign
+household counts when all of these hold:
+
+- its kind is one of the plan's ``counts_as_visit`` (default 首轮走访, 回访:
+  interviews in person; a 送温暖 gift visit brings gifts, not a questionnaire,
+  and a phone call is not a visit);
+- it is dated on or after the plan period's first day (the seed: the work runs
+  "从2015年9月起"), never before: a visit from an earlier year proves nothing
+  about this plan;
+- at least one of its cadres is a cadre of the plan's helping unit or a unit
+  below it (the seed: "学校领导要带领相关干部职工深入挂包村入户走访", so any
+  cadre of the plan's units, not only the household's paired cadre);
+- it names no other plan (``plan_name`` empty or this plan's);
+- it meets the questionnaire rule of the plan's ``core.visit_questionnaire``
+  commitment (C11), if the plan has one: a household-scope questionnaire the
+  plan names (``title_zh`` or ``also_zh``), with answers, and a written record
+  (``findings``) when ``visit_record`` is true.
+
+The *campaign households* of a year are the households of the plan's villages
+with a pairing (帮户) **of the plan** in force at some time in that year: a
+pairing naming this plan or no plan, made with a cadre of the plan's units.
 
 **Due and overdue** (used by the worklist, the check and the report alike).
-The *campaign households* of a year are the households of the plan's villages
-with a cadre pairing (帮户) in force at some time in that year. For such a
-household on day D of year Y:
+For a campaign household on day D of year Y, with N(Y) the visits year Y
+needs (1 in the first-round year, else ``revisit_per_year``):
 
-- never visited (no counting visit up to D): the visit is due by
+- never visited (no counted visit up to D): the visit is due by
   ``first_round_by`` if the household was paired by then, else by its first
   pairing's start plus ``first_visit_days`` (default 60). Past that date it
   is *overdue*, otherwise *due*.
-- visited before, but not yet in year Y: due by 31 December of Y. It is
-  *overdue* when its last visit is before 1 January of Y-1, that is, it
-  already missed the whole of last year; otherwise *due*.
-- visited in year Y: not due.
+- visited before, with fewer than N(Y) counted visits in year Y so far: due by
+  31 December of Y. It is *overdue* when year Y-1 had fewer than N(Y-1)
+  counted visits, that is, it already missed last year; otherwise *due*.
+- visited N(Y) times in year Y: not due.
 
 Everything is computed in SQL (one aggregate over the visits), so a
 province's worklist costs one query, not one per household: the worklist
@@ -30,8 +51,9 @@ the documented cases).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, NamedTuple
 
 import attrs
@@ -43,14 +65,91 @@ from fupin.errors import NotFound, Problem, ValidationError
 from fupin.queries import plan_villages_condition
 from fupin.storage import schema as S
 
-#: Visit kinds that count as a visit for the campaign unless the plan says otherwise.
-DEFAULT_COUNTING_KINDS = ("首轮走访", "回访", "送温暖")
+#: Visit kinds that count as a visit for the campaign unless the plan says otherwise: interviews in person
+#: (a 送温暖 visit brings gifts, not a questionnaire; a phone call is not a visit).
+DEFAULT_COUNTING_KINDS = ("首轮走访", "回访")
+#: Visit kinds that fill the interview questionnaire unless the plan's C11 says otherwise.
+QUESTIONNAIRE_KINDS = ("首轮走访", "回访")
 HOUSEHOLD_LEVEL = "帮户"
+CAMPAIGN_TARGET = "core.visit_campaign"
+QUESTIONNAIRE_TARGET = "core.visit_questionnaire"
+
+
+@functools.cache
+def _packaged_forms() -> tuple[tuple[str, str, frozenset[str]], ...]:
+    """(key, scope, titles) of every packaged questionnaire (read once per process)."""
+    from fupin.questionnaires import available_questionnaires, load_questionnaire
+
+    out = []
+    for name, version in available_questionnaires():
+        q = load_questionnaire(name, version)
+        out.append((q.key, q.scope, frozenset((q.title_zh, *q.also_zh))))
+    return tuple(out)
+
+
+def questionnaire_keys(entries: Iterable[Mapping[str, Any]] | None, scope: str) -> tuple[str, ...]:
+    """The keys (``name@version``) of the stored questionnaires of ``scope`` the plan's ``questionnaires``
+    entries name by title (``title_zh`` or ``also_zh``); every questionnaire of the scope when the plan names none."""
+    forms = [(k, titles) for k, s, titles in _packaged_forms() if s == scope]
+    if entries is None:
+        return tuple(sorted(k for k, _ in forms))
+    wanted = {t for e in entries if e.get("scope") == scope for t in (e.get("title_zh"), e.get("also_zh")) if t}
+    return tuple(sorted(k for k, titles in forms if titles & wanted))
+
+
+@attrs.frozen
+class VisitForms:
+    """C11's rule for an interview visit: the questionnaire of its scope, with answers, and a record if asked.
+
+    Attributes:
+        kinds: the visit kinds that fill a questionnaire (``visit_kinds``).
+        household: keys of the household-scope questionnaires the plan names.
+        village: keys of the village-scope questionnaires the plan names.
+        visit_record: a visit needs its written record (``findings``).
+        titles: the titles the plan names, by scope (for messages).
+        commitment: the commitment's id.
+    """
+
+    kinds: tuple[str, ...] = QUESTIONNAIRE_KINDS
+    household: tuple[str, ...] = ()
+    village: tuple[str, ...] = ()
+    visit_record: bool = False
+    titles: Mapping[str, tuple[str, ...]] = attrs.field(factory=dict)
+    commitment: str = ""
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, Any], commitment: str = "", vocab: Any = None) -> VisitForms:
+        """The rule from a ``core.visit_questionnaire`` commitment's parameters."""
+        kinds = tuple(params.get("visit_kinds", QUESTIONNAIRE_KINDS))
+        if vocab is not None:
+            kinds = tuple(vocab.check("visit_kind", k, field="visit_kinds") for k in kinds)
+        entries = params.get("questionnaires")
+        titles = {scope: tuple(t for e in (entries or ()) if e.get("scope") == scope for t in (e.get("title_zh"), e.get("also_zh")) if t)
+                  for scope in ("household", "village")}
+        return cls(kinds, questionnaire_keys(entries, "household"), questionnaire_keys(entries, "village"),
+                   bool(params.get("visit_record", False)), titles, commitment)
+
+    @classmethod
+    def of(cls, plan: Any, vocab: Any = None) -> VisitForms | None:
+        """The rule of ``plan``'s ``core.visit_questionnaire`` commitment, or None when it has none."""
+        for c in plan.commitments:
+            if c.target == QUESTIONNAIRE_TARGET:
+                return cls.from_params(c.params, c.id, vocab)
+        return None
+
+    def keys(self, scope: str) -> tuple[str, ...]:
+        """The questionnaire keys that qualify for a visit of ``scope`` (``household`` or ``village``)."""
+        return self.household if scope == "household" else self.village
 
 
 @attrs.frozen
 class CampaignRule:
-    """The parameters of the 转走访 campaign, read from a plan's C10-like commitment."""
+    """The parameters of the 转走访 campaign, read from a plan's C10-like commitment (and its C11 questionnaire rule).
+
+    Attributes:
+        round_start: the first day a visit counts (the plan period's first day); None: any day.
+        forms: the plan's questionnaire rule (C11) every counted visit must meet; None when the plan has none.
+    """
 
     pairing_by: dt.date | None
     first_round_by: dt.date
@@ -58,19 +157,21 @@ class CampaignRule:
     counts_as_visit: tuple[str, ...] = DEFAULT_COUNTING_KINDS
     first_visit_days: int = 60
     commitment: str = ""
+    round_start: dt.date | None = None
+    forms: VisitForms | None = None
 
     @classmethod
     def of(cls, plan: Any, vocab: Any = None) -> CampaignRule:
         """The rule of ``plan``: its commitment whose target is ``core.visit_campaign``."""
         for c in plan.commitments:
-            if c.target == "core.visit_campaign":
+            if c.target == CAMPAIGN_TARGET:
                 p = c.params
                 kinds = tuple(p.get("counts_as_visit", DEFAULT_COUNTING_KINDS))
                 if vocab is not None:
                     kinds = tuple(vocab.check("visit_kind", k, field="counts_as_visit") for k in kinds)
                 return cls(
                     p.get("pairing_by"), p["first_round_by"], int(p.get("revisit_per_year", 1)), kinds,
-                    int(p.get("first_visit_days", 60)), c.id,
+                    int(p.get("first_visit_days", 60)), c.id, plan.period_start, VisitForms.of(plan, vocab),
                 )
         raise NotFound(f"方案 {plan.name} 没有走访承诺 (core.visit_campaign) / the plan has no visit campaign")
 
@@ -78,6 +179,14 @@ class CampaignRule:
     def first_year(self) -> int:
         """The year of the first round."""
         return self.first_round_by.year
+
+    def visits_needed(self, year: int) -> int:
+        """Counted visits a household needs in ``year``: one in the first round, ``revisit_per_year`` after it."""
+        return 1 if year <= self.first_year else self.revisit_per_year
+
+    def counts_from(self, start: dt.date) -> dt.date:
+        """The first day of a window starting on ``start`` whose visits count (never before :attr:`round_start`)."""
+        return max(start, self.round_start) if self.round_start else start
 
 
 # -- SQL pieces shared by the worklist, the checks and the report ---------------------------------
@@ -89,17 +198,51 @@ def in_force_during(start: dt.date, end: dt.date) -> sa.ColumnElement[bool]:
     return sa.and_(p.c.start_date <= end, sa.or_(p.c.end_date.is_(None), p.c.end_date >= start))
 
 
-def campaign_households(plan: Any, start: dt.date, end: dt.date) -> sa.Select:
-    """SELECT household_id, paired_from: households of the plan's villages with a pairing (帮户) in force
-    between the dates, and the start of their first pairing ever (a transfer does not restart the clock)."""
+def plan_pairing(plan: Any, units: Iterable[str]) -> sa.ColumnElement[bool]:
+    """SQL condition on ``pairings``: a 帮户 pairing of ``plan``: naming it or no plan, with a cadre of its units."""
+    p, c = S.pairings, S.cadres
+    # A correlated EXISTS (one primary-key probe per pairing), so a household's pairings are still found through
+    # the index on household_id rather than by trying every cadre of the plan.
+    ours = sa.exists().where(c.c.code == p.c.cadre_code, c.c.unit_code.in_(sorted(units)))
+    return sa.and_(p.c.level == HOUSEHOLD_LEVEL, sa.or_(p.c.plan_name.is_(None), p.c.plan_name == plan.name), ours)
+
+
+def visit_of_plan(plan: Any, units: Iterable[str]) -> sa.ColumnElement[bool]:
+    """SQL condition on ``visits``: made for ``plan`` (naming it or no plan) by at least one cadre of its units."""
+    v, vc, c = S.visits, S.visit_cadres, S.cadres
+    by_ours = sa.exists().where(vc.c.visit_id == v.c.id, vc.c.cadre_code == c.c.code, c.c.unit_code.in_(sorted(units)))
+    return sa.and_(sa.or_(v.c.plan_name.is_(None), v.c.plan_name == plan.name), by_ours)
+
+
+def form_filled(forms: VisitForms | None, scope: str) -> sa.ColumnElement[bool]:
+    """SQL condition on ``visits``: meets C11's rule for a visit of ``scope`` (always true without a rule)."""
+    if forms is None:
+        return sa.true()
+    v = S.visits
+    return sa.and_(
+        v.c.questionnaire.in_(forms.keys(scope)), v.c.answers.isnot(None), sa.cast(v.c.answers, sa.Text).not_in(("null", "{}")),
+        *([v.c.findings != ""] if forms.visit_record else []),
+    )
+
+
+def counted_visit(rule: CampaignRule, plan: Any, units: Iterable[str]) -> sa.ColumnElement[bool]:
+    """SQL condition on ``visits``: a household visit that counts for the campaign (see the module docstring),
+    dates apart: the caller bounds ``visit_date`` (through :meth:`CampaignRule.counts_from`)."""
+    return sa.and_(S.visits.c.kind.in_(rule.counts_as_visit), visit_of_plan(plan, units), form_filled(rule.forms, "household"))
+
+
+def campaign_households(plan: Any, start: dt.date, end: dt.date, units: Iterable[str]) -> sa.Select:
+    """SELECT household_id, paired_from: households of the plan's villages with a pairing of the plan in force
+    between the dates, and the start of their first such pairing ever (a transfer does not restart the clock)."""
     p, h = S.pairings, S.households
+    ours = plan_pairing(plan, units)
     first = (
         sa.select(p.c.household_id, sa.func.min(p.c.start_date).label("paired_from"))
-        .where(p.c.level == HOUSEHOLD_LEVEL, p.c.start_date <= end)
+        .where(ours, p.c.start_date <= end)
         .group_by(p.c.household_id)
         .subquery()
     )
-    in_force = sa.select(p.c.household_id).where(p.c.level == HOUSEHOLD_LEVEL, in_force_during(start, end))
+    in_force = sa.select(p.c.household_id).where(ours, in_force_during(start, end))
     return (
         sa.select(first.c.household_id.label("household_id"), first.c.paired_from)
         .join(h, h.c.id == first.c.household_id)
@@ -107,7 +250,7 @@ def campaign_households(plan: Any, start: dt.date, end: dt.date) -> sa.Select:
     )
 
 
-def campaign_household_ids(plan: Any, start: dt.date, end: dt.date) -> sa.Select:
+def campaign_household_ids(plan: Any, start: dt.date, end: dt.date, units: Iterable[str]) -> sa.Select:
     """SELECT DISTINCT household_id: the households of :func:`campaign_households`, without the pairing date
     (cheaper: no pass over every pairing of each household)."""
     p, h = S.pairings, S.households
@@ -115,7 +258,7 @@ def campaign_household_ids(plan: Any, start: dt.date, end: dt.date) -> sa.Select
         sa.select(p.c.household_id.label("household_id"))
         .distinct()
         .join(h, h.c.id == p.c.household_id)
-        .where(p.c.level == HOUSEHOLD_LEVEL, in_force_during(start, end), plan_villages_condition(plan))
+        .where(plan_pairing(plan, units), in_force_during(start, end), plan_villages_condition(plan))
     )
 
 
@@ -153,15 +296,26 @@ def visit_deadline(rule: CampaignRule, year: int, paired_from: dt.date) -> dt.da
     return first_visit_due(rule, paired_from) if year <= rule.first_year else dt.date(year, 12, 31)
 
 
-def due_status(rule: CampaignRule, as_of: dt.date, paired_from: dt.date, last_visit: dt.date | None) -> tuple[str, dt.date] | None:
-    """The one definition of due and overdue (see the module docstring): (status, due by) or None."""
+def due_status(
+    rule: CampaignRule, as_of: dt.date, paired_from: dt.date, last_visit: dt.date | None,
+    *, this_year: int | None = None, last_year: int | None = None,
+) -> tuple[str, dt.date] | None:
+    """The one definition of due and overdue (see the module docstring): (status, due by) or None.
+
+    ``this_year`` and ``last_year`` are the counted visits of the year of ``as_of`` (up to it) and of the year
+    before; without them, one visit is assumed in the year of ``last_visit`` (enough while ``revisit_per_year`` is 1).
+    """
     if last_visit is None:
         due_by = first_visit_due(rule, paired_from)
         return ("overdue" if as_of > due_by else "due"), due_by
-    if last_visit.year >= as_of.year:
+    year = as_of.year
+    if this_year is None:
+        this_year = int(last_visit.year == year)
+    if last_year is None:
+        last_year = int(last_visit.year == year - 1)
+    if this_year >= rule.visits_needed(year):
         return None
-    due_by = dt.date(as_of.year, 12, 31)
-    return ("overdue" if last_visit < dt.date(as_of.year - 1, 1, 1) else "due"), due_by
+    return ("overdue" if last_year < rule.visits_needed(year - 1) else "due"), dt.date(year, 12, 31)
 
 
 def due_list(store: Any, plan: Any, *, as_of: dt.date, cadre: str | None = None) -> list[DueItem]:
@@ -170,36 +324,44 @@ def due_list(store: Any, plan: Any, *, as_of: dt.date, cadre: str | None = None)
     With ``cadre``, only that cadre's households (pairings in force on ``as_of``).
     The actor sees the households its ``registry.read`` scope reaches.
     """
-    from fupin.queries import split
+    from fupin.queries import plan_units, split
 
     store.access.require("registry.read")
     rule = CampaignRule.of(plan, store.vocab)
     scope = store.access.household_condition("registry.read")
     with store.reading("registry.read") as conn:
-        rows = conn.execute(_due_query(plan, rule, as_of, cadre, scope, conn.dialect)).all()
+        units = plan_units(conn, plan)
+        rows = conn.execute(_due_query(plan, rule, units, as_of, cadre, scope, conn.dialect)).all()
     return [
         DueItem(number, head, group, tuple(sorted(split(cadres))), status, due_by, last, late)
         for number, head, group, cadres, status, due_by, last, late in rows
     ]
 
 
-def _due_query(plan: Any, rule: CampaignRule, as_of: dt.date, cadre: str | None, scope: Any, dialect: sa.Dialect) -> sa.Select:
+def _due_query(plan: Any, rule: CampaignRule, units: list[str], as_of: dt.date, cadre: str | None, scope: Any, dialect: sa.Dialect) -> sa.Select:
     """The worklist as one statement: :func:`due_status` and the days overdue computed, and the rows
     sorted, by the database (a province's worklist has hundreds of thousands of rows)."""
     from fupin.queries import days_between, joined, materialized, plus_days, year_end_after
 
     h, p, v = S.households, S.pairings, S.visits
-    camp = campaign_households(plan, dt.date(as_of.year, 1, 1), as_of).subquery()
-    # Per household, through the (household_id, visit_date) index: its last counting visit, its cadres now.
-    last_visit = (
-        sa.select(sa.func.max(v.c.visit_date))
-        .where(v.c.household_id == camp.c.household_id, v.c.kind.in_(rule.counts_as_visit), v.c.visit_date <= as_of)
-        .scalar_subquery()
-    )
+    year = as_of.year
+    camp = campaign_households(plan, dt.date(year, 1, 1), as_of, units).subquery()
+    counted = counted_visit(rule, plan, units)
+
+    def visits(agg: Any, start: dt.date, end: dt.date) -> sa.ScalarSelect:
+        # Per household, through the (household_id, visit_date) index.
+        return sa.select(agg).where(v.c.household_id == camp.c.household_id, counted, v.c.visit_date >= rule.counts_from(start),
+                                    v.c.visit_date <= end).scalar_subquery()
+
+    ever = rule.round_start or dt.date(1, 1, 1)
+    last_visit = visits(sa.func.max(v.c.visit_date), ever, as_of)
+    this_year = visits(sa.func.count(), dt.date(year, 1, 1), as_of)
+    last_year = visits(sa.func.count(), dt.date(year - 1, 1, 1), dt.date(year - 1, 12, 31))
     in_force = sa.and_(p.c.level == HOUSEHOLD_LEVEL, p.c.start_date <= as_of, sa.or_(p.c.end_date.is_(None), p.c.end_date >= as_of))
-    cadres = sa.select(joined(p.c.cadre_code)).where(p.c.household_id == camp.c.household_id, in_force).scalar_subquery()
+    cadres = sa.select(joined(p.c.cadre_code)).where(p.c.household_id == camp.c.household_id, in_force, plan_pairing(plan, units)).scalar_subquery()
     seen = materialized(
-        sa.select(camp.c.household_id, camp.c.paired_from, last_visit.label("last_visit"), cadres.label("cadres"))
+        sa.select(camp.c.household_id, camp.c.paired_from, last_visit.label("last_visit"), this_year.label("this_year"),
+                  last_year.label("last_year"), cadres.label("cadres"))
         .where(*([camp.c.household_id.in_(sa.select(p.c.household_id).where(in_force, p.c.cadre_code == cadre))] if cadre else []))
         .cte("seen"),
         dialect,
@@ -208,16 +370,19 @@ def _due_query(plan: Any, rule: CampaignRule, as_of: dt.date, cadre: str | None,
     never = seen.c.last_visit.is_(None)
     first_due = sa.case((seen.c.paired_from <= rule.first_round_by, day(rule.first_round_by)),
                         else_=plus_days(seen.c.paired_from, rule.first_visit_days))
-    due_by = sa.case((never, first_due), else_=day(dt.date(as_of.year, 12, 31)))
-    overdue = sa.or_(sa.and_(never, day(as_of) > first_due), sa.and_(sa.not_(never), seen.c.last_visit < dt.date(as_of.year - 1, 1, 1)))
-    # Overdue is after the day it was due by (visited: 31 December of the year after the last visit), so never negative.
+    due_by = sa.case((never, first_due), else_=day(dt.date(year, 12, 31)))
+    overdue = sa.or_(sa.and_(never, day(as_of) > first_due),
+                     sa.and_(sa.not_(never), seen.c.last_year < rule.visits_needed(year - 1)))
+    # Overdue since the end of the last year it missed: the year after its last visit, at the latest last year.
+    missed = year_end_after(seen.c.last_visit)
+    prev_end = day(dt.date(year - 1, 12, 31))
     late = sa.case((sa.not_(overdue), 0), (never, days_between(day(as_of), first_due)),
-                   else_=days_between(day(as_of), year_end_after(seen.c.last_visit)))
+                   (missed < prev_end, days_between(day(as_of), missed)), else_=days_between(day(as_of), prev_end))
     listed = (
         sa.select(h.c.number, h.c.head_name, h.c.group_code, seen.c.cadres, sa.case((overdue, "overdue"), else_="due").label("status"),
                   due_by.label("due_by"), seen.c.last_visit, late.label("late"))
         .join(h, h.c.id == seen.c.household_id)
-        .where(sa.or_(never, seen.c.last_visit < dt.date(as_of.year, 1, 1)))
+        .where(sa.or_(never, seen.c.this_year < rule.visits_needed(year)))
     )
     if scope is not TRUE:
         listed = listed.where(h.c.id.in_(sa.select(h.c.id).where(scope)))
