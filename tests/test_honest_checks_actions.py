@@ -198,8 +198,8 @@ class TestSecondments:
             assert (r.status.value, r.evidence) == ("not_met", ()), year
 
     def test_a_posting_from_2010_does_not_meet_a_deadline_in_2016(self, world):
-        """In the second plan (moved by 2016-03-31), a posting begun in 2010 does not count; one begun in
-        the plan period does, and QJNU's posting never counts for it."""
+        """In the second plan (moved by 2016-03-31), a posting begun in 2010 does not count and the move is
+        not met after the deadline; one begun in the plan period does, and QJNU's postings never count for it."""
         world.save_plan(Plan.from_toml(other_plan_text(**{"moved_by = 2015-12-31": "moved_by = 2016-03-31"})))
         for n, role in enumerate(("work_team_leader", "work_team_instructor")):
             posting(world, f"O-{n}", role, "2010-03-01", "2019-12-31", moved_from="五星乡", unit=OTHER_UNIT, plan=OTHER, helpers=(O1,))
@@ -208,7 +208,12 @@ class TestSecondments:
         assert (r.status.value, r.evidence, "2016-03-31" in r.required) == ("not_met", (), True)
         for n, role in enumerate(("work_team_leader", "work_team_instructor")):
             posting(world, f"N-{n}", role, "2015-10-01", "2016-12-31", moved_from="五星乡", unit=OTHER_UNIT, plan=OTHER, helpers=(O1,))
-        assert status(world, "C06", 2016, "2016-05-01", OTHER) == "met"
+        # The move is done; 2016 also needs the yearly secondments, still open in May.
+        r = checked(world, 2016, "2016-05-01", OTHER)["C06"]
+        assert (r.status.value, r.figures["missing"]) == ("not_due", ["attached_leader", "work_team_leader"])
+        for n, role in enumerate(("attached_leader", "work_team_leader")):
+            posting(world, f"S-{n}", role, "2016-01-05", "2017-12-31", posted_to="者海镇", unit=OTHER_UNIT, plan=OTHER, helpers=(O1,))
+        assert status(world, "C06", 2016, "2017-01-15", OTHER) == "met"
 
 
 # -- C14: publicity and feedback ----------------------------------------------------------------------------

@@ -223,38 +223,41 @@ def secondments(ctx: CheckContext) -> CheckResult:
     towns = {_local(v.parent("town").name_zh, ctx) for v in ctx.plan.villages if v.parent("town")}
     places = towns | {v.name_zh for v in ctx.plan.villages} | {t + v.name_zh for t in towns for v in ctx.plan.villages}
     ever = bool(ctx.actions(kind, own=True))
+    # A year can need both: the move (in moved_by's year) and the yearly secondments (from seconded_from's year).
+    parts: list[tuple[str, list[str], set[str]]] = []  # (what is required, roles wanted, roles held)
+    found: list[Any] = []
+    deadline = None
     if moved_by is not None and ctx.year == moved_by.year:
-        wanted = moved_roles
         to = {_local(moved_to, ctx)} if moved_to else places
         rows = ctx.actions(kind, ctx.plan.period_start, moved_by, own=True,
                            where=[a.c.start_date >= ctx.plan.period_start, _led_by(ctx)])
-        found = [r for r in rows if (r.details or {}).get("role") in wanted and long_enough(r)
+        moved = [r for r in rows if (r.details or {}).get("role") in moved_roles and long_enough(r)
                  and _local((r.details or {}).get("posted_to"), ctx) in to
                  and (not moved_from or _local((r.details or {}).get("moved_from"), ctx) == _local(moved_from, ctx))]
-        held = {r.details["role"] for r in found}
+        found += moved
         where_to = f"{moved_from or ''} -> {moved_to or '、'.join(sorted(places))}"
-        required = "、".join(wanted) + f" ({where_to}, by {moved_by}, >= {min_days} 天 / days)"
-        deadline = moved_by
-    elif seconded_from is not None and ctx.year >= seconded_from.year:
-        wanted = seconded_roles
+        moved_held = {r.details["role"] for r in moved}
+        parts.append(("、".join(moved_roles) + f" ({where_to}, by {moved_by}, >= {min_days} 天 / days)", moved_roles, moved_held))
+        # A move missing once its deadline has passed is not met, whatever the rest of the year brings.
+        deadline = moved_by if set(moved_roles) - moved_held else None
+    if seconded_from is not None and ctx.year >= seconded_from.year:
         rows = ctx.actions(kind, ctx.year_start, ctx.year_end, own=True, where=[a.c.start_date >= seconded_from, _led_by(ctx)])
-        postings = [r for r in rows if (r.details or {}).get("role") in wanted and long_enough(r)
+        postings = [r for r in rows if (r.details or {}).get("role") in seconded_roles and long_enough(r)
                     and _local((r.details or {}).get("posted_to"), ctx) in places]
         need = min(min_days, (ctx.year_end - ctx.year_start).days + 1)
-        held, found = set(), []
-        for role in wanted:
+        held = set()
+        for role in seconded_roles:
             mine = [r for r in postings if r.details["role"] == role]
             if _held_days(mine, ctx.year_start, ctx.year_end) >= need:
                 held.add(role)
                 found += mine
-        required = "、".join(wanted) + f" ({'、'.join(sorted(places))}, >= {need} 天 / days this year)"
-        deadline = None
-    else:
+        parts.append(("、".join(seconded_roles) + f" ({'、'.join(sorted(places))}, >= {need} 天 / days this year)", seconded_roles, held))
+    if not parts:
         return ctx.result(Status.NOT_YET_DUE, "", "", note="本年无要求 / nothing required this year")
-    missing = [r for r in wanted if r not in held]
+    missing = [role for _, wanted, held in parts for role in wanted if role not in held]
     return ctx.judge(
-        not missing, required, "、".join(sorted(held)) or "0", _refs("action", sorted({r.ref for r in found})),
-        deadline=deadline, anything_recorded=ever, missing=missing,
+        not missing, "; ".join(p[0] for p in parts), "; ".join("、".join(sorted(p[2])) or "0" for p in parts),
+        _refs("action", sorted({r.ref for r in found})), deadline=deadline, anything_recorded=ever, missing=missing,
     )
 
 
