@@ -60,7 +60,7 @@ def village(store):
 
 
 def meeting(store, ref, day):
-    return action(store, "core.meeting", day, ref, {"topic": "研究挂包帮工作"})
+    return action(store, "core.meeting", day, ref, {"topic": "研究挂包帮工作", "body": "党委常委会"})
 
 
 class TestResults:

@@ -40,9 +40,9 @@ def edited(tmp_path: Path, old: str, new: str) -> Path:
 
 #: (line of the reference plan, its misspelt or mistyped version, what the refusal names)
 BAD = [
-    ('params = { min_per_year = 2 }', 'params = { min_per_yaer = 2 }', r"C03\.params\.min_per_yaer: .*unknown parameter.*did you mean \"min_per_year\""),
-    ('params = { min_per_year = 2 }', 'params = { min_per_year = "两" }', r"C03\.params\.min_per_year: .*expected a whole number >= 1.*str '两'"),
-    ('params = { min_per_year = 2 }', 'params = { min_per_year = -1 }', r"C03\.params\.min_per_year: .*expected a whole number >= 1"),
+    ('min_per_year = 2, bodies', 'min_per_yaer = 2, bodies', r"C03\.params\.min_per_yaer: .*unknown parameter.*did you mean \"min_per_year\""),
+    ('min_per_year = 2, bodies', 'min_per_year = "两", bodies', r"C03\.params\.min_per_year: .*expected a whole number >= 1.*str '两'"),
+    ('min_per_year = 2, bodies', 'min_per_year = -1, bodies', r"C03\.params\.min_per_year: .*expected a whole number >= 1"),
 ]
 
 

@@ -152,8 +152,8 @@ class TestCommand:
         ids = id_numbers(store)
         assert len(ids) == 5 and not [i for i in ids if i in page or i[:14] in page]
 
-    def test_export_is_audited_and_meets_c36(self, store, campaign, cli, database_url, tmp_path):
-        """Writing the report to a file leaves an audit entry, which is the evidence for C36 (report exported)."""
+    def test_export_is_audited_but_does_not_meet_c36(self, store, campaign, cli, database_url, tmp_path):
+        """Writing the report to a file leaves an audit entry; it is not a publication, so C36 stays no data."""
         def c36(year):
             result = cli("--db", database_url, "check", "--year", str(year), "--as-of", f"{year + 1}-01-10", "--json")
             return {r["id"]: r for r in json.loads(result.output)}["C36"]
@@ -165,8 +165,7 @@ class TestCommand:
         (entry,) = [e for e in store.audit_entries(table="plans", key=PLAN) if e.operation == "report"]
         assert (entry.unit, entry.user, entry.new["year"], entry.new["format"], entry.new["file"]) == ("TEST", "tester", 2015, "html", "r.html")
         found = c36(2015)
-        assert (found["status"], found["actual"], found["evidence"]) == ("met", "1", [f"audit:{entry.id}"])
-        assert c36(2016)["status"] == "not_due"
+        assert (found["status"], found["actual"], found["evidence"]) == ("no_data", "0", [])
 
     def test_english(self, store, campaign, cli, database_url, tmp_path):
         """--lang en gives English headings and text, in the text and the HTML page."""

@@ -350,7 +350,7 @@ def exit_record(store: Any, numbers: tuple[str, ...], year: int, on: str | None,
 @click.command("report")
 @click.option("--year", type=int, required=True)
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "html"]), default="text", show_default=True)
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write to FILE (audited: C36).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write to FILE (audited; an export is not a publication, C36).")
 @click.option("--as-of", "as_of", metavar="DATE", help="Report as on this day (default today).")
 @_PLAN
 @_LANG

@@ -339,14 +339,27 @@ class CheckContext:
             self.cache["units"] = plan_units(self.conn, self.plan)
         return self.cache["units"]
 
-    def actions(self, kind: str, start: dt.date | None = None, end: dt.date | None = None) -> list[Any]:
+    def actions(
+        self, kind: str, start: dt.date | None = None, end: dt.date | None = None, *, own: bool = False, where: Sequence[Any] = (),
+    ) -> list[Any]:
         """Support actions of ``kind`` for the plan (by its name, or registered by one of its units) touching
-        [start, end]: rows of ``id, ref, start_date, end_date, details``, in date order."""
+        [start, end]: rows of ``id, ref, start_date, end_date, details``, in date order.
+
+        Args:
+            own: only the plan's own records: registered by one of its units *and* naming this plan or
+                no plan (a unit's action for another of its plans, or another unit's action naming
+                this plan, does not count).
+            where: further SQL conditions on ``support_actions`` (a village, a leader, a date).
+        """
         from fupin.queries import of_plan
         from fupin.storage import schema as S
 
         a = S.support_actions
-        query = sa.select(a.c.id, a.c.ref, a.c.start_date, a.c.end_date, a.c.details).where(a.c.kind == kind, of_plan(a, self.plan, self.units()))
+        if own:
+            mine = sa.and_(a.c.unit_code.in_(self.units()), sa.or_(a.c.plan_name == self.plan.name, a.c.plan_name.is_(None)))
+        else:
+            mine = of_plan(a, self.plan, self.units())
+        query = sa.select(a.c.id, a.c.ref, a.c.start_date, a.c.end_date, a.c.details).where(a.c.kind == kind, mine, *where)
         if start is not None:
             query = query.where(a.c.end_date >= start)
         if end is not None:

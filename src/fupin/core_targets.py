@@ -48,18 +48,57 @@ def _refs(prefix: str, items: Iterable[Any]) -> list[str]:
     return [f"{prefix}:{i}" for i in items]
 
 
-def _count_actions(kind: str, label_zh: str, label_en: str):
-    """A target: at least ``min_per_year`` actions of ``kind`` in the year."""
+def _in_villages(ctx: CheckContext) -> sa.ColumnElement[bool]:
+    """SQL on ``support_actions``: the action names a beneficiary in the plan's villages (the village or one of
+    its villager groups, a household or a person of it, or a unit located in it)."""
+    a, b, h, p, u = S.support_actions, S.action_beneficiaries, S.households, S.persons, S.units
+    codes = sorted(v.code for v in ctx.plan.villages)
+    in_plan = lambda column: sa.func.substr(column, 1, 12).in_(codes)  # noqa: E731  (a villager group's code starts with its village's)
+    return sa.exists().where(b.c.action_id == a.c.id, sa.or_(
+        sa.and_(b.c.type == "village", in_plan(b.c.ref)),
+        sa.and_(b.c.type == "household", b.c.ref.in_(sa.select(h.c.number).where(in_plan(h.c.group_code)))),
+        sa.and_(b.c.type == "person", b.c.ref.in_(sa.select(p.c.id_number).join(h, h.c.id == p.c.household_id).where(in_plan(h.c.group_code)))),
+        sa.and_(b.c.type == "unit", b.c.ref.in_(sa.select(u.c.code).where(in_plan(u.c.area_code)))),
+    ))
 
-    def evaluate(ctx: CheckContext) -> CheckResult:
-        need = int(ctx.params.get("min_per_year", 1))
-        found = ctx.actions(kind, ctx.year_start, ctx.year_end)
-        return ctx.judge(
-            len(found) >= need, f">= {need} {label_zh} / {label_en}", str(len(found)), _refs("action", (r.ref for r in found)),
-            anything_recorded=bool(found) or bool(ctx.actions(kind)), required_n=need, actual_n=len(found),
-        )
 
-    return evaluate
+def _led_by(ctx: CheckContext, ranks: Iterable[str] | None = None) -> sa.ColumnElement[bool]:
+    """SQL on ``support_actions``: a helper of the action is a cadre of the plan's units (of one of ``ranks``, if given)."""
+    a, ah, c = S.support_actions, S.action_helpers, S.cadres
+    where = [ah.c.action_id == a.c.id, c.c.code == ah.c.cadre_code, c.c.unit_code.in_(ctx.units())]
+    if ranks is not None:
+        where.append(c.c.rank.in_(sorted(ranks)))
+    return sa.exists().where(*where)
+
+
+def _leader_ranks(ctx: CheckContext) -> list[str]:
+    """The ranks of the plan's leaders: ``leader_ranks``, else the first rank the plan's [cadres.ranks] lists."""
+    ranks = ctx.param("leader_ranks")
+    if ranks is None:
+        ranks = [r.rank for r in ctx.plan.cadres.ranks[:1]]
+    return list(ranks)
+
+
+def _month_day(ctx: CheckContext, name: str, year: int) -> dt.date:
+    """The parameter ``name`` ("MM-DD") as a day of ``year``; a plan error naming the commitment and key if it is not one."""
+    text = ctx.param(name)
+    try:
+        month, day = (int(x) for x in str(text).split("-"))
+        return dt.date(year, month, day)
+    except ValueError:
+        from fupin.errors import PlanError
+
+        raise PlanError(f"{ctx.plan.origin}: {ctx.commitment.id}.params.{name}: 应为 月-日 / expected MM-DD, got {text!r}") from None
+
+
+def _days_counted(ctx: CheckContext, found: list[Any], what_zh: str, what_en: str, ever: bool, note: str = "") -> CheckResult:
+    """At least ``min_per_year`` different days with a counting action (a meeting recorded twice is one meeting)."""
+    need = ctx.param("min_per_year")
+    days = sorted({r.start_date for r in found})
+    return ctx.judge(
+        len(days) >= need, f">= {need} {what_zh} / {what_en}", str(len(days)), _refs("action", (r.ref for r in found)),
+        anything_recorded=ever, required_n=need, actual_n=len(days), note=note,
+    )
 
 
 def poor_households_on(plan: Any, day: dt.date) -> sa.Select:
@@ -86,36 +125,153 @@ def held(ctx: CheckContext, day: dt.date) -> sa.Subquery:
 
 
 def roles(ctx: CheckContext) -> CheckResult:
-    """C01: every role of the leading group is held by someone during the year."""
-    wanted = list(ctx.params.get("roles", ()))
-    found = [a for a in ctx.actions("core.appointment", ctx.year_start, ctx.year_end) if (a.details or {}).get("role") in wanted]
+    """C01: every role of the leading group is held on the check day (the year's end, or ``as_of`` if earlier).
+
+    Counts a ``core.appointment`` of the plan's own units (naming this plan or none) whose role is one of
+    ``roles``, in force on that day, naming as helper a cadre of the plan's units of one of ``leader_ranks``
+    (default: the plan's first rank). Does not count an appointment naming no cadre or a cadre of another
+    unit, one that ended before the day (a one-day appointment), or one of another plan.
+    """
+    wanted = list(ctx.param("roles"))
+    day = ctx.check_day
+    kind = "core.appointment"
+    found = [a for a in ctx.actions(kind, day, day, own=True, where=[_led_by(ctx, _leader_ranks(ctx))]) if (a.details or {}).get("role") in wanted]
     held = {a.details["role"] for a in found}
     missing = [r for r in wanted if r not in held]
     actual = "、".join(sorted(held)) or "0"
     if missing:
         actual += f" (缺 / missing: {'、'.join(missing)})"
-    return ctx.judge(not missing, "、".join(wanted), actual, _refs("action", (a.ref for a in found)),
-                     anything_recorded=bool(ctx.actions("core.appointment")), missing=missing)
+    return ctx.judge(not missing, "、".join(wanted) + f" (在任 / held on {day})", actual, _refs("action", (a.ref for a in found)),
+                     anything_recorded=bool(ctx.actions(kind, own=True)), missing=missing)
+
+
+def meetings(ctx: CheckContext) -> CheckResult:
+    """C03: the leadership of the helping unit studies the work at least ``min_per_year`` times a year.
+
+    Counts a ``core.meeting`` dated in the year, registered by the plan's helping unit itself (not by a
+    department below it), naming this plan (a meeting about the work), and, when the plan lists ``bodies``,
+    held by one of them (``details.body``: 党委常委会, 校长办公会 ...). Meetings on the same day count once.
+    Does not count a department's meeting, a meeting of another plan or naming no plan, or one of another body.
+    """
+    a = S.support_actions
+    bodies = ctx.param("bodies")
+    kind = "core.meeting"
+    where = [a.c.unit_code == ctx.plan.helping_unit.code, a.c.plan_name == ctx.plan.name, a.c.start_date >= ctx.year_start]
+    found = [r for r in ctx.actions(kind, ctx.year_start, ctx.year_end, own=True, where=where)
+             if bodies is None or (r.details or {}).get("body") in bodies]
+    return _days_counted(ctx, found, "次研究", "leadership meetings", bool(found) or bool(ctx.actions(kind, own=True)))
+
+
+#: How a plan names the kinds of site visit (C04 ``kinds``), and the mode a site visit records.
+SITE_VISIT_MODES = {"research": "调研", "on_site_office": "现场办公", "调研": "调研", "现场办公": "现场办公"}
+
+
+def site_visits(ctx: CheckContext) -> CheckResult:
+    """C04: the plan's leaders go on site (research or on-site office) at least ``min_per_year`` times a year.
+
+    Counts a ``core.site_visit`` of the plan's own units dated in the year, of one of the ``kinds``
+    (``research`` 调研, ``on_site_office`` 现场办公), at the plan's villages (a beneficiary in them: the
+    village, a household, a person or a unit located there), with a helper who is a leader: a cadre of the
+    plan's units of one of ``leader_ranks`` (default: the plan's first rank, the 校级领导 of the reference
+    plan). Visits on the same day count once. Does not count a visit elsewhere (a meeting in the provincial
+    capital names no beneficiary in the village), one without a leader, or one of another plan.
+    """
+    a = S.support_actions
+    kinds = ctx.param("kinds")
+    unknown = [k for k in (kinds or ()) if k not in SITE_VISIT_MODES]
+    modes = None if kinds is None else {SITE_VISIT_MODES[k] for k in kinds if k in SITE_VISIT_MODES}
+    kind = "core.site_visit"
+    where = [a.c.start_date >= ctx.year_start, _in_villages(ctx), _led_by(ctx, _leader_ranks(ctx))]
+    found = [r for r in ctx.actions(kind, ctx.year_start, ctx.year_end, own=True, where=where)
+             if modes is None or (r.details or {}).get("mode", "调研") in modes]
+    note = f"未知的到点方式 / unknown kinds: {'、'.join(unknown)} (research, on_site_office)" if unknown else ""
+    return _days_counted(ctx, found, "次到点", "site visits", bool(found) or bool(ctx.actions(kind, own=True)), note)
+
+
+def _local(place: str, ctx: CheckContext) -> str:
+    """``place`` without the names of the areas above the plan's towns (会泽县者海镇 -> 者海镇), to compare places."""
+    place = "".join(str(place or "").split())
+    above = {a.name_zh for v in ctx.plan.villages for a in v.parents if a.level in ("province", "city", "county")}
+    changed = True
+    while changed:
+        changed = False
+        for name in above:
+            if name and place.startswith(name) and len(place) > len(name):
+                place, changed = place[len(name):], True
+    return place
+
+
+def _held_days(postings: list[Any], start: dt.date, end: dt.date) -> int:
+    """Days of [start, end] covered by at least one of ``postings`` (overlaps counted once)."""
+    days: set[dt.date] = set()
+    for p in postings:
+        day = max(p.start_date, start)
+        while day <= min(p.end_date, end):
+            days.add(day)
+            day += dt.timedelta(days=1)
+    return len(days)
 
 
 def secondments(ctx: CheckContext) -> CheckResult:
-    """C06: roles moved by a date in the first year; seconded roles held every year from ``seconded_from``."""
-    p = ctx.params
-    found, wanted, deadline = [], [], None
-    moved_by, seconded_from = p.get("moved_by"), p.get("seconded_from")
+    """C06: roles moved by ``moved_by``; from ``seconded_from`` the seconded roles held every year.
+
+    A ``core.secondment`` counts only when it is of the plan's own units, names as helper a cadre of the
+    plan's units, lasts at least ``min_days`` days (start to end) and is posted to the plan's place:
+
+    - in ``moved_by``'s year, a moved role counts when its posting starts inside the plan period and by
+      ``moved_by``, is to ``moved_to_zh`` and (when the plan says where from) from ``moved_from_zh``;
+    - from ``seconded_from``'s year, a seconded role counts for a year when postings starting on or after
+      ``seconded_from``, to one of the plan's towns or villages, hold it at least ``min_days`` days of the
+      year (all of it, if the year checked is shorter).
+
+    Places are compared without the province, city and county names (会泽县者海镇 is 者海镇). Does not
+    count a posting naming no cadre, elsewhere (昆明), too short, or begun before the plan's window.
+    """
+    moved_by, seconded_from = ctx.param("moved_by"), ctx.param("seconded_from")
+    min_days = ctx.param("min_days")
+    moved_to, moved_from = ctx.param("moved_to_zh"), ctx.param("moved_from_zh")
+    moved_roles, seconded_roles = list(ctx.param("moved_roles") or ()), list(ctx.param("seconded_roles") or ())
+    a = S.support_actions
+    kind = "core.secondment"
+    long_enough = lambda r: (r.end_date - r.start_date).days + 1 >= min_days  # noqa: E731
+    towns = {_local(v.parent("town").name_zh, ctx) for v in ctx.plan.villages if v.parent("town")}
+    places = towns | {v.name_zh for v in ctx.plan.villages} | {t + v.name_zh for t in towns for v in ctx.plan.villages}
+    ever = bool(ctx.actions(kind, own=True))
+    # A year can need both: the move (in moved_by's year) and the yearly secondments (from seconded_from's year).
+    parts: list[tuple[str, list[str], set[str]]] = []  # (what is required, roles wanted, roles held)
+    found: list[Any] = []
+    deadline = None
     if moved_by is not None and ctx.year == moved_by.year:
-        wanted, deadline = list(p.get("moved_roles", ())), moved_by
-        found = [a for a in ctx.actions("core.secondment", None, moved_by) if (a.details or {}).get("role") in wanted]
-    elif seconded_from is not None and ctx.year >= seconded_from.year:
-        wanted = list(p.get("seconded_roles", ()))
-        found = [a for a in ctx.actions("core.secondment", ctx.year_start, ctx.year_end) if (a.details or {}).get("role") in wanted]
-    if not wanted:
-        return ctx.result(ctx.judge(True, "", "").status.__class__.NOT_YET_DUE, "", "", note="本年无要求 / nothing required this year")
-    held = {a.details["role"] for a in found}
-    missing = [r for r in wanted if r not in held]
+        to = {_local(moved_to, ctx)} if moved_to else places
+        rows = ctx.actions(kind, ctx.plan.period_start, moved_by, own=True,
+                           where=[a.c.start_date >= ctx.plan.period_start, _led_by(ctx)])
+        moved = [r for r in rows if (r.details or {}).get("role") in moved_roles and long_enough(r)
+                 and _local((r.details or {}).get("posted_to"), ctx) in to
+                 and (not moved_from or _local((r.details or {}).get("moved_from"), ctx) == _local(moved_from, ctx))]
+        found += moved
+        where_to = f"{moved_from or ''} -> {moved_to or '、'.join(sorted(places))}"
+        moved_held = {r.details["role"] for r in moved}
+        parts.append(("、".join(moved_roles) + f" ({where_to}, by {moved_by}, >= {min_days} 天 / days)", moved_roles, moved_held))
+        # A move missing once its deadline has passed is not met, whatever the rest of the year brings.
+        deadline = moved_by if set(moved_roles) - moved_held else None
+    if seconded_from is not None and ctx.year >= seconded_from.year:
+        rows = ctx.actions(kind, ctx.year_start, ctx.year_end, own=True, where=[a.c.start_date >= seconded_from, _led_by(ctx)])
+        postings = [r for r in rows if (r.details or {}).get("role") in seconded_roles and long_enough(r)
+                    and _local((r.details or {}).get("posted_to"), ctx) in places]
+        need = min(min_days, (ctx.year_end - ctx.year_start).days + 1)
+        held = set()
+        for role in seconded_roles:
+            mine = [r for r in postings if r.details["role"] == role]
+            if _held_days(mine, ctx.year_start, ctx.year_end) >= need:
+                held.add(role)
+                found += mine
+        parts.append(("、".join(seconded_roles) + f" ({'、'.join(sorted(places))}, >= {need} 天 / days this year)", seconded_roles, held))
+    if not parts:
+        return ctx.result(Status.NOT_YET_DUE, "", "", note="本年无要求 / nothing required this year")
+    missing = [role for _, wanted, held in parts for role in wanted if role not in held]
     return ctx.judge(
-        not missing, "、".join(wanted) + (f" (by {deadline})" if deadline else ""), "、".join(sorted(held)) or "0",
-        _refs("action", (a.ref for a in found)), deadline=deadline, anything_recorded=bool(ctx.actions("core.secondment")), missing=missing,
+        not missing, "; ".join(p[0] for p in parts), "; ".join("、".join(sorted(p[2])) or "0" for p in parts),
+        _refs("action", sorted({r.ref for r in found})), deadline=deadline, anything_recorded=ever, missing=missing,
     )
 
 
@@ -487,26 +643,57 @@ def _needs_so_far(ctx: CheckContext) -> tuple[int, str | None]:
 # -- C14, C15, C16, C34, C36 -----------------------------------------------------------------------
 
 
+def _about_villages(ctx: CheckContext, table: sa.Table) -> sa.ColumnElement[bool]:
+    """SQL on ``diary_entries``/``cases``: about a household of the plan's villages, or one of the villages (or its groups)."""
+    h = S.households
+    codes = sorted(v.code for v in ctx.plan.villages)
+    return sa.or_(
+        table.c.household_id.in_(sa.select(h.c.id).where(ctx.villages())),
+        sa.func.substr(table.c.village_code, 1, 12).in_(codes),
+    )
+
+
 def _diary(ctx: CheckContext, start: dt.date, end: dt.date) -> list[Any]:
+    """Diary entries dated in [start, end] of cadres of the plan's units about the plan's villages or their households."""
     d, c = S.diary_entries, S.cadres
     return ctx.conn.execute(
         sa.select(d.c.ref, d.c.kind, d.c.entry_date, d.c.case_ref)
         .join(c, c.c.code == d.c.cadre_code)
-        .where(d.c.entry_date >= start, d.c.entry_date <= end, c.c.unit_code.in_(ctx.units()))
+        .where(d.c.entry_date >= start, d.c.entry_date <= end, c.c.unit_code.in_(ctx.units()), _about_villages(ctx, d))
         .order_by(d.c.entry_date, d.c.id)
     ).all()
 
 
+#: C14's ``records``: what each names.
+PUBLICITY_RECORDS = {"publicity_event": "宣传活动 / publicity event", "feedback_item": "意见反馈 / opinion passed on"}
+
+
 def publicity_feedback(ctx: CheckContext) -> CheckResult:
-    """C14: policy publicity in the year, and villagers' opinions collected and passed on."""
-    events = ctx.actions("core.publicity", ctx.year_start, ctx.year_end)
-    items = sum(len((a.details or {}).get("feedback_items") or ()) for a in events)
+    """C14: policy publicity in the year, and villagers' opinions collected and passed on, as ``records`` lists.
+
+    ``publicity_event`` needs a ``core.publicity`` of the plan's own units dated in the year at the plan's
+    villages (a beneficiary there); ``feedback_item`` needs an opinion: an item of such an event's
+    ``feedback_items`` with ``passed_to`` (whom it was passed to) recorded, or a diary entry 意见建议 of a
+    cadre of the plan's units about the plan's villages or households. Does not count publicity elsewhere or
+    of another plan or unit, nor opinions never passed on.
+    """
+    records = list(ctx.param("records") or PUBLICITY_RECORDS)
+    a = S.support_actions
+    kind = "core.publicity"
+    events = ctx.actions(kind, ctx.year_start, ctx.year_end, own=True, where=[a.c.start_date >= ctx.year_start, _in_villages(ctx)])
+    passed = [e for e in events if (e.details or {}).get("passed_to")]
+    items = sum(len(e.details.get("feedback_items") or ()) for e in passed)
     feedback = [d for d in _diary(ctx, ctx.year_start, ctx.year_end) if d.kind == "意见建议"]
+    have = {"publicity_event": bool(events), "feedback_item": (items + len(feedback)) > 0}
+    missing = [r for r in records if not have.get(r, False)]
+    unknown = [r for r in records if r not in PUBLICITY_RECORDS]
+    note = f"未知的记录 / unknown records: {'、'.join(unknown)} ({', '.join(PUBLICITY_RECORDS)})" if unknown else ""
     return ctx.judge(
-        bool(events) and (items + len(feedback)) > 0, ">= 1 次宣传, >= 1 条意见反馈 / publicity and feedback",
+        not missing, "; ".join(PUBLICITY_RECORDS.get(r, r) for r in records) + " >= 1",
         f"{len(events)} 次宣传, {items + len(feedback)} 条意见 / events, opinions",
-        _refs("action", (a.ref for a in events)) + _refs("diary", (d.ref for d in feedback)),
-        anything_recorded=bool(events or feedback or ctx.actions("core.publicity")), events=len(events), feedback=items + len(feedback),
+        _refs("action", (e.ref for e in (events if "publicity_event" in records else passed))) + _refs("diary", (d.ref for d in feedback)),
+        anything_recorded=bool(events or feedback or ctx.actions(kind, own=True)), note=note,
+        events=len(events), feedback=items + len(feedback), missing=missing,
     )
 
 
@@ -560,50 +747,144 @@ def exit_plans(ctx: CheckContext) -> CheckResult:
     )
 
 
+#: C16's ``records``: the diary kind each names (``dispute_case`` is the cases, closed within ``max_case_days``).
+SENTIMENT_RECORDS = {"talk": "民情恳谈", "visitor": "接待来访", "sentiment_diary": "民情日记", "sentiment_report": "民情报告", "dispute_case": None}
+
+
 def sentiment_work(ctx: CheckContext) -> CheckResult:
-    """C16: sentiment diary kept in the year; cases opened are followed and closed within ``max_case_days``."""
-    max_days = int(ctx.params.get("max_case_days", 90))
+    """C16: talks, visitors received, the sentiment diary and reports kept in the year; cases closed in time.
+
+    Every diary kind ``records`` names (talk 民情恳谈, visitor 接待来访, sentiment_diary 民情日记,
+    sentiment_report 民情报告) needs an entry dated in the year by a cadre of the plan's units about the
+    plan's villages or their households. With ``dispute_case``, the cases of those cadres about those
+    villages open in the year must each be closed within ``max_case_days`` days (an open one is overdue
+    once the days have passed). Does not count entries of other units' cadres, or about other villages,
+    or naming no household or village.
+    """
+    records = list(ctx.param("records") or SENTIMENT_RECORDS)
+    max_days = ctx.param("max_case_days")
     entries = _diary(ctx, ctx.year_start, ctx.year_end)
-    k, c = S.cases, S.cadres
-    cases = ctx.conn.execute(
-        sa.select(k.c.ref, k.c.opened, k.c.closed, k.c.status).join(c, c.c.code == k.c.cadre_code)
-        .where(c.c.unit_code.in_(ctx.units()), k.c.opened <= ctx.year_end, sa.or_(k.c.closed.is_(None), k.c.closed >= ctx.year_start))
-    ).all()
-    day = ctx.check_day
-    overdue = [x.ref for x in cases if (x.closed or day) > x.opened + dt.timedelta(days=max_days) and (x.closed is None or x.closed.year == ctx.year)]
-    closed = [x for x in cases if x.closed is not None and x.closed <= ctx.year_end]
     kinds = Counter(e.kind for e in entries)
+    wanted = [SENTIMENT_RECORDS[r] for r in records if SENTIMENT_RECORDS.get(r)]
+    missing = [k for k in wanted if not kinds.get(k)]
+    unknown = [r for r in records if r not in SENTIMENT_RECORDS]
+    cases, closed, overdue = [], [], []
+    if "dispute_case" in records:
+        k, c = S.cases, S.cadres
+        cases = ctx.conn.execute(
+            sa.select(k.c.ref, k.c.opened, k.c.closed, k.c.status).join(c, c.c.code == k.c.cadre_code)
+            .where(c.c.unit_code.in_(ctx.units()), _about_villages(ctx, k), k.c.opened <= ctx.year_end,
+                   sa.or_(k.c.closed.is_(None), k.c.closed >= ctx.year_start))
+        ).all()
+        day = ctx.check_day
+        overdue = [x.ref for x in cases if max_days is not None and (x.closed or day) > x.opened + dt.timedelta(days=max_days)
+                   and (x.closed is None or x.closed.year == ctx.year)]
+        closed = [x for x in cases if x.closed is not None and x.closed <= ctx.year_end]
+    shown = [e for e in entries if e.kind in wanted or e.case_ref]
     actual = ", ".join(f"{kind} {n}" for kind, n in sorted(kinds.items())) or "0"
+    notes = [f"缺 / missing: {'、'.join(missing)}" if missing else "", f"超期案件 / overdue cases: {'、'.join(overdue)}" if overdue else "",
+             f"未知的记录 / unknown records: {'、'.join(unknown)} ({', '.join(SENTIMENT_RECORDS)})" if unknown else ""]
     return ctx.judge(
-        bool(entries) and not overdue, f"民情日记 >= 1; 案件 {max_days} 天内办结 / diary kept; cases closed within {max_days} days",
+        bool(entries) and not missing and not overdue and not unknown,
+        f"{'、'.join(wanted) or '民情记录'} >= 1" + (f"; 案件 {max_days} 天内办结 / each kind kept; cases closed within {max_days} days"
+                                                    if max_days is not None and "dispute_case" in records else " / each kind kept"),
         f"{actual}; 案件 {len(cases)} (办结 {len(closed)}, 超期 {len(overdue)})",
-        _refs("diary", (e.ref for e in entries)) + _refs("case", (x.ref for x in closed)),
-        anything_recorded=bool(entries or cases), note=f"超期案件 / overdue cases: {'、'.join(overdue)}" if overdue else "",
-        diary=dict(kinds), cases=len(cases), closed=len(closed), overdue=overdue,
+        _refs("diary", (e.ref for e in shown)) + _refs("case", (x.ref for x in closed)),
+        anything_recorded=bool(entries or cases), note="; ".join(n for n in notes if n),
+        diary=dict(kinds), cases=len(cases), closed=len(closed), overdue=overdue, missing=missing,
     )
+
+
+#: C34's ``methods``: the method each names in an inspection's details.
+INSPECTION_METHODS = {"spot_check": "平时抽查", "year_end_inspection": "年终检查"}
 
 
 def annual_assessment(ctx: CheckContext) -> CheckResult:
-    """C34: spot checks during the year and the year-end inspection (whose results enter each cadre's sheet)."""
-    found = ctx.actions("core.inspection", ctx.year_start, ctx.year_end)
-    year_end = [a for a in found if (a.details or {}).get("method") == "年终检查"]
-    spot = [a for a in found if (a.details or {}).get("method") == "平时抽查"]
+    """C34: spot checks during the year, the year-end inspection, and its results in each cadre's annual assessment.
+
+    Counts ``core.inspection`` records of the plan's own units. A spot check (平时抽查) counts when dated in
+    the year and circulated (通报, as the seed says 抽查通报); at least ``min_spot_checks`` are needed. The
+    year-end inspection (年终检查) counts only when dated from ``year_end_from`` of the year to
+    ``year_end_until`` (of the next year when it is the earlier day): one dated 2 January is not the
+    year's. With ``per = "cadre"`` every cadre of the plan's units holding a household pairing of the plan's
+    villages on the check day must be named in a counting year-end inspection's ``assessed_cadres`` (the
+    cadres whose annual assessment its results entered); software cannot see the assessment sheet itself,
+    only this record. ``methods`` says which of the two are required.
+    """
+    methods = list(ctx.param("methods") or INSPECTION_METHODS)
+    per = ctx.param("per")
+    need_spot = ctx.param("min_spot_checks")
+    window_from = _month_day(ctx, "year_end_from", ctx.year)
+    window_until = _month_day(ctx, "year_end_until", ctx.year)
+    if window_until < window_from:
+        window_until = window_until.replace(year=ctx.year + 1)
+    a = S.support_actions
+    kind = "core.inspection"
+    method = lambda r: (r.details or {}).get("method")  # noqa: E731
+    spot = [r for r in ctx.actions(kind, ctx.year_start, ctx.year_end, own=True, where=[a.c.start_date >= ctx.year_start])
+            if method(r) == "平时抽查" and (r.details or {}).get("circulated")]
+    year_end = [r for r in ctx.actions(kind, window_from, window_until, own=True, where=[a.c.start_date >= window_from])
+                if method(r) == "年终检查"]
+    wanted_spot = "spot_check" in methods
+    wanted_year_end = "year_end_inspection" in methods or per == "cadre"
+    shortfalls = []
+    if wanted_spot and len(spot) < need_spot:
+        shortfalls.append(f"平时抽查通报 {len(spot)} < {need_spot} / circulated spot checks")
+    if wanted_year_end and not year_end:
+        shortfalls.append(f"无 {window_from}–{window_until} 的年终检查 / no year-end inspection in the window")
+    unassessed: list[str] = []
+    taking_part = 0
+    if per == "cadre" and year_end:
+        hp, c = held(ctx, ctx.check_day), S.cadres
+        codes = ctx.conn.execute(
+            sa.select(hp.c.cadre_code).distinct().join(c, c.c.code == hp.c.cadre_code).where(c.c.unit_code.in_(ctx.units()))
+        ).scalars().all()
+        assessed = {code for r in year_end for code in (r.details or {}).get("assessed_cadres") or ()}
+        taking_part = len(codes)
+        unassessed = sorted(set(codes) - assessed)
+        if unassessed or not codes:
+            shortfalls.append(f"{len(unassessed)}/{len(codes)} 名干部的年度考核未纳入检查结果 / cadres whose assessment lacks the results: "
+                              f"{'、'.join(unassessed[:20])}{' …' if len(unassessed) > 20 else ''}")
+    unknown = [m for m in methods if m not in INSPECTION_METHODS]
+    if unknown:
+        shortfalls.append(f"未知的检查方式 / unknown methods: {'、'.join(unknown)} ({', '.join(INSPECTION_METHODS)})")
+    required = "; ".join(
+        ([f"平时抽查通报 >= {need_spot}"] if wanted_spot else []) + ([f"年终检查 ({window_from}–{window_until})"] if wanted_year_end else [])
+        + (["结果纳入每名干部年度考核 / results in each cadre's assessment"] if per == "cadre" else [])
+    )
     return ctx.judge(
-        bool(year_end), "年终检查 >= 1, 结果纳入每名干部年度考核 / year-end inspection",
-        f"年终检查 {len(year_end)}, 平时抽查 {len(spot)}", _refs("action", (a.ref for a in found)),
-        anything_recorded=bool(ctx.actions("core.inspection")), year_end=len(year_end), spot_checks=len(spot),
+        not shortfalls, required, f"平时抽查 {len(spot)}, 年终检查 {len(year_end)}"
+        + (f", 考核 {taking_part - len(unassessed)}/{taking_part}" if per == "cadre" else ""),
+        _refs("action", (r.ref for r in spot + year_end)), deadline=max(window_until, ctx.year_end),
+        anything_recorded=bool(ctx.actions(kind, own=True)), note="; ".join(shortfalls),
+        year_end=len(year_end), spot_checks=len(spot), unassessed=unassessed,
     )
 
 
-def report_exports(ctx: CheckContext) -> CheckResult:
-    """C36: the year's report exported (written to a file) for publicity; each export is in the audit log."""
-    a = S.audit_log
-    rows = ctx.conn.execute(
-        sa.select(a.c.id, a.c.new).where(a.c.table_name == "plans", a.c.record_key == ctx.plan.name, a.c.operation == "report")
-    ).all()
-    mine = [r.id for r in rows if (r.new or {}).get("year") == ctx.year]
-    return ctx.judge(bool(mine), ">= 1 份年度报告导出 / report exported", str(len(mine)), _refs("audit", mine),
-                     deadline=dt.date(ctx.year + 1, 3, 31), anything_recorded=bool(rows), exports=len(mine))
+def publications(ctx: CheckContext) -> CheckResult:
+    """C36: the work's good practice publicised: at least ``min_per_year`` publications for each year.
+
+    Counts a ``core.publication`` (what: its title; where: its medium and outlet; when: its date) of the
+    plan's own units about this plan (naming it, or a beneficiary in its villages), dated after the previous
+    year's deadline and by ``by`` ("MM-DD") of the next year (the first year from the plan's first day;
+    without ``by``, dated in the year). A
+    report written to a file is not a publication: exports stay in the audit log and count for nothing here.
+    """
+    a = S.support_actions
+    if ctx.param("by") is None:
+        start, deadline = ctx.year_start, ctx.year_end
+    else:
+        deadline = _month_day(ctx, "by", ctx.year + 1)
+        start = max(ctx.plan.period_start, _month_day(ctx, "by", ctx.year) + dt.timedelta(days=1))
+    kind = "core.publication"
+    found = ctx.actions(kind, start, deadline, own=True,
+                        where=[a.c.start_date >= start, sa.or_(a.c.plan_name == ctx.plan.name, _in_villages(ctx))])
+    need = ctx.param("min_per_year")
+    return ctx.judge(
+        len(found) >= need, f">= {need} 篇宣传报道 ({start}–{deadline}) / publications", str(len(found)),
+        _refs("action", (r.ref for r in found)), deadline=deadline, anything_recorded=bool(found) or bool(ctx.actions(kind, own=True)),
+        publications=len(found), required_n=need,
+    )
 
 
 # -- C37 ------------------------------------------------------------------------------------------
@@ -645,20 +926,25 @@ def _spec(name: str, zh: str, en: str, evaluate: Any, *params: Param) -> TargetS
 
 
 _MIN_PER_YEAR = Param("min_per_year", "positive", default=1, zh="每年至少次数", en="how many a year, at least")
+_LEADER_RANKS = Param("leader_ranks", "strings", zh="领导的级别 (默认 [cadres.ranks] 的第一级)",
+                      en="ranks of the plan's leaders (default: the first rank of [cadres.ranks])")
 
 CORE_TARGETS = (
     _spec("roles", "领导小组角色", "Leading-group roles", roles,
-          Param("roles", "strings", required=True, zh="须有人担任的角色 (词表 leading_role)", en="roles someone must hold (vocabulary leading_role)")),
-    _spec("meetings_per_year", "每年研究次数", "Leadership meetings per year", _count_actions("core.meeting", "次研究", "meetings"), _MIN_PER_YEAR),
-    _spec("site_visits_per_year", "每年到点次数", "Site visits per year", _count_actions("core.site_visit", "次到点", "site visits"), _MIN_PER_YEAR,
-          Param("kinds", "strings", zh="计入的到点方式 (调查研究、现场办公)", en="kinds of site visit that count (research, on-site office)")),
+          Param("roles", "strings", required=True, zh="须有人担任的角色 (词表 leading_role)", en="roles someone must hold (vocabulary leading_role)"),
+          _LEADER_RANKS),
+    _spec("meetings_per_year", "每年研究次数", "Leadership meetings per year", meetings, _MIN_PER_YEAR,
+          Param("bodies", "strings", zh="计入的领导班子会议 (details.body; 不设则不限)", en="leadership bodies whose meetings count (details.body; unset: any)")),
+    _spec("site_visits_per_year", "每年到点次数", "Site visits per year", site_visits, _MIN_PER_YEAR, _LEADER_RANKS,
+          Param("kinds", "strings", zh="计入的到点方式 (research 调研、on_site_office 现场办公)", en="kinds of site visit that count (research, on_site_office)")),
     _spec("secondments", "选派挂职", "Secondments", secondments,
           Param("moved_by", "date", zh="调整到位的截止日", en="date by which the roles are moved"),
           Param("moved_roles", "strings", zh="须调整的角色", en="roles to be moved"),
           Param("moved_from_zh", "string", zh="原驻地", en="where they were posted before"),
           Param("moved_to_zh", "string", zh="调整后的驻地", en="where they are moved to"),
           Param("seconded_from", "date", zh="起每年选派的首日", en="first day of the yearly secondments"),
-          Param("seconded_roles", "strings", zh="每年选派的角色", en="roles seconded every year")),
+          Param("seconded_roles", "strings", zh="每年选派的角色", en="roles seconded every year"),
+          Param("min_days", "positive", required=True, zh="派驻至少天数 (每次派驻, 及每年在任)", en="days a posting lasts at least, and a seconded role is held each year")),
     _spec("cadres_by_rank", "按级别参加干部", "Cadres by rank", cadres_by_rank),
     _spec("pairing_quota", "干部结对定额", "Pairings per cadre", pairing_quota,
           Param("by", "date", zh="定额达到的截止日 (默认年底)", en="date by which the quotas hold (default: the year's end)")),
@@ -688,17 +974,23 @@ CORE_TARGETS = (
           Param("track_changes", "boolean", default=False, zh="动态管理: 需求每年在走访中更新",
                 en="dynamic management: needs updated in a visit every year")),
     _spec("publicity_feedback", "政策宣传与意见反馈", "Publicity and feedback", publicity_feedback,
-          Param("records", "strings", zh="须有的记录", en="records needed")),
+          Param("records", "strings", zh="须有的记录 (publicity_event, feedback_item)", en="records needed (publicity_event, feedback_item)")),
     _spec("exit_plans", "脱贫规划与发展计划", "Exit and development plans", exit_plans,
           Param("village_plan", "boolean", default=True, zh="须有村脱贫规划", en="a village exit plan is needed"),
           Param("household_plans", "boolean", default=True, zh="每户须有发展计划", en="a development plan per household is needed")),
     _spec("sentiment_work", "民情工作", "Sentiment work", sentiment_work,
-          Param("records", "strings", zh="须有的民情记录", en="sentiment records needed"),
-          Param("max_case_days", "positive", default=90, zh="矛盾纠纷办结天数上限", en="days within which a case is closed")),
+          Param("records", "strings", zh="须有的民情记录 (talk, visitor, sentiment_diary, sentiment_report, dispute_case)",
+                en="sentiment records needed (talk, visitor, sentiment_diary, sentiment_report, dispute_case)"),
+          Param("max_case_days", "positive", zh="案件办结天数上限 (不设则不限)", en="days within which a case is closed (unset: no limit)")),
     _spec("annual_assessment", "督促检查与年度考核", "Supervision and annual assessment", annual_assessment,
-          Param("methods", "strings", zh="检查方式 (平时抽查、年终检查)", en="methods (spot checks, year-end inspection)"),
-          Param("per", "string", zh="考核到谁 (cadre: 每名干部)", en="who is assessed (cadre: each cadre)")),
-    _spec("report_exports", "总结宣传", "Reports exported", report_exports),
+          Param("methods", "strings", zh="检查方式 (spot_check 平时抽查、year_end_inspection 年终检查)", en="methods (spot_check, year_end_inspection)"),
+          Param("per", "string", zh="考核到谁 (cadre: 每名干部)", en="who is assessed (cadre: each cadre)"),
+          Param("min_spot_checks", "positive", default=1, zh="每年至少平时抽查通报次数", en="circulated spot checks a year, at least"),
+          Param("year_end_from", "string", required=True, zh="年终检查最早日 (月-日)", en="first day of the year-end inspection (MM-DD)"),
+          Param("year_end_until", "string", required=True, zh="年终检查最晚日 (月-日, 早于最早日则为次年)",
+                en="last day of the year-end inspection (MM-DD; next year when before the first day)")),
+    _spec("good_practice_publicised", "总结宣传", "Good practice publicised", publications, _MIN_PER_YEAR,
+          Param("by", "string", zh="次年宣传报道的截止日 (月-日; 不设则为当年年底)", en="day of the next year by which the year's work is publicised (MM-DD; unset: the year's end)")),
     _spec("exit_by", "如期脱贫", "Exit by the deadline", exit_by,
           Param("by", "date", zh="脱贫截止日 (默认方案末日)", en="exit deadline (default: the plan's last day)"),
           Param("scope", "string", zh="计数对象 (poor_people)", en="what is counted (poor_people)")),

@@ -3,7 +3,7 @@
 It uses the same hooks as any other plugin (Datasette's DEFAULT_PLUGINS), so
 the core gets no special path: leadership meetings (C03), leaders' site visits
 (C04), policy publicity (C14), goods given in kind, leading-group roles (C01),
-secondments (C06), exit and development plans (C15) and supervision (C34). The streams (education,
+secondments (C06), exit and development plans (C15), supervision (C34) and publications (C36). The streams (education,
 training, funding, psychology) add their own kinds in their own plugins.
 """
 
@@ -27,6 +27,8 @@ class MeetingDetails:
     """A meeting of the leadership (领导班子研究扶贫工作)."""
 
     topic: str = attrs.field(validator=_not_blank, metadata={"zh": "议题"})
+    # Which body met (党委常委会, 校长办公会 ...): a plan names the leadership bodies whose meetings count (C03).
+    body: str = attrs.field(default="", metadata={"zh": "会议 (党委常委会、校长办公会等)"})
     chaired_by: str = attrs.field(default="", metadata={"zh": "主持人"})
     minutes_ref: str = attrs.field(default="", metadata={"zh": "会议纪要编号"})
     decisions: tuple[str, ...] = attrs.field(default=(), metadata={"zh": "决定事项"})
@@ -93,6 +95,18 @@ class InspectionDetails:
     method: str = attrs.field(validator=attrs.validators.in_(("平时抽查", "年终检查")), metadata={"zh": "检查方式"})
     findings: str = attrs.field(default="", metadata={"zh": "发现问题"})
     circulated: bool = attrs.field(default=False, metadata={"zh": "是否通报"})
+    # The cadres whose annual assessment the results entered (C34 with per = "cadre"): their codes.
+    assessed_cadres: tuple[str, ...] = attrs.field(default=(), metadata={"zh": "结果纳入年度考核的干部 (编号)"})
+
+
+@attrs.frozen
+class PublicationDetails:
+    """Good practice publicised (C36): what was published, where and by whom; the action's date is when."""
+
+    title: str = attrs.field(validator=_not_blank, metadata={"zh": "标题"})
+    medium: str = attrs.field(validator=_not_blank, metadata={"zh": "媒体 (报刊、网站、电视等)"})
+    outlet: str = attrs.field(default="", metadata={"zh": "刊发单位 (如曲靖日报)"})
+    url: str = attrs.field(default="", metadata={"zh": "网址"})
 
 
 @hookimpl
@@ -166,6 +180,14 @@ def fupin_action_kinds() -> list[ActionKind]:
             InspectionDetails,
             beneficiary_types=("village", "unit"),
             description="Spot checks and the year-end inspection whose results enter the annual assessment (C34).",
+        ),
+        ActionKind(
+            "core.publication",
+            "宣传报道",
+            "Publication",
+            PublicationDetails,
+            beneficiary_types=("village", "unit"),
+            description="Good practice of the work publicised in a newspaper, on a website or on air (C36); the date is the day published.",
         ),
     ]
 

@@ -107,7 +107,9 @@ class _Player:
         moved_by = c06.get("moved_by")
         for i, role in enumerate(c06.get("moved_roles", ())):
             if moved_by:
-                self.action("core.secondment", moved_by - dt.timedelta(days=40 - i), f"调整到位: {role}", end=moved_by + dt.timedelta(days=20),
+                # The moved posting lasts the plan's minimum (C06 min_days), not just past the deadline.
+                self.action("core.secondment", moved_by - dt.timedelta(days=40 - i), f"调整到位: {role}",
+                            end=moved_by + dt.timedelta(days=max(20, c06.get("min_days", 0))),
                             helpers=[cadres[20 + i].code], details={"role": role, "posted_to": c06.get("moved_to_zh", ""),
                                                                     "moved_from": c06.get("moved_from_zh", "")}, tag="S")
         seconded_from = c06.get("seconded_from")
@@ -120,12 +122,13 @@ class _Player:
                 second_start = dt.date(seconded_from.year + (3 if i == 0 else 2), 1, 5)
                 self.action("core.secondment", second_start, f"选派挂职: {role}", end=end,
                             helpers=[cadres[24 + i].code], details={"role": role, "posted_to": "者海镇"}, tag="S")
+        body = (_params(self.plan, "core.meetings_per_year").get("bodies") or ["领导班子会议"])[0]
         for year in self.plan.years():
             y0, y1 = max(dt.date(year, 1, 1), start), min(dt.date(year, 12, 31), end)
             meetings = 1 if year == 2017 else 2  # one meeting short in 2017: C03 not met that year
             for n in range(meetings):
                 self.action("core.meeting", _day(self.rng, y0, y1) if n else y0 + dt.timedelta(days=20), "学校领导班子专题研究扶贫工作",
-                            helpers=leaders, details={"topic": f"{year}年挂包帮工作推进", "chaired_by": "党委书记"}, quantities={"people": 14}, tag="M")
+                            helpers=leaders, details={"topic": f"{year}年挂包帮工作推进", "body": body, "chaired_by": "党委书记"}, quantities={"people": 14}, tag="M")
             for _ in range(2 + (year % 2)):
                 self.action("core.site_visit", _day(self.rng, y0, y1), "校领导深入拖木村调研", helpers=leaders,
                             details={"purpose": "调研脱贫进展", "mode": self.rng.choice(("调研", "现场办公"))}, quantities={"people": 5}, tag="V")
@@ -133,7 +136,9 @@ class _Player:
                         details={"topic": "精准扶贫政策", "feedback_items": ["希望修通组道路", "希望增加技术培训"], "passed_to": "者海镇政府"}, tag="P")
             self.action("core.inspection", dt.date(year, 6, 15) if year > start.year else y0 + dt.timedelta(days=60), "平时抽查",
                         details={"method": "平时抽查", "circulated": True}, tag="I")
-            self.action("core.inspection", dt.date(year, 12, 20), "年终检查", details={"method": "年终检查", "findings": "个别户走访不及时"}, tag="I")
+            self.action("core.publication", dt.date(year, 12, 28), "挂包帮工作报道",
+                        details={"title": f"{self.plan.helping_unit.name_zh}扎实推进挂包帮工作", "medium": "网站",
+                                 "outlet": f"{self.plan.helping_unit.name_zh}新闻网"}, tag="B")
 
     # -- households -------------------------------------------------------------------------
 
@@ -223,6 +228,9 @@ class _Player:
                                 "total_population": plan.villages[0].profile.population if plan.villages[0].profile else 0},
                        findings="村情座谈")
             self.diary_and_cases(year, sorted(set(cadre_of.values())), sorted(cadre_of), add_diary_entry, open_case, close_case)
+            # The year-end inspection, whose results enter the assessment of every cadre then helping households (C34).
+            self.action("core.inspection", dt.date(year, 12, 20), "年终检查", tag="I", details={
+                "method": "年终检查", "findings": "个别户走访不及时", "assessed_cadres": sorted(set(cadre_of.values()))})
             if year > rule.first_year:
                 passing = [a.household for a in assess(store, plan, year) if a.passed]
                 with store.transaction("exits.write"):
@@ -237,7 +245,8 @@ class _Player:
         for n, cadre in enumerate(cadres):
             for k in range(2):
                 self.counts["diary"] += 1
-                kind = "意见建议" if (n + k) % 7 == 0 else "民情日记"
+                # Every kind C16 asks for turns up each year: talks, visitors, reports, opinions, the diary.
+                kind = ("意见建议", "民情日记", "民情恳谈", "民情日记", "接待来访", "民情报告", "民情日记")[(n + k) % 7]
                 add_diary_entry(store, DiaryEntry.new(
                     vocab=store.vocab, ref=f"D{year}-{self.counts['diary']:05d}", date=_day(rng, y0, dt.date(year, 12, 15)), cadre=cadre,
                     kind=kind, household=rng.choice(households), text="与户主拉家常, 了解生产生活情况" if kind == "民情日记" else "群众希望硬化入户路",
