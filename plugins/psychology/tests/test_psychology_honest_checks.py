@@ -10,8 +10,6 @@ from importlib import resources
 import pytest
 
 from fupin import Area, Household, Person, Plan, Tag, Unit, check_plan
-from fupin.checks import validate_plan
-from fupin.errors import PlanError
 
 from fupin_psychology.model import Case, Session
 from fupin_psychology.records import add_case, record_session
@@ -178,11 +176,12 @@ def test_a_second_plan_sees_only_its_own_records(village):
     ("max_group_size = 12", "max_group_sise = 12", "max_group_sise"),
     ("params = { min_cases = 3 }", "params = { min_case = 3 }", "min_case"),
 ])
-def test_mistyped_parameters_are_refused(village, change, wrong, key):
-    """A typo or a word for a number is refused naming the file, the commitment and the key, before any check."""
-    store, _ = village
+def test_mistyped_parameters_are_refused_by_plan_show(cli, tmp_path, change, wrong, key):
+    """``fupin plan show FILE`` refuses a typo or a word for a number, naming the file, the commitment and the key."""
     text = resources.files("fupin").joinpath("data/plans/qjnu-tuomu.toml").read_text(encoding="utf-8")
     assert change in text
-    with pytest.raises(PlanError) as info:
-        validate_plan(Plan.from_toml(text.replace(change, wrong), source="bad.toml"), store.hooks.targets())
-    assert "bad.toml" in str(info.value) and f".params.{key}" in str(info.value)
+    bad = tmp_path / "bad.toml"
+    bad.write_text(text.replace(change, wrong), encoding="utf-8")
+    result = cli("plan", "show", str(bad))
+    assert result.exit_code != 0 and "Traceback" not in result.output
+    assert "bad.toml" in result.output and f".params.{key}" in result.output

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 import fupin_training
-from fupin import Area, Cadre, Household, Person, SupportAction, Unit, get_plugin_manager, load_plan
+from fupin import Area, Cadre, Household, Person, Plan, SupportAction, Unit, get_plugin_manager, load_plan
 from fupin.idnumber import make_id_number
 
 PLAN = "qjnu-tuomu"
@@ -59,6 +59,13 @@ class World:
     def household(n: int) -> str:
         """Number of household ``n``."""
         return household_no(n)
+
+    def small_sessions(self) -> None:
+        """Store the plan with C20's min_attendees at 1: the tests' village has four people (the rule is tested apart)."""
+        text = self.store.plan(PLAN).text
+        old = "min_attendees = 5                  # a session naming fewer villagers"
+        assert old in text
+        self.store.save_plan(Plan.from_toml(text.replace(old, "min_attendees = 1                  # a session naming fewer villagers")))
 
     def kind(self, name: str) -> Any:
         return self.store.hooks.action_kind(name)
