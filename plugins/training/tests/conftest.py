@@ -70,10 +70,10 @@ class World:
     def kind(self, name: str) -> Any:
         return self.store.hooks.action_kind(name)
 
-    def record(self, kind: str, day: str, *, ref: str | None = None, unit: str = COLLEGE, **fields: Any) -> SupportAction:
+    def record(self, kind: str, day: str, *, ref: str | None = None, unit: str = COLLEGE, plan: str | None = PLAN, **fields: Any) -> SupportAction:
         self.n += 1
         return self.store.record_action(SupportAction.new(
-            self.kind(kind), start=day, unit=unit, plan=PLAN, ref=ref or f"T-{self.n:03d}", **fields))
+            self.kind(kind), start=day, unit=unit, plan=plan, ref=ref or f"T-{self.n:03d}", **fields))
 
     def session(self, day: str, technique: str, people: list[str], *, hours: int = 4, group: str = f"{VILLAGE}01", ref: str | None = None) -> SupportAction:
         return self.record(
