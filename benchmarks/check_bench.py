@@ -458,6 +458,7 @@ def copy(cur: Any, table: str, columns: str, rows: Any) -> None:
 
 def build(url: str, files: Path, args: argparse.Namespace) -> tuple[Any, Any, dict[str, int]]:
     """A database with the province, plan and campaign; returns the store, the plan and row counts."""
+    from fupin import Actor
     from fupin.model import Unit
     from fupin.plans import Plan
     from fupin.store import Actor, Store
@@ -671,8 +672,8 @@ students AS (
     WHERE st.status IN :edu_poor AND p.student_status IS NOT NULL AND p.student_status NOT IN :edu_not_in_school),
 pairs AS (
     SELECT b.ref AS id_number FROM support_actions a JOIN action_beneficiaries b ON b.action_id = a.id AND b.type = 'person'
-    WHERE a.kind = 'education.study_pair' AND (a.plan_name = :plan OR a.unit_code IN (SELECT code FROM tree))
-      AND a.start_date <= :ye AND a.end_date >= :ys),
+    WHERE a.kind = 'education.study_pair' AND a.plan_name = :plan AND a.unit_code IN (SELECT code FROM tree)
+      AND a.start_date <= :pair_starts_by AND a.end_date >= :pair_ends_from AND {{pair_days}} + 1 >= :pair_min_days),
 per AS (SELECT id_number, count(*) AS n FROM pairs GROUP BY id_number)
 SELECT count(*), count(per.id_number), coalesce(sum(per.n), 0), (SELECT count(*) FROM pairs),
        (SELECT count(*) FROM per WHERE n > :per_student)
@@ -682,12 +683,12 @@ FROM students LEFT JOIN per ON per.id_number = students.id_number"""
 SKILLS = """skills AS (
     SELECT b.ref AS person, {technique} AS technique, 'hours' AS how
     FROM support_actions a JOIN action_beneficiaries b ON b.action_id = a.id
-    WHERE a.kind = 'training.agri_session' AND a.start_date <= :day AND b.type = 'person'
+    WHERE a.kind = 'training.agri_session' AND a.start_date <= :day AND b.type = 'person' AND {mine}
     GROUP BY b.ref, {technique} HAVING sum({hours}) >= :skill_hours
     UNION ALL
     SELECT b.ref, {technique}, 'assessment'
     FROM support_actions a JOIN action_beneficiaries b ON b.action_id = a.id
-    WHERE a.kind = 'training.skill_assessment' AND a.start_date <= :day AND b.type = 'person' AND {result} = 'pass'),
+    WHERE a.kind = 'training.skill_assessment' AND a.start_date <= :day AND b.type = 'person' AND {result} = 'pass' AND {mine}),
 counted AS (
     SELECT h.id FROM households h {in_plan}
     WHERE h.id IN (SELECT household_id FROM household_status WHERE effective <= :day AND status IN :poor))"""
@@ -706,12 +707,12 @@ SELECT count(*) FROM (
     SELECT a.ref FROM support_actions a JOIN action_beneficiaries b ON b.action_id = a.id
     JOIN skills s ON s.person = b.ref AND s.technique = {technique} AND s.how = 'assessment'
     WHERE a.kind = 'training.skill_assessment' AND a.start_date <= :day AND b.type = 'person' AND {result} = 'pass'
-      AND b.ref IN (SELECT id_number FROM members)
+      AND b.ref IN (SELECT id_number FROM members) AND {mine}
     UNION
     SELECT a.ref FROM support_actions a JOIN action_beneficiaries b ON b.action_id = a.id
     JOIN skills s ON s.person = b.ref AND s.technique = {technique} AND s.how = 'hours'
     WHERE a.kind = 'training.agri_session' AND a.start_date <= :day AND b.type = 'person'
-      AND b.ref IN (SELECT id_number FROM members)) refs"""
+      AND b.ref IN (SELECT id_number FROM members) AND {mine}) refs"""
 
 DUE = """WITH RECURSIVE {tree},
 camp AS (
@@ -822,18 +823,19 @@ class HandWritten:
             if target in named:
                 out[target] = {**aid, "programme": programme, "due": lambda year: plan.spring_festival(year) - dt.timedelta(days=1)}
         if "education.one_to_one_support" in named:
+            # The commitment's parameters over the target's declared defaults (fupin_education.targets).
             education = {"poor_statuses": ["未脱贫", "返贫", "已脱贫(享受政策)"], "not_in_school": ["非在校生", "学前教育"],
-                         "min_study_pair_share": 1.0, **plan.plugins.get("education", {})}
+                         "min_share": 1.0, "helpers_per_student": 1, "min_days": 1, **named["education.one_to_one_support"]}
             out["education.one_to_one_support"] = {
                 "edu_poor": list(education["poor_statuses"]), "edu_not_in_school": list(education["not_in_school"]),
-                "share": float(education["min_study_pair_share"]),
-                "per_student": int(named["education.one_to_one_support"].get("helpers_per_student", 1)),
+                "share": float(education["min_share"]), "per_student": int(education["helpers_per_student"]),
+                "pair_min_days": int(education["min_days"]),
             }
         if "training.household_skills" in named:
-            training = {"skill_hours": 8, "skill_households": "registered", **plan.plugins.get("training", {})}
-            if training["skill_households"] != "registered":
-                raise SystemExit("check_bench: the SQL of C21 counts the households registered poor (skill_households = \"registered\")")
-            out["training.household_skills"] = {"skill_hours": float(training["skill_hours"])}
+            training = {"skill_hours": 8, "households": "registered", **named["training.household_skills"]}
+            if training["households"] != "registered":
+                raise SystemExit("check_bench: the SQL of C21 counts the households registered poor (households = \"registered\")")
+            out["training.household_skills"] = {"skill_hours": float(training["skill_hours"]), "plan_start": self.day(plan.period_start)}
         return out
 
     def plugin_sql(self) -> dict[str, str]:
@@ -844,12 +846,14 @@ class HandWritten:
                 "funding.foster_family_reward": ("", FOSTER_OWED, "e.household")}
         out = {target: AID.format(status=status, owed=query, key=key) for target, (status, query, key) in owed.items() if target in self.plugins}
         if "education.one_to_one_support" in self.plugins:
-            out["C27"] = C27
+            out["C27"] = C27.format(pair_days=d["days_between"].format(a="a.end_date", b="a.start_date"))
         if "training.household_skills" in self.plugins:
             technique, result = d["detail"].format(name="technique"), d["detail"].format(name="result")
-            skills = SKILLS.format(technique=technique, hours=d["hours"], result=result, in_plan=IN_PLAN)
-            out["C21"] = C21.format(skills=skills)
-            out["C21 evidence"] = C21_EVIDENCE.format(skills=skills, technique=technique, result=result)
+            # Only the plan's own sessions and assessments, from the plan's start (fupin_training.queries.plan_work).
+            mine = "a.plan_name = :plan AND a.unit_code IN (SELECT code FROM tree) AND a.start_date >= :plan_start"
+            skills = SKILLS.format(technique=technique, hours=d["hours"], result=result, in_plan=IN_PLAN, mine=mine)
+            out["C21"] = "WITH RECURSIVE " + C21.format(skills=f"{TREE},\n{skills}").removeprefix("WITH ")
+            out["C21 evidence"] = "WITH RECURSIVE " + C21_EVIDENCE.format(skills=f"{TREE},\n{skills}", technique=technique, result=result, mine=mine).removeprefix("WITH ")
         return out
 
     def day(self, value: dt.date) -> Any:
@@ -923,7 +927,10 @@ class HandWritten:
                            "amount_fen": int(amount), "evidence": evidence}
         if "education.one_to_one_support" in self.plugins:
             params = self.plugins["education.one_to_one_support"]
-            students, paired, counted, pairs, crowded = conn.execute(self.sql["C27"], {**p, **params}).one()
+            ys, ye = max(dt.date(year, 1, 1), self.plan.period_start), min(dt.date(year, 12, 31), self.plan.period_end)
+            days = dt.timedelta(days=params["pair_min_days"] - 1)  # in force >= min_days of the year
+            window = {"pair_starts_by": self.day(ye - days), "pair_ends_from": self.day(ys + days)}
+            students, paired, counted, pairs, crowded = conn.execute(self.sql["C27"], {**p, **params, **window}).one()
             out["education.one_to_one_support"] = {
                 "students": students, "paired": paired, "required_students": math.ceil(params["share"] * students),
                 "not_counted": pairs - counted, "over_paired": crowded, "evidence": counted,

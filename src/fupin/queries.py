@@ -138,3 +138,13 @@ def key(prefix: str, column: sa.ColumnElement) -> sa.ColumnElement:
 def split(text: str | None) -> list[str]:
     """The evidence keys of a :class:`joined` aggregate."""
     return text.split("\x1f") if text else []
+
+
+def own_records(table: sa.Table, plan: Any, units: Iterable[str]) -> sa.ColumnElement[bool]:
+    """SQL condition on a table with ``plan_name`` and ``unit_code``: stricter than :func:`of_plan`, a record
+    counts for a commitment only when one of the plan's own units registered it *and* it names this plan.
+
+    A record of another unit naming the plan, one of the plan's units naming another plan (a unit helps
+    several villages under several plans), or one naming no plan at all never proves the plan's work.
+    """
+    return sa.and_(table.c.plan_name == plan.name, table.c.unit_code.in_(sorted(units)))

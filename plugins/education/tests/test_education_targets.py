@@ -29,13 +29,13 @@ def test_trainees_per_school(seeded):
     record(store, plan, "education.teacher_visit", "V-1", "2017-04-10", {"programme": "研修班", "trainees": teachers},
            ["unit:ZHZ-YZ", "unit:TMC-XX"], end="2017-04-14", quantities={"hours": 32})
     record(store, plan, "education.teacher_visit", "V-2", "2017-11-10", {"programme": "收费班", "trainees": ["己@TMC-XX"], "free_of_charge": False},
-           ["unit:TMC-XX"])
+           ["unit:TMC-XX"], quantities={"hours": 16})
     r = results(store, plan, 2017)["C23"]
     assert r.status.value == "not_met"
     assert r.figures["trainees_by_school"] == {"者海镇一中": 3, "拖木村小学": 2}
     assert r.evidence == ("action:V-1",) and "charged" in r.note
     record(store, plan, "education.teacher_visit", "V-3", "2017-11-20", {"programme": "秋季班", "trainees": ["丁@TMC-XX", "庚@TMC-XX"]},
-           ["unit:TMC-XX"])
+           ["unit:TMC-XX"], quantities={"hours": 8})
     r = results(store, plan, 2017)["C23"]
     assert r.status.value == "met" and set(r.evidence) == {"action:V-1", "action:V-3"}
     assert results(store, plan, 2018)["C23"].status.value == "not_met"
@@ -46,13 +46,15 @@ def test_sessions_per_subject(seeded):
     store, plan = seeded
     for ref, subject, place in (("T-1", "语文", "者海镇一中"), ("T-2", "数学", "拖木村小学"), ("T-3", "英语", "曲靖")):
         record(store, plan, "education.teacher_training", ref, "2018-05-10",
-               {"subject": subject, "topic": "教法", "trainers": ["教授"], "place": place}, ["unit:ZHZ-YZ"], unit="QJNU-LIT")
+               {"subject": subject, "topic": "教法", "trainers": ["教授"], "place": place}, ["unit:ZHZ-YZ"], unit="QJNU-LIT",
+               quantities={"hours": 3, "people": 20})
     r = results(store, plan, 2018)["C24"]
     assert r.status.value == "not_met"
     assert r.figures["sessions_by_subject"] == {"语文": 1, "数学": 1, "英语": 0}
     assert set(r.evidence) == {"action:T-1", "action:T-2"} and "elsewhere" in r.note
     record(store, plan, "education.teacher_training", "T-4", "2018-06-10",
-           {"subject": "english", "topic": "口语", "trainers": ["教授"], "place": "者海镇中心学校"}, ["unit:ZHZ-YZ"])
+           {"subject": "english", "topic": "口语", "trainers": ["教授"], "place": "者海镇中心学校"}, ["unit:ZHZ-YZ"],
+           quantities={"hours": 3, "people": 20})
     assert results(store, plan, 2018)["C24"].status.value == "met"
 
 
@@ -75,7 +77,7 @@ def test_internships_per_host_school(seeded):
         record(store, plan, "education.internship", "I-bad", "2017-09-01",
                {"student": "s", "subject": "语文", "mentor": "m", "supervisor": "s"}, ["unit:HZ-YZ", "unit:ZHZ-YZ"])
     record(store, plan, "education.internship", "I-9", "2017-09-01",
-           {"student": "学生9", "subject": "数学", "mentor": "m", "supervisor": "s"}, ["unit:ZHZ-YZ"])
+           {"student": "学生9", "subject": "数学", "mentor": "m", "supervisor": "s"}, ["unit:ZHZ-YZ"], end="2017-12-20")
     assert results(store, plan, 2017)["C25"].status.value == "met"
 
 
@@ -84,8 +86,8 @@ def test_sanxiaxiang_teams(seeded):
     store, plan = seeded
     def team(ref, name, vacation, start):
         record(store, plan, "education.sanxiaxiang", ref, start, {"team": name, "vacation": vacation, "supervisor": "s",
-               "members": ["a", "b"], "activities": ["支教"]}, ["unit:TMC-XX"], unit="QJNU-STU",
-               quantities={"people": 100})
+               "members": list("abcde"), "activities": ["支教"]}, ["unit:TMC-XX"], unit="QJNU-STU",
+               end=start[:8] + "28", quantities={"people": 100})
     team("S-1", "支教团", "summer", "2018-07-10")
     team("S-2", "医疗团", "summer", "2018-07-12")
     team("S-3", "文艺团", "summer", "2018-07-20")

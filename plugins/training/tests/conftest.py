@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 import fupin_training
-from fupin import Area, Cadre, Household, Person, SupportAction, Unit, get_plugin_manager, load_plan
+from fupin import Area, Cadre, Household, Person, Plan, SupportAction, Unit, get_plugin_manager, load_plan
 from fupin.idnumber import make_id_number
 
 PLAN = "qjnu-tuomu"
@@ -60,13 +60,20 @@ class World:
         """Number of household ``n``."""
         return household_no(n)
 
+    def small_sessions(self) -> None:
+        """Store the plan with C20's min_attendees at 1: the tests' village has four people (the rule is tested apart)."""
+        text = self.store.plan(PLAN).text
+        old = "min_attendees = 5                  # a session naming fewer villagers"
+        assert old in text
+        self.store.save_plan(Plan.from_toml(text.replace(old, "min_attendees = 1                  # a session naming fewer villagers")))
+
     def kind(self, name: str) -> Any:
         return self.store.hooks.action_kind(name)
 
-    def record(self, kind: str, day: str, *, ref: str | None = None, unit: str = COLLEGE, **fields: Any) -> SupportAction:
+    def record(self, kind: str, day: str, *, ref: str | None = None, unit: str = COLLEGE, plan: str | None = PLAN, **fields: Any) -> SupportAction:
         self.n += 1
         return self.store.record_action(SupportAction.new(
-            self.kind(kind), start=day, unit=unit, plan=PLAN, ref=ref or f"T-{self.n:03d}", **fields))
+            self.kind(kind), start=day, unit=unit, plan=plan, ref=ref or f"T-{self.n:03d}", **fields))
 
     def session(self, day: str, technique: str, people: list[str], *, hours: int = 4, group: str = f"{VILLAGE}01", ref: str | None = None) -> SupportAction:
         return self.record(

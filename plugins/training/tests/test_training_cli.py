@@ -148,6 +148,7 @@ class TestImportExport:
 class TestReport:
     def test_section_counts_only(self, world, cli, database_url):
         """The report's training section shows counts by area and coverage, and no ID number."""
+        world.small_sessions()
         seed(world)
         world.party("2016-06-01", "党课")
         world.project("2016-03-01", "2018-12-31")

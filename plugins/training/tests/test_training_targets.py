@@ -25,6 +25,7 @@ class TestAgriCourses:
 
     def test_area_missing_is_not_met(self, world):
         """Sessions in fruit trees and crops only: not met, the missing area named, the sessions as evidence."""
+        world.small_sessions()
         world.session("2016-03-01", "蓝莓", [world.person(1, 1)], ref="S-1")
         world.session("2016-04-01", "烤烟", [world.person(1, 1), world.person(2, 1)], ref="S-2")
         r = results(world.store, 2016, "2017-01-15")["C20"]
@@ -36,6 +37,7 @@ class TestAgriCourses:
 
     def test_every_area_is_met(self, world):
         """A session in each area the commitment's topics name: met; sessions of other years do not count."""
+        world.small_sessions()
         world.session("2016-03-01", "蓝莓", [world.person(1, 1)], ref="S-1")
         world.session("2016-04-01", "烤烟", [world.person(1, 1)], ref="S-2")
         world.session("2016-05-01", "生猪养殖", [world.person(3, 1)], ref="S-3")
@@ -81,12 +83,12 @@ class TestHouseholdSkills:
         assert {"action:S-3", "action:S-4", "action:K-4"} <= set(r.evidence) and "action:K-2" not in r.evidence
 
     def test_only_poor_households_when_the_plan_says(self, world):
-        """With skill_households = "poor", a household out of poverty by the day is not counted."""
+        """With households = "poor", a household out of poverty by the day is not counted."""
         self.seed(world)
         store = world.store
         text = store.plan("qjnu-tuomu").text
-        assert "[plugins.training]" in text
-        store.save_plan(Plan.from_toml(text.replace('skill_households = "registered"', 'skill_households = "poor"')))
+        assert 'households = "registered"' in text
+        store.save_plan(Plan.from_toml(text.replace('households = "registered"', 'households = "poor"')))
         store.update_household(world.household(3), {"status": "已脱贫(享受政策)"}, effective=dt.date(2016, 12, 1))
         assert results(store, 2016, "2017-01-15")["C21"].figures["households"] == 2
 

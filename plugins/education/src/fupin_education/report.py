@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from fupin import CheckContext, ReportSection, Status
 
 from fupin_education.kinds import KINDS
-from fupin.queries import of_plan
+from fupin.queries import own_records
 
 from fupin_education.targets import tables, target_specs
 
@@ -35,7 +35,7 @@ def _year_rows(store: Any, plan: Any, year: int) -> dict[str, list[Any]]:
             units += sorted(more)
         rows = conn.execute(
             sa.select(a.c.kind, a.c.quantities, a.c.details, a.c.amount_fen).where(
-                a.c.kind.in_(KINDS), of_plan(a, plan, units),
+                a.c.kind.in_(KINDS), own_records(a, plan, units),
                 a.c.start_date >= dt.date(year, 1, 1), a.c.start_date <= dt.date(year, 12, 31),
             )
         ).all()
@@ -60,7 +60,7 @@ def _shortfalls(store: Any, plan: Any, year: int) -> tuple[list[tuple[str, str, 
             if spec is None:
                 continue
             try:
-                result = spec.evaluate(CheckContext(store, plan, c, year, dt.date.today(), conn, cache))
+                result = spec.evaluate(CheckContext(store, plan, c, year, dt.date.today(), conn, cache, spec))
             except Exception as exc:  # the check shows the failure; the report keeps its other figures
                 rows.append((c.id, spec.label_zh, "", f"{type(exc).__name__}: {exc}", Status.NO_DATA.label_zh))
                 continue

@@ -32,7 +32,7 @@ from fupin import SupportAction
 from fupin_education.kinds import INTERNSHIP, SANXIAXIANG, STUDY_PAIR, TEACHER_TRAINING, TEACHER_VISIT
 from fupin.queries import plan_villages_condition
 
-from fupin_education.targets import settings, tables
+from fupin_education.targets import param, tables
 
 _SURNAMES = "张王李赵刘陈杨黄周吴徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蔡蒋余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
 _GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华玉萍红娥玲芬燕鹏辉鑫宇浩凯健俊帆帅旭宁琳晶欣雪婷慧莉"
@@ -149,7 +149,7 @@ class _Demo:
         if not p:
             return
         lo, hi = int(p.get("min_teams", 3)), int(p.get("max_teams", 5))
-        months = settings(self.plan)["vacation_months"]
+        months = param(self.plan, "education.sanxiaxiang_teams", "vacation_months")
         if year == 2017:
             plan_ = [("summer", t) for t in self.rng.sample(_TEAMS, 2)]
         else:
@@ -170,14 +170,15 @@ class _Demo:
 
     def study_pairs(self) -> None:
         """C27: from the spring of 2016, nearly every in-school student of a poor household has a staff member."""
-        s = settings(self.plan)
+        poor = list(param(self.plan, "education.one_to_one_support", "poor_statuses"))
+        not_in_school = list(param(self.plan, "education.one_to_one_support", "not_in_school"))
         t = tables(self.store)
         p, h = t["persons"], t["households"]
         with self.store.reading() as conn:
             students = conn.execute(
                 sa.select(p.c.id_number).join(h, h.c.id == p.c.household_id)
-                .where(plan_villages_condition(self.plan), h.c.status.in_(list(s["poor_statuses"])),
-                       p.c.student_status.is_not(None), p.c.student_status.not_in(list(s["not_in_school"])))
+                .where(plan_villages_condition(self.plan), h.c.status.in_(poor),
+                       p.c.student_status.is_not(None), p.c.student_status.not_in(not_in_school))
                 .order_by(p.c.id_number)
             ).scalars().all()
         departments = ["人文学院", "数学与统计学院", "外国语学院", "教师教育学院", "学生工作处", "经济与管理学院"]

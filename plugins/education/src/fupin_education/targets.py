@@ -1,10 +1,14 @@
 """The education targets of a plan's commitments (C23 to C27).
 
-Each target reads the commitment's parameters (``ctx.params``: the schools,
-subjects, host schools, vacations the plan names) and the plugin's own
-parameters from the plan's ``[plugins.education]`` table (minimum figures the
-plan text leaves open), counts in SQL, and lets ``ctx.judge`` give the status.
-Evidence keys are ``action:REF``.
+Every parameter is the commitment's (``params = { ... }`` in the plan file),
+declared with its type and meaning in :func:`target_specs` and validated when
+the plan is loaded; the figures the seed leaves open (minimum trainees, hours,
+days, members) are the plan office's choice and say so in the plan file.
+
+Every target counts only actions one of the plan's units registered naming
+the plan (:func:`fupin.queries.own_records`), that started inside the year
+checked (the event's date, never a label), about the schools, places and
+students the plan names. Evidence keys are ``action:REF``.
 """
 
 from __future__ import annotations
@@ -17,26 +21,21 @@ from typing import Any
 import sqlalchemy as sa
 
 from fupin import CheckContext, CheckResult, Status, TargetSpec
-from fupin.queries import count_if, joined, key, of_plan, plan_villages_condition, split, status_on
+from fupin.checks import Param
+from fupin.queries import count_if, days_between, joined, key, own_records, plan_villages_condition, split, status_on
 
 from fupin_education.kinds import INTERNSHIP, SANXIAXIANG, STUDY_PAIR, TEACHER_TRAINING, TEACHER_VISIT, trainee_parts
 
-#: The plugin's parameters and their defaults; a plan overrides them in ``[plugins.education]``.
-DEFAULTS: Mapping[str, Any] = {
-    "min_trainees_per_school": 1,  # C23: teachers of each named school trained at the university per year
-    "min_sessions_per_subject": 1,  # C24: sessions per named subject per year in the place the plan names
-    "training_places": [],  # C24: other places that count as the plan's place (villages of the town)
-    "min_internships_per_school": 1,  # C25: student teachers per host school per year
-    "min_study_pair_share": 1.0,  # C27: share of in-school students of poor households with a study pair
-    "not_in_school": ["非在校生", "学前教育"],  # C27: student statuses that are not "in school"
-    "poor_statuses": ["未脱贫", "返贫", "已脱贫(享受政策)"],  # C27: households whose students count
-    "vacation_months": {"winter": [1, 2], "summer": [7, 8]},  # C26: when each vacation is, by month
-}
+#: When each vacation is, by month (C26's ``vacation_months`` default).
+VACATION_MONTHS: Mapping[str, list[int]] = {"winter": [1, 2], "summer": [7, 8]}
 
 
-def settings(plan: Any) -> dict[str, Any]:
-    """The plugin's parameters for ``plan``: the defaults, overridden by ``[plugins.education]``."""
-    return {**DEFAULTS, **dict(plan.plugins.get("education", {}) or {})}
+def param(plan: Any, target: str, name: str) -> Any:
+    """The value of parameter ``name`` of ``plan``'s commitment naming ``target``, else its declared default
+    (for the demo and the report, which have no check context)."""
+    spec = next(t for t in target_specs() if t.name == target)
+    c = next((c for c in plan.commitments if c.target == target), None)
+    return c.params[name] if c is not None and name in c.params else spec.param(name).default
 
 
 def tables(store: Any) -> Mapping[str, sa.Table]:
@@ -69,48 +68,77 @@ def _nothing_due(ctx: CheckContext, note: str) -> CheckResult:
     return ctx.result(Status.NOT_YET_DUE, "", "", note=note)
 
 
+def _mine(ctx: CheckContext, a: sa.Table) -> sa.ColumnElement[bool]:
+    return own_records(a, ctx.plan, ctx.units())
+
+
 def _ever(ctx: CheckContext, kind: str) -> bool:
     a = tables(ctx.store)["support_actions"]
-    return ctx.conn.execute(
-        sa.select(sa.literal(1)).where(a.c.kind == kind, of_plan(a, ctx.plan, ctx.units())).limit(1)
-    ).first() is not None
+    return ctx.conn.execute(sa.select(sa.literal(1)).where(a.c.kind == kind, _mine(ctx, a)).limit(1)).first() is not None
+
+
+def _number(a: sa.Table, name: str) -> sa.ColumnElement[float]:
+    """SQL: a quantity of an action (``quantities.NAME``), 0 when not given."""
+    return sa.func.coalesce(sa.cast(a.c.quantities[name].as_string(), sa.Float), 0.0)
+
+
+def _days(a: sa.Table) -> sa.ColumnElement[int]:
+    """SQL: the days an action lasted, its first and last day included."""
+    return days_between(a.c.end_date, a.c.start_date) + 1
 
 
 # -- C23 ------------------------------------------------------------------------------------------
 
 
 def trainees_per_school(ctx: CheckContext) -> CheckResult:
-    """C23: teachers of each school the plan names trained at the university in the year (free of charge)."""
-    need = int(settings(ctx.plan)["min_trainees_per_school"])
-    names = list(ctx.params.get("schools", ()))
-    free_only = bool(ctx.params.get("free_of_charge", False))
+    """C23: teachers of each school the plan names trained at the university in the year, free of charge.
+
+    Counts: a visit (``education.teacher_visit``) of the plan's units naming
+    the plan, started in the year, of at least ``min_hours`` hours, free when
+    ``free_of_charge`` is set; each distinct teacher of a named school on it.
+    Each named school needs ``min_trainees`` teachers.
+
+    Does not count: visits of other units or plans, of another year, without
+    hours or shorter than ``min_hours``, charged programmes, teachers of
+    schools the plan does not name.
+    """
+    need = int(ctx.param("min_trainees"))
+    min_hours = float(ctx.param("min_hours"))
+    names = list(ctx.param("schools"))
+    free_only = bool(ctx.param("free_of_charge"))
     codes = school_codes(ctx.conn, ctx.store, names)
     wanted = {code for code in codes.values() if code}
     trained: dict[str, set[str]] = {code: set() for code in wanted}
-    evidence, charged = [], 0
+    evidence, charged, short_visits = [], 0, 0
+    a = tables(ctx.store)["support_actions"]
+    rows = ctx.conn.execute(
+        sa.select(a.c.ref, a.c.details, _number(a, "hours").label("hours"))
+        .where(a.c.kind == TEACHER_VISIT, _mine(ctx, a), _started_in_year(a, ctx)).order_by(a.c.start_date, a.c.id)
+    ).all()
     # The year's visits of one kind, a few dozen rows: their trainee lists are JSON, read here.
-    for row in ctx.actions(TEACHER_VISIT, ctx.year_start, ctx.year_end):
+    for row in rows:
         details = row.details or {}
-        if row.start_date < ctx.year_start:
-            continue  # counted in the year it started
         if free_only and not details.get("free_of_charge", True):
             charged += 1
             continue
-        schools = {trainee_parts(t)[1] for t in details.get("trainees", ())} & wanted
-        for trainee in details.get("trainees", ()):
-            school = trainee_parts(trainee)[1]
-            if school in trained:
-                trained[school].add(trainee)
-        if schools:
+        if row.hours < min_hours:
+            short_visits += 1
+            continue
+        ours = [t for t in details.get("trainees", ()) if trainee_parts(t)[1] in trained]
+        for trainee in ours:
+            trained[trainee_parts(trainee)[1]].add(trainee)
+        if ours:
             evidence.append(f"action:{row.ref}")
     by_school = {n: len(trained.get(codes[n] or "", ())) for n in names}
     short = [n for n, count in by_school.items() if count < need]
     notes = [f"学校未登记 / school not registered: {n}" for n, c in codes.items() if c is None]
     if charged:
         notes.append(f"{charged} 次收费培训不计入 / {charged} charged programmes not counted")
+    if short_visits:
+        notes.append(f"{short_visits} 次不足 {min_hours:g} 学时, 不计入 / {short_visits} visits under {min_hours:g} hours not counted")
     return ctx.judge(
         bool(names) and not short,
-        f"每校每年 >= {need} 人 / per school per year: {'、'.join(names)}",
+        f"每校每年 >= {need} 人 (每次 >= {min_hours:g} 学时) / per school per year: {'、'.join(names)}",
         ", ".join(f"{n} {c}" for n, c in by_school.items()) + (f" (不足 / short: {'、'.join(short)})" if short else ""),
         evidence, anything_recorded=_ever(ctx, TEACHER_VISIT), note="; ".join(notes),
         required_per_school=need, trainees_by_school=by_school, short=short,
@@ -121,35 +149,56 @@ def trainees_per_school(ctx: CheckContext) -> CheckResult:
 
 
 def teacher_training_sessions(ctx: CheckContext) -> CheckResult:
-    """C24: training sessions in the town for each subject the plan names, in the year."""
-    s = settings(ctx.plan)
-    need = int(s["min_sessions_per_subject"])
+    """C24: training sessions for local teachers in the plan's town for each subject the plan names, in the year.
+
+    Counts: a session (``education.teacher_training``) of the plan's units
+    naming the plan, started in the year, held at a place that begins with
+    ``place_zh`` or one of ``training_places``, of at least ``min_hours`` hours
+    with at least ``min_trainees`` teachers (named trainees, or ``people``).
+    Each named subject needs ``min_sessions`` sessions.
+
+    Does not count: sessions of other units or plans, of another year, held
+    elsewhere (a place merely mentioning the town's name in its middle), without
+    hours or teachers, of subjects the plan does not name.
+    """
+    need = int(ctx.param("min_sessions"))
+    min_hours, min_people = float(ctx.param("min_hours")), int(ctx.param("min_trainees"))
     vocab = ctx.store.vocab
-    subjects = [vocab.check("education_subject", x) for x in ctx.params.get("subjects", ())]
-    places = [p for p in [ctx.params.get("place_zh", ""), *s["training_places"]] if p]
+    subjects = [vocab.check("education_subject", x) for x in ctx.param("subjects")]
+    places = [p for p in [ctx.param("place_zh"), *ctx.param("training_places")] if p]
     a = tables(ctx.store)["support_actions"]
     subject = a.c.details["subject"].as_string()
-    place = a.c.details["place"].as_string()
-    where = [a.c.kind == TEACHER_TRAINING, of_plan(a, ctx.plan, ctx.units()), _started_in_year(a, ctx)]
-    counted = sa.or_(*[place.contains(p) for p in places]) if places else sa.true()
+    place = sa.func.coalesce(a.c.details["place"].as_string(), "")
+    where = [a.c.kind == TEACHER_TRAINING, _mine(ctx, a), _started_in_year(a, ctx)]
+    # A place counts when it begins with the town's (or a listed place's) name: "者海镇一中", not "昆明市者海镇路".
+    counted = sa.or_(*[place.startswith(p, autoescape=True) for p in places]) if places else sa.false()
     rows = ctx.conn.execute(
-        sa.select(subject.label("subject"), sa.func.count().label("n"), joined(key("action", a.c.ref)).label("refs"))
-        .where(*where, counted).group_by(subject)
+        sa.select(subject.label("subject"), a.c.ref, a.c.details, _number(a, "hours").label("hours"), _number(a, "people").label("people"))
+        .where(*where, counted).order_by(a.c.start_date, a.c.id)
     ).all()
-    elsewhere = ctx.conn.execute(sa.select(sa.func.count()).where(*where, sa.not_(counted))).scalar_one() if places else 0
+    elsewhere = ctx.conn.execute(sa.select(sa.func.count()).where(*where, sa.not_(counted))).scalar_one()
     by_subject = {x: 0 for x in subjects}
     evidence: list[str] = []
+    thin = 0
+    # The year's sessions in the town, a few dozen rows: teachers are the named trainees or the head count, whichever is larger.
     for r in rows:
-        if r.subject in by_subject:
-            by_subject[r.subject] = r.n
-            evidence += split(r.refs)
+        teachers = max(int(r.people), len((r.details or {}).get("trainees", ())))
+        if r.hours < min_hours or teachers < min_people:
+            thin += 1
+        elif r.subject in by_subject:
+            by_subject[r.subject] += 1
+            evidence.append(f"action:{r.ref}")
     short = [x for x, n in by_subject.items() if n < need]
-    note = f"{elsewhere} 场不在{'/'.join(places)}, 不计入 / sessions held elsewhere not counted" if elsewhere else ""
+    notes = [f"{elsewhere} 场不在{'/'.join(places)}, 不计入 / sessions held elsewhere not counted"] if elsewhere else []
+    if thin:
+        notes.append(f"{thin} 场不足 {min_hours:g} 学时或 {min_people} 名教师, 不计入 / sessions under {min_hours:g} hours or "
+                     f"{min_people} teachers not counted")
     return ctx.judge(
         bool(subjects) and not short,
-        f"每学科每年 >= {need} 场 / sessions per subject per year ({'、'.join(subjects)}; {'/'.join(places) or '-'})",
+        f"每学科每年 >= {need} 场 (>= {min_hours:g} 学时, >= {min_people} 名教师) / sessions per subject per year "
+        f"({'、'.join(subjects)}; {'/'.join(places) or '-'})",
         ", ".join(f"{x} {n}" for x, n in by_subject.items()) + (f" (不足 / short: {'、'.join(short)})" if short else ""),
-        sorted(evidence), anything_recorded=_ever(ctx, TEACHER_TRAINING), note=note,
+        sorted(evidence), anything_recorded=_ever(ctx, TEACHER_TRAINING), note="; ".join(notes),
         required_per_subject=need, sessions_by_subject=by_subject, short=short,
     )
 
@@ -158,21 +207,33 @@ def teacher_training_sessions(ctx: CheckContext) -> CheckResult:
 
 
 def internships(ctx: CheckContext) -> CheckResult:
-    """C25: student teachers placed at each host school the plan names, starting in the year (by term in figures)."""
-    need = int(settings(ctx.plan)["min_internships_per_school"])
-    names = list(ctx.params.get("host_schools", ()))
+    """C25: student teachers placed at each host school the plan names, starting in the year (by term in figures).
+
+    Counts: an internship (``education.internship``) of the plan's units naming
+    the plan, started in the year, at a named host school, lasting at least
+    ``min_days`` days. Each host school needs ``min_interns`` a year.
+
+    Does not count: internships of other units or plans, of another year, at
+    other schools, or shorter than ``min_days`` (a one-day "placement").
+    """
+    need, min_days = int(ctx.param("min_interns")), int(ctx.param("min_days"))
+    names = list(ctx.param("host_schools"))
     codes = school_codes(ctx.conn, ctx.store, names)
     t = tables(ctx.store)
     a, b = t["support_actions"], t["action_beneficiaries"]
     autumn = sa.case((sa.extract("month", a.c.start_date) >= 8, "autumn"), else_="spring")
+    where = (a.c.kind == INTERNSHIP, _mine(ctx, a), _started_in_year(a, ctx), b.c.ref.in_([c for c in codes.values() if c]))
     rows = ctx.conn.execute(
         sa.select(b.c.ref.label("school"), autumn.label("term"), sa.func.count(sa.distinct(a.c.id)).label("n"),
                   joined(key("action", a.c.ref)).label("refs"))
         .join(b, sa.and_(b.c.action_id == a.c.id, b.c.type == "unit"))
-        .where(a.c.kind == INTERNSHIP, of_plan(a, ctx.plan, ctx.units()), _started_in_year(a, ctx),
-               b.c.ref.in_([c for c in codes.values() if c]))
+        .where(*where, _days(a) >= min_days)
         .group_by(b.c.ref, autumn)
     ).all()
+    brief = ctx.conn.execute(
+        sa.select(sa.func.count(sa.distinct(a.c.id))).join(b, sa.and_(b.c.action_id == a.c.id, b.c.type == "unit"))
+        .where(*where, _days(a) < min_days)
+    ).scalar_one()
     per_code: dict[str, int] = {}
     by_term: dict[str, dict[str, int]] = {}
     evidence: list[str] = []
@@ -184,12 +245,14 @@ def internships(ctx: CheckContext) -> CheckResult:
         evidence += split(r.refs)
     by_school = {n: per_code.get(codes[n] or "", 0) for n in names}
     short = [n for n, c in by_school.items() if c < need]
-    note = "; ".join(f"学校未登记 / school not registered: {n}" for n, c in codes.items() if c is None)
+    notes = [f"学校未登记 / school not registered: {n}" for n, c in codes.items() if c is None]
+    if brief:
+        notes.append(f"{brief} 次实习不足 {min_days} 天, 不计入 / internships shorter than {min_days} days not counted")
     return ctx.judge(
         bool(names) and not short,
-        f"每校每年 >= {need} 名实习生 / student teachers per host school per year: {'、'.join(names)}",
+        f"每校每年 >= {need} 名实习生 (每次 >= {min_days} 天) / student teachers per host school per year: {'、'.join(names)}",
         ", ".join(f"{n} {c}" for n, c in by_school.items()) + (f" (不足 / short: {'、'.join(short)})" if short else ""),
-        sorted(evidence), anything_recorded=_ever(ctx, INTERNSHIP), note=note,
+        sorted(evidence), anything_recorded=_ever(ctx, INTERNSHIP), note="; ".join(notes),
         required_per_school=need, internships_by_school=by_school, by_term=by_term, short=short,
     )
 
@@ -199,7 +262,7 @@ def internships(ctx: CheckContext) -> CheckResult:
 
 def vacations_due(ctx: CheckContext, vacations: Sequence[str]) -> list[str]:
     """The vacations (``winter``, ``summer``) of the year that fall inside the plan's period."""
-    months = settings(ctx.plan)["vacation_months"]
+    months = ctx.param("vacation_months")
     due = []
     for v in vacations:
         for m in months.get(v, ()):
@@ -212,44 +275,74 @@ def vacations_due(ctx: CheckContext, vacations: Sequence[str]) -> list[str]:
 
 
 def sanxiaxiang_teams(ctx: CheckContext) -> CheckResult:
-    """C26: between min and max 三下乡 teams in the year, covering every vacation of the year in the plan's period."""
-    lo, hi = int(ctx.params.get("min_teams", 1)), int(ctx.params.get("max_teams", 10**6))
+    """C26: between min and max 三下乡 teams in the year, covering every vacation of the year in the plan's period.
+
+    Counts: a team (``education.sanxiaxiang``) of the plan's units naming the
+    plan that set out in the year, with at least ``min_members`` students and
+    at least ``min_days`` days in the field; distinct team names a year, and
+    for each vacation due the teams that set out in it.
+
+    Does not count: teams of other units or plans, of another year, of fewer
+    members or days than the minimum (a one-person, one-day outing).
+    """
+    lo, hi = int(ctx.param("min_teams")), int(ctx.param("max_teams"))
+    min_members, min_days = int(ctx.param("min_members")), int(ctx.param("min_days"))
     vocab = ctx.store.vocab
-    due = vacations_due(ctx, list(ctx.params.get("vacations", ("winter", "summer"))))
+    due = vacations_due(ctx, list(ctx.param("vacations")))
     if not due:
         return _nothing_due(ctx, "本年方案期内没有寒暑假 / no vacation of this year falls in the plan's period")
     due_zh = [vocab.check("education_vacation", v) for v in due]
     a = tables(ctx.store)["support_actions"]
-    team, vacation = a.c.details["team"].as_string(), a.c.details["vacation"].as_string()
-    where = (a.c.kind == SANXIAXIANG, of_plan(a, ctx.plan, ctx.units()), _started_in_year(a, ctx))
-    teams, refs = ctx.conn.execute(sa.select(sa.func.count(sa.distinct(team)), joined(key("action", a.c.ref))).where(*where)).one()
-    by_vacation = dict(ctx.conn.execute(sa.select(vacation, sa.func.count(sa.distinct(team))).where(*where).group_by(vacation)).all())
+    rows = ctx.conn.execute(
+        sa.select(a.c.ref, a.c.details, _days(a).label("days"))
+        .where(a.c.kind == SANXIAXIANG, _mine(ctx, a), _started_in_year(a, ctx)).order_by(a.c.start_date, a.c.id)
+    ).all()
+    # A few teams a year: their member lists are JSON, read here.
+    kept = [r for r in rows if r.days >= min_days and len((r.details or {}).get("members", ())) >= min_members]
+    teams = len({r.details.get("team") for r in kept})
+    by_vacation = {v: len(names) for v, names in _group(kept).items()}
     missing = [v for v in due_zh if not by_vacation.get(v)]
     actual = f"{teams} 支 / teams (" + ", ".join(f"{v} {by_vacation.get(v, 0)}" for v in due_zh) + ")"
     if missing:
         actual += f"; 缺 / missing: {'、'.join(missing)}"
+    thin = len(rows) - len(kept)
+    note = (f"{thin} 支不足 {min_members} 人或 {min_days} 天, 不计入 / teams under {min_members} members or {min_days} days not counted"
+            if thin else "")
     return ctx.judge(
         lo <= teams <= hi and not missing,
-        f"{lo}–{hi} 支服务团, 覆盖{'、'.join(due_zh)} / teams a year covering each vacation",
-        actual, split(refs), anything_recorded=_ever(ctx, SANXIAXIANG),
+        f"{lo}–{hi} 支服务团 (每支 >= {min_members} 人, >= {min_days} 天), 覆盖{'、'.join(due_zh)} / teams a year covering each vacation",
+        actual, [f"action:{r.ref}" for r in kept], anything_recorded=_ever(ctx, SANXIAXIANG), note=note,
         teams=teams, min_teams=lo, max_teams=hi, teams_by_vacation=by_vacation, missing_vacations=missing,
     )
+
+
+def _group(rows: Sequence[Any]) -> dict[str, set[str]]:
+    out: dict[str, set[str]] = {}
+    for r in rows:
+        out.setdefault(r.details.get("vacation"), set()).add(r.details.get("team"))
+    return out
 
 
 # -- C27 ------------------------------------------------------------------------------------------
 
 
 def one_to_one_support(ctx: CheckContext) -> CheckResult:
-    """C27: share of the in-school students of poor households with a study pair in force during the year.
+    """C27: share of the in-school students of poor households with a study pair during the year.
 
-    A student is in school when the register's student status is not one of
-    ``not_in_school``; a household is poor when its status on the check day
-    is one of ``poor_statuses``. Pairs with anyone else are reported in the note,
-    not counted (the record hook cannot see the register).
+    Counts: a pair (``education.study_pair``) of the plan's units naming the
+    plan, with a student of the plan's villages whose household's status on
+    the check day is one of ``poor_statuses`` and whose student status is not
+    one of ``not_in_school``, in force at least ``min_days`` days of the year.
+    ``min_share`` of those students need a pair.
+
+    Does not count: pairs of other units or plans, with anyone else (reported
+    in the note), or in force fewer than ``min_days`` days of the year (a pair
+    made on 31 December); students with more than ``helpers_per_student``
+    staff are reported.
     """
-    s = settings(ctx.plan)
-    share = float(s["min_study_pair_share"])
-    per_student = int(ctx.params.get("helpers_per_student", 1))
+    share = float(ctx.param("min_share"))
+    per_student = int(ctx.param("helpers_per_student"))
+    min_days = int(ctx.param("min_days"))
     t = tables(ctx.store)
     a, b, p, h = t["support_actions"], t["action_beneficiaries"], t["persons"], t["households"]
     st = status_on(ctx.check_day)
@@ -257,15 +350,18 @@ def one_to_one_support(ctx: CheckContext) -> CheckResult:
         sa.select(p.c.id, p.c.id_number)
         .join(h, h.c.id == p.c.household_id)
         .join(st, st.c.household_id == h.c.id)
-        .where(plan_villages_condition(ctx.plan), st.c.status.in_(list(s["poor_statuses"])),
-               p.c.student_status.is_not(None), p.c.student_status.not_in(list(s["not_in_school"])))
+        .where(plan_villages_condition(ctx.plan), st.c.status.in_(list(ctx.param("poor_statuses"))),
+               p.c.student_status.is_not(None), p.c.student_status.not_in(list(ctx.param("not_in_school"))))
         .subquery()
     )
+    # In force >= min_days of the year: it starts early enough, ends late enough, and lasts long enough.
     pairs = (
         sa.select(b.c.ref.label("id_number"), a.c.ref.label("action_ref"))
         .join(b, sa.and_(b.c.action_id == a.c.id, b.c.type == "person"))
-        .where(a.c.kind == STUDY_PAIR, of_plan(a, ctx.plan, ctx.units()),
-               a.c.start_date <= ctx.year_end, a.c.end_date >= ctx.year_start)
+        .where(a.c.kind == STUDY_PAIR, _mine(ctx, a),
+               a.c.start_date <= ctx.year_end - dt.timedelta(days=min_days - 1),
+               a.c.end_date >= ctx.year_start + dt.timedelta(days=min_days - 1),
+               _days(a) >= min_days)
         .subquery()
     )
     # One row per student paired (their pairs' count and actions), so each student joins once: one statement for every figure.
@@ -300,16 +396,53 @@ def one_to_one_support(ctx: CheckContext) -> CheckResult:
 
 
 def target_specs() -> list[TargetSpec]:
-    """The five education targets."""
+    """The five education targets, with their typed parameters."""
     return [
         TargetSpec("education.trainees_per_school", "每校每年来校受训教师数", "Teachers trained per school per year",
-                   trainees_per_school, params=("schools", "free_of_charge")),
+                   trainees_per_school, params=(
+                       Param("schools", "strings", required=True, zh="学校 (单位名称或代码)", en="the schools, by unit name or code"),
+                       Param("free_of_charge", "boolean", default=False, zh="只计免费培训", en="count only programmes free of charge"),
+                       Param("min_trainees", "positive", default=1, zh="每校每年至少受训教师数", en="teachers of each school trained a year"),
+                       Param("min_hours", "number", default=1, zh="一次来校培训的最少学时", en="the fewest hours of a visit that counts"),
+                   )),
         TargetSpec("education.teacher_training_sessions", "按学科统计送教培训场次", "Teacher-training sessions per subject per year",
-                   teacher_training_sessions, params=("subjects", "place_zh")),
+                   teacher_training_sessions, params=(
+                       Param("subjects", "strings", required=True, zh="学科 (education_subject)", en="the subjects (education_subject)"),
+                       Param("place_zh", "string", required=True, zh="培训所在地 (地点以此开头)", en="where sessions are held (the place begins with it)"),
+                       Param("training_places", "strings", default=(), zh="另外计入的地点 (如该镇的村)",
+                             en="other places that count (villages of the town)"),
+                       Param("min_sessions", "positive", default=1, zh="每学科每年至少场次", en="sessions per subject a year"),
+                       Param("min_hours", "number", default=1, zh="一场培训的最少学时", en="the fewest hours of a session that counts"),
+                       Param("min_trainees", "positive", default=1, zh="一场培训的最少受训教师数", en="the fewest teachers at a session that counts"),
+                   )),
         TargetSpec("education.internships", "每所实习学校每年实习生数", "Student teachers per host school per year",
-                   internships, params=("host_schools",)),
+                   internships, params=(
+                       Param("host_schools", "strings", required=True, zh="实习学校 (单位名称或代码)", en="the host schools, by unit name or code"),
+                       Param("min_interns", "positive", default=1, zh="每校每年至少实习生数", en="student teachers per host school a year"),
+                       Param("min_days", "positive", default=1, zh="一次实习的最少天数", en="the fewest days of an internship that counts"),
+                   )),
         TargetSpec("education.sanxiaxiang_teams", "每年三下乡服务团数及寒暑假覆盖", "三下乡 teams per year, both vacations",
-                   sanxiaxiang_teams, params=("min_teams", "max_teams", "vacations")),
+                   sanxiaxiang_teams, params=(
+                       Param("min_teams", "positive", default=1, zh="每年至少服务团数", en="teams a year, at least"),
+                       Param("max_teams", "positive", default=10**6, zh="每年至多服务团数", en="teams a year, at most"),
+                       Param("vacations", "strings", default=("winter", "summer"), zh="每年须覆盖的假期 (winter, summer)",
+                             en="the vacations each year must cover (winter, summer)"),
+                       Param("vacation_months", "table", default=VACATION_MONTHS, zh="各假期所在月份 (如 winter = [1, 2])",
+                             en="the months of each vacation (winter = [1, 2])",
+                             fields=(Param("winter", "integers", zh="寒假月份", en="winter vacation months"),
+                                     Param("summer", "integers", zh="暑假月份", en="summer vacation months"))),
+                       Param("min_members", "positive", default=1, zh="一支服务团的最少队员数", en="the fewest students in a team that counts"),
+                       Param("min_days", "positive", default=1, zh="一支服务团的最少天数", en="the fewest days in the field of a team that counts"),
+                   )),
         TargetSpec("education.one_to_one_support", "贫困户在校生一对一结对比例", "Share of poor students with a study pair",
-                   one_to_one_support, params=("helpers_per_student",)),
+                   one_to_one_support, params=(
+                       Param("helpers_per_student", "positive", default=1, zh="每名学生的结对教职工数", en="staff paired with each student"),
+                       Param("min_share", "number", default=1.0, zh="有结对的贫困户在校生比例 (0 到 1)",
+                             en="share of in-school students of poor households with a pair (0 to 1)"),
+                       Param("min_days", "positive", default=1, zh="结对在本年至少持续天数", en="the fewest days of the year a pair must be in force"),
+                       Param("not_in_school", "strings", default=("非在校生", "学前教育"), zh="不算在校的在校生状况",
+                             en="student statuses that are not in school"),
+                       Param("poor_statuses", "strings", default=("未脱贫", "返贫", "已脱贫(享受政策)"), zh="其学生计入的户状态",
+                             en="household statuses whose students count"),
+                   )),
     ]

@@ -24,7 +24,7 @@ import sqlalchemy as sa
 
 from fupin import NotFound, Problem, ValidationError
 from fupin.access import AccessDenied
-from fupin.queries import of_plan, plan_units, plan_villages_condition
+from fupin.queries import own_records, plan_units, plan_villages_condition
 from fupin.text import mask_id
 
 from fupin_psychology import crypto, keys
@@ -160,11 +160,37 @@ class GroupCoverage:
         return len(self.counselled) / len(self.tagged) if self.tagged else 0.0
 
 
+@attrs.frozen
+class SessionRule:
+    """What makes a counselling session count for C32 (the plan's ``min_minutes``, ``max_group_size``, ``modes``).
+
+    Attributes:
+        modes: the ways of holding a session that count (vocabulary ``psychology_mode``, Chinese terms).
+        min_minutes: the shortest session that counts; a session without a recorded duration never counts.
+        max_group_size: the most persons one session may list and still count for each of them.
+    """
+
+    modes: tuple[str, ...] = ("个别疏导", "团体辅导", "入户走访")
+    min_minutes: int = 20
+    max_group_size: int = 12
+
+    def refusal(self, mode: str, minutes: int | None, persons: int) -> str | None:
+        """Why a session does not count (a short code), or None when it counts."""
+        if mode not in self.modes:
+            return "mode"
+        if minutes is None or minutes < self.min_minutes:
+            return "short"
+        if persons > self.max_group_size:
+            return "crowded"
+        return None
+
+
 def tagged(conn: sa.Connection, store: Any, plan: Any, groups: Sequence[str], start: dt.date, end: dt.date) -> list[Any]:
-    """(tag, id_number, name, birth_date, household) of persons of the plan's villages holding a tag of ``groups`` in the period."""
+    """(tag, id_number, name, birth_date, household, start, end) of persons of the plan's villages holding a tag of
+    ``groups`` in the period (one row per tag held)."""
     tg, p, h = store.table("person_tags"), store.table("persons"), store.table("households")
     return conn.execute(
-        sa.select(tg.c.tag, p.c.id_number, p.c.name, p.c.birth_date, h.c.number.label("household"))
+        sa.select(tg.c.tag, p.c.id_number, p.c.name, p.c.birth_date, h.c.number.label("household"), tg.c.start, tg.c.end)
         .join(p, p.c.id == tg.c.person_id).join(h, h.c.id == p.c.household_id)
         .where(tg.c.tag.in_(list(groups)), tg.c.start <= end, sa.or_(tg.c.end.is_(None), tg.c.end >= start), plan_villages_condition(plan))
         .distinct().order_by(tg.c.tag, h.c.number, p.c.id_number)
@@ -172,41 +198,72 @@ def tagged(conn: sa.Connection, store: Any, plan: Any, groups: Sequence[str], st
 
 
 def plan_sessions(conn: sa.Connection, store: Any, plan: Any, start: dt.date, end: dt.date) -> list[Any]:
-    """(ref, date, mode, persons, referral, risk_level) of the plan's sessions in the period (never the note)."""
+    """(ref, date, mode, persons, referral, risk_level, duration_min) of the plan's sessions in the period (never the note).
+
+    The plan's sessions are those one of its units registered naming the plan
+    (:func:`fupin.queries.own_records`): a session of another unit, or of one of its
+    units for another plan, is not the plan's work.
+    """
     t = store.table(SESSIONS)
     return conn.execute(
-        sa.select(t.c.ref, t.c.date, t.c.mode, t.c.persons, t.c.referral, t.c.risk_level)
-        .where(of_plan(t, plan, plan_units(conn, plan)), t.c.date >= start, t.c.date <= end).order_by(t.c.date, t.c.ref)
+        sa.select(t.c.ref, t.c.date, t.c.mode, t.c.persons, t.c.referral, t.c.risk_level, t.c.duration_min)
+        .where(own_records(t, plan, plan_units(conn, plan)), t.c.date >= start, t.c.date <= end).order_by(t.c.date, t.c.ref)
     ).all()
 
 
 def coverage(conn: sa.Connection, store: Any, plan: Any, groups: Sequence[str], start: dt.date, end: dt.date,
-             min_sessions: int = 1) -> dict[str, GroupCoverage]:
-    """Group -> its coverage in the period: counselled = at least ``min_sessions`` sessions of the plan."""
+             min_sessions: int = 1, rule: SessionRule | None = None) -> tuple[dict[str, GroupCoverage], Counter[str]]:
+    """Group -> its coverage in the period, and the plan's sessions not counted by reason (``mode``, ``short``, ``crowded``).
+
+    A person of the group is counselled when at least ``min_sessions`` of the
+    plan's sessions that pass ``rule`` name them on a day they hold the group's tag.
+    """
+    rule = rule or SessionRule()
     out = {g: GroupCoverage(g) for g in groups}
+    held: dict[tuple[str, str], list[tuple[dt.date, dt.date | None]]] = {}
     for r in tagged(conn, store, plan, groups, start, end):
         out[r.tag].tagged.add(r.id_number)
-    times: Counter[str] = Counter()
-    refs: dict[str, set[str]] = {}
+        held.setdefault((r.tag, r.id_number), []).append((r.start, r.end))
+    refused: Counter[str] = Counter()
+    sessions: dict[str, list[tuple[dt.date, str]]] = {}
     for s in plan_sessions(conn, store, plan, start, end):
-        for person in set(s.persons or ()):
-            times[person] += 1
-            refs.setdefault(person, set()).add(s.ref)
+        persons = set(s.persons or ())
+        why = rule.refusal(s.mode, s.duration_min, len(persons))
+        if why:
+            refused[why] += 1
+            continue
+        for person in persons:
+            sessions.setdefault(person, []).append((s.date, s.ref))
     for g in out.values():
         for person in g.tagged:
-            if times[person] >= min_sessions:
+            spans = held[(g.group, person)]
+            # Only sessions on a day the person holds the tag count for the group.
+            mine = [(day, ref) for day, ref in sessions.get(person, ()) if any(a <= day and (b is None or day <= b) for a, b in spans)]
+            if len(mine) >= min_sessions:
                 g.counselled.add(person)
-                g.sessions |= refs[person]
+                g.sessions |= {ref for _, ref in mine}
+    return out, refused
+
+
+def step_dates(steps: Sequence[str] | None) -> list[dt.date]:
+    """The dates social-work steps are written with (``2016-03-05 入户评估``); a step without a date gives none."""
+    out = []
+    for step in steps or ():
+        head = str(step).strip()[:10]
+        try:
+            out.append(dt.date.fromisoformat(head))
+        except ValueError:
+            continue
     return out
 
 
 def cases_active(conn: sa.Connection, store: Any, plan: Any, start: dt.date, end: dt.date) -> list[Any]:
-    """The plan's social-work cases of its villages' households open at some time in the period."""
+    """The plan's social-work cases (registered by its units naming it) of its villages' households open at some time in the period."""
     c, h = store.table(CASES), store.table("households")
     return conn.execute(
         sa.select(c.c.ref, c.c.household, c.c.opened, c.c.closed, c.c.status, c.c.goals, c.c.steps)
         .join(h, h.c.number == c.c.household)
-        .where(of_plan(c, plan, plan_units(conn, plan)), plan_villages_condition(plan), c.c.opened <= end,
+        .where(own_records(c, plan, plan_units(conn, plan)), plan_villages_condition(plan), c.c.opened <= end,
                sa.or_(c.c.closed.is_(None), c.c.closed >= start))
         .order_by(c.c.opened, c.c.ref)
     ).all()

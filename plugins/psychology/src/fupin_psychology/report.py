@@ -12,7 +12,7 @@ from typing import Any
 from fupin import CheckContext, ReportSection, Status
 
 from fupin_psychology.model import small
-from fupin_psychology.records import cases_active, coverage, plan_sessions
+from fupin_psychology.records import SessionRule, cases_active, coverage, plan_sessions
 from fupin_psychology.targets import settings, target_specs
 
 
@@ -23,7 +23,7 @@ def _results(store: Any, plan: Any, year: int, conn: Any) -> tuple[list[str], li
         spec = specs.get(c.target)
         if spec is None:
             continue
-        result = spec.evaluate(CheckContext(store, plan, c, year, dt.date.today(), conn, {}))
+        result = spec.evaluate(CheckContext(store, plan, c, year, dt.date.today(), conn, {}, spec))
         status[c.target] = result.status
         if result.status is Status.NOT_MET:
             zh.append(f"{c.id} {c.title_zh}: 要求 {result.required}, 实际 {result.actual}")
@@ -37,12 +37,16 @@ def sections(store: Any, plan: Any, year: int) -> list[ReportSection]:
     c32 = next((c for c in plan.commitments if c.target == "psychology.counselling_coverage"), None)
     if c32 is None and not any(c.target.startswith("psychology.") for c in plan.commitments):
         return []
-    groups = [store.vocab.check("person_tag", g) for g in (c32.params.get("groups", ()) if c32 else ())]
-    times = int(c32.params.get("min_per_year", 1)) if c32 else 1
+    given = settings(plan)
+    groups = [store.vocab.check("person_tag", g) for g in (given["groups"] or ())]
+    times = int(given["min_per_year"])
+    # The check's own rule, so the report's table agrees with C32's result.
+    rule = SessionRule(tuple(store.vocab.check("psychology_mode", m) for m in given["modes"]), int(given["min_minutes"]),
+                       int(given["max_group_size"]))
     start, end = max(dt.date(year, 1, 1), plan.period_start), min(dt.date(year, 12, 31), plan.period_end)
     with store.reading("aggregates.read") as conn:
         sessions = plan_sessions(conn, store, plan, start, end)
-        cov = coverage(conn, store, plan, groups, start, end, times)
+        cov, _ = coverage(conn, store, plan, groups, start, end, times, rule)
         cases = cases_active(conn, store, plan, start, end)
         short_zh, short_en, status = _results(store, plan, year, conn)
     modes = Counter(s.mode for s in sessions)
@@ -53,7 +57,7 @@ def sections(store: Any, plan: Any, year: int) -> list[ReportSection]:
     closed = sum(1 for c in cases if c.closed is not None and c.closed <= end)
     mode_zh = "、".join(f"{m} {small(n)}" for m, n in sorted(modes.items())) or "-"
     ref_zh = "、".join(f"{r} {small(n)}" for r, n in sorted(referrals.items())) or "无"
-    need = float(settings(plan)["min_share"])
+    need = float(given["min_share"])
     rows = []
     for g, c in cov.items():
         n, t = len(c.counselled), len(c.tagged)

@@ -1,10 +1,13 @@
 """Plausible counselling and social work for ``fupin demo`` (the ``fupin_simulate`` hook).
 
-Every year of the plan the university's counsellors see the left-behind
-children of the plan's villages one by one (at school or at home, each session
-with the guardian's consent) and visit or phone the empty-nest elderly; a few
-sessions find a higher risk and refer the person on. From 2016 social workers
-open cases for a few poor households, with goals and the steps taken.
+Every year of the plan the university's counsellors see the persons of the
+groups C32 names (left-behind children, empty-nest elderly ...) in the plan's
+villages one by one (at school or at home, each child's session with the
+guardian's consent, 30 to 60 minutes); some elderly also get a short phone
+follow-up, which C32 does not count. A few sessions find a higher risk and
+refer the person on. From 2016 social workers open cases for a few poor
+households, with goals and the dated steps taken; an open case gets a
+follow-up step each later year.
 
 Session notes are written only when ``FUPIN_PSYCHOLOGY_KEY`` is set, encrypted
 with that key. The demo never invents a key of its own: a key in the code
@@ -42,13 +45,13 @@ _GOALS = ("稳定家庭收入", "子女完成义务教育", "改善家庭关系"
 _STEPS = ("入户评估", "制定服务计划", "链接技能培训资源", "协助申请临时救助", "家庭会议", "回访评估")
 
 
-def _people(store: Any, plan: Any) -> tuple[list[Any], dict[int, list[Any]]]:
+def _people(store: Any, plan: Any, groups: list[str]) -> tuple[list[Any], dict[int, list[Any]]]:
     tg, p, h = store.table("person_tags"), store.table("persons"), store.table("households")
     with store.reading("registry.read") as conn:
         tagged = conn.execute(
             sa.select(tg.c.tag, tg.c.start, tg.c.end, p.c.id_number, p.c.birth_date, p.c.household_id)
             .join(p, p.c.id == tg.c.person_id).join(h, h.c.id == p.c.household_id)
-            .where(tg.c.tag.in_(["留守儿童", "空巢老人"]), plan_villages_condition(plan)).order_by(tg.c.tag, p.c.id_number)
+            .where(tg.c.tag.in_(groups), plan_villages_condition(plan)).order_by(tg.c.tag, p.c.id_number)
         ).all()
         ids = sorted({r.household_id for r in tagged})
         members: dict[int, list[Any]] = {}
@@ -68,7 +71,9 @@ def simulate(store: Any, plan: Any, seed: int) -> None:
         return
     rng = random.Random(seed * 173 + 32)
     unit = plan.helping_unit.code
-    tagged, members = _people(store, plan)
+    c32 = next((c for c in plan.commitments if c.target == "psychology.counselling_coverage"), None)
+    groups = [store.vocab.check("person_tag", g) for g in (c32.params.get("groups", ()) if c32 else ())] or ["留守儿童", "空巢老人"]
+    tagged, members = _people(store, plan, groups)
     with_notes = crypto.has_key()
     n = 0
     for year in plan.years():
@@ -76,7 +81,7 @@ def simulate(store: Any, plan: Any, seed: int) -> None:
         for r in tagged:
             if r.start > end or (r.end is not None and r.end < start):
                 continue
-            child = r.tag == "留守儿童"
+            child = r.birth_date is not None and age_on(r.birth_date, start) < ADULT_AGE
             reach = 0.92 if child else (0.6 if year == 2018 else 0.9)
             if rng.random() >= reach:
                 continue
@@ -94,7 +99,7 @@ def simulate(store: Any, plan: Any, seed: int) -> None:
                 n += 1
                 record_session(store, Session(
                     ref=f"PSY-{year}-{n:04d}", date=day, counsellor=rng.choice(_COUNSELLORS),
-                    mode=rng.choice(("个别疏导", "入户走访")) if child else rng.choice(("入户走访", "入户走访", "电话")),
+                    mode=rng.choice(("个别疏导", "入户走访")),
                     persons=(r.id_number,), unit_code=unit, duration_min=rng.choice((30, 40, 45, 60)),
                     topics=tuple(rng.sample(_CHILD_TOPICS if child else _ELDER_TOPICS, 2)), risk_level=risk,
                     follow_up=day + dt.timedelta(days=30) if risk != "低" else None,
@@ -102,6 +107,14 @@ def simulate(store: Any, plan: Any, seed: int) -> None:
                     consent_by=consent_by, consent_date=consent_date, plan_name=plan.name,
                     note=rng.choice(_NOTES) if with_notes else None,
                 ))
+                if not child and rng.random() < 0.3 and day < end:
+                    # A short phone follow-up: recorded, but not counselling that counts for C32.
+                    n += 1
+                    record_session(store, Session(
+                        ref=f"PSY-{year}-{n:04d}", date=min(end, day + dt.timedelta(days=14)), counsellor=rng.choice(_COUNSELLORS),
+                        mode="电话", persons=(r.id_number,), unit_code=unit, duration_min=10,
+                        topics=tuple(rng.sample(_ELDER_TOPICS, 1)), risk_level="低", plan_name=plan.name,
+                    ))
     _cases(store, plan, rng, unit)
 
 
@@ -119,11 +132,15 @@ def _cases(store: Any, plan: Any, rng: random.Random, unit: str) -> None:
         for household in rng.sample(households, min(len(households), rng.randint(3, 4))):
             n += 1
             opened = dt.date(year, rng.randint(3, 9), rng.randint(1, 28))
-            days = sorted(rng.sample(range(1, 200), 3))
+            days = sorted([rng.randint(1, 30), *rng.sample(range(31, 200), 2)])  # the first step within a month
             steps = tuple(f"{opened + dt.timedelta(days=d)} {s}" for d, s in zip(days, rng.sample(_STEPS, 3), strict=True))
             closed = opened + dt.timedelta(days=rng.randint(240, 420)) if rng.random() < 0.7 else None
             if closed is not None and closed > plan.period_end:
                 closed = None
+            last = closed or plan.period_end
+            # An open case is worked on every year: a follow-up step each later spring it is still open.
+            later = tuple(f"{dt.date(y, 4, 10)} 回访评估" for y in range(year + 1, last.year + 1) if dt.date(y, 4, 10) <= last)
+            steps = tuple(x for x in steps if dt.date.fromisoformat(x[:10]) <= last) + later
             add_case(store, Case(
                 ref=f"SW-{year}-{n:03d}", household=household, worker=rng.choice(_WORKERS), opened=opened,
                 status="已结案" if closed else "进行中", goals=tuple(rng.sample(_GOALS, 2)), unit_code=unit,

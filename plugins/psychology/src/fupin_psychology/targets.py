@@ -1,6 +1,11 @@
 """The targets of C32 (counselling coverage of special groups) and C33 (social-work cases).
 
-The plugin's parameters come from the plan's ``[plugins.psychology]`` table.
+Every parameter is the commitment's (``params = { ... }`` in the plan file),
+declared with its type and meaning in :func:`target_specs` and validated when
+the plan is loaded. Only records one of the plan's units registered naming the
+plan count (:func:`fupin.queries.own_records`), about persons and households of
+the plan's villages, dated inside the year checked.
+
 Counts of 1 to 4 persons are shown as ``<5`` in the result's text and figures
 (and no share is given for them), so no child can be picked out from a check.
 Evidence keys: ``psychology_session:REF``, ``psychology_case:REF``.
@@ -8,28 +13,24 @@ Evidence keys: ``psychology_session:REF``, ``psychology_case:REF``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 import sqlalchemy as sa
 
 from fupin import CheckContext, CheckResult, TargetSpec
+from fupin.checks import Param
+from fupin.queries import own_records
 
 from fupin_psychology.model import small
-from fupin.queries import of_plan, plan_units
-
-from fupin_psychology.records import GroupCoverage, cases_active, coverage
+from fupin_psychology.records import GroupCoverage, SessionRule, cases_active, coverage, step_dates
 from fupin_psychology.tables import CASES, SESSIONS
 
-DEFAULTS: Mapping[str, Any] = {
-    "min_share": 0.8,  # C32: share of each special group counselled (min_per_year sessions) in the year
-    "min_cases_per_year": 1,  # C33: social-work cases open in the year with at least one step recorded
+#: Why a session was not counted, for the note.
+REFUSED = {
+    "mode": ("方式不计入", "held in a way that does not count (see modes)"),
+    "short": ("时长不足或未记录", "shorter than min_minutes or without a duration"),
+    "crowded": ("人数超过团体上限", "listing more persons than max_group_size"),
 }
-
-
-def settings(plan: Any) -> dict[str, Any]:
-    """The plugin's parameters for ``plan``: the defaults, overridden by ``[plugins.psychology]``."""
-    return {**DEFAULTS, **dict(plan.plugins.get("psychology", {}) or {})}
 
 
 def _shown(n: int) -> int | str:
@@ -44,59 +45,117 @@ def group_text(g: GroupCoverage) -> str:
 
 
 def group_figures(g: GroupCoverage) -> dict[str, Any]:
+    """The JSON figures of one group: persons on the roster, counselled, share (None for small counts)."""
     c, t = len(g.counselled), len(g.tagged)
     return {"persons": _shown(t), "counselled": _shown(c), "share": round(g.share, 4) if c >= 5 and t >= 5 else None}
 
 
 def _ever(ctx: CheckContext, table: str) -> bool:
     t = ctx.store.table(table)
-    units = plan_units(ctx.conn, ctx.plan)
-    return ctx.conn.execute(sa.select(sa.literal(1)).where(of_plan(t, ctx.plan, units)).limit(1)).first() is not None
+    return ctx.conn.execute(sa.select(sa.literal(1)).where(own_records(t, ctx.plan, ctx.units())).limit(1)).first() is not None
+
+
+def session_rule(ctx: CheckContext) -> SessionRule:
+    """The plan's rule of what session counts (``modes``, ``min_minutes``, ``max_group_size``)."""
+    modes = tuple(ctx.store.vocab.check("psychology_mode", m, field="modes") for m in ctx.param("modes"))
+    return SessionRule(modes, int(ctx.param("min_minutes")), int(ctx.param("max_group_size")))
 
 
 def counselling_coverage(ctx: CheckContext) -> CheckResult:
-    """C32: each special group's share of persons counselled at least ``min_per_year`` times in the year."""
-    groups = [ctx.store.vocab.check("person_tag", g, field="groups") for g in ctx.params.get("groups", ())]
-    times = int(ctx.params.get("min_per_year", 1))
-    need = float(settings(ctx.plan)["min_share"])
-    cov = coverage(ctx.conn, ctx.store, ctx.plan, groups, ctx.year_start, ctx.year_end, times)
+    """C32: each special group's share of persons counselled at least ``min_per_year`` times in the year.
+
+    Counts: sessions registered by one of the plan's units naming the plan,
+    dated in the year, held in one of ``modes`` (individual, group or home
+    visit; a phone call does not count unless the plan lists it), lasting at
+    least ``min_minutes`` and listing at most ``max_group_size`` persons; for a
+    person of the plan's villages who holds the group's tag on the session's
+    day. A group is covered when ``min_share`` of the persons holding its tag
+    in the year are counselled.
+
+    Does not count: sessions of other units or plans, of another year, phone
+    calls, sessions without a duration or shorter than the minimum, sessions
+    listing a crowd, persons of other villages or without the tag that day.
+    """
+    groups = [ctx.store.vocab.check("person_tag", g, field="groups") for g in ctx.param("groups")]
+    times = int(ctx.param("min_per_year"))
+    need = float(ctx.param("min_share"))
+    rule = session_rule(ctx)
+    cov, refused = coverage(ctx.conn, ctx.store, ctx.plan, groups, ctx.year_start, ctx.year_end, times, rule)
     short = [g for g, c in cov.items() if c.tagged and c.share < need]
     empty = [g for g, c in cov.items() if not c.tagged]
     evidence = sorted({f"psychology_session:{r}" for c in cov.values() for r in c.sessions})
-    note = f"无登记对象 / nobody tagged: {'、'.join(empty)}" if empty else ""
+    notes = [f"无登记对象 / nobody tagged: {'、'.join(empty)}"] if empty else []
+    notes += [f"{n} 次疏导{REFUSED[why][0]}, 不计入 / sessions {REFUSED[why][1]}, not counted" for why, n in sorted(refused.items())]
     return ctx.judge(
         bool(groups) and len(empty) < len(groups) and not short,
-        f"每群体 >= {need:.0%} 每年疏导 >= {times} 次 / of each group counselled >= {times}x a year: {'、'.join(groups)}",
+        f"每群体 >= {need:.0%} 每年疏导 >= {times} 次 (每次 >= {rule.min_minutes} 分钟, <= {rule.max_group_size} 人; "
+        f"{'、'.join(rule.modes)}) / of each group counselled >= {times}x a year: {'、'.join(groups)}",
         ", ".join(group_text(c) for c in cov.values()) + (f" (不足 / short: {'、'.join(short)})" if short else ""),
-        evidence, anything_recorded=_ever(ctx, SESSIONS), note=note,
+        evidence, anything_recorded=_ever(ctx, SESSIONS), note="; ".join(notes),
         required_share=need, min_per_year=times, groups={g: group_figures(c) for g, c in cov.items()}, short=short,
+        not_counted=dict(sorted(refused.items())),
     )
 
 
 def social_work_cases(ctx: CheckContext) -> CheckResult:
-    """C33: social-work cases of the plan's households open in the year, each with a step recorded."""
-    need = int(settings(ctx.plan)["min_cases_per_year"])
+    """C33: social-work cases of the plan's households with a step taken in the year.
+
+    Counts: a case registered by one of the plan's units naming the plan, of a
+    household of the plan's villages, open at some time in the year, with at
+    least one step dated inside the year (steps are written ``YYYY-MM-DD what``).
+    At least ``min_cases`` such cases a year.
+
+    Does not count: cases of other units, plans or villages; a case with no
+    step, only undated steps or steps of other years (an open case nobody works
+    on); a case opened after the year or closed before it.
+    """
+    need = int(ctx.param("min_cases"))
     cases = cases_active(ctx.conn, ctx.store, ctx.plan, ctx.year_start, ctx.year_end)
-    counted = [c for c in cases if c.steps]
+    counted = [c for c in cases if any(ctx.year_start <= d <= ctx.year_end for d in step_dates(c.steps))]
     opened = sum(1 for c in cases if c.opened >= ctx.year_start)
     closed = sum(1 for c in cases if c.closed is not None and c.closed <= ctx.year_end)
     households = len({c.household for c in counted})
-    note = f"{len(cases) - len(counted)} 个个案没有记录步骤, 不计入 / cases without a recorded step, not counted" if len(cases) > len(counted) else ""
+    idle = len(cases) - len(counted)
+    note = f"{idle} 个个案本年没有记录日期的工作步骤, 不计入 / cases without a dated step in the year, not counted" if idle else ""
     return ctx.judge(
         len(counted) >= need,
-        f">= {need} 个社会工作个案 (有工作步骤) / social-work cases with steps taken",
+        f">= {need} 个社会工作个案 (本年有工作步骤) / social-work cases with a step taken in the year",
         f"{len(counted)} 个个案 {households} 户 (新开 {opened}, 结案 {closed}) / {len(counted)} cases, {households} households "
         f"({opened} opened, {closed} closed)",
         [f"psychology_case:{c.ref}" for c in counted], anything_recorded=_ever(ctx, CASES), note=note,
         required_cases=need, cases=len(counted), households=households, opened=opened, closed=closed,
-        without_steps=len(cases) - len(counted),
+        without_steps=idle,
     )
 
 
 def target_specs() -> list[TargetSpec]:
-    """The two targets."""
+    """The two targets, with their typed parameters."""
     return [
         TargetSpec("psychology.counselling_coverage", "特殊群体心理疏导覆盖率", "Counselling coverage of special groups",
-                   counselling_coverage, params=("groups", "min_per_year")),
-        TargetSpec("psychology.social_work_cases", "社会工作个案", "Social-work cases", social_work_cases, params=()),
+                   counselling_coverage, params=(
+                       Param("groups", "strings", required=True, zh="特殊帮扶群体 (人员标签, 如 留守儿童、空巢老人)",
+                             en="the special groups, as person tags (left-behind children, empty-nest elderly ...)"),
+                       Param("min_per_year", "positive", default=1, zh="每人每年至少疏导次数", en="sessions per person per year"),
+                       Param("min_share", "number", default=0.8, zh="每个群体中至少疏导到的比例 (0 到 1)",
+                             en="share of each group counselled at least min_per_year times (0 to 1)"),
+                       Param("min_minutes", "positive", default=20, zh="一次疏导的最短时长 (分钟)",
+                             en="the shortest session that counts, in minutes"),
+                       Param("max_group_size", "positive", default=12, zh="一次疏导 (团体辅导) 的最多人数",
+                             en="the most persons one (group) session may list and still count"),
+                       Param("modes", "strings", default=("个别疏导", "团体辅导", "入户走访"),
+                             zh="计入的疏导方式 (psychology_mode: 个别疏导、团体辅导、入户走访、电话)",
+                             en="the ways of counselling that count (psychology_mode: individual, group, home_visit, phone)"),
+                   )),
+        TargetSpec("psychology.social_work_cases", "社会工作个案", "Social-work cases", social_work_cases, params=(
+            Param("min_cases", "count", default=1, zh="每年至少有工作步骤的个案数",
+                  en="social-work cases with a step taken in the year, at least"),
+        )),
     ]
+
+
+def settings(plan: Any) -> dict[str, Any]:
+    """The C32 parameters of ``plan`` with their defaults (for the report, which has no check context)."""
+    spec = target_specs()[0]
+    c32 = next((c for c in plan.commitments if c.target == spec.name), None)
+    given = dict(c32.params) if c32 is not None else {}
+    return {p.name: given.get(p.name, p.default) for p in spec.params}

@@ -53,7 +53,8 @@ def skills(store: Any, number: str, on: str | None, plan_name: str | None, as_js
     """Techniques a household masters: each member's, by assessment or by hours of sessions.
 
     A person masters a technique with a passed assessment, or after the
-    plan's skill_hours of its sessions ([plugins.training], default 8).
+    plan's skill_hours of its sessions (C21's parameter, default 8), in the
+    plan's own courses and assessments.
 
     \b
     Example:
@@ -76,7 +77,8 @@ def skills(store: Any, number: str, on: str | None, plan_name: str | None, as_js
         members = conn.execute(sa.select(t.persons.c.id_number, t.persons.c.name, t.persons.c.relation)
                                .where(t.persons.c.household_id == row.id).order_by(t.persons.c.id)).all()
         group = conn.execute(sa.select(t.areas.c.name).where(t.areas.c.code == row.group_code)).scalar()
-        found = q.household_members_skills(conn, t, row.id, day, need)
+        # The plan's own courses and assessments, as C21 counts them.
+        found = q.household_members_skills(conn, t, row.id, day, need, q.plan_work(t, plan, plan_units(conn, plan)))
     names = {m.id_number: m.name for m in members}
     techniques: dict[str, list[q.MemberSkill]] = {}
     for s in found:

@@ -10,8 +10,9 @@ recorded (``training.skill_assessment``), or when they attended at least the
 plan's ``skill_hours`` of its sessions (``training.agri_session``) up to the
 day. A household's techniques are its members'. The households counted are
 the plan's villages' households registered poor by the day (建档立卡户, those
-exited since included), or, with ``skill_households = "poor"`` in the plan's
-``[plugins.training]``, those still poor on the day.
+exited since included), or, with
+C21's ``households = "poor"``, those still poor on the day. Only the plan's own
+sessions and assessments count (:func:`plan_work`).
 """
 
 from __future__ import annotations
@@ -25,25 +26,38 @@ import attrs
 import sqlalchemy as sa
 
 from fupin.pairing import POOR_STATUSES
-from fupin.queries import count_if, joined, key, of_plan, plan_villages_condition, split
+from fupin.queries import count_if, joined, key, own_records, plan_units, plan_villages_condition, split
 
 from fupin_training import catalogue as cat
-from fupin_training.kinds import AGRI_SESSION, PARTY_TRAINING, PASS, RESEARCH_PROJECT, SKILL_ASSESSMENT
+from fupin_training.kinds import AGRI_SESSION, PARTY_TRAINING, PASS, RESEARCH_PROJECT, SKILL_ASSESSMENT, TRAINING_PLAN
 
-#: The plan's ``[plugins.training]`` parameters and their defaults.
-DEFAULTS: Mapping[str, Any] = {
-    "skill_hours": 8,
-    "skill_households": "registered",
-    "sessions_per_area": 1,
-    "party_sessions_per_year": 3,
-    "research_projects_per_year": 1,
+#: The parameters the queries read, and the commitment each belongs to (its target, parameter name there).
+SETTINGS: Mapping[str, tuple[str, str]] = {
+    "skill_hours": ("training.household_skills", "skill_hours"),
+    "skill_households": ("training.household_skills", "households"),
+    "sessions_per_area": ("training.agri_courses", "min_sessions"),
+    "party_sessions_per_year": ("training.party_cadre_training", "min_sessions"),
+    "research_projects_per_year": ("training.research_projects", "per_year"),
 }
 
 
 def settings(plan: Any) -> dict[str, Any]:
-    """The plan's ``[plugins.training]`` table over :data:`DEFAULTS`."""
-    own = dict((getattr(plan, "plugins", None) or {}).get("training", {}) or {}) if plan is not None else {}
-    return {**DEFAULTS, **own}
+    """The parameters the queries read, from the plan's commitments (each its declared default when not set).
+
+    They live in the commitments' ``params`` (typed, validated when the plan is
+    loaded); a check reads them through ``ctx.param`` as well, so it records them.
+    """
+    return {name: commitment_param(plan, target, key) for name, (target, key) in SETTINGS.items()}
+
+
+def commitment_param(plan: Any, target: str, name: str) -> Any:
+    """Parameter ``name`` of ``plan``'s commitment naming ``target``, else its declared default (for the report,
+    the commands and the demo, which have no check context)."""
+    from fupin_training.targets import targets
+
+    spec = next(t for t in targets() if t.name == target)
+    c = next((c for c in (getattr(plan, "commitments", None) or ()) if c.target == target), None)
+    return c.params[name] if c is not None and name in c.params else spec.param(name).default
 
 
 @attrs.frozen
@@ -93,10 +107,44 @@ class AreaFigures:
     refs: tuple[str, ...] = ()
 
 
-def sessions_by_area(conn: sa.Connection, t: Tables, plan: Any, units: Iterable[str], start: dt.date, end: dt.date) -> dict[str, AreaFigures]:
-    """Technique area -> sessions held between the dates, their hours, attendances (person-times) and refs."""
+def in_plan_villages(t: Tables, plan: Any) -> sa.ColumnElement[bool]:
+    """SQL condition on actions: about the plan's villages, by a ``village:CODE`` beneficiary of them, a villager
+    group of them (``details.group``), or a ``person:ID`` beneficiary of one of their households."""
+    # An alias: the outer query may join the beneficiaries itself (attendances), and must not be correlated to them.
+    a, b, p, h = t.actions, t.beneficiaries.alias("about"), t.persons, t.households
+    codes = sorted(v.code for v in plan.villages)
+    people = sa.select(p.c.id_number).join(h, h.c.id == p.c.household_id).where(plan_villages_condition(plan))
+    return sa.or_(
+        sa.exists().where(b.c.action_id == a.c.id, b.c.type == "village", b.c.ref.in_(codes)),
+        sa.func.substr(sa.func.coalesce(detail(t, "group"), ""), 1, 12).in_(codes),
+        sa.exists().where(b.c.action_id == a.c.id, b.c.type == "person", b.c.ref.in_(people)),
+    )
+
+
+def named_attendees(t: Tables) -> sa.ScalarSelect[int]:
+    """SQL: the persons an action names as beneficiaries (its attendees)."""
+    b = t.beneficiaries.alias("named")
+    return sa.select(sa.func.count()).where(b.c.action_id == t.actions.c.id, b.c.type == "person").scalar_subquery()
+
+
+def session_conditions(t: Tables, plan: Any, units: Iterable[str], start: dt.date, end: dt.date,
+                       min_hours: float = 0, min_attendees: int = 0) -> tuple[sa.ColumnElement[bool], ...]:
+    """C20's sessions: the plan's own, started between the dates, in its villages, with the hours and named attendees needed."""
+    a = t.actions
+    out = (a.c.kind == AGRI_SESSION, own_records(a, plan, units), a.c.start_date >= start, a.c.start_date <= end, in_plan_villages(t, plan))
+    if min_hours:
+        out += (hours_of(t) >= float(min_hours),)
+    if min_attendees:
+        out += (named_attendees(t) >= int(min_attendees),)
+    return out
+
+
+def sessions_by_area(conn: sa.Connection, t: Tables, plan: Any, units: Iterable[str], start: dt.date, end: dt.date,
+                     min_hours: float = 0, min_attendees: int = 0) -> dict[str, AreaFigures]:
+    """Technique area -> the plan's sessions (:func:`session_conditions`) held between the dates, their hours,
+    attendances (person-times) and refs."""
     a, b = t.actions, t.beneficiaries
-    where = (a.c.kind == AGRI_SESSION, of_plan(t.actions, plan, units), a.c.start_date >= start, a.c.start_date <= end)
+    where = session_conditions(t, plan, units, start, end, min_hours, min_attendees)
     tech = technique_of(t)
     rows = conn.execute(
         sa.select(tech.label("technique"), sa.func.count(), sa.func.sum(hours_of(t)), joined(a.c.ref)).where(*where).group_by(tech)
@@ -113,39 +161,50 @@ def sessions_by_area(conn: sa.Connection, t: Tables, plan: Any, units: Iterable[
     return out
 
 
-def attendees(conn: sa.Connection, t: Tables, plan: Any, units: Iterable[str], start: dt.date, end: dt.date) -> int:
-    """Distinct persons who attended a session between the dates."""
+def attendees(conn: sa.Connection, t: Tables, plan: Any, units: Iterable[str], start: dt.date, end: dt.date,
+              min_hours: float = 0, min_attendees: int = 0) -> int:
+    """Distinct persons who attended one of the plan's sessions (:func:`session_conditions`) between the dates."""
     a, b = t.actions, t.beneficiaries
     return conn.execute(
         sa.select(sa.func.count(sa.distinct(b.c.ref))).select_from(a.join(b, b.c.action_id == a.c.id))
-        .where(a.c.kind == AGRI_SESSION, of_plan(t.actions, plan, units), a.c.start_date >= start, a.c.start_date <= end, b.c.type == "person")
+        .where(*session_conditions(t, plan, units, start, end, min_hours, min_attendees), b.c.type == "person")
     ).scalar_one()
 
 
 def any_recorded(conn: sa.Connection, t: Tables, plan: Any, units: Iterable[str], *kinds: str) -> bool:
     """Whether any action of ``kinds`` is recorded for the plan at all."""
     a = t.actions
-    return conn.execute(sa.select(sa.literal(1)).where(a.c.kind.in_(kinds), of_plan(t.actions, plan, units)).limit(1)).first() is not None
+    return conn.execute(sa.select(sa.literal(1)).where(a.c.kind.in_(kinds), own_records(t.actions, plan, units)).limit(1)).first() is not None
 
 
 # -- C21: skills ---------------------------------------------------------------------------------
 
 
-def person_skills(t: Tables, day: dt.date, skill_hours: Any) -> sa.Subquery:
-    """SQL: (person ID number, technique, how) mastered by ``day``: a passed assessment, or enough hours."""
+def plan_work(t: Tables, plan: Any, units: Iterable[str]) -> sa.ColumnElement[bool]:
+    """SQL condition on actions: the plan's own (one of its units registered it naming the plan) and dated in its period.
+
+    A technique learnt in another unit's course, in a course for another plan, or
+    before the plan began is not the plan's work (C21).
+    """
+    return sa.and_(own_records(t.actions, plan, units), t.actions.c.start_date >= plan.period_start)
+
+
+def person_skills(t: Tables, day: dt.date, skill_hours: Any, mine: sa.ColumnElement[bool]) -> sa.Subquery:
+    """SQL: (person ID number, technique, how) mastered by ``day`` through the actions ``mine`` selects
+    (:func:`plan_work`): a passed assessment, or enough hours."""
     a, b = t.actions, t.beneficiaries
     tech = technique_of(t)
     by_hours = (
         sa.select(b.c.ref.label("person"), tech.label("technique"), sa.literal("hours").label("how"))
         .select_from(a.join(b, b.c.action_id == a.c.id))
-        .where(a.c.kind == AGRI_SESSION, a.c.start_date <= day, b.c.type == "person")
+        .where(a.c.kind == AGRI_SESSION, a.c.start_date <= day, b.c.type == "person", mine)
         .group_by(b.c.ref, tech)
         .having(sa.func.sum(hours_of(t)) >= float(skill_hours))
     )
     by_assessment = (
         sa.select(b.c.ref.label("person"), tech.label("technique"), sa.literal("assessment").label("how"))
         .select_from(a.join(b, b.c.action_id == a.c.id))
-        .where(a.c.kind == SKILL_ASSESSMENT, a.c.start_date <= day, b.c.type == "person", detail(t, "result") == PASS)
+        .where(a.c.kind == SKILL_ASSESSMENT, a.c.start_date <= day, b.c.type == "person", detail(t, "result") == PASS, mine)
     )
     return sa.union_all(by_hours, by_assessment).subquery("skills")
 
@@ -164,10 +223,10 @@ def counted_households(t: Tables, plan: Any, day: dt.date, which: str = "registe
     return sa.select(h.c.id).where(plan_villages_condition(plan), h.c.id.in_(poor))
 
 
-def household_skill_counts(t: Tables, day: dt.date, skill_hours: Any) -> sa.Subquery:
-    """SQL: household id -> number of distinct techniques its members master by ``day``."""
+def household_skill_counts(t: Tables, day: dt.date, skill_hours: Any, mine: sa.ColumnElement[bool]) -> sa.Subquery:
+    """SQL: household id -> number of distinct techniques its members master by ``day`` (through the actions ``mine`` selects)."""
     p = t.persons
-    skills = person_skills(t, day, skill_hours)
+    skills = person_skills(t, day, skill_hours, mine)
     return (
         sa.select(p.c.household_id, sa.func.count(sa.distinct(skills.c.technique)).label("n"))
         .join(p, p.c.id_number == skills.c.person)
@@ -199,32 +258,33 @@ class Coverage:
 def coverage(conn: sa.Connection, t: Tables, plan: Any, day: dt.date, *, evidence: bool = True) -> Coverage:
     """C21's figures on ``day`` in two statements (figures, then the evidence keys joined in the database)."""
     s = settings(plan)
+    mine = plan_work(t, plan, plan_units(conn, plan))
     counted = counted_households(t, plan, day, s["skill_households"]).subquery("counted")
-    hsk = household_skill_counts(t, day, s["skill_hours"])
+    hsk = household_skill_counts(t, day, s["skill_hours"], mine)
     n = sa.func.coalesce(hsk.c.n, 0)
     households, one, two = conn.execute(
         sa.select(sa.func.count(), count_if(n >= 1), count_if(n >= 2)).select_from(counted.outerjoin(hsk, hsk.c.household_id == counted.c.id))
     ).one()
     refs: list[str] = []
     if evidence and one:
-        refs = split(conn.execute(sa.select(joined(key("action", _skill_refs(t, plan, day, s).c.ref)))).scalar())
+        refs = split(conn.execute(sa.select(joined(key("action", _skill_refs(t, plan, day, s, mine).c.ref)))).scalar())
     return Coverage(day, households, one, two, tuple(sorted(refs)))
 
 
-def _skill_refs(t: Tables, plan: Any, day: dt.date, s: Mapping[str, Any]) -> sa.Subquery:
-    """SQL: the refs of the assessments and sessions that made the counted households' skills."""
+def _skill_refs(t: Tables, plan: Any, day: dt.date, s: Mapping[str, Any], mine: sa.ColumnElement[bool]) -> sa.Subquery:
+    """SQL: the refs of the plan's assessments and sessions that made the counted households' skills."""
     a, b, p = t.actions, t.beneficiaries, t.persons
-    skills = person_skills(t, day, s["skill_hours"])
+    skills = person_skills(t, day, s["skill_hours"], mine)
     members = sa.select(p.c.id_number).where(p.c.household_id.in_(counted_households(t, plan, day, s["skill_households"])))
     tech = technique_of(t)
     made = sa.and_(skills.c.person == b.c.ref, skills.c.technique == tech)
     assessed = (
         sa.select(a.c.ref).select_from(a.join(b, b.c.action_id == a.c.id).join(skills, sa.and_(made, skills.c.how == "assessment")))
-        .where(a.c.kind == SKILL_ASSESSMENT, a.c.start_date <= day, b.c.type == "person", detail(t, "result") == PASS, b.c.ref.in_(members))
+        .where(a.c.kind == SKILL_ASSESSMENT, a.c.start_date <= day, b.c.type == "person", detail(t, "result") == PASS, b.c.ref.in_(members), mine)
     )
     attended = (
         sa.select(a.c.ref).select_from(a.join(b, b.c.action_id == a.c.id).join(skills, sa.and_(made, skills.c.how == "hours")))
-        .where(a.c.kind == AGRI_SESSION, a.c.start_date <= day, b.c.type == "person", b.c.ref.in_(members))
+        .where(a.c.kind == AGRI_SESSION, a.c.start_date <= day, b.c.type == "person", b.c.ref.in_(members), mine)
     )
     return sa.union(assessed, attended).subquery("skill_refs")
 
@@ -240,15 +300,18 @@ class MemberSkill:
     refs: tuple[str, ...]
 
 
-def household_members_skills(conn: sa.Connection, t: Tables, household_id: int, day: dt.date, skill_hours: Any) -> list[MemberSkill]:
-    """Every technique each member of one household masters by ``day`` (assessments first), with the records."""
+def household_members_skills(conn: sa.Connection, t: Tables, household_id: int, day: dt.date, skill_hours: Any,
+                             mine: sa.ColumnElement[bool] | None = None) -> list[MemberSkill]:
+    """Every technique each member of one household masters by ``day`` (assessments first), with the records
+    (only the actions ``mine`` selects, :func:`plan_work`, when given)."""
     a, b, p = t.actions, t.beneficiaries, t.persons
     members = sa.select(p.c.id_number).where(p.c.household_id == household_id)
     tech = technique_of(t)
     rows = conn.execute(
         sa.select(b.c.ref, tech, a.c.kind, hours_of(t), a.c.ref, detail(t, "result"))
         .select_from(a.join(b, b.c.action_id == a.c.id))
-        .where(a.c.kind.in_((AGRI_SESSION, SKILL_ASSESSMENT)), a.c.start_date <= day, b.c.type == "person", b.c.ref.in_(members))
+        .where(a.c.kind.in_((AGRI_SESSION, SKILL_ASSESSMENT)), a.c.start_date <= day, b.c.type == "person", b.c.ref.in_(members),
+               mine if mine is not None else sa.true())
         .order_by(a.c.start_date, a.c.id)
     ).all()
     need = Decimal(str(skill_hours))
@@ -276,12 +339,13 @@ def households_without(conn: sa.Connection, t: Tables, plan: Any, day: dt.date, 
     s = settings(plan)
     h, p = t.households, t.persons
     a, b = t.actions, t.beneficiaries
-    hsk = household_skill_counts(t, day, s["skill_hours"])
+    mine = plan_work(t, plan, plan_units(conn, plan))
+    hsk = household_skill_counts(t, day, s["skill_hours"], mine)
     tech = technique_of(t)
     per_technique = (
         sa.select(p.c.household_id, sa.func.sum(hours_of(t)).label("hours"))
         .select_from(a.join(b, b.c.action_id == a.c.id).join(p, p.c.id_number == b.c.ref))
-        .where(a.c.kind == AGRI_SESSION, a.c.start_date <= day, b.c.type == "person")
+        .where(a.c.kind == AGRI_SESSION, a.c.start_date <= day, b.c.type == "person", mine)
         .group_by(p.c.household_id, b.c.ref, tech)
         .subquery()
     )
@@ -318,7 +382,7 @@ class Session:
 def sessions_between(conn: sa.Connection, t: Tables, plan: Any, units: Iterable[str], start: dt.date, end: dt.date | None) -> list[Session]:
     """The plan's sessions held between the dates (``end`` None: open), by date."""
     a, b = t.actions, t.beneficiaries
-    where = [a.c.kind == AGRI_SESSION, of_plan(t.actions, plan, units), a.c.start_date >= start]
+    where = [a.c.kind == AGRI_SESSION, own_records(t.actions, plan, units), a.c.start_date >= start]
     if end is not None:
         where.append(a.c.start_date <= end)
     rows = conn.execute(
@@ -349,14 +413,20 @@ def nearest_sessions(sessions_in_year: list[Session], later: list[Session], grou
 # -- C17, C22 ------------------------------------------------------------------------------------
 
 
-def party_by_format(conn: sa.Connection, t: Tables, plan: Any, units: Iterable[str], start: dt.date, end: dt.date) -> dict[str, tuple[int, int, list[str]]]:
-    """Format -> (actions, attendees, refs) of party training touching the dates (a training plan in force counts)."""
+def party_by_format(conn: sa.Connection, t: Tables, plan: Any, units: Iterable[str], start: dt.date, end: dt.date,
+                    min_attendees: int = 0) -> dict[str, tuple[int, int, list[str]]]:
+    """Format -> (actions, attendees, refs) of the plan's party training for its villages: a training plan in force
+    during the dates, and lessons, lectures and trainings held between them with at least ``min_attendees``."""
     a = t.actions
     fmt = detail(t, "format")
-    attendees_n = sa.cast(a.c.details["attendees"].as_string(), sa.Integer)
+    attendees_n = sa.func.coalesce(sa.cast(a.c.details["attendees"].as_string(), sa.Integer), 0)
+    held = sa.or_(
+        sa.and_(fmt == TRAINING_PLAN, a.c.start_date <= end, a.c.end_date >= start),
+        sa.and_(fmt != TRAINING_PLAN, a.c.start_date >= start, a.c.start_date <= end, attendees_n >= int(min_attendees)),
+    )
     rows = conn.execute(
         sa.select(fmt, sa.func.count(), sa.func.coalesce(sa.func.sum(attendees_n), 0), joined(a.c.ref))
-        .where(a.c.kind == PARTY_TRAINING, of_plan(t.actions, plan, units), a.c.start_date <= end, a.c.end_date >= start)
+        .where(a.c.kind == PARTY_TRAINING, own_records(t.actions, plan, units), in_plan_villages(t, plan), held)
         .group_by(fmt)
     ).all()
     return {f: (n, int(people or 0), sorted(split(refs))) for f, n, people, refs in rows}
@@ -373,10 +443,13 @@ class Research:
     by_focus: dict[str, int] = attrs.field(factory=dict, hash=False)
 
 
-def research(conn: sa.Connection, t: Tables, plan: Any, units: Iterable[str], start: dt.date, end: dt.date) -> Research:
-    """Research projects running between the dates (started by the end, not ended before the start)."""
+def research(conn: sa.Connection, t: Tables, plan: Any, units: Iterable[str], start: dt.date, end: dt.date,
+             min_funding_fen: int = 0) -> Research:
+    """The plan's research projects serving its villages running between the dates (started by the end, not ended
+    before the start), funded with at least ``min_funding_fen``."""
     a = t.actions
-    where = (a.c.kind == RESEARCH_PROJECT, of_plan(t.actions, plan, units), a.c.start_date <= end, a.c.end_date >= start)
+    where = (a.c.kind == RESEARCH_PROJECT, own_records(t.actions, plan, units), a.c.start_date <= end, a.c.end_date >= start,
+             in_plan_villages(t, plan), a.c.amount_fen >= int(min_funding_fen))
     running, new, funding, refs = conn.execute(
         sa.select(sa.func.count(), count_if(a.c.start_date >= start), sa.func.coalesce(sa.func.sum(a.c.amount_fen), 0), joined(a.c.ref)).where(*where)
     ).one()

@@ -24,11 +24,13 @@ def sections(store: Any, plan: Any, year: int) -> list[ReportSection]:
     topics = _topics(plan)
     with store.reading("aggregates.read") as conn:
         units = plan_units(conn, plan)
-        by_area = q.sessions_by_area(conn, t, plan, units, start, end)
-        people = q.attendees(conn, t, plan, units, start, end)
+        # The thresholds of the checks, so the report counts what they count.
+        course = [q.commitment_param(plan, "training.agri_courses", n) for n in ("min_hours", "min_attendees")]
+        by_area = q.sessions_by_area(conn, t, plan, units, start, end, *course)
+        people = q.attendees(conn, t, plan, units, start, end, *course)
         cov = q.coverage(conn, t, plan, end, evidence=False)
-        party = q.party_by_format(conn, t, plan, units, start, end)
-        res = q.research(conn, t, plan, units, start, end)
+        party = q.party_by_format(conn, t, plan, units, start, end, q.commitment_param(plan, "training.party_cadre_training", "min_attendees"))
+        res = q.research(conn, t, plan, units, start, end, q.commitment_param(plan, "training.research_projects", "min_funding_fen"))
     areas = list(topics) + sorted(a for a in by_area if a not in topics)
     rows = tuple(
         (cat.area_label(vocab, a), f.sessions, f.attendances, f"{f.hours.normalize():f}")
