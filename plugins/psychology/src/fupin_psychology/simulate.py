@@ -77,7 +77,7 @@ def simulate(store: Any, plan: Any, seed: int) -> None:
             if r.start > end or (r.end is not None and r.end < start):
                 continue
             child = r.tag == "留守儿童"
-            reach = 0.92 if child else (0.6 if year == 2018 else 0.9)
+            reach = 0.92 if child else (0.6 if year == plan.years()[min(3, len(plan.years()) - 1)] else 0.9)  # the fourth year (2018)
             if rng.random() >= reach:
                 continue
             for _ in range(rng.choice((1, 1, 2)) if child else 1):
@@ -93,7 +93,7 @@ def simulate(store: Any, plan: Any, seed: int) -> None:
                     consent_date = max(start, day - dt.timedelta(days=rng.randint(0, 10)))
                 n += 1
                 record_session(store, Session(
-                    ref=f"PSY-{year}-{n:04d}", date=day, counsellor=rng.choice(_COUNSELLORS),
+                    ref=f"{unit}-PSY-{year}-{n:04d}", date=day, counsellor=rng.choice(_COUNSELLORS),
                     mode=rng.choice(("个别疏导", "入户走访")) if child else rng.choice(("入户走访", "入户走访", "电话")),
                     persons=(r.id_number,), unit_code=unit, duration_min=rng.choice((30, 40, 45, 60)),
                     topics=tuple(rng.sample(_CHILD_TOPICS if child else _ELDER_TOPICS, 2)), risk_level=risk,
@@ -125,7 +125,7 @@ def _cases(store: Any, plan: Any, rng: random.Random, unit: str) -> None:
             if closed is not None and closed > plan.period_end:
                 closed = None
             add_case(store, Case(
-                ref=f"SW-{year}-{n:03d}", household=household, worker=rng.choice(_WORKERS), opened=opened,
+                ref=f"{unit}-SW-{year}-{n:03d}", household=household, worker=rng.choice(_WORKERS), opened=opened,
                 status="已结案" if closed else "进行中", goals=tuple(rng.sample(_GOALS, 2)), unit_code=unit,
                 closed=closed, steps=steps, plan_name=plan.name,
             ))
