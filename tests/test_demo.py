@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 
+import pytest
 import sqlalchemy as sa
 
 from fupin.demo import build_demo, render_summary
@@ -130,3 +131,108 @@ class TestPlayedYears:
             exits = conn.execute(sa.select(sa.func.count()).select_from(S.exit_assessments)).scalar_one()
         engine.dispose()
         assert visits > 2 * 336 and exits > 300
+
+
+# --------------------------------------------------------------------------- any plan that loads
+
+
+def _reference_text() -> str:
+    import importlib.resources
+
+    return (importlib.resources.files("fupin") / "data" / "plans" / "qjnu-tuomu.toml").read_text(encoding="utf-8")
+
+
+def _small(text: str) -> str:
+    """Fewer poor households, so each played plan stays quick."""
+    return text.replace("poor_households = 428", "poor_households = 60", 1)
+
+
+def _shift_years(text: str, n: int) -> str:
+    import re
+
+    return re.sub(r"\b(20[12]\d)\b", lambda m: str(int(m.group(1)) + n), text)
+
+
+def _only(text: str, keep: tuple[str, ...]) -> str:
+    """The plan with only the commitments ``keep`` (the calendar and plugin tables kept)."""
+    sep = "\n[[commitments]]\n"
+    head, *entries = text.split(sep)
+    last = entries[-1]
+    tail_at = last.index("# Spring Festival")
+    entries[-1], tail = last[:tail_at], last[tail_at:]
+    kept = [e for e in entries if any(f'id = "{c}"' in e for c in keep)]
+    return head + "".join(sep + e for e in kept) + tail
+
+
+_SECOND_VILLAGE = '''
+[[plan.villages]]
+code = "530326106201"
+name_zh = "乙村"
+parents = [
+    { level = "province", code = "530000", name_zh = "云南省" },
+    { level = "city", code = "530300", name_zh = "曲靖市" },
+    { level = "county", code = "530326", name_zh = "会泽县" },
+    { level = "town", code = "530326106", name_zh = "者海镇" },
+]
+[plan.villages.profile]
+year = 2015
+households = 200
+population = 800
+poor_households = 30
+villager_groups = ["甲组", "乙组"]
+
+# Cadres taking part'''
+
+MUTATIONS = {
+    "renamed": lambda t: t.replace("拖木", "新田").replace("者海", "龙泉").replace("蓝莓", "核桃")
+    .replace('"blueberry"', '"walnut"').replace('name = "qjnu-tuomu"', 'name = "other-plan"'),
+    "years_later": lambda t: _shift_years(t, 1),
+    "years_earlier": lambda t: _shift_years(t, -2),
+    "two_villages": lambda t: t.replace("\n# Cadres taking part", _SECOND_VILLAGE, 1),
+    "no_stated_totals": lambda t: t.replace("[cadres.stated]\ntotal = 48\nvisited = 336\nkey_help = 153\ncontact = 183\n", ""),
+    "other_ranks": lambda t: t.replace('rank = "厅级"', 'rank = "科级"').replace('rank = "处级"', 'rank = "一般干部"')
+    .replace("count = 14", "count = 2").replace("count = 34", "count = 3"),
+    "fewer_commitments": lambda t: _only(t, ("C01", "C10", "C11", "C37")),
+    "plugin_commitments_only": lambda t: _only(t, ("C02", "C10", "C19", "C23", "C29", "C32")),
+    "unknown_plugin": lambda t: t.replace('target = "funding.study_aid"', 'target = "nosuch.study_aid"'),
+    "no_visit_campaign": lambda t: _only(t, ("C01", "C37")),
+    "rank_not_in_vocabulary": lambda t: t.replace('rank = "厅级"', 'rank = "正高级"'),
+}
+
+
+class TestAnyPlan:
+    """`fupin demo --plan FILE` plays any plan that loads: exit 0, or one clean error line, never a traceback."""
+
+    @pytest.mark.parametrize("name", sorted(MUTATIONS))
+    def test_mutated_plan_plays_or_says_why(self, cli, tmp_path, name):
+        path = tmp_path / "plan.toml"
+        path.write_text(MUTATIONS[name](_small(_reference_text())), encoding="utf-8")
+        result = cli("--db", f"sqlite:///{tmp_path / 'demo.db'}", "demo", "--plan", str(path))
+        assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+        assert "Traceback" not in result.output
+        if result.exit_code != 0:
+            last = result.output.strip().splitlines()[-1]
+            assert last.startswith("Error: ") and result.output.count("Error: ") == 1, result.output[-500:]
+        assert (result.exit_code == 0) == (name not in ("no_visit_campaign", "rank_not_in_vocabulary")), result.output[-800:]
+
+    def test_renamed_plan_shows_nothing_of_the_reference(self, cli, tmp_path):
+        """Villages, towns, crops and schools come from the plan: a renamed plan shows none of the reference names."""
+        path = tmp_path / "plan.toml"
+        path.write_text(MUTATIONS["renamed"](_small(_reference_text())), encoding="utf-8")
+        result = cli("--db", f"sqlite:///{tmp_path / 'demo.db'}", "demo", "--plan", str(path))
+        assert result.exit_code == 0, result.output[-800:]
+        for name in ("拖木", "者海", "蓝莓"):
+            assert name not in result.output
+        assert "【新田村】" in result.output and "新田村小学" in result.output and "龙泉镇一中" in result.output
+
+    def test_every_village_is_built(self, store, tmp_path):
+        """Two villages: both built with their groups and poor households; the schools the plan names are units."""
+        path = tmp_path / "plan.toml"
+        path.write_text(MUTATIONS["two_villages"](_small(_reference_text())), encoding="utf-8")
+        summary = build_demo(store, str(path))
+        assert [v.name for v in summary.villages] == ["拖木村", "乙村"]
+        assert summary.households == 60 + 30
+        assert [g for g, _, _ in summary.groups][-2:] == ["甲组", "乙组"]
+        with store.engine.connect() as conn:
+            schools = dict(conn.execute(sa.select(S.units.c.name, S.units.c.area_code).where(S.units.c.kind == "学校")).all())
+        assert schools["拖木村小学"] == "530326106200" and schools["者海镇一中"] == "530326106" and schools["会泽一中"] == "530326"

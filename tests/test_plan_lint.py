@@ -97,6 +97,32 @@ class TestReferencePlan:
         assert not codes & {"head_count", "share", "calendar_years", "calendar_event", "quota_total"}
         assert not [f for f in findings if f.severity == "error"]
 
+    def test_quota_split_explained_by_searching_the_splits(self, findings):
+        """Of every split of the 48 cadres, only 9 厅级 + 39 处级 gives 153 and 183: 5 of the 14 厅级 counted as 处级."""
+        (note,) = by_code(findings, "quota_split_explained")
+        assert note.severity == "note" and note.where == "cadres.ranks"
+        assert note.figures["split"] == [9, 39] and note.figures["splits_found"] == 1
+        assert note.figures["counts"] == [14, 34] and note.figures["head_count"] == 48
+        assert "9×4 + 39×3 = 153, 9×3 + 39×4 = 183" in note.message_zh
+        assert "5 of its 14 厅级 cadres with the 处级 quotas (14 − 5 = 9)" in note.message_en
+        assert "14 名厅级中的 5 名按处级的标准计算" in note.message_zh
+
+    def test_first_round_due_eight_days_after_issue(self, findings):
+        """The first round is due 2015-10-31, eight days after the plan was issued on 2015-10-23."""
+        (note,) = by_code(findings, "short_notice")
+        assert note.where == "C10.params.first_round_by" and note.severity == "note"
+        assert note.figures["days"] == 8
+        assert "2015-10-31 − 2015-10-23 = 8 天" in note.message_zh
+        assert "only 8 days after the plan was issued" in note.message_en
+
+    def test_questionnaire_under_two_titles(self, findings):
+        """C11 names each visit questionnaire twice (四(一) and 六(二)); the second title adds 遍访."""
+        notes = by_code(findings, "two_titles")
+        assert [n.where for n in notes] == ["C11.params.questionnaires[0]", "C11.params.questionnaires[1]"]
+        assert all(n.figures["added"] == "遍访" and n.figures["dropped"] == "" for n in notes)
+        assert "《云南省贫困村访谈问卷》与《云南省遍访贫困村访谈问卷》" in notes[0].message_zh
+        assert "四(一)、六(二)" in notes[0].message_zh
+
     def test_date_before_period(self, findings):
         """C10's pairing deadline 2015-08-31 precedes the plan period and its issue date."""
         (date,) = by_code(findings, "date_outside_period")
@@ -119,8 +145,8 @@ class TestReferencePlan:
 
 class TestModifiedPlans:
     def test_agreeing_plan_has_no_findings(self, text):
-        """Once the figures agree, nothing is reported."""
-        assert lint(edit(text, *AGREEING)) == []
+        """Once the figures agree, nothing is reported but the notes on the plan's wording."""
+        assert [f for f in lint(edit(text, *AGREEING)) if f.severity != "note"] == []
 
     def test_quotas_agreeing(self, text):
         """Stated totals equal to the quotas' sums give no quota finding."""
@@ -216,6 +242,31 @@ class TestModifiedPlans:
         (year,) = by_code(findings, "year_outside_period")
         assert year.where == "C02.params.years[5]" and year.figures["year"] == 2020
 
+    def test_split_search_follows_the_plan(self, text):
+        """Other ranks and totals: the split is searched, not remembered (here 20 + 28 gives 164 and 172)."""
+        changed = edit(text, ("key_help = 153\ncontact = 183", "key_help = 164\ncontact = 172"))
+        (note,) = by_code(lint(changed), "quota_split_explained")
+        assert note.figures["split"] == [20, 28]
+        assert "20×4 + 28×3 = 164, 20×3 + 28×4 = 172" in note.message_en
+        assert "counted 6 of its 34 处级 cadres with the 厅级 quotas" in note.message_en
+
+    def test_no_split_reproduces(self, text):
+        """Totals no split of the head count can give are said to be so."""
+        changed = edit(text, ("key_help = 153\ncontact = 183", "key_help = 150\ncontact = 183"))
+        (note,) = by_code(lint(changed), "quota_split_explained")
+        assert note.figures["splits"] == [] and "no split of the 48 cadres" in note.message_en
+
+    def test_short_notice_follows_the_dates(self, text):
+        """A first round due two months after issue is not noted; the days are counted from the plan's own dates."""
+        assert not by_code(lint(edit(text, ("first_round_by = 2015-10-31", "first_round_by = 2015-12-31"))), "short_notice")
+        (note,) = by_code(lint(edit(text, ("issued = 2015-10-23", "issued = 2015-10-01"))), "short_notice")
+        assert note.figures["days"] == 30
+
+    def test_one_title_is_not_noted(self, text):
+        """A questionnaire named once gives no two_titles note."""
+        changed = text.replace(', also_zh = "云南省遍访贫困村访谈问卷"', "").replace(', also_zh = "云南省遍访贫困户访谈问卷"', "")
+        assert not by_code(lint(changed), "two_titles")
+
     @pytest.mark.parametrize("target", ["roles", ".roles", "Core.roles", "core."])
     def test_malformed_target_namespace(self, target):
         """A target without a well-formed namespace is an error (the loader refuses it; built plans may not)."""
@@ -231,7 +282,9 @@ class TestModifiedPlans:
         lines = render_findings(findings, lang="en", plan_name="x").splitlines()
         assert len(lines) == len(findings) + 1
         assert lines[0].startswith("警告 / warning cadres.stated.total: cadres: 14 + 34 = 48")
-        assert lines[-1] == f"plan x: {len(findings)} warning(s), 0 error(s)"
+        notes = sum(f.severity == "note" for f in findings)
+        assert lines[-1] == f"plan x: {len(findings) - notes} warning(s), 0 error(s), {notes} note(s)"
+        assert any(line.startswith("说明 / note cadres.ranks: ") for line in lines)
         assert render_findings([], lang="zh") == "方案: 未发现矛盾"
 
 
@@ -247,7 +300,7 @@ class TestCli:
         )
         assert "1905 ÷ 2996 = 0.636 亩, 方案写 0.67 亩" in result.output
         assert "428 − 336 = 92 户贫困户" in result.output
-        assert lines[-1] == f"方案 {PLAN_NAME}: 5 条警告, 0 条错误"
+        assert lines[-1] == f"方案 {PLAN_NAME}: 5 条警告, 0 条错误, 4 条说明"
 
     def test_english(self, cli):
         """--lang en prints the messages in English."""
@@ -257,7 +310,7 @@ class TestCli:
         assert "contact: 14×3 + 34×4 = 178, the plan states 183" in result.output
         assert "92 poor households with no pairing or visit promised" in result.output
         assert "方案写" not in result.output
-        assert result.output.strip().splitlines()[-1] == f"plan {PLAN_NAME}: 5 warning(s), 0 error(s)"
+        assert result.output.strip().splitlines()[-1] == f"plan {PLAN_NAME}: 5 warning(s), 0 error(s), 4 note(s)"
 
     def test_json(self, cli):
         """--json prints the list of findings."""
@@ -265,9 +318,10 @@ class TestCli:
         assert result.exit_code == 0, result.output
         data = json.loads(result.output)
         assert [d["code"] for d in data] == [
-            "quota_split", "quota_split", "land_per_person", "visited_vs_poor", "date_outside_period",
+            "quota_split", "quota_split", "quota_split_explained", "land_per_person", "visited_vs_poor",
+            "date_outside_period", "short_notice", "two_titles", "two_titles",
         ]
-        assert data[3]["figures"]["difference"] == 92
+        assert data[4]["figures"]["difference"] == 92
 
     def test_file_with_error_exits_1(self, cli, text, tmp_path):
         """A plan file with an uncheckable figure prints the error and exits 1."""
@@ -285,7 +339,8 @@ class TestCli:
         path.write_text(edit(text, *AGREEING), encoding="utf-8")
         result = cli("plan", "lint", str(path), "--lang", "en")
         assert result.exit_code == 0, result.output
-        assert result.output == f"plan {PLAN_NAME}: no contradictions found\n"
+        # The short notice of the first round and the questionnaires' two titles stay as notes.
+        assert result.output.splitlines()[-1] == f"plan {PLAN_NAME}: no contradictions found, 3 note(s)"
 
     def test_unloadable_plan(self, cli):
         """A plan that cannot be loaded is a one-line error, exit 1."""

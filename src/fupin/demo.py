@@ -1,9 +1,13 @@
 """``fupin demo``: build a plan's village in a database and summarise it.
 
-Everything comes from data: the plan (village, groups, profile, helping unit,
-cadre head counts), an optional demo file ``fupin/data/demo/PLAN.toml``
-(departments, schools, a few actions) and the synthetic register
-(:mod:`fupin.synth`) for the poor households the profile counts.
+Everything comes from data: the plan (every village with its parents, groups
+and profile, the helping unit, cadre head counts by rank, the schools its
+commitments name), an optional demo file ``fupin/data/demo/PLAN.toml``
+(departments, where cadres work, a few actions, users) and the synthetic
+register (:mod:`fupin.synth`) for the poor households each profile counts.
+Any plan that loads builds: a plan without a profile gets
+:data:`DEFAULT_HOUSEHOLDS` households in one group per village, a plan without
+a demo file puts every cadre in the helping unit itself.
 """
 
 from __future__ import annotations
@@ -30,6 +34,16 @@ from fupin.text import table, yuan
 #: A demo village with no poor-household count in its profile gets this many.
 DEFAULT_HOUSEHOLDS = 50
 
+#: Parameters of commitments that name schools (C23's trainees, C25's host schools).
+SCHOOL_PARAMS = ("schools", "host_schools")
+
+#: The unit kind of the helping unit, guessed from the end of its Chinese name.
+_UNIT_KINDS = (
+    (("大学", "学院", "学校"), "university"),
+    (("公司", "集团", "银行", "企业"), "enterprise"),
+    (("局", "厅", "委", "办", "政府", "院", "部"), "government"),
+)
+
 
 @attrs.frozen
 class DemoSummary:
@@ -50,6 +64,7 @@ class DemoSummary:
     actions: tuple[SupportAction, ...]
     sample_household: str | None
     users: tuple[tuple[str, str], ...] = ()
+    villages: tuple[Area, ...] = ()
 
 
 def _demo_data(plan: Plan) -> dict[str, Any]:
@@ -60,46 +75,66 @@ def _demo_data(plan: Plan) -> dict[str, Any]:
 
 
 def build_demo(store: Any, plan_name: str = "qjnu-tuomu", *, seed: int = 2015) -> DemoSummary:
-    """Build the village of plan ``plan_name`` in ``store`` (one transaction) and return a summary."""
+    """Build the villages of plan ``plan_name`` (a packaged name or a file) in ``store`` (one transaction) and return a summary.
+
+    Every village of the plan is built with its parent areas, its villager
+    groups and the poor households its profile counts; the helping unit, its
+    cadres by rank and the schools the commitments name are registered.
+
+    Raises:
+        PlanError: the plan names no village or no cadre rank (nothing to build).
+    """
     plan = load_plan(plan_name)
     if not plan.villages:
-        raise PlanError(f"{plan.origin}: the plan names no village")
-    village_ref = plan.villages[0]
-    profile = village_ref.profile
+        raise PlanError(f"{plan.origin}: 方案没有村 / the plan names no village")
+    if not plan.cadres.ranks or not plan.cadres.head_count():
+        raise PlanError(f"{plan.origin}: 方案没有参加的干部 (cadres.ranks) / the plan names no cadres taking part")
     data = _demo_data(plan)
     rng = random.Random(seed)
     store.save_plan(plan)
     with store.transaction():
-        areas: list[Area] = []
-        for ref in village_ref.parents:
-            areas.append(Area(ref.code, ref.name_zh, ref.level, areas[-1].code if areas else None))
-        village = Area(village_ref.code, village_ref.name_zh, "village", areas[-1].code if areas else None)
-        group_names = profile.villager_groups if profile and profile.villager_groups else ("第一组",)
-        groups = [Area(f"{village.code}{i + 1:02d}", name, "group", village.code) for i, name in enumerate(group_names)]
-        for area in [*areas, village, *groups]:
-            if not _exists(store, S.areas.c.code, area.code):
-                store.add_area(area)
-        village_profile = _profile(village.code, profile)
-        if village_profile is not None:
-            store.put_village_profile(village_profile)
+        level_area: dict[str, str] = {}
+        built: list[tuple[Area, list[str], int, dt.date]] = []  # village, its group codes, households, first identified
+        added: set[str] = set()  # villages of one plan share their parent areas
+        for village_ref in plan.villages:
+            village, groups, parents = _village_areas(village_ref)
+            for area in [*parents, village, *groups]:
+                if area.code not in added and not _exists(store, S.areas.c.code, area.code):
+                    store.add_area(area)
+                added.add(area.code)
+            profile = village_ref.profile
+            village_profile = _profile(village.code, profile)
+            if village_profile is not None:
+                store.put_village_profile(village_profile)
+            if not level_area:  # the demo file's schools sit in the first village's areas
+                level_area = {a.level: a.code for a in parents} | {"village": village.code}
+            count = (profile.poor_households if profile and profile.poor_households else None) or DEFAULT_HOUSEHOLDS
+            first = dt.date(profile.year - 1, 10, 1) if profile else plan.period_start
+            built.append((village, [g.code for g in groups], count, first))
 
         unit = plan.helping_unit
-        store.add_unit(Unit.new(code=unit.code, name=unit.name_zh, kind="university", vocab=store.vocab))
+        store.add_unit(Unit.new(code=unit.code, name=unit.name_zh, kind=_unit_kind(unit.name_zh), vocab=store.vocab))
         for dept in data.get("departments", []):
             store.add_unit(Unit.new(code=dept["code"], name=dept["name"], kind="department", parent_code=unit.code, vocab=store.vocab))
-        level_area = {a.level: a.code for a in areas} | {"village": village.code}
-        for school in data.get("schools", []):
-            store.add_unit(
-                Unit.new(code=school["code"], name=school["name"], kind="school", area_code=level_area.get(school.get("area", "")), vocab=store.vocab)
-            )
+        schools = list(data.get("schools", []))
+        named = {school["name"] for school in schools}
+        for n, name in enumerate(name for name in plan_schools(plan) if name not in named):
+            schools.append({"code": f"{unit.code}-SCH{n + 1:02d}", "name": name, "area_code": _school_area(plan, name)})
+        for school in schools:
+            area_code = school.get("area_code") or level_area.get(school.get("area", ""))
+            store.add_unit(Unit.new(code=school["code"], name=school["name"], kind="school", area_code=area_code, vocab=store.vocab))
 
         cadre_codes = _add_cadres(store, plan, data.get("cadres", {}), rng)
-        count = (profile.poor_households if profile and profile.poor_households else None) or DEFAULT_HOUSEHOLDS
-        first = profile and dt.date(profile.year - 1, 10, 1) or plan.period_start
-        synth = Synthesizer(seed=seed, county_code=village.code[:6], first_identified=first, vocab=store.vocab)
-        group_codes = [g.code for g in groups]
-        synth.write(store, households=count, groups=group_codes)
-        numbers = synth.household_numbers(group_codes, count)
+        # One generator for all villages, so no ID number is given out twice in a county.
+        synth = Synthesizer(seed=seed, county_code=built[0][0].code[:6], first_identified=built[0][3], vocab=store.vocab)
+        numbers: list[str] = []
+        for i, (village, group_codes, count, first) in enumerate(built):
+            synth.seed, synth.first_identified = seed + i, first
+            if village.code[:6] != synth.county_code:
+                synth = Synthesizer(seed=seed + i, county_code=village.code[:6], first_identified=first, vocab=store.vocab)
+            synth.write(store, households=count, groups=group_codes)
+            numbers += synth.household_numbers(group_codes, count)
+        village = built[0][0]
         for spec in data.get("actions", []):
             store.record_action(_action(store, plan, spec, cadre_codes, numbers, village.code))
         # The demo's users act through the login that built the demo (PostgreSQL),
@@ -119,6 +154,52 @@ def build_demo(store: Any, plan_name: str = "qjnu-tuomu", *, seed: int = 2015) -
                 )
             )
     return summarise(store, plan, village.code, sample=numbers[0] if numbers else None)
+
+
+def _village_areas(ref: Any) -> tuple[Area, list[Area], list[Area]]:
+    """The village, its villager groups and its parent areas (largest first) as the plan gives them."""
+    parents: list[Area] = []
+    for parent in ref.parents:
+        parents.append(Area(parent.code, parent.name_zh, parent.level, parents[-1].code if parents else None))
+    village = Area(ref.code, ref.name_zh, "village", parents[-1].code if parents else None)
+    profile = ref.profile
+    names = profile.villager_groups if profile and profile.villager_groups else ("第一组",)
+    groups = [Area(f"{village.code}{i + 1:02d}", name, "group", village.code) for i, name in enumerate(names)]
+    return village, groups, parents
+
+
+def plan_schools(plan: Plan) -> list[str]:
+    """The schools the plan's commitments name (``schools``, ``host_schools``), in order, once each."""
+    names: dict[str, None] = {}
+    for c in plan.commitments:
+        for key in SCHOOL_PARAMS:
+            value = c.params.get(key)
+            if isinstance(value, list | tuple):
+                names.update((v, None) for v in value if isinstance(v, str) and v)
+    return list(names)
+
+
+def _school_area(plan: Plan, name: str) -> str | None:
+    """Where a named school sits: the village, town, county or city of the plan whose name it starts with."""
+
+    def stem(area_name: str) -> str:
+        # "会泽一中" names 会泽县 without its 县; "者海镇一中" names the town in full.
+        return area_name[:-1] if len(area_name) > 2 and area_name[-1] in "村镇乡县市区" else area_name
+
+    for level in ("village", "town", "county", "city"):
+        for v in plan.villages:
+            area = v if level == "village" else v.parent(level)
+            if area is not None and name.startswith(stem(area.name_zh)):
+                return area.code
+    county = plan.villages[0].parent("county")
+    return county.code if county else None
+
+
+def _unit_kind(name: str) -> str:
+    for endings, kind in _UNIT_KINDS:
+        if name.endswith(endings):
+            return kind
+    return "other"
 
 
 def _exists(store: Any, column: sa.Column, value: str) -> bool:
@@ -196,9 +277,11 @@ def _action(store: Any, plan: Plan, spec: dict[str, Any], cadres: list[str], hou
 
 
 def summarise(store: Any, plan: Plan, village_code: str, sample: str | None = None) -> DemoSummary:
-    """Read the figures of a plan's village back from the database (SQL aggregates)."""
+    """Read the figures of a plan's villages back from the database (SQL aggregates); ``village_code`` is the first."""
+    codes = list(dict.fromkeys([village_code, *(v.code for v in plan.villages)]))
     with store.engine.connect() as conn:
-        village_row = conn.execute(sa.select(S.areas).where(S.areas.c.code == village_code)).one()
+        village_rows = {r.code: r for r in conn.execute(sa.select(S.areas).where(S.areas.c.code.in_(codes)))}
+        village_row = village_rows[village_code]
         group_rows = conn.execute(
             sa.select(
                 S.areas.c.name,
@@ -208,12 +291,12 @@ def summarise(store: Any, plan: Plan, village_code: str, sample: str | None = No
             .select_from(S.areas)
             .outerjoin(S.households, S.households.c.group_code == S.areas.c.code)
             .outerjoin(S.persons, S.persons.c.household_id == S.households.c.id)
-            .where(S.areas.c.parent_code == village_code)
+            .where(S.areas.c.parent_code.in_(codes))
             .group_by(S.areas.c.code, S.areas.c.name)
             .order_by(S.areas.c.code)
         ).all()
         in_village = S.households.c.group_code.in_(
-            sa.select(S.areas.c.code).where(S.areas.c.parent_code == village_code)
+            sa.select(S.areas.c.code).where(S.areas.c.parent_code.in_(codes))
         )
 
         def counted(column: sa.Column) -> tuple[tuple[str, int], ...]:
@@ -257,6 +340,7 @@ def summarise(store: Any, plan: Plan, village_code: str, sample: str | None = No
         actions=tuple(store.actions()),
         sample_household=sample,
         users=tuple((u.key, ", ".join(u.roles)) for u in store.users()),
+        villages=tuple(Area(r.code, r.name, r.level, r.parent_code) for code in codes if (r := village_rows.get(code)) is not None),
     )
 
 
@@ -269,7 +353,8 @@ def render_summary(s: DemoSummary, lang: str = "zh") -> str:
 
     plan, p = s.plan, s.profile
     lines = [
-        t(f"【{s.village.name}】扶贫示范数据已建立", f"Demo village {s.village.name} built"),
+        t(f"【{'、'.join(v.name for v in s.villages) or s.village.name}】扶贫示范数据已建立",
+          f"Demo village {', '.join(v.name for v in s.villages) or s.village.name} built"),
         t(f"方案: {plan.title_zh}", f"Plan: {plan.title_en or plan.title_zh}"),
         t(f"帮扶单位: {plan.helping_unit.name_zh}    期限: {plan.period_start} 至 {plan.period_end}    承诺事项: {len(plan.commitments)} 项",
           f"Helping unit: {plan.helping_unit.name_en or plan.helping_unit.name_zh}    period: {plan.period_start} to {plan.period_end}    commitments: {len(plan.commitments)}"),

@@ -39,6 +39,24 @@ What is checked (each check is skipped when the plan does not give its data):
 ``target_namespace``
     A commitment target without a well-formed namespace (``"core.roles"``).
 
+Notes (severity ``"note"``: not a contradiction, an explanation the plan office
+may want in its appendix):
+
+``quota_split_explained``
+    When the stated key-help and contact totals disagree with the quotas, every
+    split of the cadres' head count between the ranks that reproduces both
+    stated totals exactly, found by searching all splits (for the reference
+    plan: 9 厅级 and 39 处级, 9×4 + 39×3 = 153 and 9×3 + 39×4 = 183, so 5 of
+    the 14 厅级 were counted with the 处级 quotas), or that none does.
+``short_notice``
+    A deadline (a commitment parameter ``by`` or ``*_by``) falling within
+    :data:`SHORT_NOTICE_DAYS` days after the plan was issued, with the days
+    counted.
+``two_titles``
+    An item of a commitment parameter that gives a document under two titles
+    (``title_zh`` and ``also_zh``, such as the visit questionnaires the plan
+    text names in two ways), with what the second title adds or drops.
+
 A stated figure is compared with tolerance of half a unit in its last stated
 decimal place: 0.67 (two decimals) disagrees with a computed value when they
 differ by more than 0.005; 35.48 % with 35.476 % agrees.
@@ -71,7 +89,13 @@ from fupin.plans import Cadres, Plan, Village, VillageProfile
 
 __all__ = ["SHARE_BASES", "Finding", "Severity", "lint_plan", "render_findings"]
 
-Severity = Literal["warning", "error"]
+Severity = Literal["warning", "error", "note"]
+
+#: A deadline this many days or fewer after the plan was issued is noted (``short_notice``).
+SHORT_NOTICE_DAYS = 31
+
+#: At most this many splits of the head count are searched (``quota_split_explained``).
+_MAX_SPLITS = 200_000
 
 #: For each key of ``shares_stated_pct``: the profile figure it is a share of.
 SHARE_BASES: Mapping[str, str] = types.MappingProxyType(
@@ -224,6 +248,7 @@ def lint_plan(plan: Plan, targets: Mapping[str, Any] | None = None) -> list[Find
     """
     findings: list[Finding] = []
     findings += _cadre_findings(plan.cadres)
+    findings += _split_findings(plan.cadres)
     for index, village in enumerate(plan.villages):
         if village.profile is not None:
             prefix = f"plan.villages[{index}].profile"
@@ -233,6 +258,8 @@ def lint_plan(plan: Plan, targets: Mapping[str, Any] | None = None) -> list[Find
     findings += _period_findings(plan)
     findings += _calendar_findings(plan)
     findings += _target_findings(plan)
+    findings += _notice_findings(plan)
+    findings += _title_findings(plan)
     if targets is not None:
         findings += _param_findings(plan, targets)
     return findings
@@ -398,6 +425,142 @@ def _cadre_findings(cadres: Cadres) -> Iterator[Finding]:
             "; ".join(p[1] for p in pairs) + f", but the plan states {visited} households to visit",
             {"visited": visited, **{p[2]: p[3] for p in pairs}},
         )
+
+
+def _splits(total: int, parts: int) -> Iterator[tuple[int, ...]]:
+    """Every way of writing ``total`` as ``parts`` non-negative integers, in order."""
+    if parts == 1:
+        yield (total,)
+        return
+    for first in range(total, -1, -1):
+        for rest in _splits(total - first, parts - 1):
+            yield (first, *rest)
+
+
+def _split_findings(cadres: Cadres) -> Iterator[Finding]:
+    """Which head counts per rank would give the stated key-help and contact totals."""
+    kh, ct = cadres.stated_key_help, cadres.stated_contact
+    ranks = cadres.ranks
+    if kh is None or ct is None or not ranks or any(r.key_help is None or r.contact is None for r in ranks):
+        return
+    totals = cadres.quota_totals()
+    if (totals["key_help"], totals["contact"]) == (kh, ct):
+        return
+    head = cadres.head_count()
+    # Stars and bars: the number of splits to search; refuse a search too big to be quick.
+    size = 1
+    for i in range(1, len(ranks)):
+        size = size * (head + i) // i
+    if size > _MAX_SPLITS:
+        return
+    found = [
+        split for split in _splits(head, len(ranks))
+        if sum(n * r.key_help for n, r in zip(split, ranks, strict=True)) == kh  # type: ignore[operator]
+        and sum(n * r.contact for n, r in zip(split, ranks, strict=True)) == ct  # type: ignore[operator]
+    ]
+    names = [r.rank for r in ranks]
+    counts = [r.count for r in ranks]
+    if not found:
+        yield Finding(
+            "quota_split_explained", "note", "cadres.ranks",
+            f"没有一种把 {head} 名干部分到各级别的方式能同时得出重点帮扶 {kh} 户和联系 {ct} 户",
+            f"no split of the {head} cadres between the ranks gives both {kh} key-help and {ct} contact households",
+            {"head_count": head, "stated_key_help": kh, "stated_contact": ct, "splits": []},
+        )
+        return
+    for split in found:
+        people_zh = " + ".join(f"{n} 名{name}" for n, name in zip(split, names, strict=True))
+        people_en = " + ".join(f"{n} {name}" for n, name in zip(split, names, strict=True))
+        kh_terms = " + ".join(f"{n}×{r.key_help}" for n, r in zip(split, ranks, strict=True))
+        ct_terms = " + ".join(f"{n}×{r.contact}" for n, r in zip(split, ranks, strict=True))
+        moved_zh, moved_en = _moved(names, counts, split)
+        yield Finding(
+            "quota_split_explained",
+            "note",
+            "cadres.ranks",
+            f"所述重点帮扶 {kh} 户、联系 {ct} 户恰好由 {people_zh} 得出: {kh_terms} = {kh}, {ct_terms} = {ct}; {moved_zh}",
+            f"the stated {kh} key-help and {ct} contact households are exactly what {people_en} give: "
+            f"{kh_terms} = {kh}, {ct_terms} = {ct}; {moved_en}",
+            {"ranks": names, "counts": counts, "split": list(split), "stated_key_help": kh, "stated_contact": ct,
+             "head_count": head, "splits_found": len(found)},
+        )
+
+
+def _moved(names: Sequence[str], counts: Sequence[int], split: Sequence[int]) -> tuple[str, str]:
+    """How a split differs from the stated head counts, in words."""
+    fewer = [(name, c - n, c) for name, c, n in zip(names, counts, split, strict=True) if n < c]
+    more = [name for name, c, n in zip(names, counts, split, strict=True) if n > c]
+    if len(fewer) == 1 and len(more) == 1:
+        name, moved, count = fewer[0]
+        return (
+            f"即方案把 {count} 名{name}中的 {moved} 名按{more[0]}的标准计算 ({count} − {moved} = {count - moved})",
+            f"so the plan counted {moved} of its {count} {name} cadres with the {more[0]} quotas ({count} − {moved} = {count - moved})",
+        )
+    diffs_zh = ", ".join(f"{name} {c} → {n}" for name, c, n in zip(names, counts, split, strict=True) if n != c)
+    return f"与所述人数不同: {diffs_zh}", f"against the stated head counts: {diffs_zh}"
+
+
+def _notice_findings(plan: Plan) -> Iterator[Finding]:
+    """Deadlines due within a month of the plan's issue date."""
+    issued = plan.issued
+    if issued is None:
+        return
+    for c in plan.commitments:
+        for key, value in c.params.items():
+            if not (key == "by" or key.endswith("_by")) or not isinstance(value, dt.date):
+                continue
+            days = (value - issued).days
+            if not 0 <= days <= SHORT_NOTICE_DAYS:
+                continue
+            yield Finding(
+                "short_notice",
+                "note",
+                f"{c.id}.params.{key}",
+                f"{c.id} {key} = {value}, 在方案印发 ({issued}) 后仅 {days} 天: {value} − {issued} = {days} 天",
+                f"{c.id} {key} = {value} is due only {days} days after the plan was issued ({issued}): "
+                f"{value} − {issued} = {days} days",
+                {"date": value, "issued": issued, "days": days, "limit_days": SHORT_NOTICE_DAYS},
+            )
+
+
+def _title_findings(plan: Plan) -> Iterator[Finding]:
+    """Documents a commitment names under two titles (title_zh and also_zh)."""
+    import difflib
+
+    for c in plan.commitments:
+        sections = "、".join([c.section, *c.see_also]) if c.section else ""
+        for path, item in _tables(c.params, f"{c.id}.params"):
+            first, second = item.get("title_zh"), item.get("also_zh")
+            if not isinstance(first, str) or not isinstance(second, str) or not first or first == second:
+                continue
+            ops = difflib.SequenceMatcher(a=first, b=second, autojunk=False).get_opcodes()
+            added = "".join(second[j1:j2] for op, _, _, j1, j2 in ops if op in ("insert", "replace"))
+            dropped = "".join(first[i1:i2] for op, i1, i2, _, _ in ops if op in ("delete", "replace"))
+            change_zh = "; ".join(x for x in (f"后者多“{added}”" if added else "", f"少“{dropped}”" if dropped else "") if x)
+            change_en = "; ".join(x for x in (f"the second adds “{added}”" if added else "", f"drops “{dropped}”" if dropped else "") if x)
+            where_zh = f" (方案第 {sections} 部分)" if sections else ""
+            where_en = f" (plan sections {sections.replace('、', ', ')})" if sections else ""
+            yield Finding(
+                "two_titles",
+                "note",
+                path,
+                f"{c.id}{where_zh} 以两个名称称呼同一文件: 《{first}》与《{second}》, {change_zh}; 按同一文件计",
+                f"{c.id}{where_en} names one document under two titles: 《{first}》 and 《{second}》 ({change_en}); "
+                "both count as the same document",
+                {"title_zh": first, "also_zh": second, "added": added, "dropped": dropped,
+                 "sections": [c.section, *c.see_also] if c.section else list(c.see_also)},
+            )
+
+
+def _tables(value: Any, path: str) -> Iterator[tuple[str, Mapping[str, Any]]]:
+    """Every table inside a params value, with its key path."""
+    if isinstance(value, Mapping):
+        yield path, value
+        for key, item in value.items():
+            yield from _tables(item, f"{path}.{key}")
+    elif isinstance(value, list | tuple):
+        for i, item in enumerate(value):
+            yield from _tables(item, f"{path}[{i}]")
 
 
 def _land_findings(profile: VillageProfile, prefix: str) -> Iterator[Finding]:
@@ -654,7 +817,7 @@ def _target_findings(plan: Plan) -> Iterator[Finding]:
 # --------------------------------------------------------------------------- text
 
 
-_LABEL = {"warning": "警告 / warning", "error": "错误 / error"}
+_LABEL = {"warning": "警告 / warning", "error": "错误 / error", "note": "说明 / note"}
 
 
 def render_findings(findings: Sequence[Finding], *, lang: str = "zh", plan_name: str = "") -> str:
@@ -665,15 +828,16 @@ def render_findings(findings: Sequence[Finding], *, lang: str = "zh", plan_name:
     """
     lines = [f"{_LABEL[f.severity]} {f.where}: {f.message(lang)}" for f in findings]
     warnings = sum(f.severity == "warning" for f in findings)
-    errors = len(findings) - warnings
+    errors = sum(f.severity == "error" for f in findings)
+    notes = len(findings) - warnings - errors
     name = f" {plan_name}" if plan_name else ""
     if lang == "en":
-        if findings:
-            lines.append(f"plan{name}: {warnings} warning(s), {errors} error(s)")
+        if warnings or errors:
+            lines.append(f"plan{name}: {warnings} warning(s), {errors} error(s)" + (f", {notes} note(s)" if notes else ""))
         else:
-            lines.append(f"plan{name}: no contradictions found")
-    elif findings:
-        lines.append(f"方案{name}: {warnings} 条警告, {errors} 条错误")
+            lines.append(f"plan{name}: no contradictions found" + (f", {notes} note(s)" if notes else ""))
+    elif warnings or errors:
+        lines.append(f"方案{name}: {warnings} 条警告, {errors} 条错误" + (f", {notes} 条说明" if notes else ""))
     else:
-        lines.append(f"方案{name}: 未发现矛盾")
+        lines.append(f"方案{name}: 未发现矛盾" + (f", {notes} 条说明" if notes else ""))
     return "\n".join(lines)

@@ -12,7 +12,10 @@ to show: a few households first visited after the first-round deadline, a
 year with a missed revisit, a year with one leadership meeting instead of
 two, a secondment gap, a case left open too long, and households still poor
 at the end of the plan. Nothing about a particular plan is hard-coded: roles,
-deadlines and quotas come from the plan's commitments.
+deadlines and quotas come from the plan's commitments; villages, the town, the
+crops and the years from the plan; the shortfalls fall in the plan's third and
+fourth years (counted from its first), whatever those are; cadres are picked
+by position modulo the plan's head count, so a plan of two cadres plays too.
 """
 
 from __future__ import annotations
@@ -58,6 +61,11 @@ def _day(rng: random.Random, start: dt.date, end: dt.date) -> dt.date:
     return start + dt.timedelta(days=rng.randint(0, max((end - start).days, 0)))
 
 
+def _nth(items: Any, i: int) -> Any:
+    """The ``i``-th item, counted round (negative from the end): any head count has one."""
+    return items[i % len(items)]
+
+
 def _yuan(fen: int) -> str:
     return f"{fen // 100}.{fen % 100:02d}"
 
@@ -68,6 +76,17 @@ class _Player:
         self.rng = random.Random(seed * 7919 + 37)
         self.unit = plan.helping_unit.code
         self.village = plan.villages[0].code
+        self.village_name = plan.villages[0].name_zh
+        town = plan.villages[0].parent("town")
+        c06 = _params(plan, "core.secondments")
+        # Where the seconded cadres go: the plan's own words, else the first village's town.
+        self.posted_to = c06.get("moved_to_zh") or (town.name_zh if town else self.village_name)
+        years = plan.years()
+        # The years of the planned shortfalls: the plan's third and fourth years (or its last).
+        self.short_year = years[min(2, len(years) - 1)]
+        self.missed_year = years[min(3, len(years) - 1)]
+        crops = _params(plan, "funding.industry_projects").get("crops", ())
+        self.crop = crops[0] if crops else "特色种植"
         self.counts: defaultdict[str, int] = defaultdict(int)
         self.exits: dict[int, int] = {}
 
@@ -83,13 +102,13 @@ class _Player:
         ))
 
     def visit(self, day: dt.date, kind: str, cadres: list[str], household: str | None = None, answers: dict[str, Any] | None = None,
-              findings: str = "入户走访, 核对建档立卡信息") -> None:
+              findings: str = "入户走访, 核对建档立卡信息", village: str | None = None) -> None:
         from fupin.visits import record_visit
 
         self.counts[f"visit{day.year}"] += 1
         record_visit(self.store, Visit.new(
-            vocab=self.store.vocab, ref=f"V{day.year}-{self.counts[f'visit{day.year}']:05d}", date=day, kind=kind, cadres=cadres,
-            household=household, village=None if household else self.village, plan=self.plan.name,
+            vocab=self.store.vocab, ref=f"{self.unit}-V{day.year}-{self.counts[f'visit{day.year}']:05d}", date=day, kind=kind, cadres=cadres,
+            household=household, village=None if household else (village or self.village), plan=self.plan.name,
             questionnaire=(HOUSEHOLD_QUESTIONNAIRE if household else VILLAGE_QUESTIONNAIRE) if answers else None,
             answers=answers, findings=findings,
         ))
@@ -101,6 +120,7 @@ class _Player:
         """Leading group (C01), secondments (C06) with a gap, yearly meetings, site visits, publicity, inspections."""
         start, end = self.plan.period_start, self.plan.period_end
         leaders = [c.code for c in cadres[:2]]
+        top = self.plan.cadres.ranks[0].count if self.plan.cadres.ranks else len(cadres)
         for role, who in zip(_params(self.plan, "core.roles").get("roles", ()), leaders, strict=False):
             self.action("core.appointment", start, f"领导小组: {role}", end=end, helpers=[who], details={"role": role}, tag="R")
         c06 = _params(self.plan, "core.secondments")
@@ -110,30 +130,31 @@ class _Player:
                 # The moved posting lasts the plan's minimum (C06 min_days), not just past the deadline.
                 self.action("core.secondment", moved_by - dt.timedelta(days=40 - i), f"调整到位: {role}",
                             end=moved_by + dt.timedelta(days=max(20, c06.get("min_days", 0))),
-                            helpers=[cadres[20 + i].code], details={"role": role, "posted_to": c06.get("moved_to_zh", ""),
+                            helpers=[_nth(cadres, -1 - i).code], details={"role": role, "posted_to": c06.get("moved_to_zh", ""),
                                                                     "moved_from": c06.get("moved_from_zh", "")}, tag="S")
         seconded_from = c06.get("seconded_from")
         if seconded_from:
             for i, role in enumerate(c06.get("seconded_roles", ())):
                 # Two-year postings; the second attached leader arrives a year late: an honest gap.
                 first_end = dt.date(seconded_from.year + 1, 12, 31)
-                self.action("core.secondment", seconded_from + dt.timedelta(days=4), f"选派挂职: {role}", end=first_end,
-                            helpers=[cadres[22 + i].code], details={"role": role, "posted_to": "者海镇"}, tag="S")
+                self.action("core.secondment", seconded_from + dt.timedelta(days=4), f"选派挂职: {role}", end=min(first_end, end),
+                            helpers=[_nth(cadres, -3 - i).code], details={"role": role, "posted_to": self.posted_to}, tag="S")
                 second_start = dt.date(seconded_from.year + (3 if i == 0 else 2), 1, 5)
-                self.action("core.secondment", second_start, f"选派挂职: {role}", end=end,
-                            helpers=[cadres[24 + i].code], details={"role": role, "posted_to": "者海镇"}, tag="S")
+                if second_start <= end:
+                    self.action("core.secondment", second_start, f"选派挂职: {role}", end=end,
+                                helpers=[_nth(cadres, -5 - i).code], details={"role": role, "posted_to": self.posted_to}, tag="S")
         body = (_params(self.plan, "core.meetings_per_year").get("bodies") or ["领导班子会议"])[0]
         for year in self.plan.years():
             y0, y1 = max(dt.date(year, 1, 1), start), min(dt.date(year, 12, 31), end)
-            meetings = 1 if year == 2017 else 2  # one meeting short in 2017: C03 not met that year
+            meetings = 1 if year == self.short_year else 2  # one meeting short in the third year: C03 not met that year
             for n in range(meetings):
-                self.action("core.meeting", _day(self.rng, y0, y1) if n else y0 + dt.timedelta(days=20), "学校领导班子专题研究扶贫工作",
-                            helpers=leaders, details={"topic": f"{year}年挂包帮工作推进", "body": body, "chaired_by": "党委书记"}, quantities={"people": 14}, tag="M")
+                self.action("core.meeting", _day(self.rng, y0, y1) if n else y0 + dt.timedelta(days=20), f"{self.plan.helping_unit.name_zh}领导班子专题研究扶贫工作",
+                            helpers=leaders, details={"topic": f"{year}年挂包帮工作推进", "body": body, "chaired_by": "党委书记"}, quantities={"people": top}, tag="M")
             for _ in range(2 + (year % 2)):
-                self.action("core.site_visit", _day(self.rng, y0, y1), "校领导深入拖木村调研", helpers=leaders,
+                self.action("core.site_visit", _day(self.rng, y0, y1), f"{self.plan.helping_unit.name_zh}领导深入{self.village_name}调研", helpers=leaders,
                             details={"purpose": "调研脱贫进展", "mode": self.rng.choice(("调研", "现场办公"))}, quantities={"people": 5}, tag="V")
-            self.action("core.publicity", _day(self.rng, y0, y1), "精准扶贫政策宣讲", helpers=[cadres[self.rng.randrange(len(cadres))].code],
-                        details={"topic": "精准扶贫政策", "feedback_items": ["希望修通组道路", "希望增加技术培训"], "passed_to": "者海镇政府"}, tag="P")
+            self.action("core.publicity", _day(self.rng, y0, y1), "精准扶贫政策宣讲", helpers=[_nth(cadres, self.rng.randrange(len(cadres))).code],
+                        details={"topic": "精准扶贫政策", "feedback_items": ["希望修通组道路", "希望增加技术培训"], "passed_to": f"{self.posted_to}政府"}, tag="P")
             self.action("core.inspection", dt.date(year, 6, 15) if year > start.year else y0 + dt.timedelta(days=60), "平时抽查",
                         details={"method": "平时抽查", "circulated": True}, tag="I")
             self.action("core.publication", dt.date(year, 12, 28), "挂包帮工作报道",
@@ -165,10 +186,11 @@ class _Player:
         from fupin.visits import CampaignRule, add_diary_entry, close_case, open_case
 
         store, plan, rng = self.store, self.plan, self.rng
-        rule = CampaignRule.of(plan, store.vocab)
+        rule = _campaign_rule(plan, store.vocab)
+        villages = [v.code for v in plan.villages]
         with store.reading("registry.read") as conn:
             rows = conn.execute(
-                sa.select(S.households).where(sa.func.substr(S.households.c.group_code, 1, 12) == self.village).order_by(S.households.c.number)
+                sa.select(S.households).where(sa.func.substr(S.households.c.group_code, 1, 12).in_(villages)).order_by(S.households.c.number)
             ).all()
             sizes = dict(conn.execute(sa.select(S.persons.c.household_id, sa.func.count()).group_by(S.persons.c.household_id)).all())
             mine = {code for code, _rank in plan_cadres(conn, plan)}
@@ -177,30 +199,35 @@ class _Player:
         paired_on = (rule.pairing_by or plan.period_start) - dt.timedelta(days=6)
         auto = auto_pair(store, plan, on=paired_on)
         cadre_of: dict[str, str] = {household: cadre for cadre, household, _ in auto.created}
-        # When each household can leave poverty: most by 2018, a few not by the end of the plan (C37 shortfall).
-        last = plan.period_end.year
+        # When each household can leave poverty: most by the fourth year, a few not by the end of the plan (C37 shortfall).
+        years = plan.years()
+        exit_years = [years[min(k, len(years) - 1)] for k in (1, 2, 3)] + [years[-1], None]
         exit_year = {}
         for h in rows:
-            exit_year[h.number] = rng.choices([2016, 2017, 2018, last, None], weights=[18, 30, 30, 19, 3])[0]
-        team_leader = cadres[22].code
-        late_first = set(rng.sample(sorted(cadre_of), 8))  # first visited after the deadline: C10 not met in the first year
-        missed = {year: set(rng.sample(sorted(cadre_of), 4)) for year in (2018,)}  # no revisit that year
+            exit_year[h.number] = rng.choices(exit_years, weights=[18, 30, 30, 19, 3])[0]
+        team_leader = _nth(cadres, -3).code
+        paired = sorted(cadre_of)
+        late_first = set(rng.sample(paired, min(8, len(paired) // 10)))  # first visited after the deadline: C10 not met in the first year
+        missed = {self.missed_year: set(rng.sample(paired, min(4, len(paired) // 20)))}  # no revisit that year
         # Village plan and a development plan per paired household (C15).
-        self.action("core.development_plan", dt.date(plan.period_start.year, 11, 20), "拖木村脱贫攻坚规划", end=plan.period_end,
-                    details={"scope": "village", "measures": ["蓝莓示范种植", "道路硬化", "人畜饮水"], "status": "执行中"}, tag="D")
+        planned_on = min(rule.first_round_by + dt.timedelta(days=20), plan.period_end)
+        for village in plan.villages:
+            self.action("core.development_plan", planned_on, f"{village.name_zh}脱贫攻坚规划", end=plan.period_end,
+                        beneficiaries=[f"village:{village.code}"],
+                        details={"scope": "village", "measures": [f"{self.crop}示范种植", "道路硬化", "人畜饮水"], "status": "执行中"}, tag="D")
         for number in sorted(cadre_of):
-            self.action("core.development_plan", dt.date(plan.period_start.year, 12, 10), "贫困户脱贫发展计划", end=plan.period_end,
+            self.action("core.development_plan", min(planned_on + dt.timedelta(days=20), plan.period_end), "贫困户脱贫发展计划", end=plan.period_end,
                         helpers=[cadre_of[number]], beneficiaries=[f"household:{number}"],
                         details={"scope": "household", "measures": rng.sample(("种植", "养殖", "务工", "技能培训", "危房改造"), 2)}, tag="D")
         by_number = {h.number: h for h in rows}
         for year in plan.years():
             y0 = max(dt.date(year, 1, 1), plan.period_start)
-            if year == 2017:
+            if year == self.short_year and year > rule.first_year:
                 # A cadre leaves; a new cadre of the same rank takes the households over in one step.
-                leaving = cadres[9]
+                leaving = _nth(cadres, 9)
                 new = Cadre.new(vocab=store.vocab, code=f"{self.unit}-C{len(cadres) + 1:03d}", name="新任干部", unit=leaving.unit, rank=leaving.rank)
                 store.add_cadre(new)
-                transfer(store, leaving.code, new.code, on=dt.date(2017, 3, 1), reason="工作调动 / transferred", plan=plan)
+                transfer(store, leaving.code, new.code, on=dt.date(year, 3, 1), reason="工作调动 / transferred", plan=plan)
                 cadre_of = {h: (new.code if c == leaving.code else c) for h, c in cadre_of.items()}
             for number, h in by_number.items():
                 size = sizes.get(h.id, 1)
@@ -222,11 +249,17 @@ class _Player:
                     festival = plan.calendar.get("spring_festival", {}).get(year)
                     if festival:
                         self.visit(festival - dt.timedelta(days=rng.randint(3, 15)), "送温暖", who, number, findings="春节前送温暖慰问")
-                self.visit(_day(rng, dt.date(year, 4, 1), dt.date(year, 11, 30)), "回访", who, number, self.answers(h, size, year, exit_year[number]))
-            self.visit(_day(rng, max(y0, dt.date(year, 3, 1)), dt.date(year, 11, 30)), "回访", [cadres[0].code],
-                       answers={"total_households": plan.villages[0].profile.households if plan.villages[0].profile else len(rows),
-                                "total_population": plan.villages[0].profile.population if plan.villages[0].profile else 0},
-                       findings="村情座谈")
+                # As many revisits a year as the plan asks for, spread over the year's halves.
+                for k in range(rule.revisit_per_year):
+                    lo = dt.date(year, 4, 1) + dt.timedelta(days=240 * k // rule.revisit_per_year)
+                    hi = dt.date(year, 4, 1) + dt.timedelta(days=240 * (k + 1) // rule.revisit_per_year - 1)
+                    self.visit(_day(rng, lo, hi), "回访", who, number, self.answers(h, size, year, exit_year[number]))
+            for village in plan.villages:
+                profile = village.profile
+                self.visit(_day(rng, max(y0, dt.date(year, 3, 1)), dt.date(year, 11, 30)), "回访", [cadres[0].code],
+                           answers={"total_households": profile.households if profile and profile.households else len(rows),
+                                    "total_population": profile.population if profile and profile.population else 0},
+                           findings="村情座谈", village=village.code)
             self.diary_and_cases(year, sorted(set(cadre_of.values())), sorted(cadre_of), add_diary_entry, open_case, close_case)
             # The year-end inspection, whose results enter the assessment of every cadre then helping households (C34).
             self.action("core.inspection", dt.date(year, 12, 20), "年终检查", tag="I", details={
@@ -248,21 +281,32 @@ class _Player:
                 # Every kind C16 asks for turns up each year: talks, visitors, reports, opinions, the diary.
                 kind = ("意见建议", "民情日记", "民情恳谈", "民情日记", "接待来访", "民情报告", "民情日记")[(n + k) % 7]
                 add_diary_entry(store, DiaryEntry.new(
-                    vocab=store.vocab, ref=f"D{year}-{self.counts['diary']:05d}", date=_day(rng, y0, dt.date(year, 12, 15)), cadre=cadre,
+                    vocab=store.vocab, ref=f"{self.unit}-D{year}-{self.counts['diary']:05d}", date=_day(rng, y0, dt.date(year, 12, 15)), cadre=cadre,
                     kind=kind, household=rng.choice(households), text="与户主拉家常, 了解生产生活情况" if kind == "民情日记" else "群众希望硬化入户路",
                 ))
         for k in range(5):
             self.counts["cases"] += 1
-            ref = f"K{year}-{k + 1:03d}"
+            ref = f"{self.unit}-K{year}-{k + 1:03d}"
             opened = _day(rng, y0, dt.date(year, 9, 30))
             cadre = rng.choice(cadres)
             open_case(store, Case.new(vocab=store.vocab, ref=ref, kind=rng.choice(("诉求", "矛盾纠纷", "求助")), opened=opened, cadre=cadre,
                                       household=rng.choice(households), summary="邻里宅基地界线纠纷" if k % 2 else "申请危房改造补助"))
             self.counts["diary"] += 1
-            add_diary_entry(store, DiaryEntry.new(vocab=store.vocab, ref=f"D{year}-{self.counts['diary']:05d}", date=opened + dt.timedelta(days=5),
+            add_diary_entry(store, DiaryEntry.new(vocab=store.vocab, ref=f"{self.unit}-D{year}-{self.counts['diary']:05d}", date=opened + dt.timedelta(days=5),
                                                   cadre=cadre, kind="案件跟进", village=self.village, case_ref=ref, text="上门了解情况, 协调村委会"))
-            days = 120 if (year == 2017 and k == 0) else rng.randint(10, 60)  # one case left open too long in 2017
+            days = 120 if (year == self.short_year and k == 0) else rng.randint(10, 60)  # one case left open too long in the third year
             close_case(store, ref, closed=opened + dt.timedelta(days=days), resolution="已调解 / resolved")
+
+
+def _campaign_rule(plan: Any, vocab: Any) -> Any:
+    """The plan's visit campaign; a plan without one still plays, with a first round two months into its period."""
+    from fupin.errors import NotFound
+    from fupin.visits import CampaignRule
+
+    try:
+        return CampaignRule.of(plan, vocab)
+    except NotFound:
+        return CampaignRule(None, min(plan.period_start + dt.timedelta(days=60), plan.period_end))
 
 
 def play(store: Any, plan: Any, *, seed: int = 2015) -> PlayResult:

@@ -54,9 +54,15 @@ class _Demo:
         self.params = {c.target: dict(c.params) for c in plan.commitments if c.target.startswith("education.")}
         self.n = 0
         u = store.table("units")
+        from fupin.queries import unit_tree
+
         with store.reading() as conn:
             rows = conn.execute(sa.select(u.c.code, u.c.name)).all()
-        self.code = {r.name: r.code for r in rows} | {r.code: r.code for r in rows}
+            own = unit_tree(conn, plan.helping_unit.code)
+        # Departments are looked up by name within the plan's own unit (another plan's college may have
+        # a department of the same name); schools, which any plan may name, anywhere.
+        self.code = {r.name: r.code for r in rows if r.code not in own} | {r.name: r.code for r in rows if r.code in own}
+        self.own_names = {r.name: r.code for r in rows if r.code in own}
         self.village = plan.villages[0].code
         self.pools: dict[str, list[str]] = {}
 
@@ -64,7 +70,7 @@ class _Demo:
         return self.rng.choice(_SURNAMES) + "".join(self.rng.choice(_GIVEN) for _ in range(self.rng.randint(1, 2)))
 
     def unit(self, name: str) -> str:
-        return self.code.get(name, self.plan.helping_unit.code)
+        return self.own_names.get(name, self.plan.helping_unit.code)
 
     def teachers(self, school: str) -> list[str]:
         """The teachers of a school (the same people every year)."""
@@ -77,7 +83,7 @@ class _Demo:
         self.n += 1
         self.store.record_action(SupportAction.new(
             self.store.hooks.action_kind(kind), start=start, end=end, unit=unit, plan=self.plan.name, title=title,
-            details=details, beneficiaries=beneficiaries, ref=f"EDU-{start.year}-{self.n:04d}", **fields,
+            details=details, beneficiaries=beneficiaries, ref=f"EDU-{start.year}-{self.n:04d}-{self.plan.helping_unit.code}", **fields,
         ))
 
     def day(self, start: dt.date, end: dt.date) -> dt.date:
@@ -150,7 +156,7 @@ class _Demo:
             return
         lo, hi = int(p.get("min_teams", 3)), int(p.get("max_teams", 5))
         months = param(self.plan, "education.sanxiaxiang_teams", "vacation_months")
-        if year == 2017:
+        if year == self.plan.years()[min(2, len(self.plan.years()) - 1)]:  # the third year (2017 for the reference plan)
             plan_ = [("summer", t) for t in self.rng.sample(_TEAMS, 2)]
         else:
             chosen = self.rng.sample(_TEAMS, self.rng.randint(lo, hi))

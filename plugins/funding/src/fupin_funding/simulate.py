@@ -8,10 +8,12 @@ took one in. Eligibility is read from the registry like the checks read it.
 
 Honest shortfalls:
 
-- 2016: the budget is cut to 350,000 yuan (C02 not met);
-- 2018: one in-school student of a poor household is missed by the study aid (C29 not met);
-- 2019: one 孤寡老人 is visited only after the festival (C30 not met);
-- the culture project is planned only in 2017 (C18 not met in 2015 and 2016).
+- the plan's second year (2016 for the reference plan): the budget is cut to 350,000 yuan (C02 not met);
+- its fourth year (2018): one in-school student of a poor household is missed by the study aid (C29 not met);
+- its last year (2019): one 孤寡老人 is visited only after the festival (C30 not met);
+- the culture project is planned only in its third year (C18 not met in the first two).
+
+Years, the village's name and the crop come from the plan, so any plan plays.
 
 The funds are the helping unit's. Whoever plays the demo is the clerk of every
 entry (经办人); a registered user of the plan office approves them (审批人),
@@ -48,7 +50,7 @@ class _Demo:
 
     def voucher(self, day: dt.date, prefix: str = "JZ") -> str:
         self.n += 1
-        return f"{prefix}{day.year}-{self.n:05d}"
+        return f"{prefix}{day.year}-{self.unit}-{self.n:05d}"  # the unit keeps several plans' vouchers apart
 
     def entry(self, day: dt.date, flow: str, fund: str, fen: int, **fields: Any) -> None:
         self.pending.append(Entry(voucher=fields.pop("voucher", None) or self.voucher(day), entry_date=day, flow=flow, fund_code=fund,
@@ -81,19 +83,22 @@ class _Demo:
         ledger.add_fund(self.store, Fund(f"{u}-FDN-ZX", "助学限定捐赠", "restricted", purpose="study_aid", plan_name=plan.name, owner_unit=u))
         for y in years:
             ledger.add_fund(self.store, Fund(f"{u}-B{y}", f"{y} 年定点扶贫专项经费", "budget", year=y, plan_name=plan.name, owner_unit=u))
-        village = plan.villages[0].code
+        village, village_name = plan.villages[0].code, plan.villages[0].name_zh
+        # The plan's second and third years (or its last), and the crop its industry commitment names.
+        y2, y3 = years[min(1, len(years) - 1)], years[min(2, len(years) - 1)]
+        crops = next((c.params.get("crops") for c in plan.commitments if c.target == "funding.industry_projects"), None) or ["blueberry"]
         projects = [
-            Project(f"{u}-P-WATER", "拖木村人畜饮水工程", "water", "in_progress", dt.date(2016, 3, 1), 12_000_000, True, village=village),
-            Project(f"{u}-P-ROAD", "村组道路硬化", "roads", "planned", dt.date(2016, 5, 1), 9_000_000, village=village),
-            Project(f"{u}-P-CULT", "村文化活动室", "culture", "planned", dt.date(2017, 4, 1), 3_000_000, village=village),
-            Project(f"{u}-P-BLUEBERRY", "蓝莓连片示范种植", "industry", "in_progress", dt.date(2016, 3, 1), 15_000_000, True, village=village,
-                    crop="blueberry", area_mu=Decimal("200"), households=63, contiguous=True),
+            Project(f"{u}-P-WATER", f"{village_name}人畜饮水工程", "water", "in_progress", dt.date(y2, 3, 1), 12_000_000, True, village=village),
+            Project(f"{u}-P-ROAD", "村组道路硬化", "roads", "planned", dt.date(y2, 5, 1), 9_000_000, village=village),
+            Project(f"{u}-P-CULT", "村文化活动室", "culture", "planned", dt.date(y3, 4, 1), 3_000_000, village=village),
+            Project(f"{u}-P-INDUSTRY", f"{crops[0]} 连片示范种植", "industry", "in_progress", dt.date(y2, 3, 1), 15_000_000, True, village=village,
+                    crop=crops[0], area_mu=Decimal("200"), households=63, contiguous=True),
         ]
         for p in projects:
             ledger.add_project(self.store, p)
         for y in years:
             start = max(dt.date(y, 1, 5), plan.period_start + dt.timedelta(days=30))
-            amount = 35_000_000 if y == 2016 else 40_000_000 + rng.randrange(0, 10) * 1_000_000
+            amount = 35_000_000 if y == y2 else 40_000_000 + rng.randrange(0, 10) * 1_000_000
             self.entry(start, "appropriation", f"{u}-B{y}", amount, description=f"{y} 年定点扶贫专项经费预算")
             for k in range(rng.randint(2, 4)):
                 day = start + dt.timedelta(days=rng.randint(5, 300))
@@ -123,7 +128,7 @@ class _Demo:
         taken = {e["household"] for e in elders}
         hosts = [x for x in hosts if x not in taken]
         for elder, host in zip(elders[:2], hosts[:2], strict=False):
-            ledger.add_foster_home(self.store, elder["key"], host, dt.date(2015, 12, 1), note="邻居收留")
+            ledger.add_foster_home(self.store, elder["key"], host, min(dt.date(self.plan.years()[0], 12, 1), self.plan.period_end), note="邻居收留")
 
     def _pay(self, programme: str, year: int, day_of: Any, skip: int = 0, late: int = 0) -> None:
         plan, u = self.plan, self.unit
@@ -158,11 +163,11 @@ class _Demo:
         self.flush()
 
     def _study_aid(self, year: int) -> None:
-        self._pay("study_aid", year, lambda due: due - dt.timedelta(days=self.rng.randint(2, 25)), skip=1 if year == 2018 else 0)
+        self._pay("study_aid", year, lambda due: due - dt.timedelta(days=self.rng.randint(2, 25)), skip=1 if year == self.plan.years()[min(3, len(self.plan.years()) - 1)] else 0)
 
     def _festival(self, year: int) -> None:
         before = lambda due: due - dt.timedelta(days=self.rng.randint(0, 9))  # noqa: E731
-        self._pay("festival_support", year, before, late=1 if year == 2019 else 0)
+        self._pay("festival_support", year, before, late=1 if year == self.plan.years()[-1] else 0)
         self._pay("foster_reward", year, before)
 
 

@@ -82,7 +82,7 @@ def simulate(store: Any, plan: Any, seed: int) -> None:
             if r.start > end or (r.end is not None and r.end < start):
                 continue
             child = r.birth_date is not None and age_on(r.birth_date, start) < ADULT_AGE
-            reach = 0.92 if child else (0.6 if year == 2018 else 0.9)
+            reach = 0.92 if child else (0.6 if year == plan.years()[min(3, len(plan.years()) - 1)] else 0.9)  # the fourth year (2018)
             if rng.random() >= reach:
                 continue
             for _ in range(rng.choice((1, 1, 2)) if child else 1):
@@ -98,7 +98,7 @@ def simulate(store: Any, plan: Any, seed: int) -> None:
                     consent_date = max(start, day - dt.timedelta(days=rng.randint(0, 10)))
                 n += 1
                 record_session(store, Session(
-                    ref=f"PSY-{year}-{n:04d}", date=day, counsellor=rng.choice(_COUNSELLORS),
+                    ref=f"{unit}-PSY-{year}-{n:04d}", date=day, counsellor=rng.choice(_COUNSELLORS),
                     mode=rng.choice(("个别疏导", "入户走访")),
                     persons=(r.id_number,), unit_code=unit, duration_min=rng.choice((30, 40, 45, 60)),
                     topics=tuple(rng.sample(_CHILD_TOPICS if child else _ELDER_TOPICS, 2)), risk_level=risk,
@@ -142,7 +142,7 @@ def _cases(store: Any, plan: Any, rng: random.Random, unit: str) -> None:
             later = tuple(f"{dt.date(y, 4, 10)} 回访评估" for y in range(year + 1, last.year + 1) if dt.date(y, 4, 10) <= last)
             steps = tuple(x for x in steps if dt.date.fromisoformat(x[:10]) <= last) + later
             add_case(store, Case(
-                ref=f"SW-{year}-{n:03d}", household=household, worker=rng.choice(_WORKERS), opened=opened,
+                ref=f"{unit}-SW-{year}-{n:03d}", household=household, worker=rng.choice(_WORKERS), opened=opened,
                 status="已结案" if closed else "进行中", goals=tuple(rng.sample(_GOALS, 2)), unit_code=unit,
                 closed=closed, steps=steps, plan_name=plan.name,
             ))
