@@ -778,9 +778,9 @@ def share(store: Any, plan_name: str, amount_fen: int, *, fund: str | None = Non
     """Share ``fund`` or ``project`` with the plan ``plan_name``: ``amount_fen`` of it is that plan's (audited).
 
     Only the owner shares (``actions.write`` over the fund's or project's
-    owning unit); the plan must be stored and not the record's own. A plan
-    counts a shared budget fund up to the amount, a shared project with the
-    amount as its budget.
+    owning unit); the plan must be stored. A plan counts a shared budget
+    fund up to the amount, a shared project with the amount as its budget
+    (a record that is the plan's own already counts in full, never twice).
     """
     if (fund is None) == (project is None):
         raise ValidationError.of("fund", "须指定资金账户或项目之一 / give a fund or a project, not both", fund or project)
@@ -796,8 +796,6 @@ def share(store: Any, plan_name: str, amount_fen: int, *, fund: str | None = Non
         plans = store.table("plans")
         if conn.execute(sa.select(plans.c.name).where(plans.c.name == plan_name)).first() is None:
             raise ValidationError.of("plan_name", "方案未保存 / no such plan", plan_name)
-        if row.plan_name == plan_name:
-            raise ValidationError.of("plan_name", "已属该方案, 无须共享 / it is that plan's already", plan_name)
         values = {"plan_name": plan_name, field: code, "amount_fen": amount_fen, "shared_by": str(store.actor),
                   "shared_on": on or dt.date.today(), "note": note}
         conn.execute(t[SHARES].insert().values(**values))
