@@ -88,6 +88,19 @@ def test_c02_of_no_data_when_only_other_plans_have_budgets(village: Any) -> None
     assert status(store, plan, 2017, "C02").status.value == "no_data"
 
 
+def test_only_the_owner_shares_a_fund_and_it_is_audited(village: Any, cli: Any, database_url: str) -> None:
+    """``fupin funding share``: another university's plan office may not share QJNU's fund (exit 3); the owner may."""
+    store = village.store
+    add_ynu(store)
+    budget_fund(store, "QJNU-B2017", 2017, 40_000_000)
+    args = ("funding", "share", "--plan", PLAN, "--fund", "QJNU-B2017", "--amount", "50000")
+    assert cli("--db", database_url, "--as", "YNU:office", *args).exit_code == 3
+    result = cli("--db", database_url, "--as", APPROVER, *args)
+    assert result.exit_code == 0, result.output
+    [entry] = store.audit_entries(table="funding_shares")
+    assert (entry.record_key, entry.new["amount_fen"], entry.new["shared_by"]) == (f"QJNU-B2017/{PLAN}", 5_000_000, APPROVER)
+
+
 # -- C05, C18: projects ------------------------------------------------------------------------
 
 
