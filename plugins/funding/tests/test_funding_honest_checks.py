@@ -378,5 +378,11 @@ def test_project_import_needs_its_unit(village: Any, cli: Any, database_url: str
                  encoding="utf-8")
     result = cli("--db", database_url, "import", "funding.projects", str(f))
     assert result.exit_code == 0, result.output
+    # Another university's plan office cannot take the project over by importing it under its own unit.
+    add_ynu(village.store)
+    village.store.save_plan(second_plan(tmp_path))  # YNU runs a plan: its plan office reaches YNU
+    f.write_text(f.read_text(encoding="utf-8").replace(",QJNU\n", ",YNU\n"), encoding="utf-8")
+    result = cli("--db", database_url, "--as", "YNU:office", "import", "funding.projects", str(f))
+    assert result.exit_code != 0 and "QJNU" in result.output, result.output
     with village.store.reading() as conn:
         assert conn.execute(sa.text("SELECT owner_unit FROM funding_projects WHERE code = 'P-X'")).scalar() == "QJNU"

@@ -175,9 +175,17 @@ class ProjectKind(ModelKind):
         """A row whose unit the importer's ``actions.write`` does not reach is refused."""
         if self.store is None:
             return {}
-        may = scope.reach(self.store, lookups.conn, scope.WRITE)
+        allowed = self.store.access.unit_allowed
         return {n: [Problem("owner_unit", f"单位 {r.owner_unit} 不在你的权限范围内 / unit {r.owner_unit} is outside your scope", r.owner_unit)]
-                for n, r in rows if not may.owns(r.owner_unit)}
+                for n, r in rows if not allowed(scope.WRITE, r.owner_unit)}
+
+    def update_problems(self, store: Any, lookups: Any, old: Any, record: Any, changes: Any) -> list[Problem]:
+        """A stored project of a unit the importer does not reach is not changed (nor taken over by naming another unit)."""
+        owner = old.get("owner_unit")
+        if owner is not None and store.access.unit_allowed(scope.WRITE, owner) or "all" in store.access.scopes(scope.WRITE):
+            return []
+        return [Problem("owner_unit", f"项目 {old.get('code')} 属于 {old.get('owner_unit')}, 不在你的权限范围内 / "
+                                      f"the project belongs to {old.get('owner_unit')}, outside your scope", old.get("owner_unit"))]
 
 
 def projects() -> ModelKind:

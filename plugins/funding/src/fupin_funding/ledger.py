@@ -791,7 +791,7 @@ def share(store: Any, plan_name: str, amount_fen: int, *, fund: str | None = Non
         row = conn.execute(sa.select(table).where(table.c.code == code)).first()
         if row is None:
             raise ValidationError.of(field, "不存在 / no such fund or project", code)
-        if not scope.reach(store, conn, WRITE).owns(row.owner_unit):
+        if not (store.access.unit_allowed(WRITE, row.owner_unit) if row.owner_unit else "all" in store.access.scopes(WRITE)):
             raise AccessDenied(store.actor, WRITE, f"只有所属单位 {row.owner_unit} 可以共享 / only the owner of {code} shares it")
         plans = store.table("plans")
         if conn.execute(sa.select(plans.c.name).where(plans.c.name == plan_name)).first() is None:
