@@ -49,6 +49,7 @@ class _Demo:
         self.unit = plan.helping_unit.code
         self.pending: list[Entry] = []
         self.approver = ""
+        self.appropriated: dict[int, dt.date] = {}  # year -> the day its budget was appropriated
 
     def voucher(self, day: dt.date, prefix: str = "JZ") -> str:
         self.n += 1
@@ -111,6 +112,7 @@ class _Demo:
             start = max(dt.date(y, 1, 5), plan.period_start + dt.timedelta(days=30))
             amount = need * 7 // 8 if y == first and len(years) > 1 else need + rng.randrange(0, 10) * need // 40
             self.entry(start, "appropriation", f"{u}-B{y}", amount, description=f"{y} 年定点扶贫专项经费预算")
+            self.appropriated[y] = start
             for k in range(rng.randint(2, 4)):
                 day = start + dt.timedelta(days=rng.randint(5, 300))
                 restricted = k == 0
@@ -164,6 +166,8 @@ class _Demo:
                 restricted_left = ledger.balances(conn, self.store.metadata, [f"{u}-FDN-ZX"], until=earliest)[f"{u}-FDN-ZX"]
         for i, (r, voucher) in enumerate(zip(owed, vouchers, strict=True)):
             day = due + dt.timedelta(days=3) if i < late else day_of(due)
+            # Not before the year's budget is there (a plan whose aid falls due just after it starts pays late).
+            day = max(day, self.appropriated.get(day.year, day) + dt.timedelta(days=1))
             if programme == "study_aid" and restricted_left >= amount:
                 fund, restricted_left = f"{u}-FDN-ZX", restricted_left - amount
             else:
