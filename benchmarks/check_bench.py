@@ -638,15 +638,27 @@ FROM (SELECT r.ex, (SELECT count(*) FROM persons p WHERE p.household_id = r.id) 
 
 TAGGED = """SELECT t.person_id FROM person_tags t WHERE t.tag = {tag} AND t.start <= :day AND (t."end" IS NULL OR t."end" >= :day)"""
 
-#: C29 to C31: the eligible ({owed}: one row per key) against the programme's payments of the year, on time by :day.
-AID = """WITH {status}owed AS ({owed}),
+#: C29 to C31: the eligible ({owed}: one row per key) against the programme's payments of the year out of the
+#: plan's funds (its own: of its units and naming it; or shared with it), naming no other plan, dated from
+#: :earliest to :day; on time when those add up to :least.
+AID = """WITH RECURSIVE {TREE},
+{status}owed AS ({owed}),
+funds AS (
+    SELECT f.code FROM funding_funds f WHERE f.plan_name = :plan AND f.owner_unit IN (SELECT code FROM tree)
+    UNION SELECT s.fund_code FROM funding_shares s WHERE s.plan_name = :plan AND s.fund_code IS NOT NULL),
 per AS (
-    SELECT {key} AS k, sum(CASE WHEN e.entry_date <= :day THEN 1 ELSE 0 END) AS on_time,
-           sum(CASE WHEN e.entry_date <= :day THEN e.amount_fen ELSE 0 END) AS amount
+    SELECT {key} AS k, sum(CASE WHEN e.entry_date BETWEEN :earliest AND :day THEN 1 ELSE 0 END) AS inside,
+           sum(CASE WHEN e.entry_date BETWEEN :earliest AND :day THEN e.amount_fen ELSE 0 END) AS amount,
+           sum(CASE WHEN e.entry_date > :day THEN 1 ELSE 0 END) AS late, sum(CASE WHEN e.entry_date < :earliest THEN 1 ELSE 0 END) AS early
     FROM funding_entries e WHERE e.flow = 'aid' AND e.programme = :programme AND e.aid_year = :year
+      AND e.fund_code IN (SELECT code FROM funds) AND (e.plan_name IS NULL OR e.plan_name = :plan)
     GROUP BY {key})
-SELECT count(*), coalesce(sum(CASE WHEN per.on_time > 0 THEN 1 ELSE 0 END), 0), count(per.k),
-       coalesce(sum(per.amount), 0), coalesce(sum(per.on_time), 0)
+SELECT count(*), coalesce(sum(CASE WHEN per.amount >= :least THEN 1 ELSE 0 END), 0), count(per.k),
+       coalesce(sum(CASE WHEN per.amount >= :least THEN per.amount ELSE 0 END), 0),
+       coalesce(sum(CASE WHEN per.amount >= :least THEN per.inside ELSE 0 END), 0),
+       coalesce(sum(CASE WHEN per.amount > 0 AND per.amount < :least THEN 1 ELSE 0 END), 0),
+       coalesce(sum(CASE WHEN per.amount = 0 AND per.late > 0 THEN 1 ELSE 0 END), 0),
+       coalesce(sum(CASE WHEN per.amount = 0 AND per.late = 0 AND per.early > 0 THEN 1 ELSE 0 END), 0)
 FROM owed LEFT JOIN per ON per.k = owed.k"""
 
 STUDENTS_OWED = f"""SELECT p.id_number AS k FROM persons p JOIN households h ON h.id = p.household_id {IN_PLAN}
@@ -812,16 +824,25 @@ class HandWritten:
         """
         plan, out = self.plan, {}
         named = {c.target: dict(c.params) for c in plan.commitments if c.target in targets}
-        funding = {"poor_statuses": ["未脱贫", "返贫", "已脱贫(享受政策)"], "not_in_school": ["非在校生", "学前教育"],
-                   "student_tag": "在校生", "elder_tag": "孤寡老人", **plan.plugins.get("funding", {})}
-        aid = {"aid_poor": list(funding["poor_statuses"]), "aid_not_in_school": list(funding["not_in_school"]),
-               "student_tag": funding["student_tag"], "elder_tag": funding["elder_tag"]}
-        if "funding.study_aid" in named:
-            month, day = (int(x) for x in str(named["funding.study_aid"].get("due", "08-31")).split("-"))
-            out["funding.study_aid"] = {**aid, "programme": "study_aid", "due": lambda year: dt.date(year, month, day)}
-        for target, programme in (("funding.festival_visits", "festival_support"), ("funding.foster_family_reward", "foster_reward")):
-            if target in named:
-                out[target] = {**aid, "programme": programme, "due": lambda year: plan.spring_festival(year) - dt.timedelta(days=1)}
+        funding = {"poor_statuses": ["未脱贫", "返贫", "已脱贫(享受政策)"], "not_in_school": ["非在校生", "学前教育"], **plan.plugins.get("funding", {})}
+        aid = {"aid_poor": list(funding["poor_statuses"]), "aid_not_in_school": list(funding["not_in_school"])}
+        # The commitments' own parameters over the plugin's documented defaults (fupin_funding.aid.PARAMS, repeated here).
+        defaults = {"study_aid": {"due": "08-31", "beneficiary_tag": "在校生", "min_amount_fen": 10_000, "window_days": 123},
+                    "festival_support": {"before": "spring_festival", "beneficiary_tag": "孤寡老人", "min_amount_fen": 10_000, "window_days": 45},
+                    "foster_reward": {"before": "spring_festival", "beneficiary_tag": "孤寡老人", "min_amount_fen": 10_000, "window_days": 45}}
+        for target, programme in (("funding.study_aid", "study_aid"), ("funding.festival_visits", "festival_support"),
+                                  ("funding.foster_family_reward", "foster_reward")):
+            if target not in named:
+                continue
+            given = {**defaults[programme], **named[target]}
+            if programme == "study_aid":
+                month, day = (int(x) for x in str(given["due"]).split("-"))
+                due = (lambda m, d: lambda year: dt.date(year, m, d))(month, day)
+            else:
+                due = (lambda event: lambda year: plan.calendar_date(event, year) - dt.timedelta(days=1))(str(given["before"]))
+            tag = {"student_tag" if programme == "study_aid" else "elder_tag": given["beneficiary_tag"]}
+            out[target] = {**aid, **tag, "programme": programme, "due": due, "least": max(int(given["min_amount_fen"]), 1),
+                           "window": int(given["window_days"])}
         if "education.one_to_one_support" in named:
             # The commitment's parameters over the target's declared defaults (fupin_education.targets).
             education = {"poor_statuses": ["未脱贫", "返贫", "已脱贫(享受政策)"], "not_in_school": ["非在校生", "学前教育"],
@@ -844,7 +865,7 @@ class HandWritten:
         owed = {"funding.study_aid": (STATUS_ON + ",\n", STUDENTS_OWED, "e.person"),
                 "funding.festival_visits": ("", ELDERS_OWED, "e.person"),
                 "funding.foster_family_reward": ("", FOSTER_OWED, "e.household")}
-        out = {target: AID.format(status=status, owed=query, key=key) for target, (status, query, key) in owed.items() if target in self.plugins}
+        out = {target: AID.format(TREE=TREE, status=status, owed=query, key=key) for target, (status, query, key) in owed.items() if target in self.plugins}
         if "education.one_to_one_support" in self.plugins:
             out["C27"] = C27.format(pair_days=d["days_between"].format(a="a.end_date", b="a.start_date"))
         if "training.household_skills" in self.plugins:
@@ -921,10 +942,12 @@ class HandWritten:
             if not self.plan.period_start <= due <= self.plan.period_end:
                 out[target] = {}  # not yet due: no figures
                 continue
-            values = {**p, **{k: v for k, v in params.items() if k != "due"}, "year": year, "day": self.day(due)}
-            owed, on_time, paid, amount, evidence = conn.execute(self.sql[target], values).one()
-            out[target] = {"eligible": owed, "paid_on_time": on_time, "paid_late": paid - on_time, "missing": owed - paid,
-                           "amount_fen": int(amount), "evidence": evidence}
+            earliest = due - dt.timedelta(days=params["window"] - 1)
+            values = {**p, **{k: v for k, v in params.items() if k not in ("due", "window")}, "year": year, "day": self.day(due),
+                      "earliest": self.day(earliest)}
+            owed, on_time, paid, amount, evidence, short, late, early = conn.execute(self.sql[target], values).one()
+            out[target] = {"eligible": owed, "paid_on_time": on_time, "paid_late": late, "paid_short": short, "paid_early": early,
+                           "missing": owed - on_time - short - late - early, "amount_fen": int(amount), "evidence": evidence}
         if "education.one_to_one_support" in self.plugins:
             params = self.plugins["education.one_to_one_support"]
             ys, ye = max(dt.date(year, 1, 1), self.plan.period_start), min(dt.date(year, 12, 31), self.plan.period_end)

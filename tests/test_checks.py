@@ -97,7 +97,7 @@ class TestResults:
             def fupin_targets(self):
                 return [
                     # Each takes over a commitment of the reference plan, so it declares that commitment's parameters.
-                    TargetSpec("claims.bare", "无证明", "bare", lambda ctx: CheckResult(ctx.commitment.id, Status.MET, ">= 1", "1"), ("min", "max")),
+                    TargetSpec("claims.bare", "无证明", "bare", lambda ctx: CheckResult(ctx.commitment.id, Status.MET, ">= 1", "1"), ("min", "max", "min_amount_fen")),
                     TargetSpec("claims.judged", "无证明", "judged", lambda ctx: ctx.judge(True, ">= 1", "1"), ("min_amount_fen", "years")),
                     TargetSpec("claims.proven", "有证明", "proven", lambda ctx: ctx.judge(True, ">= 1", "1", ["action:M-1"]), ("flows",)),
                 ]

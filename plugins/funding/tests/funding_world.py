@@ -42,7 +42,7 @@ QJNU_FUND, YNU_FUND = "QJNU-FDN", "YNU-FDN"
 
 
 def add_tenants(store: Any) -> None:
-    """Two universities in one provincial database, each with a foundation.
+    """Two universities in one provincial database, each with a foundation (QJNU's for the plan qjnu-tuomu, YNU's for none).
 
     QJNU-FDN: 1,000.00 yuan in on 2017-03-01, 900.00 out on 2017-06-01,
     10,000.00 in on 2017-09-01 (so it holds 100.00 yuan from June to
@@ -60,7 +60,7 @@ def add_tenants(store: Any) -> None:
     for key, role in USERS:
         unit, _, login = key.partition(":")
         store.add_user(User(unit, login, (role,), login=store.session_login()))
-    ledger.add_fund(store, Fund(QJNU_FUND, "曲靖师范学院扶贫基金会", "foundation", owner_unit="QJNU"))
+    ledger.add_fund(store, Fund(QJNU_FUND, "曲靖师范学院扶贫基金会", "foundation", plan_name="qjnu-tuomu", owner_unit="QJNU"))
     ledger.add_fund(store, Fund(YNU_FUND, "云南大学教育基金会", "foundation", owner_unit="YNU"))
     ledger.post_many(store, [
         Entry(voucher="SJ2017-001", entry_date="2017-03-01", flow="donation", fund_code=QJNU_FUND, amount_fen=100_000, donor="校友会", approved_by=APPROVER),

@@ -15,7 +15,7 @@ from funding_world import APPROVER
 
 
 def _fund(store):
-    ledger.add_fund(store, Fund("B2017", "2017 年专项经费", "budget", year=2017, owner_unit="QJNU"))
+    ledger.add_fund(store, Fund("B2017", "2017 年专项经费", "budget", year=2017, plan_name="qjnu-tuomu", owner_unit="QJNU"))
     ledger.post(store, Entry(voucher="YS2017", entry_date="2017-01-05", flow="appropriation", fund_code="B2017",
                              amount_fen=40_000_000, approved_by=APPROVER))
 

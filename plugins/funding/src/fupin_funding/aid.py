@@ -15,31 +15,54 @@ Eligibility is read from the registry on the programme's day:
 - **foster_reward** (C31): every household recorded as having taken in such
   a person (``funding_foster_homes``) on that day.
 
-A payment counts for the programme and year it names (``aid_year``); it is
-*on time* when dated on or before the due day (the day before the festival).
+The commitment's parameters say who and when (:func:`rule`): ``due`` (C29,
+``MM-DD``) or ``before`` (C30, C31: a ``[calendar]`` event of the plan; due
+the day before it), ``beneficiary_tag`` (the tag that makes a person
+eligible: 在校生 besides the student status, 孤寡老人), ``per`` (``person``
+or ``household``, as the programme pays), ``min_amount_fen`` and
+``window_days``.
+
+A payment counts for the plan's programme and year only when it is all of:
+of the plan (out of one of the plan's own funds or a fund shared with it,
+and naming no other plan), for that programme and ``aid_year``, *dated*
+inside the year's window (``window_days`` days up to and including the due
+day: the year label alone never suffices), to a beneficiary eligible on the
+due day (tagged, in the plan's villages); and the beneficiary's payments in
+the window add up to at least ``min_amount_fen``. A payment after the due
+day is *late*; one before the window *early*; payments in the window below
+the minimum *short*: none of them counts.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable, Mapping
 from typing import Any, NamedTuple
 
+import attrs
 import sqlalchemy as sa
+
+from fupin import PlanError
 
 from fupin.queries import count_if, joined, key, plan_villages_condition, split, status_on
 
-from fupin_funding.ledger import PROGRAMMES, voucher_numbers
+from fupin_funding.ledger import PROGRAMMES, of_plan, voucher_numbers
 from fupin_funding.scope import funds_condition
 from fupin_funding.tables import ENTRIES, FOSTER
 
 DEFAULTS: dict[str, Any] = {
     "poor_statuses": ["未脱贫", "返贫", "已脱贫(享受政策)"],
     "not_in_school": ["非在校生", "学前教育"],
-    "student_tag": "在校生",
-    "elder_tag": "孤寡老人",
     "amounts_fen": {"study_aid": 50000, "festival_support": 30000, "foster_reward": 100000},
 }
 TARGETS = {"study_aid": "funding.study_aid", "festival_support": "funding.festival_visits", "foster_reward": "funding.foster_family_reward"}
+#: The parameters of C29 to C31 when the plan does not set them (the targets declare these defaults).
+#: The minimum and the window are not in the seed (它只说"一定的经费"): a plan office sets its own.
+PARAMS: dict[str, dict[str, Any]] = {
+    "study_aid": {"due": "08-31", "beneficiary_tag": "在校生", "per": "person", "min_amount_fen": 10_000, "window_days": 123},
+    "festival_support": {"before": "spring_festival", "beneficiary_tag": "孤寡老人", "per": "person", "min_amount_fen": 10_000, "window_days": 45},
+    "foster_reward": {"before": "spring_festival", "beneficiary_tag": "孤寡老人", "per": "household", "min_amount_fen": 10_000, "window_days": 45},
+}
 
 
 def settings(plan: Any) -> dict[str, Any]:
@@ -64,12 +87,48 @@ def check_programme(programme: str) -> str:
     return programme
 
 
+@attrs.frozen
+class Rule:
+    """What one programme's year owes and counts: the due day, the window's first day, the tag, per whom, the minimum."""
+
+    programme: str
+    year: int
+    due: dt.date
+    earliest: dt.date
+    tag: str
+    per: str
+    min_amount_fen: int
+
+
+def rule(plan: Any, programme: str, year: int, params: Mapping[str, Any] | None = None) -> Rule:
+    """The programme's :class:`Rule` for ``year`` from ``params`` (default: its commitment's in the plan) over :data:`PARAMS`.
+
+    Raises :class:`~fupin.PlanError` for a ``due`` that is not ``MM-DD``, a
+    ``before`` event the plan's calendar lacks for the year, or a ``per``
+    other than the programme's (study aid and festival support are paid per
+    person, the foster reward per household).
+    """
+    given = commitment_params(plan, TARGETS[programme]) if params is None else params
+    p = {**PARAMS[programme], **{k: v for k, v in given.items() if v is not None}}
+    where = f"{plan.origin}: {TARGETS[programme]}"
+    if programme == "study_aid":
+        try:
+            month, day = (int(x) for x in str(p["due"]).split("-"))
+            due = dt.date(year, month, day)
+        except ValueError:
+            raise PlanError(f"{where}.due: 应为 MM-DD / expected MM-DD, got {p['due']!r}") from None
+    else:
+        due = plan.calendar_date(str(p["before"]), year) - dt.timedelta(days=1)
+    per = PROGRAMMES[programme][1]
+    if p["per"] != per:
+        raise PlanError(f"{where}.per: {programme} 按{'人' if per == 'person' else '户'}发放 / is paid per {per}, not {p['per']!r}")
+    earliest = due - dt.timedelta(days=int(p["window_days"]) - 1)
+    return Rule(programme, year, due, earliest, str(p["beneficiary_tag"]), per, int(p["min_amount_fen"]))
+
+
 def due_day(plan: Any, programme: str, year: int) -> dt.date:
     """The last day a payment of ``programme`` for ``year`` is on time."""
-    if programme == "study_aid":
-        month, day = (int(x) for x in str(commitment_params(plan, TARGETS[programme]).get("due", "08-31")).split("-"))
-        return dt.date(year, month, day)
-    return plan.spring_festival(year) - dt.timedelta(days=1)
+    return rule(plan, programme, year).due
 
 
 def _tagged(store: Any, tag: str, day: dt.date) -> sa.Select:
@@ -77,14 +136,16 @@ def _tagged(store: Any, tag: str, day: dt.date) -> sa.Select:
     return sa.select(t.c.person_id).where(t.c.tag == tag, t.c.start <= day, sa.or_(t.c.end.is_(None), t.c.end >= day))
 
 
-def eligible_query(store: Any, plan: Any, programme: str, year: int, *, scope: sa.ColumnElement[bool] | None = None) -> sa.Select:
-    """SELECT key, name, household, detail of whom ``programme`` owes a payment for ``year``.
+def eligible_query(store: Any, plan: Any, programme: str, year: int, *, scope: sa.ColumnElement[bool] | None = None,
+                   rule_: Rule | None = None) -> sa.Select:
+    """SELECT key, name, household, detail of whom ``programme`` owes a payment for ``year`` (``rule_``: its :func:`rule`).
 
     ``key`` is the ID number (the household number for ``foster_reward``; a family that took
     in two elders has a row for each); ``scope`` is an extra condition on ``households``.
     """
     s = settings(plan)
-    day = due_day(plan, programme, year)
+    r = rule_ or rule(plan, programme, year)
+    day, tag = r.due, r.tag
     h, p = store.table("households"), store.table("persons")
     where = [plan_villages_condition(plan)] + ([scope] if scope is not None else [])
     if programme == "study_aid":
@@ -93,16 +154,16 @@ def eligible_query(store: Any, plan: Any, programme: str, year: int, *, scope: s
         return (
             sa.select(p.c.id_number.label("key"), p.c.name, h.c.number.label("household"), p.c.student_status.label("detail"))
             .join(h, h.c.id == p.c.household_id).join(st, st.c.household_id == h.c.id)
-            .where(*where, st.c.status.in_(list(s["poor_statuses"])), sa.or_(in_school, p.c.id.in_(_tagged(store, s["student_tag"], day))))
+            .where(*where, st.c.status.in_(list(s["poor_statuses"])), sa.or_(in_school, p.c.id.in_(_tagged(store, tag, day))))
         )
     if programme == "festival_support":
         return (
-            sa.select(p.c.id_number.label("key"), p.c.name, h.c.number.label("household"), sa.literal(s["elder_tag"]).label("detail"))
+            sa.select(p.c.id_number.label("key"), p.c.name, h.c.number.label("household"), sa.literal(tag).label("detail"))
             .join(h, h.c.id == p.c.household_id)
-            .where(*where, p.c.id.in_(_tagged(store, s["elder_tag"], day)))
+            .where(*where, p.c.id.in_(_tagged(store, tag, day)))
         )
     fh = store.table(FOSTER)
-    elders = sa.select(p.c.id_number).where(p.c.id.in_(_tagged(store, s["elder_tag"], day)))
+    elders = sa.select(p.c.id_number).where(p.c.id.in_(_tagged(store, tag, day)))
     return (
         sa.select(h.c.number.label("key"), h.c.head_name.label("name"), h.c.number.label("household"), fh.c.elder.label("detail"))
         .join(fh, fh.c.household == h.c.number)
@@ -125,7 +186,7 @@ def eligible(conn: sa.Connection, store: Any, plan: Any, programme: str, year: i
 
 
 def _payments(store: Any, programme: str, year: int) -> sa.Select:
-    """SELECT key, voucher, entry_date, amount_fen, id of the aid entries for ``programme`` and ``year``."""
+    """SELECT key, voucher, entry_date, amount_fen, id of the aid entries for ``programme`` and ``year`` (of any plan)."""
     e = store.table(ENTRIES)
     who = e.c.person if PROGRAMMES[programme][1] == "person" else e.c.household
     return sa.select(who.label("key"), e.c.voucher, e.c.entry_date, e.c.amount_fen, e.c.id).where(
@@ -136,44 +197,55 @@ class Payments(NamedTuple):
     """What C29 to C31 count of a programme's year: the eligible, how they were paid, and the records."""
 
     eligible: int
-    paid_on_time: int  # paid on or before the due day
-    paid_late: int  # paid, but only after the due day
+    paid_on_time: int  # paid at least the minimum inside the window
+    paid_late: int  # nothing in the window, paid after the due day
     strangers: int  # beneficiaries paid who are not eligible
     amount_fen: int  # of the payments on time to the eligible
     evidence: list[str]  # ``funding_entry:VOUCHER`` of those payments
+    paid_short: int = 0  # paid in the window, less than the minimum in all
+    paid_early: int = 0  # paid only before the window opened
 
     @property
     def missing(self) -> int:
         """Eligible and not paid at all."""
-        return self.eligible - self.paid_on_time - self.paid_late
+        return self.eligible - self.paid_on_time - self.paid_late - self.paid_short - self.paid_early
 
 
-def payments(conn: sa.Connection, store: Any, plan: Any, programme: str, year: int) -> Payments:
-    """How the eligible of ``programme`` for ``year`` were paid, counted in the database (one statement).
+def payments(conn: sa.Connection, store: Any, plan: Any, programme: str, year: int, *, funds: Iterable[str],
+             rule_: Rule | None = None) -> Payments:
+    """How the eligible of ``programme`` for ``year`` were paid out of ``funds`` (the plan's own and
+    shared funds), by the programme's :func:`rule`, counted in the database (one statement).
 
-    The same figures as comparing :func:`eligible` with :func:`paid`, without reading every
+    The same figures as comparing :func:`eligible` with the payments, without reading every
     eligible person: a province owes study aid to a hundred thousand students.
     """
-    day = due_day(plan, programme, year)
-    owed = eligible_query(store, plan, programme, year).subquery("owed")
+    r = rule_ or rule(plan, programme, year)
+    owed = eligible_query(store, plan, programme, year, rule_=r).subquery("owed")
     if PROGRAMMES[programme][1] == "household":  # a family that took in two elders has a row for each; a person has one
         owed = sa.select(owed.c.key).distinct().subquery("owed")
-    pay = _payments(store, programme, year).subquery()
-    on_time = pay.c.entry_date <= day
-    # Each beneficiary paid once, with the payments on time; the eligible then join one row each.
+    e = store.table(ENTRIES)
+    pay = _payments(store, programme, year).where(e.c.fund_code.in_(sorted(set(funds))), of_plan(e.c.plan_name, plan)).subquery()
+    inside = sa.and_(pay.c.entry_date >= r.earliest, pay.c.entry_date <= r.due)
+    # Each beneficiary paid once, with the payments inside the window; the eligible then join one row each.
     per = (
-        sa.select(pay.c.key, count_if(on_time).label("on_time"), sa.func.sum(sa.case((on_time, pay.c.amount_fen))).label("amount"),
-                  joined(sa.case((on_time, key("funding_entry", pay.c.voucher)))).label("refs"))
+        sa.select(pay.c.key, sa.func.coalesce(sa.func.sum(sa.case((inside, pay.c.amount_fen))), 0).label("amount"),
+                  count_if(pay.c.entry_date > r.due).label("late"), count_if(pay.c.entry_date < r.earliest).label("early"),
+                  joined(sa.case((inside, key("funding_entry", pay.c.voucher)))).label("refs"))
         .group_by(pay.c.key)
         .cte("per")
     )
-    owed_n, on_time_n, paid_n, amount, refs, paid_all = conn.execute(
+    on_time = per.c.amount >= max(r.min_amount_fen, 1)
+    short = sa.and_(per.c.amount > 0, ~on_time)
+    none_inside = per.c.amount == 0
+    owed_n, on_time_n, short_n, late_n, early_n, paid_n, amount, refs, paid_all = conn.execute(
         sa.select(
-            sa.func.count(), count_if(per.c.on_time > 0), count_if(per.c.key.is_not(None)), sa.func.coalesce(sa.func.sum(per.c.amount), 0),
-            joined(per.c.refs), sa.select(sa.func.count()).select_from(per).scalar_subquery(),
+            sa.func.count(), count_if(on_time), count_if(short), count_if(sa.and_(none_inside, per.c.late > 0)),
+            count_if(sa.and_(none_inside, per.c.late == 0, per.c.early > 0)), count_if(per.c.key.is_not(None)),
+            sa.func.coalesce(sa.func.sum(sa.case((on_time, per.c.amount))), 0),
+            joined(sa.case((on_time, per.c.refs))), sa.select(sa.func.count()).select_from(per).scalar_subquery(),
         ).select_from(owed.outerjoin(per, per.c.key == owed.c.key))
     ).one()
-    return Payments(owed_n, on_time_n, paid_n - on_time_n, paid_all - paid_n, int(amount), split(refs))
+    return Payments(owed_n, on_time_n, late_n, paid_all - paid_n, int(amount), split(refs), short_n, early_n)
 
 
 def paid(conn: sa.Connection, store: Any, programme: str, year: int) -> dict[str, list[Any]]:

@@ -1,4 +1,4 @@
-"""The ``fupin funding`` commands: balance, ledger, grant, aid-list, missing.
+"""The ``fupin funding`` commands: balance, ledger, grant, share, aid-list, missing.
 
 Each shows only the funds the user's unit owns or was granted (a platform
 administrator's or auditor's scope ``all``: every fund). A permission denied
@@ -14,7 +14,7 @@ from typing import Any
 
 import click
 
-from fupin.cli import pass_store
+from fupin.cli import pass_store, yuan_to_fen
 from fupin.io.files import write_table
 from fupin.text import mask_id, table
 
@@ -115,6 +115,29 @@ def grant(store: Any, fund: str, unit: str, start: dt.datetime | None, end: dt.d
     ledger.grant(store, fund, unit, start=start.date() if start else None, end=end.date() if end else None)
     until = f" 至 / until {end.date()}" if end else ""
     click.echo(f"已授权 / granted: {unit} -> {fund}, 自 / from {(start.date() if start else dt.date.today())}{until}")
+
+
+@funding.command()
+@click.option("--plan", "plan_name", required=True, help="The plan that gets a part of the fund or project.")
+@click.option("--fund", help="The fund to share (one your unit owns).")
+@click.option("--project", help="The project to share (one your unit owns).")
+@click.option("--amount", type=str, required=True, help="The amount that is the plan's, in yuan (元), e.g. 50000 or 50000.00.")
+@click.option("--on", type=click.DateTime(["%Y-%m-%d"]), help="The day it was agreed (default: today).")
+@click.option("--note", default="", help="Why (the agreement).")
+@pass_store
+def share(store: Any, plan_name: str, fund: str | None, project: str | None, amount: str, on: dt.datetime | None, note: str) -> None:
+    """Share a fund or project of your unit with another plan: AMOUNT of it counts for that plan (audited).
+
+    A plan counts only its own funds and projects (of its units, naming it)
+    and those shared with it: a shared budget fund up to the amount, a shared
+    project with the amount as its budget.
+
+    \b
+    Example:
+      fupin funding share --plan ynu-faji --fund QJNU-B2017 --amount 50000
+    """
+    ledger.share(store, plan_name, yuan_to_fen(amount), fund=fund, project=project, on=on.date() if on else None, note=note)
+    click.echo(f"已共享 / shared: {fund or project} -> {plan_name}, {amount} 元")
 
 
 @funding.command("aid-list")

@@ -16,6 +16,11 @@ programme and year is refused too, and so is a voucher carrying an ID number
 (15 or more digits in a row). A posted entry is never changed by an import
 (post a correcting entry instead). Exports list only the entries of funds
 the exporter reaches.
+
+``funding.projects`` needs each project's owning unit (单位), one the
+importer's role reaches for writing; a project counts for the plan it names
+(方案) and for plans it is shared with (``fupin funding share``), only in the
+plan's villages.
 """
 
 from __future__ import annotations
@@ -157,8 +162,34 @@ def donations() -> EntryKind:
     )
 
 
+@attrs.define
+class ProjectKind(ModelKind):
+    """Projects: each owned by a registered unit the importer may write for (a project of no unit is refused)."""
+
+    store: Any = None
+
+    def bind(self, store: Any) -> ProjectKind:
+        return attrs.evolve(self, store=store)
+
+    def check_chunk(self, lookups: Any, rows: Sequence[tuple[int, Any]]) -> dict[int, list[Problem]]:
+        """A row whose unit the importer's ``actions.write`` does not reach is refused."""
+        if self.store is None:
+            return {}
+        allowed = self.store.access.unit_allowed
+        return {n: [Problem("owner_unit", f"单位 {r.owner_unit} 不在你的权限范围内 / unit {r.owner_unit} is outside your scope", r.owner_unit)]
+                for n, r in rows if not allowed(scope.WRITE, r.owner_unit)}
+
+    def update_problems(self, store: Any, lookups: Any, old: Any, record: Any, changes: Any) -> list[Problem]:
+        """A stored project of a unit the importer does not reach is not changed (nor taken over by naming another unit)."""
+        owner = old.get("owner_unit")
+        if owner is not None and store.access.unit_allowed(scope.WRITE, owner) or "all" in store.access.scopes(scope.WRITE):
+            return []
+        return [Problem("owner_unit", f"项目 {old.get('code')} 属于 {old.get('owner_unit')}, 不在你的权限范围内 / "
+                                      f"the project belongs to {old.get('owner_unit')}, outside your scope", old.get("owner_unit"))]
+
+
 def projects() -> ModelKind:
-    return ModelKind(
+    return ProjectKind(
         name="funding.projects", label_zh="帮扶项目", label_en="Projects",
         table=PROJECTS, key=("code",), record_type="funding.project", model=Project,
         write_permission="actions.write", read_permission="actions.read",
@@ -176,8 +207,10 @@ def projects() -> ModelKind:
             Column("area_mu", "面积(亩)", "decimal"),
             Column("households", "参与户数", "int"),
             Column("contiguous", "连片", "bool"),
-            Column("plan_name", "方案", "code"),
+            Column("plan_name", "方案", "code", description="the plan it counts for (empty: none until shared)"),
+            Column("owner_unit", "单位", "code", required=True, description="the unit that runs and pays for it"),
         ),
+        references=(Reference("owner_unit", "units", "code", "单位 / unit", "owner_unit"),),
     )
 
 

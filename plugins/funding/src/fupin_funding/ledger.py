@@ -41,7 +41,7 @@ from fupin.access import AccessDenied
 
 from fupin_funding import scope
 from fupin_funding.scope import READ, WRITE
-from fupin_funding.tables import ENTRIES, FOSTER, FUNDS, GRANTS, LINES, PROJECTS
+from fupin_funding.tables import ENTRIES, FOSTER, FUNDS, GRANTS, LINES, PROJECTS, SHARES
 
 FUND_KINDS = {"budget": "年度专项预算", "foundation": "基金会", "restricted": "限定用途捐赠"}
 FLOWS = {"appropriation": "预算拨款", "donation": "捐赠收入", "spending": "项目支出", "aid": "资助发放"}
@@ -506,6 +506,10 @@ def _fund_problems(entry: Entry, fund: Any) -> list[Problem]:
     problems = []
     if entry.flow == "appropriation" and fund.kind != "budget":
         problems.append(Problem("fund_code", "预算拨款只能进入年度预算账户 / appropriations go into a budget fund", entry.fund_code))
+    elif entry.flow == "appropriation" and fund.year is not None and entry.entry_date.year != fund.year:
+        # A year's budget is money entered in that year: a top-up dated years later is not that year's budget.
+        problems.append(Problem("entry_date", f"{fund.year} 年预算的拨款须在 {fund.year} 年内入账 / an appropriation into the "
+                                              f"{fund.year} budget fund {fund.code} is dated in {fund.year}", entry.entry_date))
     if entry.flow == "donation":
         if fund.kind == "budget":
             problems.append(Problem("fund_code", "捐赠不能进入年度预算账户 / donations go to the foundation or a restricted fund", entry.fund_code))
@@ -604,26 +608,36 @@ def post_many(store: Any, entries: Sequence[Entry]) -> list[int]:
 def add_fund(store: Any, fund: Fund) -> None:
     """Open a fund (needs ``actions.write`` over its owner).
 
-    Its owner is ``fund.owner_unit``, else the helping unit of its plan, else
-    the actor's unit; it must be a registered unit the actor's role reaches.
+    Its owner is ``fund.owner_unit``, else the helping unit of its plan; a fund
+    naming neither is refused. The owner must be a registered unit the actor's
+    role reaches. The fund counts for its plan (``plan_name``) only, and for
+    plans it is shared with (:func:`share`); a fund of no plan counts for none
+    until shared.
     """
     f = store.metadata.tables[FUNDS]
     with store.transaction(WRITE) as conn:
-        owner = fund.owner_unit
-        if owner is None and fund.plan_name:
-            plans = store.table("plans")
-            owner = conn.execute(sa.select(plans.c.helping_unit).where(plans.c.name == fund.plan_name)).scalar()
-        owner = owner or store.actor.unit
-        units = store.table("units")
-        if conn.execute(sa.select(units.c.code).where(units.c.code == owner)).first() is None:
-            raise ValidationError.of("owner_unit", "单位未登记 / unit not registered", owner)
-        if not store.access.unit_allowed(WRITE, owner):
-            raise AccessDenied(store.actor, WRITE, f"单位 {owner} 不在权限范围内 / unit {owner} outside your scope")
+        owner = _owner(store, conn, fund.owner_unit, fund.plan_name, f"fund {fund.code}")
         if conn.execute(sa.select(f.c.code).where(f.c.code == fund.code)).first() is not None:
             raise ValidationError.of("code", "资金账户已存在 / fund already exists", fund.code)
         row = attrs.asdict(fund) | {"owner_unit": owner}
         conn.execute(f.insert().values(**row))
         store.audit_event("insert", FUNDS, fund.code, row)
+
+
+def _owner(store: Any, conn: sa.Connection, owner: str | None, plan_name: str | None, record: str) -> str:
+    """The owning unit of a new fund or project: ``owner``, else its plan's helping unit; registered and in the actor's reach."""
+    if owner is None and plan_name:
+        plans = store.table("plans")
+        owner = conn.execute(sa.select(plans.c.helping_unit).where(plans.c.name == plan_name)).scalar()
+    if owner is None:
+        raise ValidationError([Problem("owner_unit", "须写明所属单位 (或所属方案) / the owning unit is required (or a stored plan to take it from)")],
+                              record=record)
+    units = store.table("units")
+    if conn.execute(sa.select(units.c.code).where(units.c.code == owner)).first() is None:
+        raise ValidationError.of("owner_unit", "单位未登记 / unit not registered", owner)
+    if not store.access.unit_allowed(WRITE, owner):
+        raise AccessDenied(store.actor, WRITE, f"单位 {owner} 不在权限范围内 / unit {owner} outside your scope")
+    return owner
 
 
 def grant(store: Any, fund_code: str, unit_code: str, *, start: dt.date | None = None, end: dt.date | None = None) -> None:
@@ -684,6 +698,8 @@ class Project:
     households: int | None = None
     contiguous: bool | None = None
     plan_name: str | None = None
+    #: The unit that runs and pays for it (default: the helping unit of its plan; one of the two is required).
+    owner_unit: str | None = attrs.field(default=None, converter=_text)
 
     def __attrs_post_init__(self) -> None:
         problems = []
@@ -700,12 +716,18 @@ class Project:
 
 
 def add_project(store: Any, project: Project) -> None:
-    """Register a project (needs ``actions.write``)."""
+    """Register a project (needs ``actions.write`` over its owner).
+
+    Its owner is ``project.owner_unit``, else the helping unit of its plan; a
+    project naming neither is refused. It counts for its plan only, and for
+    plans it is shared with (:func:`share`).
+    """
     p = store.metadata.tables[PROJECTS]
     with store.transaction(WRITE) as conn:
+        owner = _owner(store, conn, project.owner_unit, project.plan_name, f"project {project.code}")
         if conn.execute(sa.select(p.c.code).where(p.c.code == project.code)).first() is not None:
             raise ValidationError.of("code", "项目已存在 / project already exists", project.code)
-        row = attrs.asdict(project)
+        row = attrs.asdict(project) | {"owner_unit": owner}
         conn.execute(p.insert().values(**row))
         store.audit_event("insert", PROJECTS, project.code, {k: str(v) if v is not None else None for k, v in row.items()})
 
@@ -727,18 +749,57 @@ def add_foster_home(store: Any, elder: str, household: str, start: dt.date, end:
 
 
 def plan_funds(conn: sa.Connection, metadata: sa.MetaData, plan: Any, units: Iterable[str]) -> list[str]:
-    """Codes of the plan's funds: those naming the plan, and those naming none that one of the plan's ``units`` owns.
+    """Codes of the plan's own funds: owned by one of the plan's ``units`` *and* naming the plan.
 
-    A fund of no plan belongs to whichever plan its owner helps with; funds of
-    other helping units never count for this plan, whatever their plan column says.
+    A fund of no plan, or owned by another helping unit, never counts as the
+    plan's own, whatever its plan column says; it counts only when shared
+    with the plan (:func:`shared_with`).
     """
     f = metadata.tables[FUNDS]
-    units = sorted(set(units))
-    query = sa.select(f.c.code).where(sa.or_(
-        sa.and_(f.c.plan_name == plan.name, sa.or_(f.c.owner_unit.is_(None), f.c.owner_unit.in_(units))),
-        sa.and_(f.c.plan_name.is_(None), f.c.owner_unit.in_(units)),
-    )).order_by(f.c.code)
+    query = sa.select(f.c.code).where(f.c.plan_name == plan.name, f.c.owner_unit.in_(sorted(set(units)))).order_by(f.c.code)
     return list(conn.execute(query).scalars())
+
+
+def shared_with(conn: sa.Connection, metadata: sa.MetaData, plan: Any, what: str = "fund") -> dict[str, int]:
+    """Fund (``what="fund"``) or project (``"project"``) code -> the amount in fen shared with ``plan`` (:func:`share`)."""
+    s = metadata.tables[SHARES]
+    column = s.c.fund_code if what == "fund" else s.c.project_code
+    query = sa.select(column, sa.func.sum(s.c.amount_fen)).where(s.c.plan_name == plan.name, column.is_not(None)).group_by(column)
+    return {code: int(total) for code, total in conn.execute(query)}
+
+
+def of_plan(column: sa.ColumnElement[Any], plan: Any) -> sa.ColumnElement[bool]:
+    """SQL: a record's ``plan_name`` names no plan or ``plan`` (an entry naming another plan is that plan's)."""
+    return sa.or_(column.is_(None), column == plan.name)
+
+
+def share(store: Any, plan_name: str, amount_fen: int, *, fund: str | None = None, project: str | None = None,
+          on: dt.date | None = None, note: str = "") -> None:
+    """Share ``fund`` or ``project`` with the plan ``plan_name``: ``amount_fen`` of it is that plan's (audited).
+
+    Only the owner shares (``actions.write`` over the fund's or project's
+    owning unit); the plan must be stored. A plan counts a shared budget
+    fund up to the amount, a shared project with the amount as its budget
+    (a record that is the plan's own already counts in full, never twice).
+    """
+    if (fund is None) == (project is None):
+        raise ValidationError.of("fund", "须指定资金账户或项目之一 / give a fund or a project, not both", fund or project)
+    amount_fen = _fen(amount_fen)
+    t = store.metadata.tables
+    table, code, field = (t[FUNDS], fund, "fund_code") if fund is not None else (t[PROJECTS], project, "project_code")
+    with store.transaction(WRITE) as conn:
+        row = conn.execute(sa.select(table).where(table.c.code == code)).first()
+        if row is None:
+            raise ValidationError.of(field, "不存在 / no such fund or project", code)
+        if not (store.access.unit_allowed(WRITE, row.owner_unit) if row.owner_unit else "all" in store.access.scopes(WRITE)):
+            raise AccessDenied(store.actor, WRITE, f"只有所属单位 {row.owner_unit} 可以共享 / only the owner of {code} shares it")
+        plans = store.table("plans")
+        if conn.execute(sa.select(plans.c.name).where(plans.c.name == plan_name)).first() is None:
+            raise ValidationError.of("plan_name", "方案未保存 / no such plan", plan_name)
+        values = {"plan_name": plan_name, field: code, "amount_fen": amount_fen, "shared_by": str(store.actor),
+                  "shared_on": on or dt.date.today(), "note": note}
+        conn.execute(t[SHARES].insert().values(**values))
+        store.audit_event("insert", SHARES, f"{code}/{plan_name}", {k: v.isoformat() if isinstance(v, dt.date) else v for k, v in values.items()})
 
 
 def spending_by_purpose(conn: sa.Connection, metadata: sa.MetaData, start: dt.date, end: dt.date, funds: Iterable[str]) -> dict[str, int]:

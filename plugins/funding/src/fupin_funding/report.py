@@ -1,7 +1,8 @@
 """The funding section of the yearly report: sums and counts only, no names, no vouchers.
 
-Sums are aggregate figures of the plan's own funds (``aggregates.read``): those
-naming the plan and those of its units naming none, never another helping unit's.
+Sums are aggregate figures of the plan's own funds (``aggregates.read``):
+owned by its units and naming it, never another plan's or unit's (the
+commitments' results count shared funds as their targets say).
 """
 
 from __future__ import annotations
@@ -27,11 +28,12 @@ def sections(store: Any, plan: Any, year: int) -> list[ReportSection]:
     with store.reading("aggregates.read") as conn:
         for c in plan.commitments:
             if c.target in specs:
-                ctx = CheckContext(store, plan, c, year, as_of, conn)
+                ctx = CheckContext(store, plan, c, year, as_of, conn, spec=specs[c.target])
                 try:
                     results.append((c, specs[c.target].evaluate(ctx)))
                 except Exception as exc:  # a report must not fail on one figure
                     results.append((c, ctx.result(Status.NO_DATA, "", "", note=str(exc))))
+        # Spending of its own funds only: a shared fund's spending is mostly its owner's plan's.
         funds = plan_funds(conn, store.metadata, plan, plan_units(conn, plan))
         spent = spending_by_purpose(conn, store.metadata, dt.date(year, 1, 1), dt.date(year, 12, 31), funds)
     zh, en, rows, short_zh, short_en = [], [], [], [], []

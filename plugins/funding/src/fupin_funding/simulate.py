@@ -6,16 +6,17 @@ to study aid), spending on the projects, study aid by the end of August,
 Spring Festival support to every 孤寡老人 and a reward to each family that
 took one in. Eligibility is read from the registry like the checks read it.
 
-Honest shortfalls:
+Everything is derived from the plan: its years, its first village, the
+budget C02 asks for, the crops C19 names, the minimum amounts of C05, C18,
+C19 and C29 to C31, their due days. Honest shortfalls (for the reference
+plan, 2015 to 2019):
 
-- the plan's second year (2016 for the reference plan): the budget is cut to 350,000 yuan (C02 not met);
-- its fourth year (2018): one in-school student of a poor household is missed by the study aid (C29 not met);
-- its last year (2019): one 孤寡老人 is visited only after the festival (C30 not met);
-- the culture project is planned only in its third year (C18 not met in the first two).
+- the second year (2016): the budget is cut to 7/8 of what C02 asks (C02 not met);
+- the fourth year (2018): one in-school student of a poor household is missed by the study aid (C29 not met);
+- the fifth year (2019): one 孤寡老人 is visited only after the festival (C30 not met);
+- the culture project starts only in the third year (C18 not met in the first two).
 
-Years, the village's name and the crop come from the plan, so any plan plays.
-
-The funds are the helping unit's. Whoever plays the demo is the clerk of every
+The funds and projects are the helping unit's and name the plan. Whoever plays the demo is the clerk of every
 entry (经办人); a registered user of the plan office approves them (审批人),
 one being registered (``UNIT:finance``, plan office) if the demo has none.
 """
@@ -34,6 +35,7 @@ from fupin.access import User
 
 from fupin_funding import aid, ledger, scope
 from fupin_funding.ledger import Entry, Fund, Project
+from fupin_funding.targets import CROPS, MIN_PROJECT_FEN
 
 #: The login of the approver registered when the demo has none.
 APPROVER = "finance"
@@ -47,6 +49,7 @@ class _Demo:
         self.unit = plan.helping_unit.code
         self.pending: list[Entry] = []
         self.approver = ""
+        self.appropriated: dict[int, dt.date] = {}  # year -> the day its budget was appropriated
 
     def voucher(self, day: dt.date, prefix: str = "JZ") -> str:
         self.n += 1
@@ -83,23 +86,33 @@ class _Demo:
         ledger.add_fund(self.store, Fund(f"{u}-FDN-ZX", "助学限定捐赠", "restricted", purpose="study_aid", plan_name=plan.name, owner_unit=u))
         for y in years:
             ledger.add_fund(self.store, Fund(f"{u}-B{y}", f"{y} 年定点扶贫专项经费", "budget", year=y, plan_name=plan.name, owner_unit=u))
-        village, village_name = plan.villages[0].code, plan.villages[0].name_zh
-        # The plan's second and third years (or its last), and the crop its industry commitment names.
-        y2, y3 = years[min(1, len(years) - 1)], years[min(2, len(years) - 1)]
-        crops = next((c.params.get("crops") for c in plan.commitments if c.target == "funding.industry_projects"), None) or ["blueberry"]
+        village = plan.villages[0]
+        first = years[1] if len(years) > 1 else years[0]  # the first whole year of work
+        least = max(int(aid.commitment_params(plan, t).get("min_amount_fen", MIN_PROJECT_FEN))
+                    for t in ("funding.key_projects", "funding.infrastructure_projects", "funding.industry_projects"))
+        crops = list(aid.commitment_params(plan, "funding.industry_projects").get("crops", []))
+
+        def budget(fen: int) -> int:
+            return max(fen, least)
+
+        common = {"village": village.code, "plan_name": plan.name, "owner_unit": u}
         projects = [
-            Project(f"{u}-P-WATER", f"{village_name}人畜饮水工程", "water", "in_progress", dt.date(y2, 3, 1), 12_000_000, True, village=village),
-            Project(f"{u}-P-ROAD", "村组道路硬化", "roads", "planned", dt.date(y2, 5, 1), 9_000_000, village=village),
-            Project(f"{u}-P-CULT", "村文化活动室", "culture", "planned", dt.date(y3, 4, 1), 3_000_000, village=village),
-            Project(f"{u}-P-INDUSTRY", f"{crops[0]} 连片示范种植", "industry", "in_progress", dt.date(y2, 3, 1), 15_000_000, True, village=village,
-                    crop=crops[0], area_mu=Decimal("200"), households=63, contiguous=True),
+            Project(f"{u}-P-WATER", f"{village.name_zh}人畜饮水工程", "water", "in_progress", dt.date(first, 3, 1), budget(12_000_000), True, **common),
+            Project(f"{u}-P-ROAD", "村组道路硬化", "roads", "planned", dt.date(first, 5, 1), budget(9_000_000), **common),
+            Project(f"{u}-P-CULT", "村文化活动室", "culture", "planned", dt.date(first + 1, 4, 1), budget(3_000_000), **common),
         ]
+        if crops:
+            projects.append(Project(f"{u}-P-{crops[0].upper()}"[:32], f"{CROPS.get(crops[0], crops[0])}连片示范种植", "industry", "in_progress",
+                                    dt.date(first, 3, 1), budget(15_000_000), True, crop=crops[0], area_mu=Decimal("200"), households=63,
+                                    contiguous=True, **common))
         for p in projects:
             ledger.add_project(self.store, p)
+        need = int(aid.commitment_params(plan, "funding.budget_per_year").get("min_amount_fen", 40_000_000))
         for y in years:
             start = max(dt.date(y, 1, 5), plan.period_start + dt.timedelta(days=30))
-            amount = 35_000_000 if y == y2 else 40_000_000 + rng.randrange(0, 10) * 1_000_000
+            amount = need * 7 // 8 if y == first and len(years) > 1 else need + rng.randrange(0, 10) * need // 40
             self.entry(start, "appropriation", f"{u}-B{y}", amount, description=f"{y} 年定点扶贫专项经费预算")
+            self.appropriated[y] = start
             for k in range(rng.randint(2, 4)):
                 day = start + dt.timedelta(days=rng.randint(5, 300))
                 restricted = k == 0
@@ -119,9 +132,9 @@ class _Demo:
         self.flush()
 
     def _fosters(self) -> None:
-        """Two families each take in a 孤寡老人 of the village in December 2015."""
+        """Two families each take in a 孤寡老人 of the village on 1 December of the plan's first year."""
         with self.store.reading("registry.read") as conn:
-            elders = aid.eligible(conn, self.store, self.plan, "festival_support", self.plan.years()[1])
+            elders = aid.eligible(conn, self.store, self.plan, "festival_support", self.plan.years()[min(1, len(self.plan.years()) - 1)])
             h = self.store.table("households")
             hosts = list(conn.execute(sa.select(h.c.number).where(sa.func.substr(h.c.group_code, 1, 12) == self.plan.villages[0].code)
                                       .order_by(h.c.number).limit(40)).scalars())
@@ -142,7 +155,7 @@ class _Demo:
         with self.store.reading("registry.read") as conn:
             owed = aid.eligible(conn, self.store, plan, programme, year)
         self.rng.shuffle(owed)
-        amount = int(aid.settings(plan)["amounts_fen"][programme])
+        amount = max(int(aid.settings(plan)["amounts_fen"][programme]), aid.rule(plan, programme, year).min_amount_fen)
         owed = owed[skip:]
         restricted_left = 0
         with self.store.reading("actions.read") as conn:
@@ -153,6 +166,8 @@ class _Demo:
                 restricted_left = ledger.balances(conn, self.store.metadata, [f"{u}-FDN-ZX"], until=earliest)[f"{u}-FDN-ZX"]
         for i, (r, voucher) in enumerate(zip(owed, vouchers, strict=True)):
             day = due + dt.timedelta(days=3) if i < late else day_of(due)
+            # Not before the year's budget is there (a plan whose aid falls due just after it starts pays late).
+            day = max(day, self.appropriated.get(day.year, day) + dt.timedelta(days=1))
             if programme == "study_aid" and restricted_left >= amount:
                 fund, restricted_left = f"{u}-FDN-ZX", restricted_left - amount
             else:
@@ -163,11 +178,15 @@ class _Demo:
         self.flush()
 
     def _study_aid(self, year: int) -> None:
-        self._pay("study_aid", year, lambda due: due - dt.timedelta(days=self.rng.randint(2, 25)), skip=1 if year == self.plan.years()[min(3, len(self.plan.years()) - 1)] else 0)
+        self._pay("study_aid", year, lambda due: due - dt.timedelta(days=self.rng.randint(2, 25)), skip=1 if self._nth(year) == 3 else 0)
+
+    def _nth(self, year: int) -> int:
+        """Which year of the plan ``year`` is (0 for the first)."""
+        return self.plan.years().index(year)
 
     def _festival(self, year: int) -> None:
         before = lambda due: due - dt.timedelta(days=self.rng.randint(0, 9))  # noqa: E731
-        self._pay("festival_support", year, before, late=1 if year == self.plan.years()[-1] else 0)
+        self._pay("festival_support", year, before, late=1 if self._nth(year) == 4 else 0)
         self._pay("foster_reward", year, before)
 
 

@@ -15,10 +15,11 @@ LINES = "funding_lines"
 PROJECTS = "funding_projects"
 FOSTER = "funding_foster_homes"
 GRANTS = "funding_grants"
+SHARES = "funding_shares"
 
 
 def define(metadata: sa.MetaData) -> None:
-    """Add the six tables to ``metadata``."""
+    """Add the seven tables to ``metadata``."""
     sa.Table(
         FUNDS, metadata,
         sa.Column("code", sa.String(32), primary_key=True),
@@ -48,8 +49,13 @@ def define(metadata: sa.MetaData) -> None:
         sa.Column("area_mu", sa.Numeric(10, 2)),
         sa.Column("households", sa.Integer),
         sa.Column("contiguous", sa.Boolean),
+        # The plan it is for: it counts for that plan only (and for plans it is shared with,
+        # funding_shares). NULL: for no plan until shared.
         sa.Column("plan_name", sa.String(64)),
         sa.Column("import_batch_id", sa.Integer),
+        # The unit that runs and pays for it (required for new projects; NULL only for a project
+        # migration funding_0003 could not attribute: it then counts for no plan).
+        sa.Column("owner_unit", sa.String(32), index=True),
     )
     sa.Table(
         ENTRIES, metadata,
@@ -103,4 +109,19 @@ def define(metadata: sa.MetaData) -> None:
         sa.Column("start", sa.Date, nullable=False),
         sa.Column("end", sa.Date),                                  # NULL: until further notice
         sa.UniqueConstraint("fund_code", "unit_code", "start"),
+    )
+    sa.Table(
+        SHARES, metadata,
+        # A fund or a project of one plan (or of none) shared with another plan, with the amount
+        # that is that plan's: the owner says so explicitly, nothing is shared by default.
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("plan_name", sa.String(64), nullable=False, index=True),
+        sa.Column("fund_code", sa.String(32), sa.ForeignKey(f"{FUNDS}.code")),
+        sa.Column("project_code", sa.String(32), sa.ForeignKey(f"{PROJECTS}.code")),
+        sa.Column("amount_fen", sa.BigInteger, nullable=False),
+        sa.Column("shared_by", sa.String(64), nullable=False),      # UNIT:USER of the owner who shared it
+        sa.Column("shared_on", sa.Date, nullable=False),
+        sa.Column("note", sa.String(200), nullable=False, server_default=""),
+        sa.CheckConstraint("amount_fen > 0", name="positive_share"),
+        sa.CheckConstraint("(fund_code IS NULL) <> (project_code IS NULL)", name="fund_or_project"),
     )

@@ -40,7 +40,7 @@ import re
 import sqlalchemy as sa
 from alembic import op
 
-from fupin import audit
+from fupin_funding.migrating import log
 
 revision = "funding_0002"
 down_revision = "funding_0001"
@@ -55,10 +55,6 @@ DIGITS = re.compile(r"\d{15,}[Xx]?")
 _funds = sa.table("funding_funds", sa.column("code"), sa.column("plan_name"), sa.column("owner_unit"))
 _entries = sa.table("funding_entries", sa.column("id"), sa.column("voucher"), sa.column("fund_code"), sa.column("plan_name"))
 _plans = sa.table("plans", sa.column("name"), sa.column("helping_unit"))
-_audit = sa.table(
-    "audit_log", sa.column("at", sa.DateTime(timezone=True)), sa.column("unit"), sa.column("user"), sa.column("operation"),
-    sa.column("table_name"), sa.column("record_key"), sa.column("old", sa.JSON), sa.column("new", sa.JSON), sa.column("reason"),
-)
 
 
 def upgrade() -> None:
@@ -133,15 +129,7 @@ def _renumber_vouchers(conn: sa.Connection, owners: dict[str, str | None]) -> No
             "record_key": new, "old": {"voucher": r.voucher}, "new": {"voucher": new},
             "reason": "凭证号去除身份证号 / ID number taken out of the voucher",
         })
-    if not renamed:
-        return
-    if sa.inspect(conn).has_table("audit_anchor"):
-        # The log is a hash chain (core 0006): entries join it when this transaction commits.
-        audit.install(conn.engine)
-        audit.append(conn, renamed)
-    else:
-        # Before the chain exists: the core's migration 0006 chains these with the rest.
-        conn.execute(_audit.insert().execution_options(**audit.CHAIN), renamed)
+    log(conn, renamed)
 
 
 def downgrade() -> None:
