@@ -16,10 +16,6 @@ It is tested two ways:
   built alone in a database of its own);
 - *evidence is its own*: every record a check cites as evidence (a visit, an
   action, a pairing) belongs to the plan checked.
-
-Commitments whose targets still count another plan's records are listed in
-:data:`KNOWN_LEAKS` and asserted in :func:`test_leaking_targets_see_only_their_plan`,
-kept apart so the rest stays green while the targets are being fixed.
 """
 
 from __future__ import annotations
@@ -44,13 +40,6 @@ from fupin.testing import TEST_ACTOR, fresh_postgres_database, sqlite_file_url
 SECOND = Path(__file__).resolve().parents[1] / "examples" / "plans" / "ddac-xinzhai.toml"
 REFERENCE = "qjnu-tuomu"
 SEED = 7
-
-#: Commitment ids (per plan) whose targets, on this branch, still count the other plan's records:
-#: funding's projects (C05 key projects, C18 infrastructure, D11 industry) are not kept to their plan.
-KNOWN_LEAKS: dict[str, set[str]] = {REFERENCE: {"C05", "C18"}, "ddac-xinzhai": {"D11"}}
-
-#: Report sections that show the leaking commitments' records (compared only in the leak test).
-LEAKING_SECTIONS = ("funding.",)
 
 
 @pytest.fixture(scope="module")
@@ -157,15 +146,9 @@ def _changed(before: dict[str, Any], after: dict[str, Any]) -> dict[str, tuple[A
             for (year, cid) in before["checks"] if before["checks"][(year, cid)] != after["checks"].get((year, cid))}
 
 
-def _sections_changed(before: dict[str, Any], after: dict[str, Any], *, all_sections: bool = False) -> list[str]:
+def _sections_changed(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
     keys = sorted(set(before["sections"]) | set(after["sections"]))
-    return [k for k in keys if (all_sections or not k.startswith(LEAKING_SECTIONS))
-            and before["sections"].get(k) != after["sections"].get(k)]
-
-
-def _split(changed: dict[str, Any], leaks: set[str]) -> tuple[dict[str, Any], dict[str, Any]]:
-    known = {k: v for k, v in changed.items() if k.split()[1] in leaks}
-    return {k: v for k, v in changed.items() if k not in known}, known
+    return [k for k in keys if before["sections"].get(k) != after["sections"].get(k)]
 
 
 # --------------------------------------------------------------------------- the example plan
@@ -231,16 +214,18 @@ def test_second_plan_revisits_twice_a_year(world):
 
 def test_reference_plan_unchanged_by_the_second(world):
     """The reference plan's statuses, figures and report are the same before and after the second plan arrived."""
-    changed, _ = _split(_changed(world["reference_alone"], world["reference_shared"]), KNOWN_LEAKS[REFERENCE])
+    changed = _changed(world["reference_alone"], world["reference_shared"])
     assert changed == {}, sorted(changed)
     assert _sections_changed(world["reference_alone"], world["reference_shared"]) == []
+    assert world["reference_alone"]["report"] == world["reference_shared"]["report"]
 
 
 def test_second_plan_unchanged_by_the_reference(world):
     """The second plan's statuses, figures and report are the same alone and beside the reference plan."""
-    changed, _ = _split(_changed(world["second_alone"], world["second_shared"]), KNOWN_LEAKS["ddac-xinzhai"])
+    changed = _changed(world["second_alone"], world["second_shared"])
     assert changed == {}, sorted(changed)
     assert _sections_changed(world["second_alone"], world["second_shared"]) == []
+    assert world["second_alone"]["report"] == world["second_shared"]["report"]
 
 
 def test_evidence_is_the_plans_own(world):
@@ -256,8 +241,6 @@ def test_evidence_is_the_plans_own(world):
         unit = plan.helping_unit.code
         foreign = {}
         for cid, keys in _evidence(store, plan).items():
-            if cid in KNOWN_LEAKS[plan.name]:
-                continue
             for key in keys:
                 table, _, ref = key.partition(":")
                 owner = {"visit": lambda r: visit_plan.get(r), "action": lambda r: action_plan.get(r),
@@ -265,12 +248,3 @@ def test_evidence_is_the_plans_own(world):
                 if table in owner and owner[table](ref) not in (plan.name, None):
                     foreign.setdefault(cid, []).append(key)
         assert foreign == {}, plan.name
-
-
-def test_leaking_targets_see_only_their_plan(world):
-    """Commitments in KNOWN_LEAKS: each plan sees only its own records there too (fails until their targets are fixed)."""
-    reference = _changed(world["reference_alone"], world["reference_shared"])
-    second = _changed(world["second_alone"], world["second_shared"])
-    assert (sorted(reference), sorted(second)) == ([], [])
-    assert world["reference_alone"]["report"] == world["reference_shared"]["report"]
-    assert world["second_alone"]["report"] == world["second_shared"]["report"]

@@ -100,3 +100,39 @@ def test_a_bare_name_is_still_accepted_as_a_parameter():
 def test_not_measurable_takes_only_record(targets, tmp_path):
     path = edited(tmp_path, 'params = { record = "complaint" }', 'params = { record = "complaint", min = 1 }')
     assert any(p.startswith("C35.params.min: ") for p in plan_problems(load_plan(path), targets))
+
+
+def test_every_target_declares_typed_parameters(targets):
+    """No installed target leaves a parameter untyped: the plan office learns the type from the declaration."""
+    untyped = [f"{name}.{p.name}" for name, spec in targets.items() for p in spec.params if p.type == "any"]
+    assert untyped == []
+
+
+def test_every_parameter_has_a_meaning(targets):
+    missing = [f"{name}.{p.name}" for name, spec in targets.items() for p in spec.params if not (p.zh and p.en)]
+    assert missing == []
+
+
+def test_every_parameter_the_reference_plan_sets_is_read(tmp_path):
+    """Checked over every year of the demo village, each target reads every parameter its commitment sets."""
+    from fupin.checks import check_plan
+    from fupin.demo import build_demo
+    from fupin.simulate import play
+    from fupin.store import Actor, Store
+
+    store = Store.open(f"sqlite:///{tmp_path}/demo.db", actor=Actor.parse("TEST:tester"))
+    store.init()
+    plan = build_demo(store, "qjnu-tuomu").plan
+    play(store, plan)
+    read: set[tuple[str, str]] = set()
+    for year in plan.years():
+        check_plan(store, plan, year, as_of=dt.date(plan.period_end.year + 1, 6, 30), params_read=read)
+    set_by_plan = {(c.id, key) for c in plan.commitments for key in c.params}
+    assert sorted(set_by_plan - read) == []
+
+
+def test_a_value_outside_the_choices_is_refused(targets, tmp_path):
+    """C37's scope is one of the declared values: a made-up one is refused at load, naming the key and the values allowed."""
+    path = edited(tmp_path, 'scope = "poor_people"', 'scope = "poor_villages"')
+    found = plan_problems(load_plan(path), targets)
+    assert len(found) == 1 and found[0].startswith("C37.params.scope: ") and "poor_households" in found[0]

@@ -154,6 +154,7 @@ class Param:
         en: what it means, in English.
         fields: for ``table``/``tables``: the keys each table may have (each a Param);
             empty means any keys.
+        choices: for ``string``/``strings``: the values allowed (empty: any).
     """
 
     name: str
@@ -163,12 +164,18 @@ class Param:
     zh: str = ""
     en: str = ""
     fields: tuple[Param, ...] = attrs.field(default=(), converter=tuple)
+    choices: tuple[str, ...] = attrs.field(default=(), converter=tuple)
 
     def problems(self, value: Any, path: str) -> list[str]:
         """What is wrong with ``value`` for this parameter at ``path`` (empty when it is fine)."""
         check, expected = PARAM_TYPES[self.type]
         if not check(value):
             return [f"{path}: 应为 {expected} / expected {expected}, got {_describe(value)}"]
+        if self.choices:
+            values = [value] if isinstance(value, str) else list(value)
+            wrong = [v for v in values if v not in self.choices]
+            if wrong:
+                return [f"{path}: 不允许的值 / not allowed: {', '.join(map(repr, wrong))}; allowed: {', '.join(self.choices)}"]
         if not self.fields:
             return []
         tables = [value] if self.type == "table" else list(value)
@@ -351,14 +358,11 @@ class CheckContext:
                 this plan, does not count).
             where: further SQL conditions on ``support_actions`` (a village, a leader, a date).
         """
-        from fupin.queries import of_plan
+        from fupin.queries import of_plan, own_records
         from fupin.storage import schema as S
 
         a = S.support_actions
-        if own:
-            mine = sa.and_(a.c.unit_code.in_(self.units()), sa.or_(a.c.plan_name == self.plan.name, a.c.plan_name.is_(None)))
-        else:
-            mine = of_plan(a, self.plan, self.units())
+        mine = own_records(a, self.plan, self.units(), plan_less=True) if own else of_plan(a, self.plan, self.units())
         query = sa.select(a.c.id, a.c.ref, a.c.start_date, a.c.end_date, a.c.details).where(a.c.kind == kind, mine, *where)
         if start is not None:
             query = query.where(a.c.end_date >= start)
@@ -442,6 +446,10 @@ NOT_MEASURABLE_PARAMS = (
 )
 
 
+#: What :func:`_not_measurable` reads of its commitment's parameters.
+NOT_MEASURABLE_PARAMS_READ = ("record",)
+
+
 def _not_measurable(commitment: Commitment) -> CheckResult:
     """C35 and the like: listed with their text and what the plan says can be recorded, never checked."""
     said = " / ".join(x for x in (commitment.measurable_as_zh, commitment.measurable_as_en) if x)
@@ -451,13 +459,17 @@ def _not_measurable(commitment: Commitment) -> CheckResult:
                        target=NOT_MEASURABLE, figures={"record": record} if record else {})
 
 
-def check_plan(store: Any, plan: Plan, year: int, *, as_of: dt.date | None = None) -> list[CheckResult]:
+def check_plan(store: Any, plan: Plan, year: int, *, as_of: dt.date | None = None, params_read: set[tuple[str, str]] | None = None) -> list[CheckResult]:
     """Evaluate every measurable commitment of ``plan`` for ``year``.
 
     Needs ``aggregates.read``: figures count every record of the plan whatever
     the actor's scope (the evidence names records by their numbers only). A
     commitment whose target no installed plugin provides is *no data*, with a
     note naming the plugin; a target that fails is *no data* with the error.
+
+    ``params_read``, when given, receives ``(commitment id, parameter)`` for
+    every parameter a target read: a plan author's test that no parameter
+    the plan sets is ignored.
     """
     store.access.require("aggregates.read", "检查 / check")
     targets = store.hooks.targets()
@@ -467,11 +479,12 @@ def check_plan(store: Any, plan: Plan, year: int, *, as_of: dt.date | None = Non
         raise ValidationError.of("year", f"不在方案期内 ({years[0]}–{years[-1]}) / outside the plan period", year)
     as_of = as_of or dt.date.today()
     results = []
-    cache: dict[str, Any] = {}
+    cache: dict[str, Any] = {"params_used": params_read if params_read is not None else set()}
     with store.reading("aggregates.read") as conn:
         for commitment in plan.commitments:
             if commitment.target == NOT_MEASURABLE:
                 results.append(_not_measurable(commitment))
+                cache["params_used"].update((commitment.id, key) for key in NOT_MEASURABLE_PARAMS_READ if key in commitment.params)
                 continue
             spec = targets.get(commitment.target)
             if spec is None:

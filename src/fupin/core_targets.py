@@ -891,8 +891,16 @@ def publications(ctx: CheckContext) -> CheckResult:
 
 
 def exit_by(ctx: CheckContext) -> CheckResult:
-    """C37: every household of the plan's villages registered poor by the deadline has exited by it."""
-    by = ctx.params.get("by", ctx.plan.period_end)
+    """C37: every household of the plan's villages registered poor by the deadline has exited by it.
+
+    Counts the households (and their members) of the plan's villages with a poor status dated by the
+    deadline; met when, on the deadline, every one of them (``scope = "poor_households"``) or every
+    one of their members (``scope = "poor_people"``, the default: a household without members
+    registered proves nothing) is out of poverty by its dated status. Households of other villages,
+    and statuses dated after the deadline, do not count.
+    """
+    by = ctx.param("by") or ctx.plan.period_end
+    scope = ctx.param("scope")
     day = min(by, ctx.check_day) if ctx.year <= by.year else by
     h, hs, p, e = S.households, S.household_status, S.persons, S.exit_assessments
     ever_poor = sa.select(hs.c.household_id).where(hs.c.status.in_(POOR_STATUSES), hs.c.effective <= by)
@@ -914,8 +922,9 @@ def exit_by(ctx: CheckContext) -> CheckResult:
     evidence = split(refs)
     # Before the deadline's year, a year's check shows progress: not yet due unless already complete.
     deadline = by if ctx.year >= by.year else dt.date.max
+    everyone = out_people == all_people > 0 if scope == "poor_people" else exited == households
     return ctx.judge(
-        bool(households) and exited == households, f"{by} 前全部脱贫 / all out of poverty by {by}",
+        bool(households) and everyone, f"{by} 前全部脱贫 / all out of poverty by {by}",
         f"{exited}/{households} 户, {out_people}/{all_people} 人 (截至 / as of {day})", evidence, deadline=deadline,
         anything_recorded=bool(households), households=households, exited=exited, people=all_people, people_exited=out_people,
     )
@@ -993,5 +1002,6 @@ CORE_TARGETS = (
           Param("by", "string", zh="次年宣传报道的截止日 (月-日; 不设则为当年年底)", en="day of the next year by which the year's work is publicised (MM-DD; unset: the year's end)")),
     _spec("exit_by", "如期脱贫", "Exit by the deadline", exit_by,
           Param("by", "date", zh="脱贫截止日 (默认方案末日)", en="exit deadline (default: the plan's last day)"),
-          Param("scope", "string", zh="计数对象 (poor_people)", en="what is counted (poor_people)")),
+          Param("scope", "string", default="poor_people", choices=("poor_people", "poor_households"),
+                zh="计数对象: 贫困人口 (poor_people) 或贫困户 (poor_households)", en="what must all be out: poor people or poor households")),
 )

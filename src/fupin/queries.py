@@ -140,11 +140,13 @@ def split(text: str | None) -> list[str]:
     return text.split("\x1f") if text else []
 
 
-def own_records(table: sa.Table, plan: Any, units: Iterable[str]) -> sa.ColumnElement[bool]:
+def own_records(table: sa.Table, plan: Any, units: Iterable[str], *, plan_less: bool = False) -> sa.ColumnElement[bool]:
     """SQL condition on a table with ``plan_name`` and ``unit_code``: stricter than :func:`of_plan`, a record
     counts for a commitment only when one of the plan's own units registered it *and* it names this plan.
 
-    A record of another unit naming the plan, one of the plan's units naming another plan (a unit helps
-    several villages under several plans), or one naming no plan at all never proves the plan's work.
+    A record of another unit naming the plan, or one of the plan's units naming another plan (a unit helps
+    several villages under several plans), never proves the plan's work. One naming no plan counts only
+    with ``plan_less``, for targets that tie the record to the plan's villages or cadres another way.
     """
-    return sa.and_(table.c.plan_name == plan.name, table.c.unit_code.in_(sorted(units)))
+    named = table.c.plan_name == plan.name
+    return sa.and_(sa.or_(named, table.c.plan_name.is_(None)) if plan_less else named, table.c.unit_code.in_(sorted(units)))
