@@ -492,6 +492,8 @@ class TestPasswords:
         for shown in (repr(store.engine), store.url, repr(store), str(store.engine.url)):
             assert "secret" not in shown
 
+    # SQLAlchemy warns that pysqlite ignores the password the test puts in the URL: that is the point.
+    @pytest.mark.filterwarnings("ignore:Query string argument:sqlalchemy.exc.SAWarning")
     def test_init_success_line_hides_the_password_sqlite(self, sqlite_url, cli):
         """The same on SQLite, whose driver ignores the parameter."""
         result = cli("--db", sqlite_url + "?password=secret", "init")

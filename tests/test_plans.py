@@ -161,7 +161,8 @@ class TestReferencePlan:
         """C03, C04, C05 and C21 carry their bounds."""
         assert plan.commitment("C03").params["min_per_year"] == 2
         assert plan.commitment("C04").params["min_per_year"] == 2
-        assert dict(plan.commitment("C05").params) == {"min": 1, "max": 2}
+        # 1 to 2 projects (the seed), each of at least 50,000 yuan (the plan office's choice).
+        assert dict(plan.commitment("C05").params) == {"min": 1, "max": 2, "min_amount_fen": 5_000_000}
         c21 = plan.commitment("C21").params
         assert (c21["min_skills"], c21["max_skills"]) == (1, 2)
 
