@@ -415,7 +415,7 @@ def render_played(store: Any, plan: Plan, played: Any, lang: str = "zh") -> str:
         t(f"  结对 {played.pairings} 户, 走访 {played.visits} 次, 民情日记 {played.diary_entries} 条, 案件 {played.cases} 件; 脱贫户数 {exits}",
           f"  {played.pairings} households paired, {played.visits} visits, {played.diary_entries} diary entries, {played.cases} cases; exits {exits}"),
         "",
-        t("承诺逐年检查 (✓ 达成  ✗ 未达成  … 未到期  – 无数据/插件未安装)", "Commitments year by year (✓ met  ✗ not met  … not yet due  – no data / plugin not installed)"),
+        t("承诺逐年检查 (✓ 达成  ✗ 未达成  … 未到期  – 无数据/插件未安装  ○ 不可量化)", "Commitments year by year (✓ met  ✗ not met  … not yet due  – no data / plugin not installed  ○ not measurable)"),
     ]
     by_year = {y: {r.commitment: r for r in check_plan(store, plan, y, as_of=as_of)} for y in years}
     titles = {c.id: c.title(lang) for c in plan.commitments}
