@@ -19,6 +19,7 @@ from typing import Any
 import attrs
 
 from fupin.errors import Problem, ValidationError
+from fupin.serial import Serialisable
 
 #: ``plugin.kind``: lower-case words joined by underscores, one dot.
 KIND_NAME = re.compile(r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$")
@@ -70,7 +71,7 @@ class ActionKind:
 
 
 @attrs.frozen
-class Beneficiary:
+class Beneficiary(Serialisable):
     """Who or what an action helped: ``type`` is one of BENEFICIARY_TYPES, ``ref`` its key."""
 
     type: str = attrs.field()
@@ -107,7 +108,7 @@ def _to_quantities(value: Mapping[str, Any] | None) -> dict[str, Decimal]:
 
 
 @attrs.define(slots=False)
-class SupportAction:
+class SupportAction(Serialisable):
     """One act of help given, as registered by a unit.
 
     Build it with :meth:`new`, which validates the common fields and the

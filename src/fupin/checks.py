@@ -32,6 +32,7 @@ import attrs
 import sqlalchemy as sa
 
 from fupin.errors import ValidationError
+from fupin.serial import Serialisable
 
 if TYPE_CHECKING:
     from fupin.plans import Commitment, Plan
@@ -62,7 +63,7 @@ class Status(enum.Enum):
 
 
 @attrs.frozen
-class CheckResult:
+class CheckResult(Serialisable):
     """What a target found: the status, the figures and the records behind them.
 
     Attributes:
@@ -87,24 +88,15 @@ class CheckResult:
     target: str = ""
     figures: dict[str, Any] = attrs.field(factory=dict, hash=False)
 
+    # to_dict(): id, status, required, actual, evidence, note, target, figures, plugin
+    __dict_names__ = {"commitment": "id"}
+    __dict_extra__ = ("plugin",)
+
     @property
     def plugin(self) -> str:
         """The plugin that provides the target (``core`` for the core's own)."""
         return self.target.split(".", 1)[0] if self.target else ""
 
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready form: id, status, required, actual, evidence, plugin, target, note, figures."""
-        return {
-            "id": self.commitment,
-            "status": self.status.value,
-            "required": self.required,
-            "actual": self.actual,
-            "evidence": list(self.evidence),
-            "plugin": self.plugin,
-            "target": self.target,
-            "note": self.note,
-            "figures": self.figures,
-        }
 
 
 #: ``evaluate(ctx)`` -> CheckResult
@@ -347,22 +339,23 @@ class CheckContext:
         return self.cache["units"]
 
     def actions(
-        self, kind: str, start: dt.date | None = None, end: dt.date | None = None, *, own: bool = False, where: Sequence[Any] = (),
-    ) -> list[Any]:
-        """Support actions of ``kind`` for the plan (by its name, or registered by one of its units) touching
-        [start, end]: rows of ``id, ref, start_date, end_date, details``, in date order.
+        self, kind: str, start: dt.date | None = None, end: dt.date | None = None, *, where: Sequence[sa.ColumnElement[bool]] = (),
+    ) -> list[sa.Row[Any]]:
+        """The plan's own support actions of ``kind`` touching [start, end]: rows of ``id, ref, start_date,
+        end_date, details``, in date order.
+
+        Own means registered by one of the plan's units *and* naming this plan or no plan
+        (:func:`fupin.ext.own_records`): a unit's action for another of its plans, or another
+        unit's action naming this plan, does not count.
 
         Args:
-            own: only the plan's own records: registered by one of its units *and* naming this plan or
-                no plan (a unit's action for another of its plans, or another unit's action naming
-                this plan, does not count).
             where: further SQL conditions on ``support_actions`` (a village, a leader, a date).
         """
-        from fupin.queries import of_plan, own_records
+        from fupin.queries import own_records
         from fupin.storage import schema as S
 
         a = S.support_actions
-        mine = own_records(a, self.plan, self.units(), plan_less=True) if own else of_plan(a, self.plan, self.units())
+        mine = own_records(a, self.plan, self.units(), plan_less=True)
         query = sa.select(a.c.id, a.c.ref, a.c.start_date, a.c.end_date, a.c.details).where(a.c.kind == kind, mine, *where)
         if start is not None:
             query = query.where(a.c.end_date >= start)

@@ -31,6 +31,9 @@ import sqlalchemy.exc
 from fupin import __version__
 from fupin.errors import FupinError, StorageError, ValidationError, WriteFailed
 
+# The names plugin commands may use (the CLI package keeps exporting them).
+__all__ = ["main", "make_cli", "pass_store", "yuan_to_fen"]
+
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 

@@ -23,6 +23,7 @@ import attrs
 
 from fupin.errors import Problem, ValidationError
 from fupin.idnumber import IdNumber
+from fupin.serial import Serialisable
 from fupin.vocab import Vocabulary
 
 T = TypeVar("T")
@@ -124,7 +125,7 @@ def check_vocab(record: Any, vocab: Vocabulary | None = None) -> list[Problem]:
     return problems
 
 
-class _Named:
+class _Named(Serialisable):
     """Named constructors shared by the model classes."""
 
     VOCAB_FIELDS: ClassVar[dict[str, str]] = {}
@@ -291,7 +292,7 @@ class Household(_Named):
 
 
 @attrs.frozen
-class StatusChange:
+class StatusChange(Serialisable):
     """One entry of a household's dated status history."""
 
     household: str

@@ -27,6 +27,7 @@ from typing import Any
 import attrs
 
 from fupin.errors import PlanError
+from fupin.serial import Serialisable
 from fupin.text import display_width, pad, table, yuan
 from fupin.tomlread import KINDS, TomlReader, describe, is_date, is_int, join, toml_reason
 
@@ -232,7 +233,7 @@ class Cadres:
 
 
 @attrs.frozen
-class Commitment:
+class Commitment(Serialisable):
     """One promise of a plan, as a measurable target with parameters.
 
     Attributes:
@@ -269,7 +270,7 @@ class Commitment:
 
 
 @attrs.frozen
-class Plan:
+class Plan(Serialisable):
     """A helping unit's plan for its village(s): period, cadres, commitments.
 
     Build one with :meth:`from_toml`, :meth:`from_path` or :func:`load_plan`.
@@ -399,26 +400,6 @@ class Plan:
             PlanError: ``[calendar.spring_festival]`` lacks the year.
         """
         return self.calendar_date("spring_festival", year)
-
-    def to_dict(self) -> dict[str, Any]:
-        """Return the plan as JSON-ready data (dates as ISO 8601 strings)."""
-        return _jsonable(self)
-
-
-def _jsonable(value: Any) -> Any:
-    if attrs.has(type(value)):
-        return {
-            f.name: _jsonable(getattr(value, f.name))
-            for f in attrs.fields(type(value))
-            if f.metadata.get("export", True)
-        }
-    if isinstance(value, Mapping):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, dt.date | dt.time):
-        return value.isoformat()
-    return value
 
 
 # --------------------------------------------------------------------------- loading

@@ -40,12 +40,6 @@ def plan_units(conn: sa.Connection, plan: Any) -> list[str]:
     return sorted(unit_tree(conn, plan.helping_unit.code))
 
 
-def of_plan(table: sa.Table, plan: Any, units: Iterable[str]) -> sa.ColumnElement[bool]:
-    """SQL condition on a table with ``plan_name`` and ``unit_code`` (support actions, a plugin's
-    records): counting for the plan, by its name or as registered by one of its units."""
-    return sa.or_(table.c.plan_name == plan.name, table.c.unit_code.in_(sorted(units)))
-
-
 def status_on(day: dt.date) -> sa.Subquery:
     """Household id -> status in force on ``day`` (the latest dated status row up to that day, the last
     recorded of a day with two).
@@ -141,8 +135,8 @@ def split(text: str | None) -> list[str]:
 
 
 def own_records(table: sa.Table, plan: Any, units: Iterable[str], *, plan_less: bool = False) -> sa.ColumnElement[bool]:
-    """SQL condition on a table with ``plan_name`` and ``unit_code``: stricter than :func:`of_plan`, a record
-    counts for a commitment only when one of the plan's own units registered it *and* it names this plan.
+    """SQL condition on a table with ``plan_name`` and ``unit_code``: a record counts for a commitment
+    only when one of the plan's own units registered it *and* it names this plan.
 
     A record of another unit naming the plan, or one of the plan's units naming another plan (a unit helps
     several villages under several plans), never proves the plan's work. One naming no plan counts only

@@ -17,6 +17,7 @@ import attrs
 import sqlalchemy as sa
 
 from fupin.checks import CheckResult, Status, grouped_notes
+from fupin.serial import Serialisable, plain
 from fupin.convert import unstructure
 from fupin.storage import schema as S
 from fupin.store import HouseholdCard
@@ -130,7 +131,7 @@ def render_household_card(card: HouseholdCard, vocab: Vocabulary, lang: str = "z
 
 
 @attrs.frozen
-class ReportSection:
+class ReportSection(Serialisable):
     """A section of the yearly report, contributed by the core or a plugin (``fupin_report_sections``).
 
     Attributes:
@@ -169,16 +170,16 @@ class ReportSection:
         """The shortfalls in ``lang``."""
         return self.shortfalls_en if lang == "en" and self.shortfalls_en else self.shortfalls_zh
 
-    def to_dict(self, lang: str) -> dict[str, Any]:
-        """JSON-ready form in ``lang``."""
+    def to_dict(self, lang: str = "zh") -> dict[str, Any]:
+        """JSON-ready form in ``lang``: key, title, paragraphs, headers, rows, shortfalls."""
         return {
-            "key": self.key, "title": self.title(lang), "paragraphs": list(self.paragraphs(lang)),
-            "headers": list(self.headers(lang)), "rows": [list(r) for r in self.rows], "shortfalls": list(self.shortfalls(lang)),
+            "key": self.key, "title": self.title(lang), "paragraphs": plain(self.paragraphs(lang)),
+            "headers": plain(self.headers(lang)), "rows": plain(self.rows), "shortfalls": plain(self.shortfalls(lang)),
         }
 
 
 @attrs.frozen
-class YearlyReport:
+class YearlyReport(Serialisable):
     """Everything ``fupin report`` shows for one plan and year."""
 
     plan: Any
@@ -194,7 +195,7 @@ class YearlyReport:
             "plan": self.plan.name,
             "title": self.plan.title_en if lang == "en" and self.plan.title_en else self.plan.title_zh,
             "year": self.year,
-            "as_of": self.as_of.isoformat(),
+            "as_of": plain(self.as_of),
             "commitments": [{**r.to_dict(), "title": titles.get(r.commitment, "")} for r in self.results],
             "sections": [s.to_dict(lang) for s in self.sections],
         }

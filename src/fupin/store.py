@@ -26,6 +26,7 @@ from fupin import audit, model
 from fupin.access import Access, AccessDenied, IdentityError, User, load_permissions, load_roles
 from fupin.actions import ActionKind, Beneficiary, SupportAction, action_row, reference_problems
 from fupin.errors import NotFound, Problem, StaleRecord, StorageError, ValidationError
+from fupin.serial import Serialisable
 from fupin.storage import schema
 from fupin.storage.engine import WRITE, hide_secrets, make_engine, safe_url
 
@@ -43,7 +44,7 @@ REFERENCE_COLUMNS = {
 
 
 @attrs.frozen
-class Actor:
+class Actor(Serialisable):
     """Who does the work: a user of a unit. Recorded with every write."""
 
     unit: str
@@ -68,7 +69,7 @@ class Actor:
 
 
 @attrs.frozen
-class AuditEntry:
+class AuditEntry(Serialisable):
     """One line of the append-only audit log."""
 
     id: int
@@ -86,7 +87,7 @@ class AuditEntry:
 
 
 @attrs.frozen
-class HouseholdCard:
+class HouseholdCard(Serialisable):
     """A household with everything recorded about it, for display."""
 
     household: model.Household
