@@ -200,3 +200,96 @@ def test_real_results_serialise_as_json(store, tmp_path: Path) -> None:
         assert json.loads(json.dumps(data)) == data, type(r).__name__
     assert PLAN == plan.name and dt.date.fromisoformat(plan.to_dict()["period_start"]) == plan.period_start
 
+
+
+# -- typing -----------------------------------------------------------------------------------------------------
+
+#: Public parameters and returns that may really be anything, each with why. A container of free-form
+#: values (``dict[str, Any]``: JSON-ready figures, a plan's TOML tables) is not a bare ``Any`` and is allowed.
+ANY_ALLOWED = {
+    "fupin.AuditEntry.__init__:old", "fupin.AuditEntry.__init__:new",  # the record's JSON values before and after
+    "fupin.CheckContext.param:return", "fupin.ext.CheckContext.param:return",  # a plan parameter: any TOML value
+    "fupin.ext.Param.__init__:default", "fupin.ext.Param.problems:value",  # likewise
+    "fupin.SupportAction.__init__:details", "fupin.ext.SupportAction.__init__:details",  # an instance of the kind's details class
+    "fupin.SupportAction.new:fields", "fupin.ext.SupportAction.new:fields",  # the remaining SupportAction fields
+    # an import kind's record is an instance of its own attrs class (a plugin's, for plugin kinds)
+    "fupin.ext.ImportKind.build:return", "fupin.ext.ModelKind.build:return",
+    "fupin.ext.ImportKind.db_row:record", "fupin.ext.ModelKind.db_row:record",
+    "fupin.ext.ImportKind.key_of:record", "fupin.ext.ImportKind.update_problems:record",
+}
+
+
+def _public_callables() -> list[tuple[str, object]]:
+    """Every public function, and every public method of a public class (``__init__`` included), by dotted name."""
+    found: list[tuple[str, object]] = []
+    for module in PUBLIC:
+        mod = importlib.import_module(module)
+        for name in mod.__all__:
+            obj = getattr(mod, name)
+            unwrap = getattr(obj, "_get_wrapped_function", None)  # a pytest fixture: its function
+            if callable(unwrap) and type(obj).__name__.startswith("Fixture"):
+                obj = unwrap()
+            if inspect.isfunction(obj):
+                found.append((f"{module}.{name}", obj))
+            elif inspect.isclass(obj):
+                for attr, member in vars(obj).items():
+                    if attr.startswith("_") and attr != "__init__":
+                        continue
+                    if isinstance(member, classmethod | staticmethod):
+                        member = member.__func__
+                    elif isinstance(member, property):
+                        member = member.fget
+                    if inspect.isfunction(member):
+                        found.append((f"{module}.{name}.{attr}", member))
+    return found
+
+
+def bare_any(annotation: object) -> bool:
+    """Whether an annotation (as text, the modules use postponed annotations) is ``Any`` or ``Any | None``."""
+    text = annotation if isinstance(annotation, str) else getattr(annotation, "__name__", str(annotation))
+    return {part.strip() for part in str(text).split("|")} - {"None"} == {"Any"}
+
+
+class TestTyping:
+    def test_public_signatures_name_their_types(self) -> None:
+        """No public parameter or return is annotated ``Any`` where a type is known (see ANY_ALLOWED)."""
+        found = []
+        for where, fn in _public_callables():
+            sig = inspect.signature(fn)  # type: ignore[arg-type]
+            named = [(p.name, p.annotation) for p in sig.parameters.values()] + [("return", sig.return_annotation)]
+            found += [f"{where}:{name}" for name, annotation in named if bare_any(annotation)]
+        unexpected = sorted(set(found) - ANY_ALLOWED)
+        assert not unexpected, "public signatures annotated Any (give the type, or add to ANY_ALLOWED with why):\n" + "\n".join(unexpected)
+
+    def test_bare_any_is_told_from_containers(self) -> None:
+        assert bare_any("Any") and bare_any("Any | None") and not bare_any("dict[str, Any]") and not bare_any("Plan")
+
+    def test_mypy_strict_passes_on_the_public_modules(self) -> None:
+        """``python -m mypy`` with the repository's configuration (strict on the public modules) finds nothing."""
+        import subprocess
+        import sys
+
+        done = subprocess.run([sys.executable, "-m", "mypy"], cwd=ROOT, capture_output=True, text=True, timeout=600)
+        assert done.returncode == 0, done.stdout + done.stderr
+
+
+# -- the reference page -----------------------------------------------------------------------------------------
+
+
+def test_the_reference_page_is_current() -> None:
+    """docs/reference.md is what scripts/gen-reference writes from the public modules' docstrings today."""
+    import importlib.machinery
+    import importlib.util
+
+    loader = importlib.machinery.SourceFileLoader("gen_reference", str(ROOT / "scripts" / "gen-reference"))
+    spec = importlib.util.spec_from_loader("gen_reference", loader)
+    assert spec is not None
+    gen = importlib.util.module_from_spec(spec)
+    loader.exec_module(gen)
+    expected = gen.render()
+    assert (ROOT / "docs" / "reference.md").read_text(encoding="utf-8") == expected, (
+        "docs/reference.md is stale: run scripts/gen-reference"
+    )
+    for module in PUBLIC:
+        assert f"## `{module}`" in expected
+        assert all(f"### `{module}.{name}`" in expected for name in importlib.import_module(module).__all__)

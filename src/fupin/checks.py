@@ -25,8 +25,8 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import enum
-from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, TypeGuard
 
 import attrs
 import sqlalchemy as sa
@@ -36,6 +36,15 @@ from fupin.serial import Serialisable
 
 if TYPE_CHECKING:
     from fupin.plans import Commitment, Plan
+    from fupin.store import Store
+
+
+def _texts(value: Iterable[str]) -> tuple[str, ...]:
+    return tuple(value)
+
+
+def _param_tuple(value: Iterable[Param]) -> tuple[Param, ...]:
+    return tuple(value)
 
 
 class Status(enum.Enum):
@@ -83,7 +92,7 @@ class CheckResult(Serialisable):
     status: Status
     required: str = ""
     actual: str = ""
-    evidence: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    evidence: tuple[str, ...] = attrs.field(default=(), converter=_texts)
     note: str = ""
     target: str = ""
     figures: dict[str, Any] = attrs.field(factory=dict, hash=False)
@@ -103,7 +112,7 @@ class CheckResult(Serialisable):
 Evaluator = Callable[["CheckContext"], CheckResult]
 
 
-def _is_int(v: object) -> bool:
+def _is_int(v: object) -> TypeGuard[int]:
     return isinstance(v, int) and not isinstance(v, bool)
 
 
@@ -155,8 +164,8 @@ class Param:
     default: Any = None
     zh: str = ""
     en: str = ""
-    fields: tuple[Param, ...] = attrs.field(default=(), converter=tuple)
-    choices: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    fields: tuple[Param, ...] = attrs.field(default=(), converter=_param_tuple)
+    choices: tuple[str, ...] = attrs.field(default=(), converter=_texts)
 
     def problems(self, value: Any, path: str) -> list[str]:
         """What is wrong with ``value`` for this parameter at ``path`` (empty when it is fine)."""
@@ -179,8 +188,13 @@ class Param:
 
 
 def _describe(value: object) -> str:
-    kind = {dict: "table", list: "array", tuple: "array"}.get(type(value), type(value).__name__)
+    kinds: dict[type, str] = {dict: "table", list: "array", tuple: "array"}
+    kind = kinds.get(type(value), type(value).__name__)
     return kind if isinstance(value, (Mapping, list, tuple)) else f"{kind} {value!r}"
+
+
+def _as_params(values: Iterable[Param | str]) -> tuple[Param, ...]:
+    return tuple(_as_param(p) for p in values)
 
 
 def _as_param(value: Param | str) -> Param:
@@ -255,7 +269,7 @@ class TargetSpec:
     label_zh: str
     label_en: str
     evaluate: Evaluator
-    params: tuple[Param, ...] = attrs.field(default=(), converter=lambda ps: tuple(_as_param(p) for p in ps))
+    params: tuple[Param, ...] = attrs.field(default=(), converter=_as_params)
 
     @property
     def plugin(self) -> str:
@@ -284,7 +298,7 @@ class CheckContext:
         conn: an open connection to read with (one snapshot for the whole check).
     """
 
-    store: Any
+    store: Store
     plan: Plan
     commitment: Commitment
     year: int
@@ -295,7 +309,7 @@ class CheckContext:
     spec: TargetSpec | None = None
 
     @property
-    def params(self) -> Any:
+    def params(self) -> Mapping[str, Any]:
         """The commitment's parameters as the plan sets them (reads are recorded, see :meth:`param`)."""
         used = self.cache.setdefault("params_used", set())
         return _RecordedParams(self.commitment.params, lambda key: used.add((self.commitment.id, key)))
@@ -336,7 +350,8 @@ class CheckContext:
             from fupin.queries import plan_units
 
             self.cache["units"] = plan_units(self.conn, self.plan)
-        return self.cache["units"]
+        units: list[str] = self.cache["units"]
+        return units
 
     def actions(
         self, kind: str, start: dt.date | None = None, end: dt.date | None = None, *, where: Sequence[sa.ColumnElement[bool]] = (),
@@ -361,9 +376,9 @@ class CheckContext:
             query = query.where(a.c.end_date >= start)
         if end is not None:
             query = query.where(a.c.start_date <= end)
-        return self.conn.execute(query.order_by(a.c.start_date, a.c.id)).all()
+        return list(self.conn.execute(query.order_by(a.c.start_date, a.c.id)).all())
 
-    def result(self, status: Status, required: str, actual: str, evidence: Any = (), note: str = "", **figures: Any) -> CheckResult:
+    def result(self, status: Status, required: str, actual: str, evidence: Iterable[str] = (), note: str = "", **figures: object) -> CheckResult:
         """A result for this commitment."""
         return CheckResult(self.commitment.id, status, required, actual, tuple(evidence), note, self.commitment.target, figures)
 
@@ -372,12 +387,12 @@ class CheckContext:
         ok: bool,
         required: str,
         actual: str,
-        evidence: Any = (),
+        evidence: Iterable[str] = (),
         *,
         deadline: dt.date | None = None,
         anything_recorded: bool = True,
         note: str = "",
-        **figures: Any,
+        **figures: object,
     ) -> CheckResult:
         """The status by the one rule for every target (see the module docstring).
 
@@ -452,7 +467,7 @@ def _not_measurable(commitment: Commitment) -> CheckResult:
                        target=NOT_MEASURABLE, figures={"record": record} if record else {})
 
 
-def check_plan(store: Any, plan: Plan, year: int, *, as_of: dt.date | None = None, params_read: set[tuple[str, str]] | None = None) -> list[CheckResult]:
+def check_plan(store: Store, plan: Plan, year: int, *, as_of: dt.date | None = None, params_read: set[tuple[str, str]] | None = None) -> list[CheckResult]:
     """Evaluate every measurable commitment of ``plan`` for ``year``.
 
     Needs ``aggregates.read``: figures count every record of the plan whatever

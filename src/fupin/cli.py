@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+import pluggy
 import sqlalchemy.exc
 
 from fupin import __version__
@@ -219,7 +220,7 @@ def _safe(url: str) -> str:
         return "the database"
 
 
-def make_cli(pm: Any) -> click.Group:
+def make_cli(pm: pluggy.PluginManager) -> click.Group:
     """Build the ``fupin`` command group for the plugin manager ``pm``."""
 
     @click.group(cls=FupinGroup, context_settings=CONTEXT_SETTINGS)

@@ -22,7 +22,7 @@ import tomllib
 import types
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import attrs
 
@@ -412,7 +412,7 @@ class _Reader(TomlReader):
         value = self.get(table, key, prefix, "integer", required=required)
         if value is not None and value < 0:
             self.fail(join(prefix, key), f"must not be negative, got {value}")
-        return value
+        return cast("int | None", value)
 
     def money(self, value: Any, path: str) -> None:
         """Every value under a key ending in ``_fen`` must be integer fen."""
@@ -554,13 +554,13 @@ class _Reader(TomlReader):
 
     def cadres(self, table: dict[str, Any]) -> Cadres:
         self.only(table, ["ranks", "stated"], "cadres")
-        ranks = []
+        ranks: list[CadreRank] = []
         for i, r in enumerate(self.get(table, "ranks", "cadres", "tables", required=False, default=[])):
             where = f"cadres.ranks[{i}]"
             self.only(r, ["rank", "rank_en", "who_zh", "who_en", "count", "key_help", "contact"], where)
             rank = CadreRank(
                 rank=self.get(r, "rank", where, "string"),
-                count=self.count(r, "count", where, required=True),
+                count=cast(int, self.count(r, "count", where, required=True)),
                 key_help=self.count(r, "key_help", where, required=False),
                 contact=self.count(r, "contact", where, required=False),
                 rank_en=self.get(r, "rank_en", where, "string", required=False, default=""),
@@ -597,7 +597,7 @@ class _Reader(TomlReader):
             self.fail(f"{prefix}.target", f'"{target}" is not a namespaced target name (like "core.roles")')
 
         def text(key: str) -> str:
-            return self.get(table, key, prefix, "string", required=False, default="")
+            return cast(str, self.get(table, key, prefix, "string", required=False, default=""))
 
         return Commitment(
             id=cid,
@@ -628,7 +628,7 @@ class _Reader(TomlReader):
                 if day.year != int(key):
                     self.fail(where, f"date {day} is not in {key}")
                 events[event][int(key)] = day
-        return _freeze(events)
+        return cast("Mapping[str, Mapping[int, dt.date]]", _freeze(events))
 
 
 # --------------------------------------------------------------------------- finding plans

@@ -14,12 +14,13 @@ import datetime as dt
 import copy
 import os
 import uuid
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
+import pluggy
 import sqlalchemy as sa
 
 from fupin import audit, model
@@ -29,6 +30,12 @@ from fupin.errors import NotFound, Problem, StaleRecord, StorageError, Validatio
 from fupin.serial import Serialisable
 from fupin.storage import schema
 from fupin.storage.engine import WRITE, hide_secrets, make_engine, safe_url
+
+if TYPE_CHECKING:
+    from fupin.plans import Plan
+
+#: A row as read (``.mappings()``) or as about to be written.
+DbRow = sa.RowMapping | Mapping[str, Any]
 
 S = schema
 
@@ -119,7 +126,7 @@ class Store:
     schema. Use it as a context manager to dispose of the engine.
     """
 
-    def __init__(self, engine: sa.Engine, *, pm: Any = None, actor: Actor | None = None) -> None:
+    def __init__(self, engine: sa.Engine, *, pm: pluggy.PluginManager | None = None, actor: Actor | None = None) -> None:
         from fupin.hooks import Hooks
         from fupin.plugins import get_plugin_manager
 
@@ -144,7 +151,7 @@ class Store:
         self._access: Access | None = None
 
     @classmethod
-    def open(cls, url: str | None = None, *, pm: Any = None, actor: Actor | None = None) -> Store:
+    def open(cls, url: str | None = None, *, pm: pluggy.PluginManager | None = None, actor: Actor | None = None) -> Store:
         """Open the database at ``url`` (default: ``FUPIN_DATABASE_URL`` or ``sqlite:///fupin.db``)."""
         return cls(make_engine(url), pm=pm, actor=actor)
 
@@ -302,7 +309,7 @@ class Store:
                 raise IdentityError("没有指定用户 / no actor given: --as UNIT:USER (or FUPIN_ACTOR)")
             return requested
         with self.engine.connect() as conn:
-            mapped = [Actor(u, n) for u, n in conn.execute(sa.select(S.users.c.unit, S.users.c.user).where(S.users.c.login == login).order_by(S.users.c.unit, S.users.c.user))]
+            mapped = [Actor(r.unit, r.user) for r in conn.execute(sa.select(S.users.c.unit, S.users.c.user).where(S.users.c.login == login).order_by(S.users.c.unit, S.users.c.user))]
         if requested is not None:
             if requested in mapped:
                 return requested
@@ -412,13 +419,13 @@ class Store:
         operation: str,
         table: sa.Table,
         key: object,
-        old: Mapping[str, Any] | None,
-        new: Mapping[str, Any] | None,
+        old: DbRow | None,
+        new: DbRow | None,
         reason: str | None = None,
     ) -> None:
         # Every entry is signed by the store's own actor, who must be registered
         # (or be the first administrator, on a database with no users yet).
-        if self.access.user is None and not self.access.bootstrap:
+        if self.actor is None or (self.access.user is None and not self.access.bootstrap):
             raise AccessDenied(self.actor, "audit", "未登记的用户不能写入审计日志 / an unregistered user cannot write to the audit log")
         audit.append(conn, [{
             "at": dt.datetime.now(dt.UTC),
@@ -453,7 +460,7 @@ class Store:
         self._audit(conn, "insert", table, key, None, row)
         return result.inserted_primary_key[0] if result.inserted_primary_key else None
 
-    def _exists(self, conn: sa.Connection, column: sa.Column, value: object) -> bool:
+    def _exists(self, conn: sa.Connection, column: sa.Column[Any], value: object) -> bool:
         return conn.execute(sa.select(column).where(column == value).limit(1)).first() is not None
 
     def _require_area(self, code: str) -> None:
@@ -482,7 +489,7 @@ class Store:
             return [Problem("id_number", ALREADY_REGISTERED_ELSEWHERE, id_number)]
         return [Problem("id_number", f"已登记为户 {row.number} 的 {row.name} / already registered as {row.name} of household {row.number}", id_number)]
 
-    def _refuse_duplicate(self, conn: sa.Connection, column: sa.Column, value: object, field: str) -> list[Problem]:
+    def _refuse_duplicate(self, conn: sa.Connection, column: sa.Column[Any], value: object, field: str) -> list[Problem]:
         if self._exists(conn, column, value):
             return [Problem(field, "已登记 / already registered", value)]
         return []
@@ -568,7 +575,7 @@ class Store:
             problems.append(Problem("group_code", "不是已登记的村民小组 / not a registered villager group", h.group_code))
         self._validate(h, "household", problems)
         row = _household_row(h)
-        hid = self._insert(conn, S.households, row, h.number)
+        hid: int = self._insert(conn, S.households, row, h.number)
         effective = since or h.first_identified or dt.date.today()
         conn.execute(S.household_status.insert().values(household_id=hid, status=h.status, effective=effective, reason="登记 / registered"))
         return hid
@@ -661,7 +668,8 @@ class Store:
         row = attrs.asdict(p)
         row["household_id"] = hid
         del row["household"]
-        return self._insert(conn, S.persons, row, p.id_number)
+        person_id: int = self._insert(conn, S.persons, row, p.id_number)
+        return person_id
 
     def add_tag(self, tag: model.Tag) -> None:
         """Give a person a dated tag (留守儿童, 孤寡老人 ...)."""
@@ -708,7 +716,7 @@ class Store:
             row["unit_code"] = row.pop("unit")
             self._insert(conn, S.cadres, row, cadre.code)
 
-    def save_plan(self, plan: Any) -> None:
+    def save_plan(self, plan: Plan) -> None:
         """Store a plan (:class:`fupin.plans.Plan`) with its TOML source, replacing an older copy."""
         if not self.access.plan_allowed("plans.write", plan.helping_unit.code):
             raise AccessDenied(self.actor, "plans.write", f"方案 {plan.name}")
@@ -736,7 +744,7 @@ class Store:
                 conn.execute(S.plan_villages.insert(), [{"plan_name": plan.name, "village_code": v} for v in villages])
         self._refresh_access()
 
-    def plan(self, name: str | None = None) -> Any:
+    def plan(self, name: str | None = None) -> Plan:
         """A stored plan (:class:`fupin.plans.Plan`), parsed from the TOML it was stored with.
 
         Without ``name``, the only plan stored; several stored plans need a name.
@@ -777,7 +785,9 @@ class Store:
             try:
                 # A savepoint, so the transaction can still ask why the insert failed.
                 with conn.begin_nested():
-                    action_id = conn.execute(S.support_actions.insert().values(**row)).inserted_primary_key[0]
+                    inserted = conn.execute(S.support_actions.insert().values(**row)).inserted_primary_key
+                    assert inserted is not None  # an INSERT of one row
+                    action_id = inserted[0]
             except sa.exc.IntegrityError:
                 if not self._exists(conn, S.support_actions.c.ref, action.ref):
                     raise
@@ -826,7 +836,7 @@ class Store:
         """Everything recorded about a household: card, members, tags, status history, actions."""
         household = self.get_household(number)
         with self._reading() as conn:
-            hid = conn.execute(sa.select(S.households.c.id).where(S.households.c.number == number)).scalar_one()
+            hid: int = conn.execute(sa.select(S.households.c.id).where(S.households.c.number == number)).scalar_one()
             members = tuple(self._persons(conn, S.persons.c.household_id == hid, number))
             tag_rows = conn.execute(
                 sa.select(S.person_tags, S.persons.c.id_number)
@@ -845,7 +855,7 @@ class Store:
             )
             group_row = conn.execute(sa.select(S.areas).where(S.areas.c.code == household.group_code)).first()
             ids = [m.id_number for m in members]
-            action_ids = conn.execute(
+            action_ids: Sequence[int] = conn.execute(
                 sa.select(S.action_beneficiaries.c.action_id).where(
                     ((S.action_beneficiaries.c.type == "household") & (S.action_beneficiaries.c.ref == number))
                     | ((S.action_beneficiaries.c.type == "person") & S.action_beneficiaries.c.ref.in_(ids))
@@ -933,25 +943,25 @@ class Store:
                     bens.setdefault(r.action_id, []).append(Beneficiary(r.type, r.ref))
         from fupin.convert import structure
 
-        for r in rows:
-            kind_obj = kinds.get(r["kind"])
-            details = r["details"]
+        for rec in rows:
+            kind_obj = kinds.get(rec["kind"])
+            details = rec["details"]
             if kind_obj is not None and kind_obj.details is not None and details is not None:
                 details = structure(details, kind_obj.details, field="details")
             yield SupportAction(
-                kind=r["kind"],
-                start=r["start_date"],
-                end=r["end_date"],
-                unit=r["unit_code"],
-                plan=r["plan_name"],
-                helpers=tuple(helpers.get(r["id"], ())),
-                beneficiaries=tuple(sorted(bens.get(r["id"], ()), key=str)),
-                quantities=r["quantities"],
-                amount_fen=r["amount_fen"],
+                kind=rec["kind"],
+                start=rec["start_date"],
+                end=rec["end_date"],
+                unit=rec["unit_code"],
+                plan=rec["plan_name"],
+                helpers=tuple(helpers.get(rec["id"], ())),
+                beneficiaries=tuple(sorted(bens.get(rec["id"], ()), key=str)),
+                quantities=rec["quantities"],
+                amount_fen=rec["amount_fen"],
                 details=details,
-                title=r["title"],
-                ref=r["ref"],
-                id=r["id"],
+                title=rec["title"],
+                ref=rec["ref"],
+                id=rec["id"],
             )
 
     def count(self, table: str) -> int:
@@ -1017,14 +1027,14 @@ def _household_row(h: model.Household) -> dict[str, Any]:
     return row
 
 
-def _household(row: Mapping[str, Any]) -> model.Household:
+def _household(row: DbRow) -> model.Household:
     fields = {f.name for f in attrs.fields(model.Household)}
     values = {k: v for k, v in row.items() if k in fields}
     values["other_causes"] = tuple(values["other_causes"] or ())
     return model.Household(**values)
 
 
-def _person(row: Mapping[str, Any]) -> model.Person:
+def _person(row: DbRow) -> model.Person:
     fields = {f.name for f in attrs.fields(model.Person)} - {"household"}
     values = {k: v for k, v in row.items() if k in fields}
     return model.Person(household=row["household_number"], **values)
