@@ -11,6 +11,8 @@ For plugin commands:
 - :func:`pass_store`: decorator passing the opened, initialised store first;
 - :func:`echo_json`: print one JSON document (``--json``);
 - :func:`yuan_to_fen`: parse an amount in yuan into integer fen;
+- :func:`progress`: report how far a long command is, on stderr (a bar on a terminal,
+  lines with ``fupin --progress``), as a ``(done, total)`` callback.
 
 The commands live one group per module (``fupin.cli.imports``,
 ``fupin.cli.campaign`` ...); only the names above are public.
@@ -18,8 +20,8 @@ The commands live one group per module (``fupin.cli.imports``,
 
 from __future__ import annotations
 
-from fupin.cli._app import echo_json, pass_store
+from fupin.cli._app import Progress, echo_json, pass_store, progress
 from fupin.cli._main import main, make_cli
 from fupin.text import yuan_to_fen
 
-__all__ = ["echo_json", "main", "make_cli", "pass_store", "yuan_to_fen"]
+__all__ = ["Progress", "echo_json", "main", "make_cli", "pass_store", "progress", "yuan_to_fen"]

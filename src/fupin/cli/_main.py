@@ -43,9 +43,12 @@ def make_cli(pm: Any) -> click.Group:
         help="Who is doing the work, recorded in the audit log (env FUPIN_ACTOR). On PostgreSQL one of the "
         "users mapped to the database login (the only one: the default).",
     )
+    @click.option("--progress", "show_progress", is_flag=True, envvar="FUPIN_PROGRESS", show_envvar=True,
+                  help="Long imports, exports and the demo print progress lines on stderr even when it is not a "
+                  "terminal (on a terminal they show a bar anyway).")
     @click.version_option(__version__, prog_name="fupin")
     @click.pass_context
-    def cli(ctx: click.Context, db: str | None, actor: str | None) -> None:
+    def cli(ctx: click.Context, db: str | None, actor: str | None, show_progress: bool) -> None:
         """fupin: targeted poverty alleviation (精准扶贫) as data.
 
         \b
@@ -64,7 +67,7 @@ def make_cli(pm: Any) -> click.Group:
               written; disk full; out of memory
           70  internal error: a bug, please report it
         """
-        ctx.obj = Context(pm, db, actor)
+        ctx.obj = Context(pm, db, actor, show_progress)
 
     for command in (init, plugins, plan, record, show, synth, demo, import_, imports, export, template, users, whoami, dedup_group,
                     pair, visits, case, check, exit_group, report, audit_group):

@@ -10,26 +10,9 @@ from typing import Any
 
 import click
 
-from fupin.cli._app import Context, echo_json, failure, os_reason, pass_store
+from fupin.cli._app import Context, echo_json, failure, os_reason, pass_store, progress
 from fupin.errors import WriteFailed
-
-
-class _Progress:
-    """Rows read so far, on stderr, for long imports (only when stderr is a terminal)."""
-
-    def __init__(self, label: str) -> None:
-        self.label = label
-        self.count = 0
-        self.live = sys.stderr.isatty()
-
-    def update(self, n: int) -> None:
-        self.count += n
-        if self.live:
-            click.echo(f"\r{self.label}: {self.count:,} 行 rows", nl=False, err=True)
-
-    def finish(self) -> None:
-        if self.live:
-            click.echo(f"\r{self.label}: {self.count:,} 行 rows", err=True)
+from fupin.io.files import EXTENSIONS
 
 
 def _import_kind(store: Any, name: str) -> Any:
@@ -90,6 +73,9 @@ def import_(obj: Context, kind: str | None, files: tuple[Path, ...], list_kinds:
         return
     if not kind or not files:
         raise click.UsageError("需要 KIND 和 FILE / KIND and at least one FILE are required (or --list)")
+    not_sheets = [str(path) for path in files if EXTENSIONS.get(path.suffix.lower()) != "xlsx"]
+    if sheet is not None and not_sheets:
+        raise click.UsageError(f"--sheet 只用于 XLSX 文件 / --sheet applies to XLSX files only, not {', '.join(not_sheets)}")
     from fupin.io.engine import ImportResult, RowError, import_files
     from fupin.io.files import ReadLimits
 
@@ -102,8 +88,9 @@ def import_(obj: Context, kind: str | None, files: tuple[Path, ...], list_kinds:
         store = obj.store()
         import_kind = _import_kind(store, kind)
         limits = ReadLimits(max_part_mb=max_part_mb, max_total_mb=max_total_mb, max_ratio=max_ratio, max_cells=max_cells)
-        result = import_files(store, import_kind, files, encoding=encoding, sheet=sheet, on_error=on_error,
-                              dry_run=dry_run, batch_size=batch_size, progress=lambda name, _n: _Progress(name), limits=limits)
+        with progress(f"导入 / import {kind}") as report:
+            result = import_files(store, import_kind, files, encoding=encoding, sheet=sheet, on_error=on_error,
+                                  dry_run=dry_run, batch_size=batch_size, progress=report, limits=limits)
         imported = True
     except Exception as exc:  # reported below in the document and the errors file, then raised for its one line
         failed = exc
