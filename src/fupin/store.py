@@ -23,7 +23,7 @@ import attrs
 import sqlalchemy as sa
 
 from fupin import audit, model
-from fupin.access import Access, AccessDenied, IdentityError, User, load_permissions, load_roles
+from fupin.access import Access, AccessDenied, IdentityError, User
 from fupin.actions import ActionKind, Beneficiary, SupportAction, action_row, reference_problems
 from fupin.errors import NotFound, Problem, StaleRecord, StorageError, ValidationError
 from fupin.storage import schema
@@ -136,10 +136,11 @@ class Store:
         for table in S.metadata.sorted_tables:
             table.to_metadata(self.metadata)
         self.hooks.tables(self.metadata)
-        extensions = self.hooks.roles()
-        self.roles = load_roles(extensions)
+        # A plugin whose roles or permissions are refused is left out of them (fupin plugins lists it).
+        setup = self.hooks.access_setup()
+        self.roles = setup.roles
         #: Every permission (the core's and the plugins'), with what it allows.
-        self.permissions = load_permissions(extensions)
+        self.permissions = {name: p.en for name, p in setup.permissions.items()}
         self._access: Access | None = None
 
     @classmethod
