@@ -235,3 +235,146 @@ class TestRolesLimitedToKinds:
         assert not access.reaches_everything("actions.read")
         clerk = store.acting_as(CLERK).access
         assert clerk.reaches_everything("actions.read", "unit") and not clerk.reaches_everything("actions.read", "action")
+
+
+# -- validators and converters see the store's vocabulary -------------------------------------
+
+
+class YiProvince:
+    """A province's plugin extending the education plugin's subjects with 彝语 (Yi language)."""
+
+    @fupin.hookimpl
+    def fupin_vocabularies(self) -> list[dict[str, Any]]:
+        return [{"education_subject": [{"code": "yi", "zh": "彝语", "en": "yi language"}]}]
+
+
+class TestStoreVocabulary:
+    @pytest.fixture
+    def pm(self, pm: Any) -> Any:
+        import fupin_education
+
+        pm.register(fupin_education, name="education")
+        pm.register(YiProvince(), name="yunnan")
+        return pm
+
+    def _training(self, subject: str) -> dict[str, Any]:
+        return {"subject": subject, "topic": "双语教学", "trainers": "王教授"}
+
+    def test_a_province_extension_of_a_plugin_list_is_accepted(self, store: Any, tmp_path: Path) -> None:
+        """Recorded, imported and read back through the store: the converter checks the merged vocabulary."""
+        kind = store.hooks.action_kind("education.teacher_training")
+        with store.transaction():
+            store.add_unit(Unit.new(vocab=store.vocab, code="QJNU-EDU", name="教师教育学院", kind="院系部门"))
+        action = SupportAction.new(kind, start=DAY, unit="QJNU-EDU", details=self._training("彝语"), vocab=store.vocab, ref="EDU-1")
+        store.record_action(action)
+        row = {"ref": "EDU-2", "kind": "education.teacher_training", "start": DAY.isoformat(), "unit": "QJNU-EDU",
+               "details.subject": "彝语", "details.topic": "双语教学", "details.trainers": "李老师"}
+        result = import_files(store, "actions", [_write(tmp_path / "edu.csv", [row])])
+        assert result.inserted == 1, result.errors
+        assert [a.details.subject for a in store.actions(kind="education.teacher_training")] == ["彝语", "彝语"]
+
+    def test_without_a_store_the_plugin_list_alone_applies(self, store: Any) -> None:
+        """A record built by hand, with no store's vocabulary, is checked against the plugin's own lists."""
+        from fupin.errors import ValidationError
+
+        kind = store.hooks.action_kind("education.teacher_training")
+        with pytest.raises(ValidationError) as refused:
+            SupportAction.new(kind, start=DAY, unit="QJNU-EDU", details=self._training("彝语"))
+        assert [p.field for p in refused.value.problems] == ["details.subject"]
+
+    def test_validate_record_sees_the_store_vocabulary(self, pm: Any, store: Any) -> None:
+        """fupin_validate_record runs with current_vocabulary() set to the store's merged vocabulary."""
+        from fupin.vocab import current_vocabulary
+
+        seen: list[bool] = []
+
+        class Spy:
+            @fupin.hookimpl
+            def fupin_validate_record(self, record: Any, record_type: str) -> None:
+                seen.append(current_vocabulary().find("education_subject", "彝语") is not None)
+
+        pm.register(Spy(), name="spy")
+        from fupin.hooks import Hooks
+
+        Hooks(pm).validate_record(Unit.new(vocab=store.vocab, code="MED", name="医学院", kind="院系部门"), "unit")
+        assert seen == [True]
+
+
+@attrs.frozen
+class Checkup:
+    """A validator that names its field under details, as the guide shows."""
+
+    patients: int = attrs.field()
+
+    @patients.validator
+    def _positive(self, _attribute: Any, value: int) -> None:
+        if value <= 0:
+            raise fupin.ValidationError.of("details.patients", "至少一人 / at least one patient", value)
+
+
+def test_a_details_field_is_named_once() -> None:
+    """A validator raising on ``details.patients`` is reported as details.patients, not details.details.patients."""
+    kind = fupin.ActionKind("clinic.checkup", "体检", "check-up", details=Checkup)
+    with pytest.raises(fupin.ValidationError) as refused:
+        SupportAction.new(kind, start=DAY, unit="MED", details={"patients": 0})
+    assert [p.field for p in refused.value.problems] == ["details.patients"]
+
+
+# -- plugin targets' parameters are validated like the core's ---------------------------------
+
+
+def _clinic_target(ctx: Any) -> Any:
+    return ctx.judge(required=ctx.param("min_clinics"), actual=0)
+
+
+class ClinicTargets:
+    @fupin.hookimpl
+    def fupin_targets(self) -> list[Any]:
+        from fupin.checks import Param, TargetSpec
+
+        return [TargetSpec("clinicplan.clinics_per_year", "每年义诊次数", "free clinics per year", _clinic_target,
+                           params=(Param("min_clinics", "count", required=True, zh="每年至少义诊次数", en="free clinics a year, at least"),))]
+
+
+def _plan_with_clinic(tmp_path: Path, params: str) -> Path:
+    from fupin.plans import load_plan
+
+    text = load_plan("qjnu-tuomu").text
+    old = 'target = "core.meetings_per_year"\n# bodies: which meetings are the 学校领导班子\'s (a meeting\'s details.body) is the plan office\'s choice, not the seed\'s.\nparams = { min_per_year = 2, bodies = ["党委会", "党委常委会", "校长办公会", "领导班子会议"] }'
+    assert text.count(old) == 1
+    path = tmp_path / "clinic-plan.toml"
+    path.write_text(text.replace(old, f'target = "clinicplan.clinics_per_year"\nparams = {params}'), encoding="utf-8")
+    return path
+
+
+class TestPluginTargetParams:
+    @pytest.fixture
+    def pm(self, pm: Any) -> Any:
+        pm.register(ClinicTargets(), name="clinicplan")
+        return pm
+
+    @pytest.mark.parametrize(("params", "named"), [
+        ('{ min_clinic = 2 }', "C03.params.min_clinic"),
+        ('{ min_clinics = "两" }', "C03.params.min_clinics"),
+        ('{ }', "C03.params.min_clinics"),
+    ])
+    def test_show_lint_and_load_refuse_a_bad_parameter(self, cli: Any, sqlite_url: str, tmp_path: Path, params: str, named: str) -> None:
+        """An unknown, mistyped or missing parameter of a plugin's target is refused, naming the commitment and key."""
+        path = _plan_with_clinic(tmp_path, params)
+        shown = cli("plan", "show", str(path))
+        assert shown.exit_code == 1 and named in shown.output, shown.output
+        linted = cli("plan", "lint", str(path), "--json")
+        assert linted.exit_code == 1 and named in linted.output, linted.output
+        assert cli("--db", sqlite_url, "init").exit_code == 0
+        loaded = cli("--db", sqlite_url, "plan", "load", str(path))
+        assert loaded.exit_code == 1 and named in loaded.output and "Traceback" not in loaded.output, loaded.output
+
+    def test_store_refuses_and_accepts_on_both_backends(self, store: Any, tmp_path: Path) -> None:
+        """save_plan refuses the mistyped parameter and stores the good one."""
+        from fupin.errors import PlanError
+        from fupin.plans import load_plan
+
+        with pytest.raises(PlanError, match=r"C03\.params\.min_clinics"):
+            store.save_plan(load_plan(_plan_with_clinic(tmp_path, '{ min_clinics = "两" }')))
+        store.save_plan(load_plan(_plan_with_clinic(tmp_path, "{ min_clinics = 3 }")))
+        assert dict(store.plan("qjnu-tuomu").commitment("C03").params) == {"min_clinics": 3}

@@ -23,6 +23,7 @@ import pluggy
 from fupin.actions import ActionKind
 from fupin.checks import TargetSpec
 from fupin.errors import PluginError, Problem, ValidationError
+from fupin.vocab import using_vocabulary
 
 if TYPE_CHECKING:
     import click
@@ -238,9 +239,13 @@ class Hooks:
             return None
         caller = self.pm.subset_hook_caller("fupin_validate_record", uninterested) if uninterested else hook
 
+        vocab = self.vocabulary()
+
         def validate(record: Any) -> list[Problem]:
             problems = []
-            for result in caller(record=record, record_type=record_type):
+            with using_vocabulary(vocab):
+                results = caller(record=record, record_type=record_type)
+            for result in results:
                 for item in _as_list(result):
                     if isinstance(item, str):
                         item = Problem(field="", reason=item)

@@ -937,7 +937,7 @@ class Store:
             kind_obj = kinds.get(r["kind"])
             details = r["details"]
             if kind_obj is not None and kind_obj.details is not None and details is not None:
-                details = structure(details, kind_obj.details, field="details")
+                details = structure(details, kind_obj.details, field="details", vocab=self.vocab)
             yield SupportAction(
                 kind=r["kind"],
                 start=r["start_date"],
