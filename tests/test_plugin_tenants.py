@@ -378,3 +378,41 @@ class TestPluginTargetParams:
             store.save_plan(load_plan(_plan_with_clinic(tmp_path, '{ min_clinics = "两" }')))
         store.save_plan(load_plan(_plan_with_clinic(tmp_path, "{ min_clinics = 3 }")))
         assert dict(store.plan("qjnu-tuomu").commitment("C03").params) == {"min_clinics": 3}
+
+
+# -- import --list and templates -------------------------------------------------------------
+
+
+class TestImportColumns:
+    @pytest.fixture
+    def pm(self, pm: Any) -> Any:
+        import fupin_education
+
+        pm.register(fupin_education, name="education")
+        return pm
+
+    def test_import_list_shows_a_one_kind_import_with_its_template_columns(self, cli: Any, tmp_path: Path) -> None:
+        """education.internships lists the columns its template has, not every action kind's."""
+        listed = cli("import", "--list", "--json")
+        assert listed.exit_code == 0, listed.output
+        kinds = {k["kind"]: k for k in json.loads(listed.output)}
+        internship = [c["name"] for c in kinds["education.internships"]["columns"]]
+        assert cli("template", "education.internships", "--format", "csv", "--english", "-o", str(tmp_path / "t.csv")).exit_code == 0
+        template = (tmp_path / "t.csv").read_text(encoding="utf-8-sig").splitlines()[0].split(",")
+        assert internship == template
+        assert "details.subject" in internship and "details.trainers" not in internship
+        assert len(kinds["actions"]["columns"]) > len(internship)  # the all-kinds import keeps every kind's columns
+
+    def test_a_multi_value_column_gets_no_single_value_drop_down(self, cli: Any, tmp_path: Path) -> None:
+        """In an XLSX template, list columns (其他致贫原因, 活动) carry no drop-down; single-value ones do."""
+        import openpyxl
+
+        for kind, single, multi in [("households", "主要致贫原因", "其他致贫原因"), ("education.sanxiaxiang_teams", "假期", "活动")]:
+            path = tmp_path / f"{kind}.xlsx"
+            made = cli("template", kind, "--format", "xlsx", "-o", str(path))
+            assert made.exit_code == 0, made.output
+            sheet = openpyxl.load_workbook(path).worksheets[0]
+            headers = [c.value for c in sheet[1]]
+            validated = {headers[cell.col_idx - 1] for dv in sheet.data_validations.dataValidation
+                         for rng in dv.sqref.ranges for cell in [sheet.cell(row=rng.min_row, column=rng.min_col)]}
+            assert single in validated and multi not in validated, (kind, validated)
