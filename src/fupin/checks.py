@@ -26,13 +26,14 @@ import datetime as dt
 import difflib
 import enum
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any, TypeGuard
 
 import attrs
 import sqlalchemy as sa
 
 from fupin.errors import ValidationError
-from fupin.serial import Serialisable
+from fupin.serial import Serialisable, plain
 
 if TYPE_CHECKING:
     from fupin.plans import Commitment, Plan
@@ -106,6 +107,12 @@ class CheckResult(Serialisable):
         """The plugin that provides the target (``core`` for the core's own)."""
         return self.target.split(".", 1)[0] if self.target else ""
 
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form: id, status, required, actual, evidence, note, target, figures, plugin."""
+        out = super().to_dict()
+        # PostgreSQL sums come as Decimal: JSON takes them as numbers, as SQLite gives them.
+        out["figures"] = plain({k: (int(v) if v == int(v) else float(v)) if isinstance(v, Decimal) else v for k, v in self.figures.items()})
+        return out
 
 
 #: ``evaluate(ctx)`` -> CheckResult

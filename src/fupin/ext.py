@@ -12,7 +12,8 @@ Hook implementations:
 Action kinds and records:
     ``ActionKind`` declares a kind of support action and its details class;
     ``SupportAction`` is one record of the ledger; ``Vocabulary`` the store's controlled
-    vocabularies (what details validators check codes against).
+    vocabularies (what details validators check codes against); ``current_vocabulary``
+    the vocabulary of the store at work, inside a validator or converter.
 
 Targets and reports:
     ``TargetSpec`` declares a target; ``Param`` one of its plan parameters;
@@ -70,7 +71,7 @@ from fupin.queries import (
 )
 from fupin.report import ReportSection
 from fupin.text import display_width, mask_account, mask_id, mask_phone, pad, table, yuan
-from fupin.vocab import Vocabulary
+from fupin.vocab import Vocabulary, current_vocabulary
 
 __all__ = [
     "POOR_STATUSES",
@@ -95,6 +96,7 @@ __all__ = [
     "Vocabulary",
     "actions_of",
     "count_if",
+    "current_vocabulary",
     "days_between",
     "display_width",
     "hookimpl",
