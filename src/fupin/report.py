@@ -18,7 +18,6 @@ import sqlalchemy as sa
 
 from fupin.checks import CheckResult, Status, grouped_notes
 from fupin.serial import Serialisable, plain
-from fupin.convert import unstructure
 from fupin.storage import schema as S
 from fupin.store import HouseholdCard
 from fupin.text import mask_account, mask_id, mask_phone, table, yuan
@@ -35,35 +34,20 @@ def _label(vocab: Vocabulary, list_name: str, value: str | None, lang: str) -> s
 
 
 def household_card_dict(card: HouseholdCard) -> dict[str, Any]:
-    """The card as a JSON-ready dict, personal data masked."""
-    h = unstructure(card.household)
-    h["phone"] = mask_phone(h.get("phone"))
-    h["bank_account"] = mask_account(h.get("bank_account"))
-    members = []
-    for person in card.members:
-        p = unstructure(person)
-        p["id_number"] = mask_id(p["id_number"])
-        p["phone"] = mask_phone(p.get("phone"))
-        members.append(p)
-    return {
-        "household": h,
-        "group": card.group.name if card.group else None,
-        "members": members,
-        "tags": [{**unstructure(t), "id_number": mask_id(t.id_number)} for t in card.tags],
-        "status_history": [unstructure(s) for s in card.status_history],
-        "actions": [
-            {
-                "id": a.id,
-                "kind": a.kind,
-                "start": a.start.isoformat(),
-                "end": a.end.isoformat(),
-                "title": a.title,
-                "amount_fen": a.amount_fen,
-            }
-            for a in card.actions
-        ],
-        "problems": [str(p) for p in card.problems],
-    }
+    """The card as ``fupin show household --json`` prints it: :meth:`HouseholdCard.to_dict` (masked as the
+    card is, and masked again here if it was not), with the villager group's name, each action summed up
+    (id, kind, start, end, title, amount_fen) and each problem as one line."""
+    data = card.to_dict()
+    h = data["household"]
+    h["phone"], h["bank_account"] = mask_phone(h.get("phone")), mask_account(h.get("bank_account"))
+    for member in data["members"]:
+        member["id_number"], member["phone"] = mask_id(member["id_number"]), mask_phone(member.get("phone"))
+    for tag in data["tags"]:
+        tag["id_number"] = mask_id(tag["id_number"])
+    data["group"] = card.group.name if card.group else None
+    data["actions"] = [{key: a[key] for key in ("id", "kind", "start", "end", "title", "amount_fen")} for a in data["actions"]]
+    data["problems"] = [str(p) for p in card.problems]
+    return data
 
 
 def render_household_card(card: HouseholdCard, vocab: Vocabulary, lang: str = "zh") -> str:
