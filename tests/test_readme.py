@@ -163,9 +163,12 @@ def check_claims(run: Run) -> None:
     assert (run.folder / "out" / "拖木村2016.html").stat().st_size > 0
     plugins = json.loads((run.folder / "out" / "plugins.json").read_text(encoding="utf-8"))
     assert plugins
-    # "fupin check exits 1 when a commitment is not met (in 2016: C18 ... and C21 ...)"
+    # "fupin check exits 1 when a commitment is not met ...: in the demo's 2016, C02 (350,000 yuan ...) and C18"
     demo = run.output_of("fupin demo")
     assert "exit 1: a commitment is not met" in demo
+    assert re.search(r"C02 +未达成 .*350,000\.00 元", demo) and re.search(r"C18 +未达成", demo)
+    assert "建档立卡登记 (合成数据): 428 户" in demo  # "拖木村, 428 poor households"
+    assert re.search(r"方案\s+qjnu-tuomu", demo) and "C37" in demo  # "the plan and its 37 commitments"
     # 8 households, 23 members, 1 of 8 can exit, the diary follows the cases up
     village = run.output_of("fupin plan load examples/plans/ddac-xinzhai.toml")
     assert "新寨村建档立卡户.xlsx: 新增 8 inserted" in village
@@ -174,7 +177,11 @@ def check_claims(run: Run) -> None:
     persons = json.loads((run.folder / "out" / "persons.json").read_text(encoding="utf-8"))
     assert persons["committed"] and persons["files"][0]["inserted"] == 23
     check = json.loads((run.folder / "out" / "check-2016.json").read_text(encoding="utf-8"))
-    assert check
+    assert check and all(r["id"].startswith("D") for r in check)  # the made-up plan's own commitments only
+    assert "exit 1: a commitment is not met" in village
+    # the note read back with the key the walkthrough made, before the rotation
+    streams = run.output_of("fupin education teachers")
+    assert "QJNU-PSY-2017-0149" in streams and re.search(r"\d+ notes re-encrypted with the new key", streams)
     # the same persons file again: 23 unchanged
     batch = run.output_of("fupin import --list")
     assert "未变 23 unchanged" in batch
@@ -182,6 +189,8 @@ def check_claims(run: Run) -> None:
     who = run.output_of("fupin users add DDAC-NX:clerk")
     assert "3 households due" in who and "exit 3: not a household he helps" in who
     assert "530381110201030001" not in who.split("exit 3")[0].split("3 households due")[1]
+    assert "任云" in who and "已合并 / merged" in who  # the person registered twice, found and merged
+    assert "沈桂志" in run.output_of("import fupin")  # the python block: the card of 530381110201020001
 
 
 def test_skipped_blocks_are_only_the_set_up():
