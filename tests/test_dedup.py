@@ -12,7 +12,8 @@ from pypinyin import lazy_pinyin
 from fupin import Actor, Area, Household, NotFound, Person, Tag, Unit, ValidationError
 from fupin.access import AccessDenied, User
 from fupin.actions import SupportAction
-from fupin.dedup import HOMOPHONES, dedup_group, merge, plant_lookalikes, scan
+from fupin.cli.dedup import dedup_group
+from fupin.dedup import HOMOPHONES, merge, plant_lookalikes, scan
 from fupin.demo import build_demo
 from fupin.idnumber import IdNumber, make_id_number
 from fupin.storage import schema

@@ -227,7 +227,6 @@ class Hooks:
         the hooks it implements appear. A hook that raises is reported as
         ``"error: Type: message"`` rather than raised: this is for reports.
         """
-        import click
         from sqlalchemy import MetaData
 
         def kinds() -> list[str]:
@@ -251,9 +250,9 @@ class Hooks:
             return sum(len(_as_list(r)) for r in self._call_one(plugin_name, "fupin_vocabularies"))
 
         def commands() -> list[str]:
-            cli = click.Group("fupin")
+            cli = _CommandNames()
             self._call_one(plugin_name, "fupin_register_commands", cli=cli)
-            return sorted(cli.commands)
+            return sorted(cli.names)
 
         plugin = self.pm.get_plugin(plugin_name)
         implemented = {caller.name for caller in self.pm.get_hookcallers(plugin) or ()}
@@ -316,6 +315,44 @@ class Hooks:
                     f"but its {what}s must be named {plugin_name}.*"
                 )
         return {item.name: item for _plugin, item in contributed}
+
+
+class _CommandNames:
+    """A stand-in for the root ``click.Group`` that notes the names of the commands added to it.
+
+    For :meth:`Hooks.contributions`, so that listing plugins needs no command
+    line (click is the CLI's, :mod:`fupin.cli`). It takes what a plugin does to
+    the group it is given: ``add_command(cmd, name=None)``, and the decorators
+    ``command(...)`` / ``group(...)``, whose result takes the same again (its
+    subcommands, not noted). A decorated function is named as click names it.
+    """
+
+    def __init__(self) -> None:
+        self.names: list[str] = []
+
+    def add_command(self, cmd: Any, name: str | None = None) -> None:
+        self.names.append(name or str(getattr(cmd, "name", None) or cmd))
+
+    def command(self, *args: Any, **kwargs: Any) -> Any:
+        if args and callable(args[0]):  # @cli.command without parentheses
+            return self._decorate(None)(args[0])
+        return self._decorate(args[0] if args and isinstance(args[0], str) else kwargs.get("name"))
+
+    group = command
+
+    def _decorate(self, name: str | None) -> Callable[[Callable[..., Any]], _CommandNames]:
+        def decorator(func: Callable[..., Any]) -> _CommandNames:
+            self.names.append(name or _click_name(getattr(func, "__name__", "command")))
+            return _CommandNames()
+
+        return decorator
+
+
+def _click_name(function_name: str) -> str:
+    """The name click gives a command from its function's name (``show_all_command`` -> ``show-all``)."""
+    name = function_name.lower().replace("_", "-")
+    head, sep, suffix = name.rpartition("-")
+    return head if sep and suffix in ("command", "cmd", "group", "grp") else name
 
 
 def _as_list(result: Any) -> list[Any]:

@@ -36,7 +36,6 @@ from typing import Any
 import attrs
 import pluggy
 
-import fupin
 from fupin import hookspecs
 from fupin.errors import PluginError
 from fupin.hooks import Hooks
@@ -256,9 +255,11 @@ def get_plugin_manager(*, load_entrypoints: bool = True, strict: bool = False) -
             pm.set_blocked(raw.strip())
     if _env_flag("FUPIN_TRACE_PLUGINS"):
         pm.add_hookcall_monitoring(_trace_before, _trace_after)
+    from fupin import __version__  # here: fupin imports this module
+
     # Built-ins first, so that no installed plugin can take their names.
     for name, module in DEFAULT_PLUGINS.items():
-        _register_module(pm, name, module, distribution="fupin", version=fupin.__version__)
+        _register_module(pm, name, module, distribution="fupin", version=__version__)
     if load_entrypoints and not _env_flag("FUPIN_DISABLE_PLUGIN_AUTOLOAD"):
         _load_entrypoints(pm)
     pm.check_pending()
