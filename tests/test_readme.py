@@ -107,12 +107,13 @@ class Run:
     blocks: tuple[Block, ...]
     folder: Path
     stdout: tuple[str, ...]
+    stderr: tuple[str, ...]
 
-    def output_of(self, first_line_start: str) -> str:
-        """The stdout of the block whose first line starts with ``first_line_start``."""
-        for block, out in zip(self.blocks, self.stdout, strict=True):
+    def output_of(self, first_line_start: str, *, stderr: bool = False) -> str:
+        """The stdout (or stderr) of the block whose first line starts with ``first_line_start``."""
+        for block, out, err in zip(self.blocks, self.stdout, self.stderr, strict=True):
             if block.first_line.startswith(first_line_start):
-                return out
+                return err if stderr else out
         raise AssertionError(f"README.md has no block starting {first_line_start!r}")
 
 
@@ -144,8 +145,8 @@ def run_readme(tmp_path: Path, database_url: str | None = None) -> Run:
             f"--- stdout (end) ---\n{out[-3000:]}\n--- stderr (end) ---\n{err[-3000:]}",
             pytrace=False,
         )
-    stdout = tuple((outputs / f"{n}.out").read_text(encoding="utf-8") for n in range(len(blocks)))
-    return Run(tuple(blocks), work, stdout)
+    read = lambda suffix: tuple((outputs / f"{n}.{suffix}").read_text(encoding="utf-8") for n in range(len(blocks)))  # noqa: E731
+    return Run(tuple(blocks), work, read("out"), read("err"))
 
 
 def _venv(link: Path) -> None:
@@ -185,6 +186,7 @@ def check_claims(run: Run) -> None:
     # the same persons file again: 23 unchanged
     batch = run.output_of("fupin import --list")
     assert "未变 23 unchanged" in batch
+    assert re.search(r"import persons: \d+/\d+ \(100%\)", run.output_of("fupin import --list", stderr=True))  # --progress
     # the cadre sees his three households only; another household is refused
     who = run.output_of("fupin users add DDAC-NX:clerk")
     assert "3 households due" in who and "exit 3: not a household he helps" in who
