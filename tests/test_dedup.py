@@ -165,7 +165,7 @@ class TestMerge:
             store.get_person(drop)
         kept = store.get_person(keep)
         assert (kept.phone, kept.health, kept.relation) == ("13800000000", "长期慢性病", "户主")
-        card = store.household_card("H1")
+        card = store.household_card("H1", unmasked=True)
         assert sorted((t.id_number, t.tag) for t in card.tags) == [(keep, "在校生"), (keep, "外出务工")]
         actions = {a.id: a for a in store.actions()}
         assert [str(b) for b in actions[only_drop.id].beneficiaries] == [f"person:{keep}"]
