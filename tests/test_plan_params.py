@@ -136,3 +136,106 @@ def test_a_value_outside_the_choices_is_refused(targets, tmp_path):
     path = edited(tmp_path, 'scope = "poor_people"', 'scope = "poor_villages"')
     found = plan_problems(load_plan(path), targets)
     assert len(found) == 1 and found[0].startswith("C37.params.scope: ") and "poor_households" in found[0]
+
+
+# -- [plugins.NAME] tables: declared by their plugin with fupin_plan_settings -----------
+
+SECOND = Path(__file__).resolve().parents[1] / "examples" / "plans" / "ddac-xinzhai.toml"
+FUNDING = "[plugins.funding]\n"
+
+
+@pytest.fixture(scope="module")
+def installed():
+    """The installed plugins (funding, education ...), as ``fupin`` itself loads them."""
+    return Hooks(get_plugin_manager())
+
+
+@pytest.fixture
+def installed_cli(installed):
+    from click.testing import CliRunner
+
+    from fupin.cli import make_cli
+
+    command = make_cli(installed.pm)
+    return lambda *args: CliRunner().invoke(command, list(args))
+
+
+def test_funding_declares_its_plan_settings(installed):
+    declared = {p.name: p for p in installed.plan_settings()["funding"]}
+    assert set(declared) == {"poor_statuses", "not_in_school", "aid_amounts"}
+    assert declared["poor_statuses"].type == "strings" and declared["aid_amounts"].type == "table"
+    assert all(p.zh and p.en for p in declared.values())
+    assert installed.plan_settings()["education"] == ()  # installed, declares none
+
+
+@pytest.mark.parametrize("plan", [REFERENCE, load_plan(SECOND)], ids=["qjnu-tuomu", "ddac-xinzhai"])
+def test_shipped_plans_set_only_declared_settings(installed, plan):
+    """Both shipped plans load with every plugin installed: funding's table is declared, no stale education table is left."""
+    assert plan_problems(plan, installed.targets(), installed.plan_settings()) == []
+
+
+#: (line of the reference plan, its changed version, what the refusal names)
+BAD_SETTINGS = [
+    (FUNDING, FUNDING + "reserve_fen = 100\n", r"^plugins\.funding\.reserve_fen: .*unknown parameter.*known: poor_statuses"),
+    ('not_in_school = ["非在校生", "学前教育"]                 # C29', 'not_in_school = "非在校生"  # C29', r"^plugins\.funding\.not_in_school: .*expected an array of strings"),
+    ("study_aid_fen = 50000", "study_aid_fen = -500", r"^plugins\.funding\.aid_amounts\.study_aid_fen: .*expected an amount in fen"),
+    ('"已脱贫(享受政策)"]   # C29', '"已脱贫(享受政策)", 3]   # C29', r"^plugins\.funding\.poor_statuses: .*expected an array of strings"),
+    ("study_aid_fen = 50000", "study_aid = 50000", r"^plugins\.funding\.aid_amounts\.study_aid: .*unknown parameter.*did you mean \"study_aid_fen\""),
+    (FUNDING, '[plugins.education]\nmin_trainees_per_school = 2\n\n' + FUNDING,
+     r"^plugins\.education: .*declares no plan settings"),
+]
+
+
+@pytest.mark.parametrize(("old", "new", "named"), BAD_SETTINGS)
+def test_undeclared_or_mistyped_settings_are_refused(installed, tmp_path, old, new, named):
+    found = plan_problems(load_plan(edited(tmp_path, old, new)), installed.targets(), installed.plan_settings())
+    assert len(found) == 1 and re.search(named, found[0]), found
+
+
+@pytest.mark.parametrize(("old", "new", "named"), [BAD_SETTINGS[0], BAD_SETTINGS[-1]])
+def test_plan_show_and_lint_name_the_file_and_the_key(installed_cli, tmp_path, old, new, named):
+    path = edited(tmp_path, old, new)
+    shown = installed_cli("plan", "show", str(path))
+    assert shown.exit_code == 1 and str(path) in shown.output and "Traceback" not in shown.output, shown.output
+    assert re.search(named.lstrip("^"), shown.output)
+    linted = installed_cli("plan", "lint", str(path), "--json")
+    assert linted.exit_code == 1, linted.output
+    errors = [f for f in json.loads(linted.output) if f["severity"] == "error"]
+    assert len(errors) == 1 and re.search(named.lstrip("^"), errors[0]["message_en"]) and str(path) in errors[0]["message_en"]
+    assert installed_cli("plan", "lint", "qjnu-tuomu").exit_code == 0
+
+
+def test_store_and_check_refuse_on_both_backends(database_url, tmp_path):
+    """store.save_plan and the check (which validates the plan first) refuse an undeclared key, on both backends."""
+    from fupin.store import Actor, Store
+
+    plan = load_plan(edited(tmp_path, *BAD_SETTINGS[0][:2]))
+    with Store.open(database_url, pm=get_plugin_manager(), actor=Actor.parse("TEST:tester")) as store:
+        store.init()
+        with pytest.raises(PlanError, match=r"edited\.toml: plugins\.funding\.reserve_fen: "):
+            store.save_plan(plan)
+        with pytest.raises(PlanError, match=r"plugins\.funding\.reserve_fen"):
+            store.check(plan, 2016)
+
+
+def test_a_table_of_a_plugin_not_installed_is_not_checked(tmp_path):
+    """As with targets: a plan naming a plugin this installation lacks still loads (its checks say what is missing)."""
+    core_only = Hooks(get_plugin_manager(load_entrypoints=False))
+    assert "funding" not in core_only.plan_settings()
+    plan = load_plan(edited(tmp_path, *BAD_SETTINGS[0][:2]))
+    assert plan_problems(plan, core_only.targets(), core_only.plan_settings()) == []
+
+
+def test_a_plugin_declaring_something_else_is_named():
+    from fupin import hookimpl
+    from fupin.errors import PluginError
+
+    class Sloppy:
+        @hookimpl
+        def fupin_plan_settings(self):
+            return ["min_teams"]
+
+    pm = get_plugin_manager(load_entrypoints=False)
+    pm.register(Sloppy(), name="sloppy")
+    with pytest.raises(PluginError, match=r"plugin 'sloppy': fupin_plan_settings returned 'min_teams'; expected a Param"):
+        Hooks(pm).plan_settings()

@@ -111,6 +111,7 @@ NOT_RESULTS = {
     "ActionKind",  # names a details class (a type)
     "TargetSpec",  # holds the target's function
     "Param",  # a declaration of a target's parameter
+    "Permission",  # a plugin's declaration (fupin_permissions)
     "CheckContext",  # holds a connection
     "Column", "Reference", "ImportKind", "ModelKind", "ActionsKind",  # import declarations (parsers, tables)
     "Problem",  # an error detail; its value may be anything the caller gave

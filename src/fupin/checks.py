@@ -228,12 +228,21 @@ def params_problems(declared: Sequence[Param], values: Mapping[str, Any], prefix
     return found
 
 
-def plan_problems(plan: Plan, targets: Mapping[str, TargetSpec]) -> list[str]:
-    """Every parameter problem of ``plan``'s commitments against the installed ``targets``.
+def plan_problems(
+    plan: Plan, targets: Mapping[str, TargetSpec], settings: Mapping[str, Sequence[Param]] | None = None
+) -> list[str]:
+    """Every parameter problem of ``plan`` against the installed ``targets`` and plugin ``settings``.
 
     A commitment whose target no installed plugin provides is not checked here
     (its check says which plugin is missing); :data:`NOT_MEASURABLE` takes no
     parameters.
+
+    ``settings`` (from :meth:`fupin.hooks.Hooks.plan_settings`: every installed
+    plugin's name and the settings it declares) checks the plan's
+    ``[plugins.NAME]`` tables: a key the plugin does not declare, a value of the
+    wrong type, or a table of an installed plugin that declares no settings is
+    a problem named ``plugins.NAME.key``. A table naming a plugin that is not
+    installed is not checked (as with targets). ``None`` checks no table.
     """
     found = []
     for c in plan.commitments:
@@ -242,12 +251,29 @@ def plan_problems(plan: Plan, targets: Mapping[str, TargetSpec]) -> list[str]:
             found += params_problems(NOT_MEASURABLE_PARAMS, c.params, f"{c.id}.params")
         elif spec is not None:
             found += params_problems(spec.params, c.params, f"{c.id}.params")
+    if settings is not None:
+        found += settings_problems(plan, settings)
     return found
 
 
-def validate_plan(plan: Plan, targets: Mapping[str, TargetSpec]) -> None:
-    """Raise :class:`~fupin.errors.PlanError` naming the file, commitment and key of every parameter problem."""
-    found = plan_problems(plan, targets)
+def settings_problems(plan: Plan, settings: Mapping[str, Sequence[Param]]) -> list[str]:
+    """Problems of ``plan``'s ``[plugins.NAME]`` tables against what the installed plugins declare (see :func:`plan_problems`)."""
+    found = []
+    for name, table in plan.plugins.items():
+        if name not in settings:
+            continue
+        if not settings[name]:
+            found.append(f"plugins.{name}: 插件 {name} 不读取方案设置 / plugin {name!r} declares no plan settings; remove the table")
+        else:
+            found += params_problems(settings[name], table, f"plugins.{name}")
+    return found
+
+
+def validate_plan(
+    plan: Plan, targets: Mapping[str, TargetSpec], settings: Mapping[str, Sequence[Param]] | None = None
+) -> None:
+    """Raise :class:`~fupin.errors.PlanError` naming the file and key of every problem :func:`plan_problems` finds."""
+    found = plan_problems(plan, targets, settings)
     if found:
         from fupin.errors import PlanError
 
@@ -488,7 +514,7 @@ def check_plan(store: Store, plan: Plan, year: int, *, as_of: dt.date | None = N
     """
     store.access.require("aggregates.read", "检查 / check")
     targets = store.hooks.targets()
-    validate_plan(plan, targets)
+    validate_plan(plan, targets, store.hooks.plan_settings())
     years = plan.years()
     if year not in years:
         raise ValidationError.of("year", f"不在方案期内 ({years[0]}–{years[-1]}) / outside the plan period", year)

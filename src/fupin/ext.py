@@ -32,7 +32,8 @@ Import and export kinds:
     (CSV or XLSX to a path or a binary stream).
 
 Permissions:
-    ``User``, ``Access`` (what one actor may do, as SQL conditions), ``AccessDenied``.
+    ``User``, ``Access`` (what one actor may do, as SQL conditions), ``AccessDenied``,
+    ``Permission`` (what a plugin declares with ``fupin_permissions``).
 
 Text and personal data:
     ``table`` (CJK-aligned plain-text table), ``pad``, ``display_width``, ``yuan``,
@@ -46,7 +47,7 @@ Errors and audit:
 from __future__ import annotations
 
 from fupin import hookimpl
-from fupin.access import Access, AccessDenied, User
+from fupin.access import Access, AccessDenied, Permission, User
 from fupin.actions import ActionKind, SupportAction
 from fupin.audit import record as record_audit
 from fupin.checks import CheckContext, CheckResult, Param, Status, TargetSpec
@@ -85,6 +86,7 @@ __all__ = [
     "ImportKind",
     "ModelKind",
     "Param",
+    "Permission",
     "Problem",
     "Reference",
     "ReportSection",

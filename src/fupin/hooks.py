@@ -21,7 +21,7 @@ import attrs
 import pluggy
 
 from fupin.actions import ActionKind
-from fupin.checks import TargetSpec
+from fupin.checks import Param, TargetSpec
 from fupin.errors import PluginError, Problem, ValidationError
 from fupin.vocab import using_vocabulary
 
@@ -80,6 +80,7 @@ class Hooks:
         self._importers: dict[str, ImportKind] | None = None
         self._vocabulary: Vocabulary | None = None
         self._access: AccessSetup | None = None
+        self._settings: dict[str, tuple[Param, ...]] | None = None
 
     # -- registration hooks ----------------------------------------------------
 
@@ -127,6 +128,32 @@ class Hooks:
             known = ", ".join(sorted(targets)) or "-"
             raise ValidationError.of("target", f"未知的指标 / unknown target; known: {known}", name)
         return targets[name]
+
+    def plan_settings(self) -> dict[str, tuple[Param, ...]]:
+        """The settings each registered plugin reads from a plan's ``[plugins.NAME]``, by plugin name.
+
+        Every registered plugin is a key; one that implements no
+        ``fupin_plan_settings`` declares none (an empty tuple).
+
+        Raises:
+            PluginError: a plugin returns something other than :class:`Param`
+                objects, or declares one key twice.
+        """
+        if self._settings is None:
+            declared: dict[str, tuple[Param, ...]] = {
+                name: () for name, plugin in self.pm.list_name_plugin() if plugin is not None
+            }
+            for plugin_name, result in self._each("fupin_plan_settings"):
+                if not isinstance(result, (list, tuple)):
+                    raise PluginError(f"plugin {plugin_name!r}: fupin_plan_settings must return a list, got {result!r}")
+                for item in result:
+                    if not isinstance(item, Param):
+                        raise PluginError(f"plugin {plugin_name!r}: fupin_plan_settings returned {item!r}; expected a Param")
+                    if any(p.name == item.name for p in declared[plugin_name]):
+                        raise PluginError(f"plugin {plugin_name!r}: plan setting {item.name!r} is declared twice")
+                    declared[plugin_name] += (item,)
+            self._settings = declared
+        return dict(self._settings)
 
     def importers(self) -> dict[str, ImportKind]:
         """Every import kind the plugins contribute, by name (same rules as :meth:`action_kinds`)."""

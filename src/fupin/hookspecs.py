@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
     from fupin.access import Permission
     from fupin.actions import ActionKind
-    from fupin.checks import TargetSpec
+    from fupin.checks import Param, TargetSpec
     from fupin.errors import Problem
     from fupin.io.kinds import ImportKind
 
@@ -53,6 +53,22 @@ def fupin_targets() -> list[TargetSpec]:
     returns a :class:`fupin.CheckResult`, usually through ``ctx.judge(...)``.
 
     .. versionadded:: 0.1
+    """
+
+
+@hookspec
+def fupin_plan_settings() -> list[Param]:
+    """Return the settings this plugin reads from a plan's ``[plugins.NAME]`` table.
+
+    ``NAME`` is the plugin's name. Each :class:`fupin.ext.Param` names a key,
+    its type and its default, as a target's parameters do. A plan is refused
+    when it loads, shows, lints or is checked if its ``[plugins.NAME]`` table
+    has a key the plugin does not declare or a value of the wrong type, or if
+    the installed plugin ``NAME`` declares no settings at all; a table naming a
+    plugin that is not installed is not checked. The plugin reads its table
+    from ``plan.plugins["NAME"]`` (defaults are not filled in for it).
+
+    .. versionadded:: 0.2
     """
 
 

@@ -81,11 +81,14 @@ import types
 from collections.abc import Iterator, Mapping, Sequence
 from decimal import Decimal
 from fractions import Fraction
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
 
 from fupin.plans import Cadres, Plan, Village, VillageProfile
+
+if TYPE_CHECKING:
+    from fupin.checks import Param
 
 __all__ = ["SHARE_BASES", "Finding", "Severity", "lint_plan", "render_findings"]
 
@@ -229,7 +232,9 @@ def _sum(terms: Sequence[str]) -> str:
 # --------------------------------------------------------------------------- checks
 
 
-def lint_plan(plan: Plan, targets: Mapping[str, Any] | None = None) -> list[Finding]:
+def lint_plan(
+    plan: Plan, targets: Mapping[str, Any] | None = None, settings: Mapping[str, Sequence[Param]] | None = None
+) -> list[Finding]:
     """Return where ``plan`` contradicts itself, in a fixed order of checks.
 
     Every check takes its figures from the plan and is skipped when the plan
@@ -242,6 +247,8 @@ def lint_plan(plan: Plan, targets: Mapping[str, Any] | None = None) -> list[Find
             given, every commitment's parameters are checked against its
             target's declared ones (unknown key, wrong type, missing required
             key: an error each).
+        settings: the installed plugins' plan settings (``store.hooks.plan_settings()``):
+            when given, the ``[plugins.NAME]`` tables are checked against them too.
 
     Returns:
         The findings; empty when everything the plan states agrees.
@@ -260,15 +267,15 @@ def lint_plan(plan: Plan, targets: Mapping[str, Any] | None = None) -> list[Find
     findings += _target_findings(plan)
     findings += _notice_findings(plan)
     findings += _title_findings(plan)
-    if targets is not None:
-        findings += _param_findings(plan, targets)
+    if targets is not None or settings is not None:
+        findings += _param_findings(plan, targets or {}, settings)
     return findings
 
 
-def _param_findings(plan: Plan, targets: Mapping[str, Any]) -> Iterator[Finding]:
+def _param_findings(plan: Plan, targets: Mapping[str, Any], settings: Mapping[str, Sequence[Param]] | None) -> Iterator[Finding]:
     from fupin.checks import plan_problems
 
-    for problem in plan_problems(plan, targets):
+    for problem in plan_problems(plan, targets, settings):
         where, _, reason = problem.partition(": ")
         yield Finding("param", "error", where, f"{plan.origin}: {problem}", f"{plan.origin}: {problem}", {"reason": reason})
 

@@ -799,7 +799,7 @@ class Store:
             raise AccessDenied(self.actor, "plans.write", f"方案 {plan.name}")
         from fupin.checks import validate_plan
 
-        validate_plan(plan, self.hooks.targets())
+        validate_plan(plan, self.hooks.targets(), self.hooks.plan_settings())
         values = {
             "name": plan.name,
             "title": plan.title_zh,

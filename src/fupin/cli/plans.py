@@ -41,7 +41,8 @@ def plan_show(obj: Context, name: str, as_json: bool, lang: str) -> None:
     from fupin.plans import load_plan, render_plan
 
     loaded = load_plan(name)
-    validate_plan(loaded, Hooks(obj.pm).targets())
+    hooks = Hooks(obj.pm)
+    validate_plan(loaded, hooks.targets(), hooks.plan_settings())
     if as_json:
         echo_json(loaded.to_dict())
     else:
@@ -97,7 +98,8 @@ def plan_lint(obj: Context, name: str, as_json: bool, lang: str) -> None:
     from fupin.hooks import Hooks
 
     loaded = load_plan(name)
-    findings = lint_plan(loaded, Hooks(obj.pm).targets())
+    hooks = Hooks(obj.pm)
+    findings = lint_plan(loaded, hooks.targets(), hooks.plan_settings())
     if as_json:
         echo_json([f.to_dict() for f in findings])
     else:

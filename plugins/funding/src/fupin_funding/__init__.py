@@ -46,6 +46,14 @@ def fupin_roles() -> list[dict[str, Any]]:
 
 
 @hookimpl
+def fupin_plan_settings() -> list[Any]:
+    """``[plugins.funding]``: ``poor_statuses``, ``not_in_school``, ``aid_amounts`` (C29 to C31)."""
+    from fupin_funding.aid import SETTINGS
+
+    return list(SETTINGS)
+
+
+@hookimpl
 def fupin_migrations() -> list[Path]:
     """The alembic branch ``funding`` (depends on ``core``)."""
     return [Path(__file__).parent / "migrations"]

@@ -44,7 +44,7 @@ import sqlalchemy as sa
 
 from fupin import PlanError
 
-from fupin.ext import count_if, joined, key, plan_villages_condition, split, status_on
+from fupin.ext import Param, count_if, joined, key, plan_villages_condition, split, status_on
 
 from fupin_funding.ledger import PROGRAMMES, of_plan, voucher_numbers
 from fupin_funding.scope import funds_condition
@@ -63,6 +63,18 @@ PARAMS: dict[str, dict[str, Any]] = {
     "festival_support": {"before": "spring_festival", "beneficiary_tag": "孤寡老人", "per": "person", "min_amount_fen": 10_000, "window_days": 45},
     "foster_reward": {"before": "spring_festival", "beneficiary_tag": "孤寡老人", "per": "household", "min_amount_fen": 10_000, "window_days": 45},
 }
+
+
+#: What ``[plugins.funding]`` of a plan may set (declared through ``fupin_plan_settings``; the plan is refused otherwise).
+SETTINGS: tuple[Param, ...] = (
+    Param("poor_statuses", "strings", default=tuple(DEFAULTS["poor_statuses"]),
+          zh="其在校成员可获助学金的户状态", en="household statuses whose in-school members get study aid"),
+    Param("not_in_school", "strings", default=tuple(DEFAULTS["not_in_school"]),
+          zh="不算在校的学生状态", en="student statuses that are not in school"),
+    Param("aid_amounts", "table", zh="发放名单上每人/每户的默认金额 (分)", en="the default amount per person / household on aid lists, in fen",
+          fields=tuple(Param(f"{programme}_fen", "fen", default=amount, zh=f"{programme} 默认金额 (分)", en=f"{programme}: default amount in fen")
+                       for programme, amount in DEFAULTS["amounts_fen"].items())),
+)
 
 
 def settings(plan: Any) -> dict[str, Any]:
