@@ -297,3 +297,33 @@ def test_the_guides_own_tests_pass_with_fixtures_from_the_entry_point(guide_root
                           cwd=guide_root, env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
     assert " passed" in done.stdout
+
+
+@pytest.mark.parametrize("block", [b for b in ALL_BLOCKS if b.module], ids=lambda b: b.where)
+def test_every_hook_example_is_a_complete_plugin_module(block: Block) -> None:
+    """Each example of plugin_hooks.md imports, registers on a fresh plugin manager (hook names and
+    arguments checked), and what its registration hooks return is accepted."""
+    import types
+
+    from fupin.hooks import Hooks
+    from fupin.plugins import get_plugin_manager
+
+    module = types.ModuleType("fupin_lifesci_example")
+    module.__file__ = str(DOCS / block.page)
+    try:
+        exec(compile(block.text, block.where, "exec"), module.__dict__)
+    except Exception as exc:
+        raise AssertionError(f"{block.where}: {type(exc).__name__}: {exc}") from exc
+    pm = get_plugin_manager(load_entrypoints=False)
+    pm.register(module, name="lifesci")
+    pm.check_pending()
+    hooks = Hooks(pm)
+    implemented = {c.name for c in pm.get_hookcallers(module) or ()}
+    if "fupin_action_kinds" in implemented and "return []" not in block.text:
+        assert any(name.startswith("lifesci.") for name in hooks.action_kinds())
+    if "fupin_targets" in implemented:
+        assert any(name.startswith("lifesci.") for name in hooks.targets())
+    if "fupin_importers" in implemented:
+        assert any(name.startswith("lifesci.") for name in hooks.importers())
+    if "fupin_plan_settings" in implemented:
+        assert hooks.plan_settings()["lifesci"]
