@@ -16,7 +16,7 @@ import io
 import os
 import tempfile
 import uuid
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
@@ -1204,6 +1204,7 @@ class Store:
         where: Sequence[str] | None = None,
         unmasked: bool = False,
         english: bool = False,
+        progress: Callable[[int, int], object] | None = None,
     ) -> ExportResult:
         """Write the records of ``kind`` the actor may read to ``stream``, as a file ``import`` reads back.
 
@@ -1217,6 +1218,8 @@ class Store:
             where: Filters like ``"贫困户属性=低保贫困户"`` (ANDed).
             unmasked: ID numbers, phones and accounts in full.
             english: English headers instead of the Chinese ones.
+            progress: Called as ``progress(done, total)`` (rows) at the start and after each chunk
+                of rows written; ``total`` is counted only when it is given.
         """
         from fupin.io.engine import import_kinds
         from fupin.io.export import export_rows
@@ -1231,7 +1234,7 @@ class Store:
         if text and fmt == "xlsx":
             raise ValidationError.of("stream", "XLSX 须写入二进制流 / XLSX needs a binary stream", fmt)
         headers, rows = export_rows(self, kinds[kind], where=tuple(where or ()), unmasked=unmasked, english=english,
-                                    details={"format": fmt, "file": "(stream)"})
+                                    details={"format": fmt, "file": "(stream)"}, progress=progress)
         target: IO[bytes] = _TextSink(stream) if text else stream  # type: ignore[assignment,arg-type]
         count = write_table(target, fmt, headers, rows)
         return ExportResult(kind, fmt, count, not unmasked)

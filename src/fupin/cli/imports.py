@@ -262,10 +262,11 @@ def export(store: Any, kind: str, fmt: str, output: str, where: tuple[str, ...],
         raise click.UsageError("XLSX 需要输出文件 / xlsx needs -o FILE")
     import_kind = _import_kind(store, kind)
     # Audited by export_rows before the first row is written, masked or not.
-    headers, rows = export_rows(store, import_kind, where=where, unmasked=unmasked, english=english,
-                                details={"format": fmt, "file": output})
-    target: Any = click.open_file("-", "wb") if output == "-" else output
-    count = write_table(target, fmt, headers, rows)
+    with progress(f"导出 / export {kind}") as report:
+        headers, rows = export_rows(store, import_kind, where=where, unmasked=unmasked, english=english,
+                                    details={"format": fmt, "file": output}, progress=report)
+        target: Any = click.open_file("-", "wb") if output == "-" else output
+        count = write_table(target, fmt, headers, rows)
     if output != "-":
         click.echo(f"已导出 / exported {count} 行 rows to {output}", err=True)
 
