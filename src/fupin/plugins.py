@@ -304,8 +304,15 @@ def _load_entrypoints(pm: FupinPluginManager) -> None:
 
 
 def plugin_failures(pm: pluggy.PluginManager) -> list[PluginFailure]:
-    """The plugins ``pm`` left out because they failed to import or register."""
-    return list(getattr(pm, "failures", ()))
+    """The plugins ``pm`` left out because they failed to import or register, then the
+    registered plugins whose roles or permissions were refused (those alone are left out;
+    the rest of such a plugin works)."""
+    sources: Mapping[str, tuple[str | None, str | None]] = getattr(pm, "sources", {})
+    refused = [
+        PluginFailure(name, *sources.get(name, (None, None)), f"roles and permissions left out: {reason}")
+        for name, reason in Hooks(pm).access_setup().failures
+    ]
+    return [*getattr(pm, "failures", ()), *refused]
 
 
 def list_plugins(pm: pluggy.PluginManager) -> list[PluginInfo]:

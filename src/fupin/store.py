@@ -26,7 +26,7 @@ import attrs
 import sqlalchemy as sa
 
 from fupin import audit, model
-from fupin.access import Access, AccessDenied, IdentityError, User, load_permissions, load_roles
+from fupin.access import Access, AccessDenied, IdentityError, User
 from fupin.actions import ActionKind, Beneficiary, SupportAction, action_row, reference_problems
 from fupin.errors import FupinError, NotFound, Problem, StaleRecord, StorageError, ValidationError
 from fupin.storage import schema
@@ -223,10 +223,11 @@ class Store:
         for table in S.metadata.sorted_tables:
             table.to_metadata(self.metadata)
         self.hooks.tables(self.metadata)
-        extensions = self.hooks.roles()
-        self.roles = load_roles(extensions)
+        # A plugin whose roles or permissions are refused is left out of them (fupin plugins lists it).
+        setup = self.hooks.access_setup()
+        self.roles = setup.roles
         #: Every permission (the core's and the plugins'), with what it allows.
-        self.permissions = load_permissions(extensions)
+        self.permissions = {name: p.en for name, p in setup.permissions.items()}
         self._access: Access | None = None
         #: Stored plans parsed, by (name, version): shared by the stores ``acting_as`` derives.
         self._plans: dict[tuple[str, int], Plan] = {}
@@ -1069,7 +1070,7 @@ class Store:
             kind_obj = kinds.get(r["kind"])
             details = r["details"]
             if kind_obj is not None and kind_obj.details is not None and details is not None:
-                details = structure(details, kind_obj.details, field="details")
+                details = structure(details, kind_obj.details, field="details", vocab=self.vocab)
             yield SupportAction(
                 kind=r["kind"],
                 start=r["start_date"],

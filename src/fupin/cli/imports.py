@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import codecs
 import sys
-import types
 from pathlib import Path
 from typing import Any
 
@@ -175,18 +174,9 @@ def _print_import(result: Any) -> None:
 def _list_import_kinds(obj: Context, as_json: bool) -> None:
     from fupin.hooks import Hooks
 
-    hooks = Hooks(obj.pm)
-    kinds = hooks.importers()
-    data = []
-    for name, kind in sorted(kinds.items()):
-        if hasattr(kind, "for_kinds"):
-            kind = kind.for_kinds(hooks.action_kinds())
-        data.append({
-            "kind": name, "label_zh": kind.label_zh, "label_en": kind.label_en, "key": list(kind.key),
-            "description": kind.description,
-            "columns": [{"name": c.name, "zh": c.zh, "type": c.type, "required": c.required, "vocab": c.vocab,
-                         "aliases": list(c.aliases)} for c in kind.columns],
-        })
+    from fupin.io.kinds import describe_import_kinds
+
+    data = describe_import_kinds(Hooks(obj.pm))
     if as_json:
         echo_json(data)
         return
@@ -286,11 +276,11 @@ def template(obj: Context, kind: str, fmt: str, output: str | None, english: boo
     """
     from fupin.hooks import Hooks
     from fupin.io.files import write_table
-    from fupin.io.kinds import template_dropdowns
+    from fupin.io.kinds import template_dropdowns, unbound_store
 
     hooks = Hooks(obj.pm)
     # Templates need the plugins' kinds and vocabularies, not a database.
-    import_kind = _import_kind(types.SimpleNamespace(hooks=hooks, vocab=hooks.vocabulary()), kind)
+    import_kind = _import_kind(unbound_store(hooks), kind)
     headers = [c.name if english else c.zh for c in import_kind.columns]
     dropdowns = template_dropdowns(import_kind, hooks.vocabulary(), hooks) if fmt == "xlsx" else None
     path = output or f"{kind}-模板.{fmt}"

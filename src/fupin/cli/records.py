@@ -75,7 +75,7 @@ def record(store: Any, kind: str, start: str | None, end: str | None, unit: str 
             data["start"] = data.pop("date")
         data.setdefault("unit", store.actor.unit)
         try:
-            action = SupportAction.new(action_kind, **data)
+            action = SupportAction.new(action_kind, vocab=store.vocab, **data)
         except TypeError as exc:
             raise ValidationError.of(str(from_file), f"未知字段 / unknown field: {exc}") from None
     else:
@@ -83,6 +83,7 @@ def record(store: Any, kind: str, start: str | None, end: str | None, unit: str 
             raise click.UsageError("需要 --date 或 --from / --date or --from is required")
         action = SupportAction.new(
             action_kind,
+            vocab=store.vocab,
             start=start,
             end=end,
             unit=unit or store.actor.unit,

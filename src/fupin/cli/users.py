@@ -67,6 +67,8 @@ def users_roles(store: Any) -> None:
     for role in store.roles.values():
         click.echo(f"{role.name}  {role.zh} / {role.en}  (scope: {role.scope})")
         click.echo(f"    {', '.join(sorted(role.permissions))}")
+        if role.kinds is not None:
+            click.echo(f"    帮扶类型 / action kinds: {', '.join(role.kinds)}")
 
 
 @click.command()

@@ -331,7 +331,7 @@ class Importer:
         #: An update is checked against the row as stored as well as the row as it
         #: will be, so a record cannot be taken over from outside one's scope.
         self._stored_scope: sa.ColumnElement[bool] | None = None
-        if kind.scope is not None and "all" not in store.access.scopes(kind.write_permission):
+        if kind.scope is not None and not store.access.reaches_everything(kind.write_permission, kind.scope[0]):
             # Written against the table the access conditions are written against (the core's own).
             self._scope_table = store.table(kind.table)
             self._stored_scope = store.access.kind_condition(kind, kind.write_permission, self._scope_table)
