@@ -25,6 +25,9 @@ __version__ = "0.1.0"
 #: Marker for plugin hook implementations: ``@fupin.hookimpl def fupin_action_kinds(): ...``
 hookimpl = pluggy.HookimplMarker("fupin")
 
+#: The public modules: everything a platform or a plugin may import. The rest is internal.
+PUBLIC_MODULES = ("fupin", "fupin.ext", "fupin.cli", "fupin.testing")
+
 from fupin.access import AccessDenied, IdentityError, User  # noqa: E402
 from fupin.actions import ActionKind, Beneficiary, SupportAction  # noqa: E402
 from fupin.checks import CheckContext, CheckResult, Status, TargetSpec, check_plan  # noqa: E402
@@ -64,11 +67,12 @@ from fupin.plans import Commitment, Plan, load_plan, packaged_plans  # noqa: E40
 from fupin.plugins import get_plugin_manager, list_plugins, plugin_failures  # noqa: E402
 from fupin.report import ReportSection, YearlyReport, render_household_card, render_report  # noqa: E402
 from fupin.search import HouseholdHit, Page, PersonHit  # noqa: E402
-from fupin.store import Actor, AuditEntry, CardMember, ExportResult, HouseholdCard, Store  # noqa: E402
+from fupin.store import Actor, AuditEntry, CardMember, ExportResult, HouseholdCard, ImportBatch, Store  # noqa: E402
 from fupin.visits import DueItem  # noqa: E402
 from fupin.vocab import Term, Vocabulary  # noqa: E402
 
 __all__ = [
+    "PUBLIC_MODULES",
     "AccessDenied",
     "ActionKind",
     "Actor",
@@ -96,6 +100,7 @@ __all__ = [
     "HouseholdHit",
     "IdNumber",
     "IdentityError",
+    "ImportBatch",
     "ImportResult",
     "MergeResult",
     "NotFound",

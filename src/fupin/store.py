@@ -114,6 +114,39 @@ class Serialised:
 
 
 @attrs.frozen
+class ImportBatch(Serialised):
+    """One import of one file, as :meth:`Store.import_batches` lists it.
+
+    Attributes:
+        id: The batch number.
+        kind: The import kind.
+        file_name: The file's name as given.
+        content_hash: SHA-256 of the file's bytes.
+        format: ``"csv"``, ``"xlsx"`` or ``"jsonl"``.
+        status: How it ended (``committed``, ``rejected``, ``dry_run`` ...).
+        rows, inserted, updated, unchanged, rejected: Its counts.
+        unit, user: Who imported it.
+        started_at, finished_at: When (UTC); ``finished_at`` is None while it runs.
+    """
+
+    id: int
+    kind: str
+    file_name: str
+    content_hash: str
+    format: str
+    status: str
+    rows: int
+    inserted: int
+    updated: int
+    unchanged: int
+    rejected: int
+    unit: str
+    user: str
+    started_at: dt.datetime
+    finished_at: dt.datetime | None
+
+
+@attrs.frozen
 class CardMember(Serialised):
     """A member of a household as its card shows them: a :class:`fupin.Person`'s fields, and on a masked
     card (the default) the ID number keeping only its first 6 characters and the phone its first 3 and last 4."""
@@ -1129,6 +1162,13 @@ class Store:
         with self._reading() as conn:
             return [AuditEntry(**r) for r in conn.execute(query).mappings()]
 
+    def import_batches(self, *, limit: int = 50) -> list[ImportBatch]:
+        """The last ``limit`` import batches, newest first (needs audit.read)."""
+        self.access.require("audit.read")
+        query = sa.select(S.import_batches).order_by(S.import_batches.c.id.desc()).limit(limit)
+        with self._reading() as conn:
+            return [ImportBatch(**r) for r in conn.execute(query).mappings()]
+
     # -- the platform API ---------------------------------------------------------------
     # Thin doors to the services, each checking what its service checks; see docs/embedding.md.
 
@@ -1199,8 +1239,9 @@ class Store:
     def export(
         self,
         kind: str,
-        stream: IO[bytes] | IO[str],
+        stream: IO[bytes] | IO[str] | str | os.PathLike[str],
         *,
+        name: str | None = None,
         fmt: str = "csv",
         where: Sequence[str] | None = None,
         unmasked: bool = False,
@@ -1214,7 +1255,8 @@ class Store:
 
         Args:
             kind: The import kind.
-            stream: A binary stream (any format) or a text stream (CSV and JSON lines).
+            stream: A binary stream (any format), a text stream (CSV and JSON lines) or a path.
+            name: What the audit entry calls the file (default: the path, or ``"(stream)"``).
             fmt: ``"csv"``, ``"xlsx"`` or ``"jsonl"``.
             where: Filters like ``"贫困户属性=低保贫困户"`` (ANDed).
             unmasked: ID numbers, phones and accounts in full.
@@ -1235,8 +1277,8 @@ class Store:
         if text and fmt == "xlsx":
             raise ValidationError.of("stream", "XLSX 须写入二进制流 / XLSX needs a binary stream", fmt)
         headers, rows = export_rows(self, kinds[kind], where=tuple(where or ()), unmasked=unmasked, english=english,
-                                    details={"format": fmt, "file": "(stream)"}, progress=progress)
-        target: IO[bytes] = _TextSink(stream) if text else stream  # type: ignore[assignment,arg-type]
+                                    details={"format": fmt, "file": name or _file_name(stream)}, progress=progress)
+        target: IO[bytes] | str | os.PathLike[str] = _TextSink(stream) if text else stream  # type: ignore[assignment,arg-type]
         count = write_table(target, fmt, headers, rows)
         return ExportResult(kind, fmt, count, not unmasked)
 
@@ -1313,6 +1355,12 @@ class Store:
         from fupin.exits import record_exit
 
         return record_exit(self, number, year, on=on, plan=None if plan is None else self.plan(plan))
+
+    def close_case(self, ref: str, *, closed: dt.date, resolution: str) -> None:
+        """Close case ``ref`` on ``closed`` with its ``resolution`` (needs visits.write; the audit log keeps the change)."""
+        from fupin.visits import close_case
+
+        close_case(self, ref, closed=closed, resolution=resolution)
 
     def find_duplicates(self, *, village: str | None = None, min_score: float = 0.6) -> list[Candidate]:
         """People who are likely one person registered twice, most likely first."""
@@ -1408,6 +1456,11 @@ def _masked_card(card: HouseholdCard) -> HouseholdCard:
     )
     problems = tuple(attrs.evolve(p, value=mask_personal(p.value, p.field)) for p in card.problems)
     return attrs.evolve(card, household=household, members=members, tags=tags, actions=actions, problems=problems, masked=True)
+
+
+def _file_name(target: object) -> str:
+    """What an export's audit entry calls its file: a path as given, a stream ``(stream)``."""
+    return os.fspath(target) if isinstance(target, (str, os.PathLike)) else "(stream)"  # type: ignore[arg-type]
 
 
 def _upload_name(name: str) -> str:

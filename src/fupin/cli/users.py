@@ -37,8 +37,7 @@ def users_add(store: Any, login: str, roles: tuple[str, ...], areas: tuple[str, 
     server's authentication decides who a clerk is. Give each clerk a login of
     their own. A platform that embeds fupin passes the actor itself.
     """
-    from fupin.access import User
-    from fupin.store import Actor
+    from fupin import Actor, User
 
     actor = Actor.parse(login)
     store.add_user(User(actor.unit, actor.user, roles, areas, cadre, db_login or store.session_login()))
