@@ -242,11 +242,6 @@ CLI_ALLOWED = {
     # fupin audit verify/head/list: the hash chain's check and the export's masks.
     "fupin.audit": "audit verify, audit head",
     "fupin.io.export.mask_personal": "audit list",
-    # Public through fupin.ext once it lands (issue 17, part A1); then imported from there.
-    "fupin.text.table": "fupin.ext.table",
-    "fupin.text.mask_id": "fupin.ext.mask_id",
-    "fupin.io.files.write_table": "fupin.ext.write_table",
-    "fupin.convert.unstructure": "SupportAction.to_dict()",
 }
 
 

@@ -25,7 +25,7 @@ __version__ = "0.1.0"
 #: Marker for plugin hook implementations: ``@fupin.hookimpl def fupin_action_kinds(): ...``
 hookimpl = pluggy.HookimplMarker("fupin")
 
-#: The public modules: everything a platform or a plugin may import. The rest is internal.
+#: The public modules: what platforms and plugins may import. Everything else is internal.
 PUBLIC_MODULES = ("fupin", "fupin.ext", "fupin.cli", "fupin.testing")
 
 from fupin.access import AccessDenied, IdentityError, User  # noqa: E402

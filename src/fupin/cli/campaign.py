@@ -16,7 +16,7 @@ import click
 
 from fupin import NotFound, Pairing, Status, render_report
 from fupin.cli._app import echo_json, pass_store
-from fupin.text import table
+from fupin.ext import table
 
 _PLAN = click.option("--plan", "plan_name", metavar="NAME", help="The stored plan (default: the only one stored).")
 _LANG = click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)

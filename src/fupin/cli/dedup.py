@@ -7,7 +7,7 @@ from typing import Any
 import click
 
 from fupin.cli._app import echo_json, pass_store
-from fupin.text import mask_id, table
+from fupin.ext import mask_id, table
 
 
 @click.group("dedup")

@@ -198,7 +198,7 @@ def imports(store: Any, limit: int, as_json: bool) -> None:
     if as_json:
         echo_json([b.to_dict() for b in batches])
         return
-    from fupin.text import table
+    from fupin.ext import table
 
     click.echo("\n".join(table(
         ["#", "时间 time", "类型 kind", "文件 file", "状态 status", "新增", "更新", "未变", "拒绝", "操作人 by"],
@@ -258,7 +258,7 @@ def template(obj: Context, kind: str, fmt: str, output: str | None, english: boo
     Example:
       fupin template households --format xlsx -o 贫困户导入模板.xlsx
     """
-    from fupin.io.files import write_table
+    from fupin.ext import write_table
     from fupin.io.kinds import template_dropdowns, unbound_store
 
     hooks = Hooks(obj.pm)

@@ -95,9 +95,7 @@ def record(store: Any, kind: str, start: str | None, end: str | None, unit: str 
         )
     stored = store.record_action(action)
     if as_json:
-        from fupin.convert import unstructure
-
-        echo_json(unstructure(stored))
+        echo_json(stored.to_dict())
     else:
         click.echo(f"已记录 / recorded: {stored.kind} #{stored.id} {stored.start.isoformat()}")
 
