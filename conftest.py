@@ -1,4 +1,4 @@
-"""Root conftest: load fupin's shared pytest fixtures (database_url, sqlite_url,
-postgres_url, ...) for the core tests and the in-repo plugins' tests."""
-
-pytest_plugins = ["fupin.testing"]
+"""Root conftest. fupin's shared pytest fixtures (``store``, ``pm``, ``cli``,
+``database_url``, ...) come from :mod:`fupin.testing`, a pytest plugin registered
+through the ``pytest11`` entry point: installing fupin loads it, here and in any
+third-party plugin's test suite, so it is not named again here."""

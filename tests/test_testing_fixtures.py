@@ -130,7 +130,7 @@ def _run_probe(tmp_path: Path, ci: str | None, *extra: str) -> subprocess.Comple
     src = str(Path(fupin.__file__).resolve().parent.parent)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (src, env.get("PYTHONPATH")) if p)
     return subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "fupin.testing", "-p", "no:cacheprovider",
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider",
          "-rA", "--strict-markers", *extra, "test_probe.py"],
         cwd=tmp_path, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=120,
     )

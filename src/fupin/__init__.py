@@ -8,6 +8,12 @@ everything else is internal and may change.
     with fupin.Store.open("sqlite:///tuomu.db", pm=pm, actor=fupin.Actor("QJNU", "clerk")) as store:
         store.init()
         print(store.household_card("530326106200010001").household.head_name)
+
+The platform API is :class:`Store`'s methods (``import_file``, ``export``,
+``worklist``, ``check``, ``report``, pairing, exits, dedup, ``search_people``,
+``household_card`` ...) with :func:`render_report`; results are attrs classes
+with ``to_dict()``; errors are :class:`FupinError` subclasses with an
+``exit_code``. See docs/embedding.md.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ __version__ = "0.1.0"
 #: Marker for plugin hook implementations: ``@fupin.hookimpl def fupin_action_kinds(): ...``
 hookimpl = pluggy.HookimplMarker("fupin")
 
+from fupin.access import AccessDenied, IdentityError, User  # noqa: E402
 from fupin.actions import ActionKind, Beneficiary, SupportAction  # noqa: E402
 from fupin.checks import CheckContext, CheckResult, Status, TargetSpec, check_plan  # noqa: E402
 from fupin.errors import (  # noqa: E402
@@ -27,8 +34,10 @@ from fupin.errors import (  # noqa: E402
     PlanError,
     PluginError,
     Problem,
+    StaleRecord,
     StorageError,
     ValidationError,
+    WriteFailed,
 )
 from fupin.hooks import Hooks, validates  # noqa: E402
 from fupin.idnumber import IdNumber  # noqa: E402
@@ -46,50 +55,81 @@ from fupin.model import (  # noqa: E402
     VillageProfile,
     Visit,
 )
+from fupin.dedup import Candidate, MergeResult  # noqa: E402
+from fupin.exits import Assessment  # noqa: E402
+from fupin.io.engine import FileResult, ImportResult, RowError  # noqa: E402
+from fupin.io.files import FileTooLarge, ReadLimits, UnreadableFile  # noqa: E402
+from fupin.pairing import AutoResult, PairingRow, TransferResult  # noqa: E402
 from fupin.plans import Commitment, Plan, load_plan, packaged_plans  # noqa: E402
 from fupin.plugins import get_plugin_manager, list_plugins, plugin_failures  # noqa: E402
-from fupin.report import ReportSection  # noqa: E402
-from fupin.store import Actor, AuditEntry, HouseholdCard, Store  # noqa: E402
+from fupin.report import ReportSection, YearlyReport, render_household_card, render_report  # noqa: E402
+from fupin.search import HouseholdHit, Page, PersonHit  # noqa: E402
+from fupin.store import Actor, AuditEntry, CardMember, ExportResult, HouseholdCard, Store  # noqa: E402
+from fupin.visits import DueItem  # noqa: E402
 from fupin.vocab import Term, Vocabulary  # noqa: E402
 
 __all__ = [
+    "AccessDenied",
     "ActionKind",
     "Actor",
     "Area",
+    "Assessment",
     "AuditEntry",
+    "AutoResult",
     "Beneficiary",
     "Cadre",
+    "Candidate",
+    "CardMember",
     "Case",
     "CheckContext",
     "CheckResult",
     "Commitment",
     "DiaryEntry",
+    "DueItem",
+    "ExportResult",
+    "FileResult",
+    "FileTooLarge",
     "FupinError",
     "Hooks",
     "Household",
     "HouseholdCard",
+    "HouseholdHit",
     "IdNumber",
+    "IdentityError",
+    "ImportResult",
+    "MergeResult",
     "NotFound",
+    "Page",
     "Pairing",
+    "PairingRow",
     "Person",
+    "PersonHit",
     "Plan",
     "PlanError",
     "PluginError",
     "Problem",
+    "ReadLimits",
     "ReportSection",
-    "StatusChange",
+    "RowError",
+    "StaleRecord",
     "Status",
+    "StatusChange",
     "StorageError",
     "Store",
     "SupportAction",
     "Tag",
     "TargetSpec",
     "Term",
+    "TransferResult",
     "Unit",
+    "UnreadableFile",
+    "User",
     "ValidationError",
     "VillageProfile",
     "Visit",
     "Vocabulary",
+    "WriteFailed",
+    "YearlyReport",
     "__version__",
     "check_plan",
     "get_plugin_manager",
@@ -98,5 +138,7 @@ __all__ = [
     "load_plan",
     "packaged_plans",
     "plugin_failures",
+    "render_household_card",
+    "render_report",
     "validates",
 ]

@@ -14,11 +14,14 @@ import datetime as dt
 import re
 from collections.abc import Callable, Mapping
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
 from fupin.errors import Problem, ValidationError
+
+if TYPE_CHECKING:
+    from fupin.vocab import Vocabulary
 
 #: ``plugin.kind``: lower-case words joined by underscores, one dot.
 KIND_NAME = re.compile(r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$")
@@ -175,9 +178,14 @@ class SupportAction:
         unit: str,
         details: Mapping[str, Any] | Any = None,
         beneficiaries: Any = (),
+        vocab: Vocabulary | None = None,
         **fields: Any,
     ) -> SupportAction:
         """Build an action of ``kind``, structuring ``details`` with the kind's class.
+
+        ``vocab`` is the store's vocabulary: the details class's converters and
+        validators see it as :func:`fupin.vocab.current_vocabulary` (a province's
+        extension of a plugin's list is then accepted).
 
         ``start``/``end`` may be ISO strings; ``beneficiaries`` may be
         :class:`Beneficiary` objects or ``"type:ref"`` strings. Raises
@@ -195,7 +203,7 @@ class SupportAction:
         elif isinstance(details, kind.details):
             parsed = details
         else:
-            parsed = structure(details or {}, kind.details, field="details")
+            parsed = structure(details or {}, kind.details, field="details", vocab=vocab)
         for b in bens:
             if b.type not in kind.beneficiary_types:
                 raise ValidationError.of(

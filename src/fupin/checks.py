@@ -25,6 +25,7 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import enum
+from decimal import Decimal
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -103,7 +104,8 @@ class CheckResult:
             "plugin": self.plugin,
             "target": self.target,
             "note": self.note,
-            "figures": self.figures,
+            # PostgreSQL sums come as Decimal: JSON takes them as numbers.
+            "figures": {k: (int(v) if v == int(v) else float(v)) if isinstance(v, Decimal) else v for k, v in self.figures.items()},
         }
 
 

@@ -11,12 +11,15 @@ from __future__ import annotations
 import datetime as dt
 import re
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import cattrs
 from cattrs.errors import ClassValidationError, ForbiddenExtraKeysError
 
 from fupin.errors import Problem, ValidationError
+
+if TYPE_CHECKING:
+    from fupin.vocab import Vocabulary
 
 
 def _structure_date(value: Any, _type: type) -> dt.date:
@@ -99,16 +102,21 @@ def _structure_str_tuple(value: Any, _type: type) -> tuple[str, ...]:
 converter = make_converter()
 
 
-def structure(data: Any, cls: type, *, field: str = "") -> Any:
+def structure(data: Any, cls: type, *, field: str = "", vocab: Vocabulary | None = None) -> Any:
     """Structure ``data`` into ``cls`` or raise ValidationError naming each bad field.
 
     Args:
         data: a mapping (from JSON, a CLI option or a file row).
         cls: the attrs class to build.
         field: a prefix for field names in problems, e.g. ``"details"``.
+        vocab: the store's vocabulary, which the class's converters and validators
+            see as :func:`fupin.vocab.current_vocabulary` while it is built.
     """
+    from fupin.vocab import using_vocabulary
+
     try:
-        return converter.structure(data, cls)
+        with using_vocabulary(vocab):
+            return converter.structure(data, cls)
     except ValidationError:
         raise
     except (ClassValidationError, ForbiddenExtraKeysError) as exc:
@@ -122,8 +130,13 @@ def unstructure(obj: Any) -> Any:
     return converter.unstructure(obj)
 
 
-def _problems(exc: BaseException, prefix: str) -> list[Problem]:
-    """Flatten a cattrs exception group into Problems with dotted field paths."""
+def _problems(exc: BaseException, prefix: str, root: str | None = None) -> list[Problem]:
+    """Flatten a cattrs exception group into Problems with dotted field paths.
+
+    ``root`` is the prefix of the whole structure call (``"details"``): a problem a
+    validator already names under it (``details.patients``) is not prefixed again.
+    """
+    root = prefix if root is None else root
     if isinstance(exc, ForbiddenExtraKeysError):
         return [
             Problem(_join(prefix, key), "未知字段 / unknown field") for key in sorted(exc.extra_fields)
@@ -135,12 +148,9 @@ def _problems(exc: BaseException, prefix: str) -> list[Problem]:
     for sub, name in items:
         path = _join(prefix, name)
         if isinstance(sub, (ClassValidationError, ForbiddenExtraKeysError)):
-            problems.extend(_problems(sub, path))
+            problems.extend(_problems(sub, path, root))
         elif isinstance(sub, ValidationError):
-            problems.extend(
-                Problem(_join(path, p.field) if p.field != path else path, p.reason, p.value)
-                for p in sub.problems
-            )
+            problems.extend(Problem(_under(path, p.field, root), p.reason, p.value) for p in sub.problems)
         elif isinstance(sub, KeyError):
             problems.append(Problem(path, "必填 / required"))
         else:
@@ -157,6 +167,15 @@ def _attrs_validator_problem(path: str, exc: BaseException) -> Problem:
     if match is None:
         return Problem(path, str(exc))
     return Problem(_join(path, match["field"]), match["reason"], match["value"])
+
+
+def _under(path: str, field: str, root: str) -> str:
+    """The full name of ``field``, a problem's field raised at ``path``: as given when it already starts with ``root``."""
+    if not field or field == path:
+        return path
+    if root and (field == root or field.startswith(root + ".")):
+        return field
+    return _join(path, field)
 
 
 def _join(prefix: str, name: str) -> str:

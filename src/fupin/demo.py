@@ -29,7 +29,7 @@ from fupin.model import Area, Cadre, Unit, VillageProfile
 from fupin.plans import Plan, load_plan
 from fupin.storage import schema as S
 from fupin.synth import GIVEN, SURNAMES, Synthesizer
-from fupin.text import table, yuan
+from fupin.text import table, yuan, yuan_to_fen
 
 #: A demo village with no poor-household count in its profile gets this many.
 DEFAULT_HOUSEHOLDS = 50
@@ -248,8 +248,6 @@ def _add_cadres(store: Any, plan: Plan, where: dict[str, list[str]], rng: random
 
 
 def _action(store: Any, plan: Plan, spec: dict[str, Any], cadres: list[str], households: list[str], village: str) -> SupportAction:
-    from fupin.cli import yuan_to_fen
-
     def beneficiary(ref: str) -> str:
         if ref == "village":
             return f"village:{village}"

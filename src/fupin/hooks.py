@@ -17,16 +17,19 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
+import attrs
 import pluggy
 
 from fupin.actions import ActionKind
 from fupin.checks import TargetSpec
 from fupin.errors import PluginError, Problem, ValidationError
+from fupin.vocab import using_vocabulary
 
 if TYPE_CHECKING:
     import click
     from sqlalchemy import MetaData
 
+    from fupin.access import AccessSetup
     from fupin.io.kinds import ImportKind
     from fupin.vocab import Vocabulary
 
@@ -73,6 +76,7 @@ class Hooks:
         self._targets: dict[str, TargetSpec] | None = None
         self._importers: dict[str, ImportKind] | None = None
         self._vocabulary: Vocabulary | None = None
+        self._access: AccessSetup | None = None
 
     # -- registration hooks ----------------------------------------------------
 
@@ -141,6 +145,36 @@ class Hooks:
         """Role definitions from every plugin, in registration order."""
         return [r for result in self.pm.hook.fupin_roles() for r in _as_list(result)]
 
+    def access_setup(self) -> AccessSetup:
+        """The roles and permissions in force: the core's and every plugin's ``fupin_permissions`` and ``fupin_roles``.
+
+        A plugin whose permissions or roles are refused (or whose hook raises)
+        is left out of them, with the reason in ``failures``; nothing is raised,
+        so the other plugins keep working.
+        """
+        if self._access is None:
+            from fupin.access import resolve_access
+
+            contributions: list[tuple[str, list[Any], list[Any]]] = []
+            broken: list[tuple[str, str]] = []
+            for name, plugin in self.pm.list_name_plugin():
+                if plugin is None:
+                    continue
+                implemented = {caller.name for caller in self.pm.get_hookcallers(plugin) or ()}
+                if not implemented & {"fupin_permissions", "fupin_roles"}:
+                    continue
+                try:
+                    declared = [p for r in self._call_one(name, "fupin_permissions") for p in _as_list(r)] if "fupin_permissions" in implemented else []
+                    roles = [r for res in self._call_one(name, "fupin_roles") for r in _as_list(res)] if "fupin_roles" in implemented else []
+                    contributions.append((name, declared, [r if isinstance(r, dict) else Path(r) for r in roles]))
+                except Exception as exc:
+                    broken.append((name, f"{type(exc).__name__}: {' '.join(str(exc).split())}"))
+            setup = resolve_access(contributions)
+            if broken:
+                setup = attrs.evolve(setup, failures=(*broken, *setup.failures))
+            self._access = setup
+        return self._access
+
     def vocabularies(self) -> list[Path | dict[str, Any]]:
         """The vocabulary extensions of every plugin: TOML paths or mappings."""
         return [
@@ -205,9 +239,13 @@ class Hooks:
             return None
         caller = self.pm.subset_hook_caller("fupin_validate_record", uninterested) if uninterested else hook
 
+        vocab = self.vocabulary()
+
         def validate(record: Any) -> list[Problem]:
             problems = []
-            for result in caller(record=record, record_type=record_type):
+            with using_vocabulary(vocab):
+                results = caller(record=record, record_type=record_type)
+            for result in results:
                 for item in _as_list(result):
                     if isinstance(item, str):
                         item = Problem(field="", reason=item)
@@ -227,7 +265,6 @@ class Hooks:
         the hooks it implements appear. A hook that raises is reported as
         ``"error: Type: message"`` rather than raised: this is for reports.
         """
-        import click
         from sqlalchemy import MetaData
 
         def kinds() -> list[str]:
@@ -250,10 +287,13 @@ class Hooks:
         def vocabularies() -> int:
             return sum(len(_as_list(r)) for r in self._call_one(plugin_name, "fupin_vocabularies"))
 
+        def permissions() -> list[str]:
+            return [getattr(p, "name", repr(p)) for r in self._call_one(plugin_name, "fupin_permissions") for p in _as_list(r)]
+
         def commands() -> list[str]:
-            cli = click.Group("fupin")
+            cli = _CommandNames()
             self._call_one(plugin_name, "fupin_register_commands", cli=cli)
-            return sorted(cli.commands)
+            return sorted(cli.names)
 
         plugin = self.pm.get_plugin(plugin_name)
         implemented = {caller.name for caller in self.pm.get_hookcallers(plugin) or ()}
@@ -265,6 +305,7 @@ class Hooks:
             ("tables", "fupin_tables", tables),
             ("migrations", "fupin_migrations", migrations),
             ("vocabularies", "fupin_vocabularies", vocabularies),
+            ("permissions", "fupin_permissions", permissions),
             ("commands", "fupin_register_commands", commands),
         ]:
             if hook_name in implemented:
@@ -316,6 +357,44 @@ class Hooks:
                     f"but its {what}s must be named {plugin_name}.*"
                 )
         return {item.name: item for _plugin, item in contributed}
+
+
+class _CommandNames:
+    """A stand-in for the root ``click.Group`` that notes the names of the commands added to it.
+
+    For :meth:`Hooks.contributions`, so that listing plugins needs no command
+    line (click is the CLI's, :mod:`fupin.cli`). It takes what a plugin does to
+    the group it is given: ``add_command(cmd, name=None)``, and the decorators
+    ``command(...)`` / ``group(...)``, whose result takes the same again (its
+    subcommands, not noted). A decorated function is named as click names it.
+    """
+
+    def __init__(self) -> None:
+        self.names: list[str] = []
+
+    def add_command(self, cmd: Any, name: str | None = None) -> None:
+        self.names.append(name or str(getattr(cmd, "name", None) or cmd))
+
+    def command(self, *args: Any, **kwargs: Any) -> Any:
+        if args and callable(args[0]):  # @cli.command without parentheses
+            return self._decorate(None)(args[0])
+        return self._decorate(args[0] if args and isinstance(args[0], str) else kwargs.get("name"))
+
+    group = command
+
+    def _decorate(self, name: str | None) -> Callable[[Callable[..., Any]], _CommandNames]:
+        def decorator(func: Callable[..., Any]) -> _CommandNames:
+            self.names.append(name or _click_name(getattr(func, "__name__", "command")))
+            return _CommandNames()
+
+        return decorator
+
+
+def _click_name(function_name: str) -> str:
+    """The name click gives a command from its function's name (``show_all_command`` -> ``show-all``)."""
+    name = function_name.lower().replace("_", "-")
+    head, sep, suffix = name.rpartition("-")
+    return head if sep and suffix in ("command", "cmd", "group", "grp") else name
 
 
 def _as_list(result: Any) -> list[Any]:

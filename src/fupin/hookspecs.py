@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     import click
     from sqlalchemy import MetaData
 
+    from fupin.access import Permission
     from fupin.actions import ActionKind
     from fupin.checks import TargetSpec
     from fupin.errors import Problem
@@ -96,14 +97,38 @@ def fupin_vocabularies() -> list[Path | dict[str, Any]]:
 
 
 @hookspec
+def fupin_permissions() -> list[Permission]:
+    """Return the permissions this plugin's code checks, so that roles may grant them.
+
+    Each :class:`fupin.ext.Permission` has a name (``funding.approve``), what it
+    allows in Chinese and English, and the role scopes it makes sense in
+    (``scopes=("all", "plans")``). A permission another plugin (or the core)
+    already declares refuses this plugin's permissions and roles: they are left
+    out, the rest of the plugin keeps working, and ``fupin plugins`` lists the
+    plugin as a failure with the reason.
+
+    .. versionadded:: 0.2
+    """
+
+
+@hookspec
 def fupin_roles() -> list[Path | dict[str, Any]]:
     """Return role definitions: TOML files or mappings in the format of ``fupin/data/roles.toml``.
 
     A province defines its own roles (a township clerk, a provincial
     inspector) by name, scope and permissions; a role of the same name replaces
-    the packaged one.
+    the packaged one, and ``extend = true`` adds permissions to an existing
+    role. A role may list ``kinds = ["psychology.*", "education.teacher_training"]``:
+    its permissions then reach only support actions of those kinds (reading,
+    recording, importing, exporting).
+
+    A role naming a permission nobody declared (see :func:`fupin_permissions`),
+    or granting one in a scope it does not take, refuses this plugin's roles and
+    permissions, which are left out; ``fupin plugins`` lists the plugin as a
+    failure naming the role.
 
     .. versionadded:: 0.1
+    .. versionchanged:: 0.2 ``kinds``; permissions are declared with ``fupin_permissions``.
     """
 
 

@@ -36,7 +36,6 @@ from typing import Any
 import attrs
 import pluggy
 
-import fupin
 from fupin import hookspecs
 from fupin.errors import PluginError
 from fupin.hooks import Hooks
@@ -256,9 +255,11 @@ def get_plugin_manager(*, load_entrypoints: bool = True, strict: bool = False) -
             pm.set_blocked(raw.strip())
     if _env_flag("FUPIN_TRACE_PLUGINS"):
         pm.add_hookcall_monitoring(_trace_before, _trace_after)
+    from fupin import __version__  # here: fupin imports this module
+
     # Built-ins first, so that no installed plugin can take their names.
     for name, module in DEFAULT_PLUGINS.items():
-        _register_module(pm, name, module, distribution="fupin", version=fupin.__version__)
+        _register_module(pm, name, module, distribution="fupin", version=__version__)
     if load_entrypoints and not _env_flag("FUPIN_DISABLE_PLUGIN_AUTOLOAD"):
         _load_entrypoints(pm)
     pm.check_pending()
@@ -303,8 +304,15 @@ def _load_entrypoints(pm: FupinPluginManager) -> None:
 
 
 def plugin_failures(pm: pluggy.PluginManager) -> list[PluginFailure]:
-    """The plugins ``pm`` left out because they failed to import or register."""
-    return list(getattr(pm, "failures", ()))
+    """The plugins ``pm`` left out because they failed to import or register, then the
+    registered plugins whose roles or permissions were refused (those alone are left out;
+    the rest of such a plugin works)."""
+    sources: Mapping[str, tuple[str | None, str | None]] = getattr(pm, "sources", {})
+    refused = [
+        PluginFailure(name, *sources.get(name, (None, None)), f"roles and permissions left out: {reason}")
+        for name, reason in Hooks(pm).access_setup().failures
+    ]
+    return [*getattr(pm, "failures", ()), *refused]
 
 
 def list_plugins(pm: pluggy.PluginManager) -> list[PluginInfo]:

@@ -534,3 +534,24 @@ th{background:#f3f0ea}tr.not-met td{background:#fdecea}tr.not-due td{background:
 .short li{color:#8a1010}.ev{color:#666;font-size:.85em}.plugin{color:#666;font-size:.8em}footer{margin-top:2em;color:#777;font-size:.85em}
 @media print{body{margin:0}section{page-break-inside:avoid}}
 """
+
+
+def render_report(report: YearlyReport, fmt: str = "html", lang: str = "zh") -> str:
+    """The yearly report as ``fmt``: ``"html"`` (a page to print), ``"text"`` or ``"json"``, in ``lang`` (zh or en).
+
+    Raises:
+        ValidationError: An unknown format or language.
+    """
+    import json
+
+    from fupin.errors import ValidationError
+
+    if lang not in ("zh", "en"):
+        raise ValidationError.of("lang", "语言应为 zh 或 en / lang is zh or en", lang)
+    if fmt == "html":
+        return render_report_html(report, lang)
+    if fmt == "text":
+        return render_report_text(report, lang)
+    if fmt == "json":
+        return json.dumps(report.to_dict(lang), ensure_ascii=False, indent=2, default=str)
+    raise ValidationError.of("fmt", "格式应为 html, text 或 json / fmt is html, text or json", fmt)

@@ -12,23 +12,38 @@ from __future__ import annotations
 
 import datetime as dt
 import copy
+import io
 import os
+import tempfile
 import threading
 import uuid
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from decimal import Decimal
-from typing import Any
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any, BinaryIO
 
 import attrs
 import sqlalchemy as sa
 
 from fupin import audit, model
-from fupin.access import Access, AccessDenied, IdentityError, User, load_permissions, load_roles
+from fupin.access import Access, AccessDenied, IdentityError, User
 from fupin.actions import ActionKind, Beneficiary, SupportAction, action_row, reference_problems
-from fupin.errors import NotFound, Problem, StaleRecord, StorageError, ValidationError
+from fupin.errors import FupinError, NotFound, Problem, StaleRecord, StorageError, ValidationError
 from fupin.storage import schema
 from fupin.storage.engine import WRITE, hide_secrets, make_engine, safe_url
+from fupin.text import mask_account, mask_id, mask_phone
+
+if TYPE_CHECKING:
+    from fupin.checks import CheckResult
+    from fupin.dedup import Candidate, MergeResult
+    from fupin.exits import Assessment
+    from fupin.io.engine import ImportResult
+    from fupin.pairing import AutoResult, PairingRow, TransferResult
+    from fupin.plans import Plan
+    from fupin.report import YearlyReport
+    from fupin.search import HouseholdHit, Page, PersonHit
+    from fupin.visits import DueItem
 
 S = schema
 
@@ -86,17 +101,89 @@ class AuditEntry:
     hash: str | None = None
 
 
+class Serialised:
+    """A result that turns into JSON-ready values the one way every result does."""
+
+    __slots__ = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form: every field, dates ISO 8601, money in integer fen, tuples as lists."""
+        from fupin.convert import unstructure
+
+        data: dict[str, Any] = _plain(unstructure(self))
+        return data
+
+
 @attrs.frozen
-class HouseholdCard:
-    """A household with everything recorded about it, for display."""
+class CardMember(Serialised):
+    """A member of a household as its card shows them: a :class:`fupin.Person`'s fields, and on a masked
+    card (the default) the ID number keeping only its first 6 characters and the phone its first 3 and last 4."""
+
+    id_number: str
+    household: str
+    name: str
+    relation: str
+    sex: str | None = None
+    birth_date: dt.date | None = None
+    ethnicity: str | None = None
+    education: str | None = None
+    student_status: str | None = None
+    health: str | None = None
+    labour: str | None = None
+    work_status: str | None = None
+    work_months: int | None = None
+    phone: str | None = None
+
+    @classmethod
+    def of(cls, person: model.Person, *, masked: bool) -> CardMember:
+        """The member as shown: ``person``, masked or not."""
+        values = attrs.asdict(person, recurse=False)
+        if masked:
+            values["id_number"] = mask_id(person.id_number)
+            values["phone"] = mask_phone(person.phone) or None
+        return cls(**values)
+
+    @property
+    def is_head(self) -> bool:
+        """Whether the member is the head of the household (户主)."""
+        return self.relation == model.HEAD_RELATION
+
+
+@attrs.frozen
+class HouseholdCard(Serialised):
+    """A household with everything recorded about it, for display.
+
+    Masked unless asked for unmasked (``masked`` says which): ID numbers keep
+    their first 6 characters (tags' and beneficiaries' too), phones their
+    first 3 and last 4, the bank account its first 6 and last 4; actions'
+    details come as plain values with personal data masked.
+    """
 
     household: model.Household
-    members: tuple[model.Person, ...]
+    members: tuple[CardMember, ...]
     tags: tuple[model.Tag, ...]
     status_history: tuple[model.StatusChange, ...]
     actions: tuple[SupportAction, ...]
     group: model.Area | None
     problems: tuple[Problem, ...]
+    masked: bool = True
+
+
+@attrs.frozen
+class ExportResult(Serialised):
+    """What :meth:`Store.export` wrote.
+
+    Attributes:
+        kind: The import kind exported.
+        format: ``"csv"``, ``"xlsx"`` or ``"jsonl"``.
+        rows: Rows written (the header not counted).
+        masked: Whether personal data was masked.
+    """
+
+    kind: str
+    format: str
+    rows: int
+    masked: bool
 
 
 def _plain(value: Any) -> Any:
@@ -161,14 +248,17 @@ class Store:
         for table in S.metadata.sorted_tables:
             table.to_metadata(self.metadata)
         self.hooks.tables(self.metadata)
-        extensions = self.hooks.roles()
-        self.roles = load_roles(extensions)
+        # A plugin whose roles or permissions are refused is left out of them (fupin plugins lists it).
+        setup = self.hooks.access_setup()
+        self.roles = setup.roles
         #: Every permission (the core's and the plugins'), with what it allows.
-        self.permissions = load_permissions(extensions)
+        self.permissions = {name: p.en for name, p in setup.permissions.items()}
         #: The actor's access as committed, shared by the threads; read again after a change of users, units or plans.
         self._access: Access | None = None
         self._access_changes = 0
         self._access_lock = threading.Lock()
+        #: Stored plans parsed, by (name, version): shared by the stores ``acting_as`` derives.
+        self._plans: dict[tuple[str, int], Plan] = {}
 
     @classmethod
     def open(cls, url: str | None = None, *, pm: Any = None, actor: Actor | None = None) -> Store:
@@ -792,24 +882,48 @@ class Store:
             villages = sorted({v.code for v in plan.villages})
             if villages:
                 conn.execute(S.plan_villages.insert(), [{"plan_name": plan.name, "village_code": v} for v in villages])
+        for key in [k for k in self._plans if k[0] == plan.name]:
+            self._plans.pop(key, None)
         self._refresh_access()
 
-    def plan(self, name: str | None = None) -> Any:
-        """A stored plan (:class:`fupin.plans.Plan`), parsed from the TOML it was stored with.
+    def plan(self, name: str | Plan | None = None) -> Plan:
+        """A stored plan, parsed from the TOML it was stored with (once per version: parsed plans are kept).
 
-        Without ``name``, the only plan stored; several stored plans need a name.
+        Without ``name``: the only plan stored, else the only one of the
+        actor's helping unit. A :class:`~fupin.plans.Plan` given is returned as it is.
+
+        Raises:
+            NotFound: No plan of that name is stored (or none at all).
+            ValidationError: No name, and several plans could be meant (they are listed).
         """
         from fupin.plans import Plan
 
-        with self._reading() as conn:
-            rows = conn.execute(sa.select(S.plans.c.name, S.plans.c.source).order_by(S.plans.c.name)).all()
+        if isinstance(name, Plan):
+            return name
+        query = sa.select(S.plans.c.name, S.plans.c.version).order_by(S.plans.c.name)
         if name is not None:
-            rows = [r for r in rows if r.name == name]
+            query = query.where(S.plans.c.name == name)
+        with self._reading() as conn:
+            rows = conn.execute(query).all()
+        if len(rows) > 1 and self.actor is not None and self.is_initialised():
+            own = self.access.plans()
+            rows = [r for r in rows if r.name in own] or rows
         if not rows:
-            raise NotFound(f"方案 {name or ''} 未载入 / plan not loaded (fupin plan load NAME)".replace("  ", " "))
+            if name is None:
+                raise NotFound("没有已载入的方案 / no plan is stored (fupin plan load NAME)")
+            raise NotFound(f"方案 {name} 未载入 / plan {name} is not stored (fupin plan load NAME)")
         if len(rows) > 1:
-            raise NotFound(f"有多个方案, 请用 --plan 指定 / several plans stored, name one with --plan: {', '.join(r.name for r in rows)}")
-        return Plan.from_toml(rows[0].source, source=f"plan {rows[0].name} (stored)")
+            raise ValidationError.of(
+                "plan", "有多个方案, 请指定一个 / several plans are stored: name one (--plan NAME)", ", ".join(r.name for r in rows)
+            )
+        key = (rows[0].name, rows[0].version)
+        cached = self._plans.get(key)
+        if cached is None:
+            with self._reading() as conn:
+                source = conn.execute(sa.select(S.plans.c.source).where(S.plans.c.name == key[0])).scalar_one()
+            cached = Plan.from_toml(source, source=f"plan {key[0]} (stored)")
+            self._plans[key] = cached
+        return cached
 
     def record_action(self, action: SupportAction) -> SupportAction:
         """Store a support action; returns it with its id.
@@ -880,8 +994,27 @@ class Store:
             self.access.require_household(conn, "registry.read", number)
         return _household(row)
 
-    def household_card(self, number: str) -> HouseholdCard:
-        """Everything recorded about a household: card, members, tags, status history, actions."""
+    def household_card(self, number: str, *, unmasked: bool = False) -> HouseholdCard:
+        """Everything recorded about a household: card, members, tags, status history, actions.
+
+        Masked by default (see :class:`HouseholdCard`). ``unmasked=True`` shows
+        ID numbers, phones and the bank account in full: it needs
+        ``export.unmasked`` as ``fupin export --unmasked`` does, and leaves an
+        audit entry (``read_unmasked`` on the household) before the card is returned.
+
+        Raises:
+            NotFound: No household is registered as ``number``.
+            AccessDenied: ``registry.read`` does not reach it (or ``export.unmasked`` is missing).
+        """
+        if unmasked:
+            self.access.require("export.unmasked", f"户 {number} 的完整信息 / household {number} unmasked")
+        card = self._household_card(number)
+        if unmasked:
+            self.audit_event("read_unmasked", "households", number, {"household": number, "unmasked": True}, "unmasked household card")
+            return card
+        return _masked_card(card)
+
+    def _household_card(self, number: str) -> HouseholdCard:
         household = self.get_household(number)
         with self._reading() as conn:
             hid = conn.execute(sa.select(S.households.c.id).where(S.households.c.number == number)).scalar_one()
@@ -913,12 +1046,13 @@ class Store:
         actions = tuple(self.actions(ids=sorted(set(action_ids)))) if action_ids and self.access.has("actions.read") else ()
         return HouseholdCard(
             household=household,
-            members=members,
+            members=tuple(CardMember.of(m, masked=False) for m in members),
             tags=tags,
             status_history=history,
             actions=actions,
             group=_area(group_row) if group_row else None,
             problems=tuple(model.check_members(number, members)),
+            masked=False,
         )
 
     def _persons(self, conn: sa.Connection, where: Any, household: str | None = None) -> Iterator[model.Person]:
@@ -995,7 +1129,7 @@ class Store:
             kind_obj = kinds.get(r["kind"])
             details = r["details"]
             if kind_obj is not None and kind_obj.details is not None and details is not None:
-                details = structure(details, kind_obj.details, field="details")
+                details = structure(details, kind_obj.details, field="details", vocab=self.vocab)
             yield SupportAction(
                 kind=r["kind"],
                 start=r["start_date"],
@@ -1054,6 +1188,212 @@ class Store:
         with self._reading() as conn:
             return [AuditEntry(**r) for r in conn.execute(query).mappings()]
 
+    # -- the platform API ---------------------------------------------------------------
+    # Thin doors to the services, each checking what its service checks; see docs/embedding.md.
+
+    def import_file(
+        self, kind: str, source: str | os.PathLike[str] | BinaryIO, *, name: str | None = None, **options: Any
+    ) -> ImportResult:
+        """Import one file, or a binary stream (an upload), as records of ``kind``.
+
+        A stream is copied to a private temporary folder as ``name`` (its file
+        name: the format comes from its extension, and errors name it), at most
+        as many bytes as ``limits.max_total_mb`` (:class:`fupin.ReadLimits`)
+        allows: a larger stream is refused once that much is read, and the copy
+        is removed afterwards.
+
+        Args:
+            kind: The import kind (``"households"``, ``"persons"``, a plugin's ...).
+            source: A path, or a binary stream opened for reading.
+            name: The stream's file name (``"户籍.xlsx"``); required for a stream.
+            **options: As :meth:`import_files`.
+
+        Raises:
+            ValidationError: No ``name`` for a stream (a refused import does not raise: its
+                rows' errors are in the result).
+            FileTooLarge: The stream is larger than ``limits.max_total_mb``.
+        """
+        if isinstance(source, (str, os.PathLike)):
+            return self.import_files(kind, [source], **options)
+        if not name or not str(name).strip():
+            raise ValidationError.of("name", "从数据流导入须给文件名 / a stream needs name=, its file name (households.csv)")
+        from fupin.io.files import FileTooLarge, ReadLimits
+
+        shown = _upload_name(name)
+        limits: ReadLimits = options.get("limits") or ReadLimits()
+        most = limits.max_total_mb << 20
+        with tempfile.TemporaryDirectory(prefix="fupin-upload-") as folder:
+            path = Path(folder) / shown
+            copied = 0
+            with open(path, "wb") as out:
+                while chunk := source.read(min(1 << 20, most + 1 - copied)):
+                    copied += len(chunk)
+                    if copied > most:
+                        raise FileTooLarge(
+                            f"{shown}: 超过 {limits.max_total_mb} MiB, 未导入 / larger than {limits.max_total_mb} MiB "
+                            "(ReadLimits.max_total_mb): not imported"
+                        )
+                    out.write(chunk)
+            try:
+                return self.import_files(kind, [path], **options)
+            except FupinError as exc:
+                raise _renamed(exc, str(path), shown) from None
+
+    def import_files(self, kind: str, paths: Sequence[str | os.PathLike[str]], **options: Any) -> ImportResult:
+        """Import files as records of ``kind`` in one transaction (all or nothing by default).
+
+        Args:
+            kind: The import kind.
+            paths: CSV (UTF-8, with BOM, GB18030), XLSX or JSON-lines files.
+            **options: ``encoding``, ``sheet``, ``on_error`` ("abort" or "skip"), ``dry_run``,
+                ``batch_size``, ``limits`` (:class:`fupin.ReadLimits`), ``progress``.
+
+        Returns:
+            The counts (inserted, updated, unchanged, rejected) and every refused row.
+        """
+        from fupin.io.engine import import_files
+
+        return import_files(self, kind, [Path(p) for p in paths], **options)
+
+    def export(
+        self,
+        kind: str,
+        stream: IO[bytes] | IO[str],
+        *,
+        fmt: str = "csv",
+        where: Sequence[str] | None = None,
+        unmasked: bool = False,
+        english: bool = False,
+    ) -> ExportResult:
+        """Write the records of ``kind`` the actor may read to ``stream``, as a file ``import`` reads back.
+
+        Masked unless ``unmasked`` (needs ``export.unmasked``); every export is
+        audited before its first row is written (see ``fupin export``).
+
+        Args:
+            kind: The import kind.
+            stream: A binary stream (any format) or a text stream (CSV and JSON lines).
+            fmt: ``"csv"``, ``"xlsx"`` or ``"jsonl"``.
+            where: Filters like ``"贫困户属性=低保贫困户"`` (ANDed).
+            unmasked: ID numbers, phones and accounts in full.
+            english: English headers instead of the Chinese ones.
+        """
+        from fupin.io.engine import import_kinds
+        from fupin.io.export import export_rows
+        from fupin.io.files import FORMATS, write_table
+
+        if fmt not in FORMATS:
+            raise ValidationError.of("fmt", f"格式应为 / the format is one of {', '.join(FORMATS)}", fmt)
+        kinds = import_kinds(self)
+        if kind not in kinds:
+            raise ValidationError.of("kind", f"未知的导入类型 / unknown import kind; known: {', '.join(sorted(kinds))}", kind)
+        text = isinstance(stream, io.TextIOBase)
+        if text and fmt == "xlsx":
+            raise ValidationError.of("stream", "XLSX 须写入二进制流 / XLSX needs a binary stream", fmt)
+        headers, rows = export_rows(self, kinds[kind], where=tuple(where or ()), unmasked=unmasked, english=english,
+                                    details={"format": fmt, "file": "(stream)"})
+        target: IO[bytes] = _TextSink(stream) if text else stream  # type: ignore[assignment,arg-type]
+        count = write_table(target, fmt, headers, rows)
+        return ExportResult(kind, fmt, count, not unmasked)
+
+    def worklist(self, plan: Plan | str, *, as_of: dt.date, cadre: str | None = None) -> list[DueItem]:
+        """Households of ``plan`` due or overdue for a visit on ``as_of``, overdue first (of ``cadre`` if given).
+
+        The actor sees the households its ``registry.read`` reaches.
+        """
+        from fupin.visits import due_list
+
+        return due_list(self, self.plan(plan), as_of=as_of, cadre=cadre)
+
+    def check(self, plan: Plan | str, year: int, *, as_of: dt.date | None = None) -> list[CheckResult]:
+        """Every commitment of ``plan`` checked for ``year`` as known on ``as_of`` (default today)."""
+        from fupin.checks import check_plan
+
+        return check_plan(self, self.plan(plan), year, as_of=as_of)
+
+    def report(self, plan: Plan | str, year: int, *, as_of: dt.date | None = None) -> YearlyReport:
+        """The yearly report of ``plan``; render it with :func:`fupin.render_report`."""
+        from fupin.report import build_report
+
+        return build_report(self, self.plan(plan), year, as_of=as_of)
+
+    def pair(self, pairing: model.Pairing) -> int:
+        """Store a pairing (cadre and household, or unit and village); returns its id (needs pairing.write)."""
+        from fupin.pairing import add_pairing
+
+        return add_pairing(self, pairing)
+
+    def end_pairing(self, pairing_id: int, end: dt.date, reason: str) -> None:
+        """End pairing ``pairing_id`` on ``end`` for ``reason``; its history is kept."""
+        from fupin.pairing import end_pairing
+
+        end_pairing(self, pairing_id, end, reason)
+
+    def transfer(
+        self, from_cadre: str, to_cadre: str, *, on: dt.date, reason: str, plan: Plan | str | None = None
+    ) -> TransferResult:
+        """Move every pairing ``from_cadre`` holds on ``on`` to ``to_cadre`` in one transaction
+        (quota warnings against ``plan`` if given)."""
+        from fupin.pairing import transfer
+
+        return transfer(self, from_cadre, to_cadre, on=on, reason=reason, plan=None if plan is None else self.plan(plan))
+
+    def auto_pair(self, plan: Plan | str, *, on: dt.date, dry_run: bool = False) -> AutoResult:
+        """Pair every unpaired poor household of ``plan`` with its cadres, within the quotas."""
+        from fupin.pairing import auto_pair
+
+        return auto_pair(self, self.plan(plan), on=on, dry_run=dry_run)
+
+    def pairings(
+        self,
+        *,
+        cadre: str | None = None,
+        household: str | None = None,
+        active_on: dt.date | None = None,
+        level: str | None = None,
+    ) -> list[PairingRow]:
+        """Pairings in the actor's scope, filtered; history included unless ``active_on`` is given."""
+        from fupin.pairing import pairings
+
+        return pairings(self, cadre=cadre, household=household, active_on=active_on, level=level)
+
+    def assess_exits(self, plan: Plan | str, year: int, *, households: Sequence[str] | None = None) -> list[Assessment]:
+        """Assess every poor household of ``plan``'s villages (or only ``households``) for exit in ``year``."""
+        from fupin.exits import assess
+
+        return assess(self, self.plan(plan), year, households=households)
+
+    def record_exit(self, number: str, year: int, *, on: dt.date, plan: Plan | str | None = None) -> Assessment:
+        """Record household ``number``'s exit on ``on`` if its assessment for ``year`` passes
+        (:class:`ValidationError` listing the reasons otherwise)."""
+        from fupin.exits import record_exit
+
+        return record_exit(self, number, year, on=on, plan=None if plan is None else self.plan(plan))
+
+    def find_duplicates(self, *, village: str | None = None, min_score: float = 0.6) -> list[Candidate]:
+        """People who are likely one person registered twice, most likely first."""
+        from fupin.dedup import scan
+
+        return scan(self, village=village, min_score=min_score)
+
+    def merge_persons(self, keep: str, drop: str, *, reason: str = "") -> MergeResult:
+        """Fold the person ``drop`` into ``keep`` (tags, actions, empty fields), in one audited transaction."""
+        from fupin.dedup import merge
+
+        return merge(self, keep, drop, reason=reason)
+
+    def search_people(self, query: str, *, page: int = 1, per_page: int = 50) -> Page[PersonHit]:
+        """People the actor may read by name, pinyin or ID number, masked, a page at a time (see :mod:`fupin.search`)."""
+        from fupin.search import search_people
+
+        return search_people(self, query, page=page, per_page=per_page)
+
+    def search_households(self, query: str, *, page: int = 1, per_page: int = 50) -> Page[HouseholdHit]:
+        """Households the actor may read by head's name, pinyin, a member's ID number or household number."""
+        from fupin.search import search_households
+
+        return search_households(self, query, page=page, per_page=per_page)
+
 
 # -- row <-> record -----------------------------------------------------------
 
@@ -1096,3 +1436,75 @@ def _utc(moment: dt.datetime) -> dt.datetime:
 def _chunks(items: list[int], size: int) -> Iterator[list[int]]:
     for i in range(0, len(items), size):
         yield items[i : i + size]
+
+
+def _masked_card(card: HouseholdCard) -> HouseholdCard:
+    """``card`` with personal data masked, so that none of it can be rebuilt from what is shown."""
+    from fupin.convert import unstructure
+    from fupin.io.export import mask_personal
+
+    h = card.household
+    household = attrs.evolve(h, phone=mask_phone(h.phone) or None, bank_account=mask_account(h.bank_account) or None)
+    members = tuple(
+        attrs.evolve(m, id_number=mask_id(m.id_number), phone=mask_phone(m.phone) or None) for m in card.members
+    )
+    tags = tuple(attrs.evolve(t, id_number=mask_id(t.id_number), note=mask_personal(t.note)) for t in card.tags)
+
+    def beneficiary(b: Beneficiary) -> Beneficiary:
+        return Beneficiary(b.type, mask_id(b.ref)) if b.type == "person" else b
+
+    actions = tuple(
+        attrs.evolve(
+            a,
+            beneficiaries=tuple(beneficiary(b) for b in a.beneficiaries),
+            details=None if a.details is None else mask_personal(_plain(unstructure(a.details))),
+            title=mask_personal(a.title),
+        )
+        for a in card.actions
+    )
+    problems = tuple(attrs.evolve(p, value=mask_personal(p.value, p.field)) for p in card.problems)
+    return attrs.evolve(card, household=household, members=members, tags=tags, actions=actions, problems=problems, masked=True)
+
+
+def _upload_name(name: str) -> str:
+    """The file name an upload is kept and named under: its last path part, without control characters."""
+    base = str(name).replace("\\", "/").rsplit("/", 1)[-1]
+    base = "".join(ch for ch in base if ch.isprintable()).strip().lstrip(".")
+    if not base:
+        raise ValidationError.of("name", "不是可用的文件名 / not a usable file name", name)
+    return base[:200]
+
+
+def _renamed(exc: FupinError, path: str, name: str) -> FupinError:
+    """``exc`` naming the upload's ``name`` where it named the temporary copy's ``path``."""
+    if isinstance(exc, ValidationError):
+        exc.problems = [
+            attrs.evolve(p, location=p.location.replace(path, name), value=p.value.replace(path, name) if isinstance(p.value, str) else p.value)
+            for p in exc.problems
+        ]
+        exc.record = exc.record.replace(path, name)
+        exc.args = (str(exc),)
+    elif exc.args and isinstance(exc.args[0], str):
+        exc.args = (exc.args[0].replace(path, name), *exc.args[1:])
+    return exc
+
+
+class _TextSink(io.RawIOBase):
+    """A binary stream that writes, decoded as UTF-8, into a text stream (an export into ``io.StringIO``)."""
+
+    def __init__(self, text: IO[str]) -> None:
+        import codecs
+
+        self._text = text
+        self._decoder = codecs.getincrementaldecoder("utf-8-sig")()
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        chunk = bytes(data)
+        self._text.write(self._decoder.decode(chunk))
+        return len(chunk)
+
+    def flush(self) -> None:
+        self._text.flush()

@@ -1,8 +1,11 @@
 """Pytest fixtures for fupin core and plugin tests.
 
-Loaded as a pytest plugin (the repository's root ``conftest.py`` has
-``pytest_plugins = ["fupin.testing"]``; a plugin's own test suite can do the
-same, or run ``pytest -p fupin.testing``). Only pytest imports this module.
+A pytest plugin, registered through the ``pytest11`` entry point of fupin's
+``pyproject.toml``: installing fupin is enough for any test suite (this
+repository's, a first-party plugin's, a department's own plugin outside it) to
+get these fixtures, with no ``conftest.py`` and no ``pytest_plugins`` line
+(naming it again would register it twice). ``-p no:fupin`` turns it off. Only
+pytest imports this module.
 
 Databases are real: SQLite is a file under ``tmp_path``; PostgreSQL is the
 server named by ``FUPIN_TEST_POSTGRES_URL`` (``scripts/with-postgres`` starts a

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Sequence
+from decimal import Decimal, InvalidOperation
+
+from fupin.errors import ValidationError
 
 
 def display_width(text: str) -> int:
@@ -35,6 +38,18 @@ def yuan(fen: int) -> str:
     sign = "-" if fen < 0 else ""
     whole, cents = divmod(abs(fen), 100)
     return f"{sign}{whole:,}.{cents:02d}"
+
+
+def yuan_to_fen(text: str) -> int:
+    """Parse an amount in yuan (``"1234.5"``) into integer fen, refusing sub-fen digits."""
+    try:
+        value = Decimal(text.replace(",", "").strip())
+    except InvalidOperation:
+        raise ValidationError.of("amount", "不是金额 / not an amount in yuan", text) from None
+    fen = value * 100
+    if fen != fen.to_integral_value():
+        raise ValidationError.of("amount", "金额最多两位小数 / at most two decimals (fen)", text)
+    return int(fen)
 
 
 def mask_id(number: str | None) -> str:

@@ -12,12 +12,14 @@ extends them with a file in the same format instead of patching code::
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import functools
 import importlib.resources
 import os
 import tomllib
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, Literal
 
@@ -415,3 +417,35 @@ def _jurisdiction_chain(jurisdiction: str | None) -> list[str]:
 
 def _format_error(where: str, reason: str) -> ValidationError:
     return ValidationError.of(where, f"词表格式错误 / vocabulary format error: {reason}")
+
+
+#: The vocabulary of the store at work, while fupin builds or checks a record (see :func:`current_vocabulary`).
+_ACTIVE: contextvars.ContextVar[Vocabulary | None] = contextvars.ContextVar("fupin_vocabulary", default=None)
+
+
+def current_vocabulary(default: Vocabulary | None = None) -> Vocabulary:
+    """The vocabulary to check values against inside a details converter or validator.
+
+    While fupin structures an action's details or asks ``fupin_validate_record``
+    for a store, this is the store's vocabulary: the packaged lists merged with
+    every plugin's ``fupin_vocabularies``, a province's extension of another
+    plugin's list included. Outside that (a record built by hand, with no store),
+    it is ``default``, or the packaged vocabulary.
+    """
+    active = _ACTIVE.get()
+    if active is not None:
+        return active
+    return default if default is not None else Vocabulary.default()
+
+
+@contextlib.contextmanager
+def using_vocabulary(vocab: Vocabulary | None) -> Iterator[None]:
+    """Make ``vocab`` the :func:`current_vocabulary` inside the block (``None``: leave it as it is)."""
+    if vocab is None:
+        yield
+        return
+    token = _ACTIVE.set(vocab)
+    try:
+        yield
+    finally:
+        _ACTIVE.reset(token)

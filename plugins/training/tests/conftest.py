@@ -1,8 +1,8 @@
 """Fixtures of fupin-training's tests: the plugin registered on fupin's fixtures, and a small village.
 
 fupin's own fixtures (``store``, ``cli``, ``database_url``, ``sqlite_url``,
-``pm``) come from ``fupin.testing`` (the repository's root conftest loads
-it); ``pm`` is overridden here to register this plugin, so ``store`` and
+``pm``) come from ``fupin.testing`` (a pytest plugin installed with fupin);
+``pm`` is overridden here to register this plugin, so ``store`` and
 ``cli`` see it on SQLite and PostgreSQL alike.
 """
 

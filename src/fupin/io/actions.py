@@ -124,6 +124,7 @@ class ActionsKind(ImportKind):
             details=details or None,
             quantities=quantities,
             beneficiaries=values.pop("beneficiaries", ()),
+            vocab=vocab,
             **values,
         )
 

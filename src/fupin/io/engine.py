@@ -290,7 +290,7 @@ class Importer:
         on_error: str = "abort",
         dry_run: bool = False,
         batch_size: int = DEFAULT_BATCH_SIZE,
-        progress: Callable[[str, int], Any] | None = None,
+        progress: Callable[[int, int], None] | None = None,
         parallel: bool | None = None,
         limits: ReadLimits | None = None,
     ) -> None:
@@ -331,7 +331,7 @@ class Importer:
         #: An update is checked against the row as stored as well as the row as it
         #: will be, so a record cannot be taken over from outside one's scope.
         self._stored_scope: sa.ColumnElement[bool] | None = None
-        if kind.scope is not None and "all" not in store.access.scopes(kind.write_permission):
+        if kind.scope is not None and not store.access.reaches_everything(kind.write_permission, kind.scope[0]):
             # Written against the table the access conditions are written against (the core's own).
             self._scope_table = store.table(kind.table)
             self._stored_scope = store.access.kind_condition(kind, kind.write_permission, self._scope_table)
@@ -351,8 +351,12 @@ class Importer:
         self.store._require_schema()
         self.store.access.require(self.kind.write_permission, f"导入 {self.kind.name} / import {self.kind.name}")
         attempt = 0
+        #: Progress: rows expected per file (a text file's lines, counted now; a sheet's rows, once open).
+        self._expected = {p: _line_count(p) for p in paths if EXTENSIONS.get(p.suffix.lower()) in ("csv", "jsonl")} \
+            if self.progress is not None else {}
         while True:
             self.result = ImportResult(self.kind.name, self.dry_run, self.on_error, retries=attempt)
+            self._done_files: dict[Path, int] = {}
             try:
                 with _collector_eased():
                     return self._run_once(paths)
@@ -453,6 +457,13 @@ class Importer:
              "unchanged": f.unchanged, "rejected": f.rejected, "kind": self.kind.name},
         )
 
+    def _progressed(self, path: Path, row: int) -> None:
+        """Tell ``progress`` how far the import is: rows read of the rows expected, over every file (per chunk)."""
+        assert self.progress is not None
+        self._done_files[path] = min(row, self._expected.get(path, row))
+        total = max(sum(self._expected.values()), sum(self._done_files.values()))
+        self.progress(sum(self._done_files.values()), total)
+
     def _import_file(self, conn: sa.Connection, path: Path, started: dt.datetime) -> None:
         name = path.name
         # Before hashing: a named pipe or /dev/zero would be read for ever.
@@ -489,15 +500,14 @@ class Importer:
             #: Keys of this file's rows refused for other reasons, by row: a later row with one is a duplicate.
             self._failed_keys = {}
             f.batch_id = self._insert_batch(conn, f, started, status="running")
-            bar = self.progress(name, -1) if self.progress else None
+            if self.progress is not None and table.info.last_row is not None:
+                self._expected[path] = table.info.last_row  # a sheet's rows are known once it is open
             for parsed in self._parsed_chunks(path, table):
                 self._chunk(conn, f, columns, parsed)
-                if bar is not None:
-                    bar.update(len(parsed))
+                if self.progress is not None and parsed:
+                    self._progressed(path, parsed[-1][0])
             self._settle(conn, f, columns)
             self.kind.after_file(conn, f.batch_id)
-            if bar is not None:
-                bar.finish()
         # Checks run in stages per chunk; report in the order of the file.
         mine = [e for e in self.result.errors if e.file == name]
         others = [e for e in self.result.errors if e.file != name]
@@ -1471,6 +1481,19 @@ def import_files(store: Any, kind: str | ImportKind, paths: Sequence[Path | str]
     if isinstance(kind, str):
         kind = import_kinds(store)[kind] if kind in import_kinds(store) else _unknown_kind(store, kind)
     return Importer(store, kind, **options).run([Path(p) for p in paths])
+
+
+def _line_count(path: Path) -> int:
+    """Lines of a text file (the last one without its line break counted too): its rows at most, for progress."""
+    lines, last = 0, b"\n"
+    try:
+        with open(path, "rb") as f:
+            while block := f.read(1 << 20):
+                lines += block.count(b"\n")
+                last = block[-1:]
+    except OSError:
+        return 0  # the import says why it cannot read it
+    return lines + (last != b"\n")
 
 
 def import_kinds(store: Any) -> dict[str, ImportKind]:

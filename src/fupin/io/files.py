@@ -128,6 +128,7 @@ class TableInfo:
             ``header_row + header_rows``.
         notices: What the reader found worth saying but not refusing, one line each
             (hidden rows and columns of the sheet read), bilingual.
+        last_row: XLSX only: the number of the sheet's last row (for progress); None otherwise.
     """
 
     path: str
@@ -138,6 +139,7 @@ class TableInfo:
     headers: tuple[str, ...]
     header_rows: int = 1
     notices: tuple[str, ...] = ()
+    last_row: int | None = None
 
 
 class UnreadableFile(FupinError):
@@ -790,7 +792,7 @@ def _open_xlsx(
                 yield number, cells
 
     info = TableInfo(
-        path, "xlsx", None, name, header_row, tuple(column for _, column in columns), header_rows, notices
+        path, "xlsx", None, name, header_row, tuple(column for _, column in columns), header_rows, notices, last_row
     )
     return Table(info, rows, workbook.close)
 

@@ -15,6 +15,7 @@ import json
 import math
 import operator
 import re
+import types
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -1080,10 +1081,42 @@ CADRES = ModelKind(
 CORE_KINDS: tuple[ImportKind, ...] = (AREAS, UNITS, CADRES, HOUSEHOLDS, PERSONS, TAGS)
 
 
+def unbound_store(hooks: Any) -> Any:
+    """What :meth:`ImportKind.bind` needs of a store to give a kind's columns without a database
+    (``import --list``, ``template``): the hooks, the merged vocabulary, no actor."""
+    return types.SimpleNamespace(hooks=hooks, vocab=hooks.vocabulary(), actor=None)
+
+
+def describe_import_kinds(hooks: Any) -> list[dict[str, Any]]:
+    """Every import kind with the columns its files have (what ``fupin import --list`` shows).
+
+    Each kind is bound as for an import, so a one-kind action import
+    (``education.internships``) lists the common columns and its own kind's
+    details and quantities, the columns of its template, not every kind's.
+    """
+    bare = unbound_store(hooks)
+    out = []
+    for name, kind in sorted(hooks.importers().items()):
+        kind = kind.bind(bare)
+        out.append({
+            "kind": name, "label_zh": kind.label_zh, "label_en": kind.label_en, "key": list(kind.key),
+            "description": kind.description,
+            "columns": [{"name": c.name, "zh": c.zh, "type": c.type, "required": c.required, "vocab": c.vocab,
+                         "aliases": list(c.aliases)} for c in kind.columns],
+        })
+    return out
+
+
 def template_dropdowns(kind: ImportKind, vocab: Vocabulary, hooks: Any) -> dict[int, list[str]]:
-    """Column index -> allowed values, for the drop-down lists of an XLSX template."""
+    """Column index -> allowed values, for the drop-down lists of an XLSX template.
+
+    A list column (several values in one cell, separated by 、) gets none: a
+    drop-down would accept one value only and refuse ``语文、数学``.
+    """
     out: dict[int, list[str]] = {}
     for i, column in enumerate(kind.columns):
+        if column.type == "list":
+            continue
         if column.vocab:
             out[i] = [t.zh for t in vocab.terms(column.vocab) if not t.retired]
         elif column.type == "bool":

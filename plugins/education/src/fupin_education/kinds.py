@@ -32,6 +32,7 @@ from typing import Any
 import attrs
 
 from fupin import ActionKind, Problem, ValidationError, Vocabulary
+from fupin.vocab import current_vocabulary
 
 TEACHER_VISIT = "education.teacher_visit"
 TEACHER_TRAINING = "education.teacher_training"
@@ -50,7 +51,11 @@ VACATION_START_MONTHS = {"寒假": (12, 1, 2, 3), "暑假": (6, 7, 8, 9)}
 
 @functools.cache
 def vocabulary() -> Vocabulary:
-    """fupin's packaged vocabulary extended with this plugin's lists (loaded once, on first use)."""
+    """fupin's packaged vocabulary extended with this plugin's lists (loaded once, on first use).
+
+    Converters check against the store's vocabulary when there is one
+    (``current_vocabulary``: a province may extend these lists), this one otherwise.
+    """
     return Vocabulary.default().extend(VOCABULARY_FILE)
 
 
@@ -69,14 +74,15 @@ def _term(list_name: str, field: str, *, optional: bool = False) -> Callable[[An
     def convert(value: Any) -> str:
         if optional and (value is None or str(value).strip() == ""):
             return ""
-        return vocabulary().check(list_name, value, field=f"details.{field}")
+        return current_vocabulary(vocabulary()).check(list_name, value, field=f"details.{field}")
 
     return convert
 
 
 def _terms(list_name: str, field: str) -> Callable[[Any], tuple[str, ...]]:
     def convert(values: Any) -> tuple[str, ...]:
-        return tuple(vocabulary().check(list_name, v, field=f"details.{field}") for v in _items(values))
+        vocab = current_vocabulary(vocabulary())
+        return tuple(vocab.check(list_name, v, field=f"details.{field}") for v in _items(values))
 
     return convert
 

@@ -30,8 +30,16 @@ def fupin_tables(metadata: Any) -> None:
 
 
 @hookimpl
+def fupin_permissions() -> list[dict[str, Any]]:
+    """The permission ``funding.approve`` (approving ledger entries)."""
+    from fupin_funding.scope import PERMISSIONS
+
+    return PERMISSIONS
+
+
+@hookimpl
 def fupin_roles() -> list[dict[str, Any]]:
-    """The permission ``funding.approve`` (approving ledger entries), added to the plan office role."""
+    """``funding.approve`` added to the plan office role."""
     from fupin_funding.scope import ROLES
 
     return [ROLES]

@@ -32,11 +32,14 @@ READ = "actions.read"
 WRITE = "actions.write"
 APPROVE = "funding.approve"
 
-#: The plugin's permission and who holds it (the ``fupin_roles`` hook).
-ROLES = {
-    "permissions": {APPROVE: "approve ledger entries (审批) of funds in scope: the second pair of eyes"},
-    "roles": {"plan_office": {"extend": True, "permissions": [APPROVE]}},
-}
+#: The plugin's permission (the ``fupin_permissions`` hook): approving is done in a plan office or a unit.
+PERMISSIONS = [
+    {"name": APPROVE, "zh": "审批权限范围内资金的账目(第二双眼睛)", "en": "approve ledger entries of funds in scope: the second pair of eyes",
+     "scopes": ["all", "plans", "unit"]},
+]
+
+#: Who holds it (the ``fupin_roles`` hook): the plan office.
+ROLES = {"roles": {"plan_office": {"extend": True, "permissions": [APPROVE]}}}
 
 
 @attrs.frozen

@@ -44,14 +44,20 @@ def fupin_migrations() -> list[Path]:
 
 
 @hookimpl
-def fupin_roles() -> list[dict[str, Any]]:
-    """The permission ``psychology.rekey`` (rotating the note key), given to the platform administrator."""
+def fupin_permissions() -> list[dict[str, Any]]:
+    """The permission ``psychology.rekey`` (rotating the note key), over every record only."""
     from fupin_psychology.keys import REKEY
 
-    return [{
-        "permissions": {REKEY: "re-encrypt every counselling note with a new key (fupin psychology rekey)"},
-        "roles": {"platform_admin": {"extend": True, "permissions": [REKEY]}},
-    }]
+    return [{"name": REKEY, "zh": "用新密钥重新加密所有心理辅导笔记 (fupin psychology rekey)",
+             "en": "re-encrypt every counselling note with a new key (fupin psychology rekey)", "scopes": ["all"]}]
+
+
+@hookimpl
+def fupin_roles() -> list[dict[str, Any]]:
+    """``psychology.rekey`` given to the platform administrator."""
+    from fupin_psychology.keys import REKEY
+
+    return [{"roles": {"platform_admin": {"extend": True, "permissions": [REKEY]}}}]
 
 
 @hookimpl

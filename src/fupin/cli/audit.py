@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from fupin.cli import _echo_json, pass_store
+from fupin.cli._app import echo_json, pass_store
 
 _JSON = click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 
@@ -52,7 +52,7 @@ def verify_command(store: Any, expect: str | None, as_json: bool) -> None:
     with store.reading("audit.read") as conn:
         verdict = audit.verify(conn, expect)
     if as_json:
-        _echo_json(verdict.to_dict())
+        echo_json(verdict.to_dict())
         if not verdict.ok:
             click.get_current_context().exit(1)
         return
@@ -78,7 +78,7 @@ def head_command(store: Any, as_json: bool) -> None:
     with store.reading("audit.read") as conn:
         head = audit.head(conn)
     if as_json:
-        _echo_json(head.to_dict() if head else None)
+        echo_json(head.to_dict() if head else None)
     elif head is None:
         click.echo("审计日志为空 / the audit log is empty", err=True)
     else:
@@ -128,7 +128,7 @@ def list_command(store: Any, table: str | None, key: str | None, user: str | Non
         for e in entries
     ]
     if as_json:
-        _echo_json(shown)
+        echo_json(shown)
         return
     from fupin.text import table as text_table
 

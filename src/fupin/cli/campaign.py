@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from fupin.cli import _echo_json, pass_store
+from fupin.cli._app import echo_json, pass_store
 from fupin.text import table
 
 _PLAN = click.option("--plan", "plan_name", metavar="NAME", help="The stored plan (default: the only one stored).")
@@ -69,7 +69,7 @@ def pair_auto(store: Any, plan_name: str | None, on: str | None, dry_run: bool, 
     plan = store.plan(plan_name)
     result = auto_pair(store, plan, on=_date(on), dry_run=dry_run)
     if as_json:
-        _echo_json(result.to_dict())
+        echo_json(result.to_dict())
     else:
         verb = "将结对 / would pair" if dry_run else "已结对 / paired"
         click.echo(f"{verb}: {len(result.created)}")
@@ -105,7 +105,7 @@ def pair_list(store: Any, cadre: str | None, household: str | None, active_on: s
     on = None if history else _date(active_on)
     rows = pairings(store, cadre=cadre, household=household, active_on=on)
     if as_json:
-        _echo_json([r.to_dict() for r in rows])
+        echo_json([r.to_dict() for r in rows])
         return
     lines = table(
         ["编号", "层级", "干部", "户/村", "户主", "类型", "开始", "结束"],
@@ -220,7 +220,7 @@ def visits_due(store: Any, cadre: str | None, as_of: str | None, plan_name: str 
 
     items = due_list(store, store.plan(plan_name), as_of=_date(as_of), cadre=cadre)
     if as_json:
-        _echo_json([i.to_dict() for i in items])
+        echo_json([i.to_dict() for i in items])
         return
     overdue = sum(1 for i in items if i.status == "overdue")
     click.echo(f"应访 {len(items)} 户, 其中逾期 {overdue} 户 / {len(items)} households due, {overdue} overdue")
@@ -275,7 +275,7 @@ def check(store: Any, year: int, as_of: str | None, plan_name: str | None, as_js
     plan = store.plan(plan_name)
     results = check_plan(store, plan, year, as_of=_date(as_of))
     if as_json:
-        _echo_json([r.to_dict() for r in results])
+        echo_json([r.to_dict() for r in results])
     else:
         titles = {c.id: c.title(lang) for c in plan.commitments}
         rows = [[r.commitment, r.status.label(lang), titles.get(r.commitment, "")[:24], r.required, r.actual, str(len(r.evidence))] for r in results]
@@ -315,7 +315,7 @@ def exit_assess(store: Any, year: int, show_all: bool, plan_name: str | None, as
 
     found = assess(store, store.plan(plan_name), year)
     if as_json:
-        _echo_json([a.to_dict() for a in found])
+        echo_json([a.to_dict() for a in found])
         return
     passed = [a for a in found if a.passed]
     click.echo(f"{year}: 可脱贫 {len(passed)} 户 / {len(found)} 户未脱贫户中 / {len(passed)} of {len(found)} poor households can exit")
