@@ -11,9 +11,9 @@ request on a worker thread as ``store.acting_as(actor)``. This drives that patte
 Set-up (not timed): a fresh database (a SQLite file; with ``--postgres`` also a new
 ``fupin_bench_<random>_threads`` database on that server) initialised with
 ``Store.init``; the reference plan's village (拖木村, four villager groups), its helping
-unit and two cadres, the plan, ``--households`` households with heads imported from a
-CSV file, each paired with a cadre; a second user (the plan office) besides the
-administrator.
+unit and two cadres, the plan, ``--households`` households imported from a CSV
+stream (``store.import_file``), each paired with a cadre (``store.pair``); a second
+user (the plan office) besides the administrator.
 
 Timed: ``--threads`` threads, each running ``--requests`` requests in a fixed
 rotation, every third one through the shared store, the others through an
@@ -21,9 +21,9 @@ rotation, every third one through the shared store, the others through an
 
 * a household card (``store.household_card``), three times in eight;
 * the support actions of a kind (``store.actions``);
-* the visit worklist (``store.worklist``, or ``fupin.visits.due_list`` where that is missing);
-* a small import: three new households from a CSV file (``store.import_file``, or
-  ``fupin.io.engine.import_files`` where that is missing), twice in eight;
+* the visit worklist (``store.worklist``);
+* a small import: three new households from a CSV upload (``store.import_file`` from a
+  binary stream with a name), twice in eight;
 * a support action recorded (``store.record_action``).
 
 Then the same number of requests on one thread (the baseline), in the same database:
@@ -44,6 +44,7 @@ from __future__ import annotations
 import argparse
 import csv
 import datetime as dt
+import io
 import statistics
 import sys
 import threading
@@ -58,8 +59,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from import_bench import PostgresDatabases, database_options, in_workdir  # noqa: E402  (a sibling script)
 
 import fupin  # noqa: E402
-from fupin import Actor, Area, Cadre, Pairing, Store, SupportAction, Unit  # noqa: E402
-from fupin.access import User  # noqa: E402
+from fupin import Actor, Area, Cadre, Pairing, Store, SupportAction, Unit, User  # noqa: E402
 
 PLAN = "qjnu-tuomu"
 VILLAGE = "530326106200"
@@ -79,34 +79,15 @@ def household(g: int, seq: int) -> str:
     return f"{group(g)}{seq:05d}"
 
 
-def write_households(path: Path, numbers: list[str]) -> Path:
-    with open(path, "w", encoding="utf-8", newline="") as f:
-        csv.writer(f).writerows([HEADER, *([n, n[:14], f"户主{n[-5:]}", "一般贫困户", "缺技术", "未脱贫"] for n in numbers)])
-    return path
+def households_csv(numbers: list[str]) -> bytes:
+    """A CSV file of new households, as an upload's bytes."""
+    text = io.StringIO()
+    csv.writer(text).writerows([HEADER, *([n, n[:14], f"户主{n[-5:]}", "一般贫困户", "缺技术", "未脱贫"] for n in numbers)])
+    return text.getvalue().encode("utf-8")
 
 
-def import_file(store: Store, kind: str, path: Path) -> Any:
-    """A file imported through the public API (``store.import_file`` once it exists)."""
-    if hasattr(store, "import_file"):
-        return store.import_file(kind, path)
-    from fupin.io.engine import import_files
-
-    return import_files(store, kind, [path])
-
-
-def worklist(store: Store, plan: Any, as_of: dt.date) -> Any:
-    """The visit worklist through the public API (``store.worklist`` once it exists)."""
-    if hasattr(store, "worklist"):
-        return store.worklist(plan, as_of=as_of)
-    from fupin.visits import due_list
-
-    return due_list(store, plan, as_of=as_of)
-
-
-def build(url: str, households: int, workdir: Path) -> tuple[Store, Any, list[str]]:
+def build(url: str, households: int) -> tuple[Store, Any, list[str]]:
     """The set-up: a store on ``url`` with the village, plan, cadres, households and pairings."""
-    from fupin.pairing import add_pairing
-
     store = Store.open(url, actor=ADMIN)
     store.init()
     plan = fupin.load_plan(PLAN)
@@ -124,11 +105,11 @@ def build(url: str, households: int, workdir: Path) -> tuple[Store, Any, list[st
     store.save_plan(plan)
     plan = store.plan(PLAN)
     numbers = [household(1 + i % len(GROUPS), i) for i in range(households)]
-    result = import_file(store, "households", write_households(workdir / "households.csv", numbers))
+    result = store.import_file("households", io.BytesIO(households_csv(numbers)), name="households.csv")
     assert result.committed and not result.errors, result.errors
     with store.transaction():
         for i, number in enumerate(numbers):
-            add_pairing(store, Pairing.new(vocab=vocab, level="帮户", start="2015-08-20", cadre=f"QJNU-C00{1 + i % 2}",
+            store.pair(Pairing.new(vocab=vocab, level="帮户", start="2015-08-20", cadre=f"QJNU-C00{1 + i % 2}",
                                            household=number, kind="重点帮扶", plan=PLAN))
     store.add_user(User(OFFICE.unit, OFFICE.user, ("plan_office",)))
     return store, plan, numbers
@@ -137,8 +118,8 @@ def build(url: str, households: int, workdir: Path) -> tuple[Store, Any, list[st
 class Mix:
     """The requests, in a fixed rotation; new household numbers and action refs never repeat."""
 
-    def __init__(self, store: Store, plan: Any, numbers: list[str], workdir: Path) -> None:
-        self.store, self.plan, self.numbers, self.workdir = store, plan, numbers, workdir
+    def __init__(self, store: Store, plan: Any, numbers: list[str]) -> None:
+        self.store, self.plan, self.numbers = store, plan, numbers
         self.serial = 0
         self.lock = threading.Lock()
         self.requests: list[Callable[[Store, int], Any]] = [
@@ -157,16 +138,13 @@ class Mix:
         return list(store.actions(kind="core.meeting"))
 
     def worklist(self, store: Store, n: int) -> Any:
-        return worklist(store, self.plan, dt.date(2016, 3, 1))
+        return store.worklist(self.plan, as_of=dt.date(2016, 3, 1))
 
     def small_import(self, store: Store, n: int) -> Any:
         serial = self.next_serial()
         numbers = [household(1 + k, 50_000 + 3 * serial + k) for k in range(3)]
-        path = write_households(self.workdir / f"small-{serial}.csv", numbers)
-        try:
-            result = import_file(store, "households", path)
-        finally:
-            path.unlink()
+        # As a platform imports an upload: from a binary stream with its file name.
+        result = store.import_file("households", io.BytesIO(households_csv(numbers)), name=f"upload-{serial}.csv")
         if not result.committed or result.errors:
             raise RuntimeError(f"import not committed: {result.errors[:1]}")
         return result
@@ -253,14 +231,14 @@ def line(backend: str, runs: list[Run]) -> str:
             f"requests_per_s={requests / seconds:.1f} p99_ms={p99_ms(latencies):.1f}")
 
 
-def measure(backend: str, url: str, args: argparse.Namespace, workdir: Path) -> tuple[dict[str, str], bool]:
+def measure(backend: str, url: str, args: argparse.Namespace) -> tuple[dict[str, str], bool]:
     """Set up on ``url``, then ABAB: threads, one thread, ``--pairs`` times. Returns the figures and whether all was well."""
     print(f"\n== {backend} ==", flush=True)
     started = time.perf_counter()
-    store, plan, numbers = build(url, args.households, workdir)
+    store, plan, numbers = build(url, args.households)
     print(f"set-up: {len(numbers)} households paired, in {time.perf_counter() - started:.1f} s", flush=True)
     try:
-        mix = Mix(store, plan, numbers, workdir)
+        mix = Mix(store, plan, numbers)
         many: list[Run] = []
         one: list[Run] = []
         ratios: list[float] = []
@@ -298,15 +276,11 @@ def measure(backend: str, url: str, args: argparse.Namespace, workdir: Path) -> 
 
 def benchmark(args: argparse.Namespace, workdir: Path) -> int:
     figures = {"threads": str(args.threads), "requests": str(args.threads * args.requests * args.pairs)}
-    sqlite_dir = workdir / "sqlite"
-    sqlite_dir.mkdir(parents=True, exist_ok=True)
-    found, ok = measure("sqlite", f"sqlite:///{sqlite_dir / 'threads.db'}", args, sqlite_dir)
+    found, ok = measure("sqlite", f"sqlite:///{workdir / 'threads.db'}", args)
     figures.update(found)
     if args.postgres:
-        pg_dir = workdir / "postgres"
-        pg_dir.mkdir(parents=True, exist_ok=True)
         with PostgresDatabases(args.postgres, args.keep) as pg:
-            found, pg_ok = measure("postgres", pg.create("threads")["url"], args, pg_dir)
+            found, pg_ok = measure("postgres", pg.create("threads")["url"], args)
         figures.update(found)
         ok = ok and pg_ok
     print(" ".join(f"{k}={v}" for k, v in figures.items()), flush=True)

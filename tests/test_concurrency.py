@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import io
 import multiprocessing
 import random
 import sqlite3
@@ -25,15 +26,12 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from fupin import Actor, Area, Store, SupportAction, Unit, audit, get_plugin_manager
-from fupin.access import User
-from fupin.checks import check_plan
+from fupin import Actor, Area, Store, SupportAction, Unit, User, audit, get_plugin_manager
 from fupin.errors import StorageError
 from fupin.io.engine import import_files
 from fupin.storage import schema as S
 from fupin.synth import Synthesizer
 from fupin.testing import TEST_ACTOR
-from fupin.visits import due_list
 from tests import campaign_seed as seed
 
 SPAWN = multiprocessing.get_context("spawn")
@@ -536,14 +534,15 @@ class TestOneStoreManyThreads:
             list(s.actions(kind="core.meeting"))
 
         def due(i: int, j: int, s: Store) -> None:
-            assert len(due_list(s, plan, as_of=dt.date(2016, 3, 1))) == len(numbers)
+            assert len(s.worklist(plan, as_of=dt.date(2016, 3, 1))) == len(numbers)
 
         def check(i: int, j: int, s: Store) -> None:
-            assert check_plan(s, plan, 2016, as_of=dt.date(2017, 1, 1))
+            assert s.check(plan, 2016, as_of=dt.date(2017, 1, 1))
 
         def import_households(i: int, j: int, s: Store) -> None:
             new = [seed.h(1 + k, 1000 + 10 * i + j) for k in range(3)]
-            result = import_files(s, "households", [households_file(tmp_path / f"h-{i}-{j}.csv", new)])
+            upload = io.BytesIO(households_file(tmp_path / f"h-{i}-{j}.csv", new).read_bytes())
+            result = s.import_file("households", upload, name=f"upload-{i}-{j}.csv")
             assert result.committed and not result.errors, result.errors
             imported[i].extend(new)
 
