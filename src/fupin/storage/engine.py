@@ -179,6 +179,7 @@ def _sqlite_engine(url: str) -> sa.Engine:
     engine = sa.create_engine(url, connect_args={"timeout": timeout}, pool_size=10, max_overflow=-1,
                               pool_reset_on_return="rollback")
     queue = _writer_queue(engine.url.database)
+    wal = queue is not None and not any(name.lower() == "journal_mode" for name, _value in pragmas)
     where = safe_url(url)
 
     # SQLAlchemy's recipe for real transactions on pysqlite (see "Transactions
@@ -191,10 +192,10 @@ def _sqlite_engine(url: str) -> sa.Engine:
         dbapi_conn.isolation_level = None
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA foreign_keys=ON")
-        if queue is not None:
+        if wal:
             # Write-ahead log: readers never wait for the writer nor it for them,
             # so one store serves many threads. Kept in the file once set;
-            # FUPIN_SQLITE_PRAGMAS=journal_mode=DELETE (run after) turns it off.
+            # FUPIN_SQLITE_PRAGMAS=journal_mode=DELETE chooses another mode instead.
             try:
                 cur.execute("PRAGMA journal_mode=WAL")
             except sqlite3.DatabaseError:
