@@ -382,3 +382,20 @@ def test_every_parameter_the_plan_sets_is_read(world):
         for c in plan.commitments:
             if c.id in MINE:
                 assert {(c.id, key) for key in c.params} <= cache["params_used"], (year, c.id)
+
+
+def test_a_plugin_targets_actions_are_the_plans_own(world):
+    """``ctx.actions(kind)``, as a plugin's target calls it, gives only the plan's own records: not an action one of
+    the plan's units registered for another plan it also helps, nor one another unit registered naming the plan."""
+    from fupin.ext import CheckContext as PublicContext
+
+    act(world, "core.site_visit", "2016-04-01", "S-MINE", {"purpose": "调研"})
+    act(world, "core.site_visit", "2016-04-02", "S-OTHER-PLAN", {"purpose": "调研"}, plan=OTHER)
+    act(world, "core.site_visit", "2016-04-03", "S-OTHER-UNIT", {"purpose": "调研"}, unit=OTHER_UNIT, helpers=(O1,))
+    act(world, "core.site_visit", "2016-04-04", "S-NO-PLAN", {"purpose": "调研"}, plan=None)
+    plan = world.plan(PLAN)
+    commitment = next(c for c in plan.commitments if c.id == "C04")
+    with world.reading("aggregates.read") as conn:
+        ctx = PublicContext(world, plan, commitment, 2016, d("2017-01-15"), conn)
+        assert [r.ref for r in ctx.actions("core.site_visit")] == ["S-MINE", "S-NO-PLAN"]
+        assert [r.ref for r in ctx.actions("core.site_visit", d("2016-04-02"), d("2016-04-03"))] == []

@@ -25,6 +25,9 @@ __version__ = "0.1.0"
 #: Marker for plugin hook implementations: ``@fupin.hookimpl def fupin_action_kinds(): ...``
 hookimpl = pluggy.HookimplMarker("fupin")
 
+#: The public modules: what platforms and plugins may import. Everything else is internal.
+PUBLIC_MODULES = ("fupin", "fupin.ext", "fupin.cli", "fupin.testing")
+
 from fupin.access import AccessDenied, IdentityError, User  # noqa: E402
 from fupin.actions import ActionKind, Beneficiary, SupportAction  # noqa: E402
 from fupin.checks import CheckContext, CheckResult, Status, TargetSpec, check_plan  # noqa: E402
@@ -69,6 +72,7 @@ from fupin.visits import DueItem  # noqa: E402
 from fupin.vocab import Term, Vocabulary  # noqa: E402
 
 __all__ = [
+    "PUBLIC_MODULES",
     "AccessDenied",
     "ActionKind",
     "Actor",

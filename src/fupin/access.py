@@ -24,7 +24,7 @@ import re
 import tomllib
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 import sqlalchemy as sa
@@ -33,6 +33,10 @@ from fupin.errors import FupinError, ValidationError
 from fupin.model import AREA_DIGITS
 from fupin.storage import schema as S
 
+if TYPE_CHECKING:
+    from fupin.actions import SupportAction
+    from fupin.io.kinds import ImportKind
+    from fupin.store import Actor
 SCOPES = ("all", "plans", "unit", "cadre", "areas")
 
 
@@ -116,7 +120,7 @@ class AccessDenied(FupinError, PermissionError):
 
     exit_code = 3
 
-    def __init__(self, actor: Any, permission: str, target: str = "") -> None:
+    def __init__(self, actor: object, permission: str, target: str = "") -> None:
         self.actor = actor
         self.permission = permission
         self.target = target
@@ -334,7 +338,7 @@ class User:
     login: str | None = None
 
     @classmethod
-    def from_row(cls, row: Mapping[str, Any]) -> User:
+    def from_row(cls, row: sa.RowMapping | Mapping[str, Any]) -> User:
         """The user of a ``users`` row."""
         return cls(row["unit"], row["user"], tuple(row["roles"]), tuple(row["areas"] or ()), row["cadre"], row.get("login"))
 
@@ -350,7 +354,7 @@ FALSE = sa.false()
 class Access:
     """What one actor may do, read from the database once (per store)."""
 
-    def __init__(self, conn: sa.Connection, actor: Any, roles: Mapping[str, Role]) -> None:
+    def __init__(self, conn: sa.Connection, actor: Actor | None, roles: Mapping[str, Role]) -> None:
         self.actor = actor
         self.roles = roles
         initialised = sa.inspect(conn).has_table("users")
@@ -495,7 +499,7 @@ class Access:
             sa.or_(p.c.end_date.is_(None), p.c.end_date >= today),
         )
 
-    def beneficiaries_allowed(self, conn: sa.Connection, permission: str, action: Any) -> bool:
+    def beneficiaries_allowed(self, conn: sa.Connection, permission: str, action: SupportAction) -> bool:
         """Whether ``permission`` reaches every household and person an action names as beneficiary.
 
         Only a cadre's scope is bounded by households: a cadre records help for
@@ -598,7 +602,7 @@ class Access:
             )
         return FALSE
 
-    def action_allowed(self, permission: str, action: Any) -> bool:
+    def action_allowed(self, permission: str, action: SupportAction) -> bool:
         """Whether ``permission`` reaches an action: by its registering unit, its plan, or as its helper,
         through a role that reaches the action's kind."""
         for role in self._grants.get(permission, ()):
@@ -622,7 +626,7 @@ class Access:
 
     # -- batch import and export ------------------------------------------------------
 
-    def kind_condition(self, kind: Any, permission: str, table: sa.Table) -> sa.ColumnElement[bool]:
+    def kind_condition(self, kind: ImportKind, permission: str, table: sa.Table) -> sa.ColumnElement[bool]:
         """SQL condition on ``kind``'s table for the rows ``permission`` reaches (exports)."""
         if kind.scope is None or self.reaches_everything(permission, kind.scope[0]):
             return TRUE if self.has(permission) else FALSE
@@ -648,7 +652,7 @@ class Access:
             return self.action_condition(permission)
         return FALSE
 
-    def import_problems(self, conn: sa.Connection, kind: Any, rows: list[tuple[int, Any]]) -> dict[int, str]:
+    def import_problems(self, conn: sa.Connection, kind: ImportKind, rows: list[tuple[int, Any]]) -> dict[int, str]:
         """Row number -> why ``kind.write_permission`` does not reach that record (imports)."""
         permission = kind.write_permission
         if kind.scope is None or self.reaches_everything(permission, kind.scope[0]):

@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 import attrs
 
 from fupin.errors import Problem, ValidationError
+from fupin.serial import Serialisable
 
 if TYPE_CHECKING:
     from fupin.vocab import Vocabulary
@@ -31,7 +32,11 @@ KIND_NAME = re.compile(r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$")
 BENEFICIARY_TYPES = ("household", "person", "unit", "village")
 
 
-def _check_kind_name(_inst: object, _attr: attrs.Attribute, value: str) -> None:
+def _texts(value: Iterable[str]) -> tuple[str, ...]:
+    return tuple(value)
+
+
+def _check_kind_name(_inst: object, _attr: attrs.Attribute[Any], value: str) -> None:
     if not KIND_NAME.match(value):
         raise ValidationError.of(
             "kind", "类型名应为 插件.名称 / a kind is named plugin.name (lower case)", value
@@ -57,12 +62,12 @@ class ActionKind:
     label_zh: str
     label_en: str
     details: type | None = attrs.field(default=None)
-    beneficiary_types: tuple[str, ...] = attrs.field(default=BENEFICIARY_TYPES, converter=tuple)
-    quantities: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    beneficiary_types: tuple[str, ...] = attrs.field(default=BENEFICIARY_TYPES, converter=_texts)
+    quantities: tuple[str, ...] = attrs.field(default=(), converter=_texts)
     description: str = ""
 
     @details.validator
-    def _details_is_attrs(self, _attr: attrs.Attribute, value: type | None) -> None:
+    def _details_is_attrs(self, _attr: attrs.Attribute[Any], value: type | None) -> None:
         if value is not None and not attrs.has(value):
             raise TypeError(f"ActionKind {self.name}: details must be an attrs class, got {value!r}")
 
@@ -72,22 +77,26 @@ class ActionKind:
         return self.name.split(".", 1)[0]
 
 
+def _stripped(value: object) -> str:
+    return str(value).strip()
+
+
 @attrs.frozen
-class Beneficiary:
+class Beneficiary(Serialisable):
     """Who or what an action helped: ``type`` is one of BENEFICIARY_TYPES, ``ref`` its key."""
 
     type: str = attrs.field()
-    ref: str = attrs.field(converter=lambda v: str(v).strip())
+    ref: str = attrs.field(converter=_stripped)
 
     @type.validator
-    def _known(self, _attr: attrs.Attribute, value: str) -> None:
+    def _known(self, _attr: attrs.Attribute[Any], value: str) -> None:
         if value not in BENEFICIARY_TYPES:
             raise ValidationError.of(
                 "beneficiaries", f"受益对象类型应为 / type must be one of {', '.join(BENEFICIARY_TYPES)}", value
             )
 
     @ref.validator
-    def _not_empty(self, _attr: attrs.Attribute, value: str) -> None:
+    def _not_empty(self, _attr: attrs.Attribute[Any], value: str) -> None:
         if not value:
             raise ValidationError.of("beneficiaries", "受益对象编号为空 / empty reference", value)
 
@@ -105,12 +114,16 @@ class Beneficiary:
         return f"{self.type}:{self.ref}"
 
 
+def _beneficiaries(value: Iterable[Beneficiary]) -> tuple[Beneficiary, ...]:
+    return tuple(value)
+
+
 def _to_quantities(value: Mapping[str, Any] | None) -> dict[str, Decimal]:
     return {str(k): Decimal(str(v)) for k, v in (value or {}).items()}
 
 
 @attrs.define(slots=False)
-class SupportAction:
+class SupportAction(Serialisable):
     """One act of help given, as registered by a unit.
 
     Build it with :meth:`new`, which validates the common fields and the
@@ -139,8 +152,8 @@ class SupportAction:
     end: dt.date
     unit: str
     plan: str | None = None
-    helpers: tuple[str, ...] = attrs.field(default=(), converter=tuple)
-    beneficiaries: tuple[Beneficiary, ...] = attrs.field(default=(), converter=tuple)
+    helpers: tuple[str, ...] = attrs.field(default=(), converter=_texts)
+    beneficiaries: tuple[Beneficiary, ...] = attrs.field(default=(), converter=_beneficiaries)
     quantities: dict[str, Decimal] = attrs.field(factory=dict, converter=_to_quantities)
     amount_fen: int = 0
     details: Any = None
@@ -177,7 +190,7 @@ class SupportAction:
         end: dt.date | str | None = None,
         unit: str,
         details: Mapping[str, Any] | Any = None,
-        beneficiaries: Any = (),
+        beneficiaries: Iterable[Beneficiary | str] = (),
         vocab: Vocabulary | None = None,
         **fields: Any,
     ) -> SupportAction:
@@ -194,7 +207,7 @@ class SupportAction:
         from fupin.convert import structure
 
         start_d = _date("start", start)
-        end_d = _date("end", end) if end not in (None, "") else start_d
+        end_d = _date("end", end) if end is not None and end != "" else start_d
         bens = tuple(b if isinstance(b, Beneficiary) else Beneficiary.parse(b) for b in beneficiaries)
         if kind.details is None:
             if details not in (None, {}, ""):

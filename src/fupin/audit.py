@@ -35,13 +35,14 @@ import hashlib
 import json
 import re
 import weakref
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 import attrs
 import sqlalchemy as sa
 
 from fupin.errors import StorageError
+from fupin.serial import Serialisable
 from fupin.storage import schema as S
 
 #: ``prev_hash`` of the first entry.
@@ -140,6 +141,29 @@ def append(conn: sa.Connection, entries: Iterable[Mapping[str, Any]]) -> None:
         pending.entries.append({**entry, "old": json_value(entry.get("old")), "new": json_value(entry.get("new"))})
 
 
+_LOG = sa.table(
+    "audit_log", sa.column("at", sa.DateTime(timezone=True)), sa.column("unit"), sa.column("user"), sa.column("operation"),
+    sa.column("table_name"), sa.column("record_key"), sa.column("old", sa.JSON), sa.column("new", sa.JSON), sa.column("reason"),
+)
+
+
+def record(conn: sa.Connection, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Append audit entries written outside the store, such as a plugin's migration.
+
+    Each row has ``at``, ``unit``, ``user``, ``operation``, ``table_name``, ``record_key``,
+    ``old``, ``new`` and ``reason``. Once the log is a hash chain (the core's migration 0006
+    has run), the entries join it when ``conn``'s transaction commits; before that they
+    are written as they are, and migration 0006 chains them with the rest.
+    """
+    if not rows:
+        return
+    if sa.inspect(conn).has_table("audit_anchor"):
+        install(conn.engine)
+        append(conn, rows)
+    else:
+        conn.execute(_LOG.insert().execution_options(**CHAIN), [dict(r) for r in rows])
+
+
 def _lock_head(conn: sa.Connection) -> Any:
     a = S.audit_anchor
     head = conn.execute(sa.select(a).where(a.c.id == 1).with_for_update()).first()
@@ -226,20 +250,17 @@ def install(engine: sa.Engine) -> None:
 
 
 @attrs.frozen
-class Head:
+class Head(Serialisable):
     """The head of the chain: its last entry's id and hash, and how many entries it has."""
 
     id: int
     hash: str
     count: int
 
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready form."""
-        return attrs.asdict(self)
 
 
 @attrs.frozen
-class Break:
+class Break(Serialisable):
     """Where the chain is broken: the entry (None when the whole log is gone) and what is wrong."""
 
     id: int | None
@@ -251,7 +272,7 @@ class Break:
 
 
 @attrs.frozen
-class Verdict:
+class Verdict(Serialisable):
     """What :func:`verify` found: the entries read, the head in the log and in the anchor, the first break."""
 
     entries: int
@@ -265,16 +286,8 @@ class Verdict:
         """Whether the chain is whole, matches its anchor, and holds the expected head (if one was given)."""
         return self.broken is None
 
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready form."""
-        return {
-            "ok": self.ok,
-            "entries": self.entries,
-            "head": self.head.to_dict() if self.head else None,
-            "anchor": self.anchor.to_dict() if self.anchor else None,
-            "broken": {"id": self.broken.id, "reason": self.broken.reason} if self.broken else None,
-            "expected_found": self.expected_found,
-        }
+    # to_dict(): the fields and ``ok``.
+    __dict_extra__ = ("ok",)
 
 
 def anchor(conn: sa.Connection) -> Head | None:

@@ -25,17 +25,27 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import enum
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import Decimal
-from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeGuard
 
 import attrs
 import sqlalchemy as sa
 
 from fupin.errors import ValidationError
+from fupin.serial import Serialisable, plain
 
 if TYPE_CHECKING:
     from fupin.plans import Commitment, Plan
+    from fupin.store import Store
+
+
+def _texts(value: Iterable[str]) -> tuple[str, ...]:
+    return tuple(value)
+
+
+def _param_tuple(value: Iterable[Param]) -> tuple[Param, ...]:
+    return tuple(value)
 
 
 class Status(enum.Enum):
@@ -63,7 +73,7 @@ class Status(enum.Enum):
 
 
 @attrs.frozen
-class CheckResult:
+class CheckResult(Serialisable):
     """What a target found: the status, the figures and the records behind them.
 
     Attributes:
@@ -83,10 +93,14 @@ class CheckResult:
     status: Status
     required: str = ""
     actual: str = ""
-    evidence: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    evidence: tuple[str, ...] = attrs.field(default=(), converter=_texts)
     note: str = ""
     target: str = ""
     figures: dict[str, Any] = attrs.field(factory=dict, hash=False)
+
+    # to_dict(): id, status, required, actual, evidence, note, target, figures, plugin
+    __dict_names__ = {"commitment": "id"}
+    __dict_extra__ = ("plugin",)
 
     @property
     def plugin(self) -> str:
@@ -94,26 +108,18 @@ class CheckResult:
         return self.target.split(".", 1)[0] if self.target else ""
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready form: id, status, required, actual, evidence, plugin, target, note, figures."""
-        return {
-            "id": self.commitment,
-            "status": self.status.value,
-            "required": self.required,
-            "actual": self.actual,
-            "evidence": list(self.evidence),
-            "plugin": self.plugin,
-            "target": self.target,
-            "note": self.note,
-            # PostgreSQL sums come as Decimal: JSON takes them as numbers.
-            "figures": {k: (int(v) if v == int(v) else float(v)) if isinstance(v, Decimal) else v for k, v in self.figures.items()},
-        }
+        """JSON-ready form: id, status, required, actual, evidence, note, target, figures, plugin."""
+        out = super().to_dict()
+        # PostgreSQL sums come as Decimal: JSON takes them as numbers, as SQLite gives them.
+        out["figures"] = plain({k: (int(v) if v == int(v) else float(v)) if isinstance(v, Decimal) else v for k, v in self.figures.items()})
+        return out
 
 
 #: ``evaluate(ctx)`` -> CheckResult
 Evaluator = Callable[["CheckContext"], CheckResult]
 
 
-def _is_int(v: object) -> bool:
+def _is_int(v: object) -> TypeGuard[int]:
     return isinstance(v, int) and not isinstance(v, bool)
 
 
@@ -165,8 +171,8 @@ class Param:
     default: Any = None
     zh: str = ""
     en: str = ""
-    fields: tuple[Param, ...] = attrs.field(default=(), converter=tuple)
-    choices: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    fields: tuple[Param, ...] = attrs.field(default=(), converter=_param_tuple)
+    choices: tuple[str, ...] = attrs.field(default=(), converter=_texts)
 
     def problems(self, value: Any, path: str) -> list[str]:
         """What is wrong with ``value`` for this parameter at ``path`` (empty when it is fine)."""
@@ -189,8 +195,13 @@ class Param:
 
 
 def _describe(value: object) -> str:
-    kind = {dict: "table", list: "array", tuple: "array"}.get(type(value), type(value).__name__)
+    kinds: dict[type, str] = {dict: "table", list: "array", tuple: "array"}
+    kind = kinds.get(type(value), type(value).__name__)
     return kind if isinstance(value, (Mapping, list, tuple)) else f"{kind} {value!r}"
+
+
+def _as_params(values: Iterable[Param | str]) -> tuple[Param, ...]:
+    return tuple(_as_param(p) for p in values)
 
 
 def _as_param(value: Param | str) -> Param:
@@ -265,7 +276,7 @@ class TargetSpec:
     label_zh: str
     label_en: str
     evaluate: Evaluator
-    params: tuple[Param, ...] = attrs.field(default=(), converter=lambda ps: tuple(_as_param(p) for p in ps))
+    params: tuple[Param, ...] = attrs.field(default=(), converter=_as_params)
 
     @property
     def plugin(self) -> str:
@@ -294,7 +305,7 @@ class CheckContext:
         conn: an open connection to read with (one snapshot for the whole check).
     """
 
-    store: Any
+    store: Store
     plan: Plan
     commitment: Commitment
     year: int
@@ -305,7 +316,7 @@ class CheckContext:
     spec: TargetSpec | None = None
 
     @property
-    def params(self) -> Any:
+    def params(self) -> Mapping[str, Any]:
         """The commitment's parameters as the plan sets them (reads are recorded, see :meth:`param`)."""
         used = self.cache.setdefault("params_used", set())
         return _RecordedParams(self.commitment.params, lambda key: used.add((self.commitment.id, key)))
@@ -346,33 +357,35 @@ class CheckContext:
             from fupin.queries import plan_units
 
             self.cache["units"] = plan_units(self.conn, self.plan)
-        return self.cache["units"]
+        units: list[str] = self.cache["units"]
+        return units
 
     def actions(
-        self, kind: str, start: dt.date | None = None, end: dt.date | None = None, *, own: bool = False, where: Sequence[Any] = (),
-    ) -> list[Any]:
-        """Support actions of ``kind`` for the plan (by its name, or registered by one of its units) touching
-        [start, end]: rows of ``id, ref, start_date, end_date, details``, in date order.
+        self, kind: str, start: dt.date | None = None, end: dt.date | None = None, *, where: Sequence[sa.ColumnElement[bool]] = (),
+    ) -> list[sa.Row[Any]]:
+        """The plan's own support actions of ``kind`` touching [start, end]: rows of ``id, ref, start_date,
+        end_date, details``, in date order.
+
+        Own means registered by one of the plan's units *and* naming this plan or no plan
+        (:func:`fupin.ext.own_records`): a unit's action for another of its plans, or another
+        unit's action naming this plan, does not count.
 
         Args:
-            own: only the plan's own records: registered by one of its units *and* naming this plan or
-                no plan (a unit's action for another of its plans, or another unit's action naming
-                this plan, does not count).
             where: further SQL conditions on ``support_actions`` (a village, a leader, a date).
         """
-        from fupin.queries import of_plan, own_records
+        from fupin.queries import own_records
         from fupin.storage import schema as S
 
         a = S.support_actions
-        mine = own_records(a, self.plan, self.units(), plan_less=True) if own else of_plan(a, self.plan, self.units())
+        mine = own_records(a, self.plan, self.units(), plan_less=True)
         query = sa.select(a.c.id, a.c.ref, a.c.start_date, a.c.end_date, a.c.details).where(a.c.kind == kind, mine, *where)
         if start is not None:
             query = query.where(a.c.end_date >= start)
         if end is not None:
             query = query.where(a.c.start_date <= end)
-        return self.conn.execute(query.order_by(a.c.start_date, a.c.id)).all()
+        return list(self.conn.execute(query.order_by(a.c.start_date, a.c.id)).all())
 
-    def result(self, status: Status, required: str, actual: str, evidence: Any = (), note: str = "", **figures: Any) -> CheckResult:
+    def result(self, status: Status, required: str, actual: str, evidence: Iterable[str] = (), note: str = "", **figures: object) -> CheckResult:
         """A result for this commitment."""
         return CheckResult(self.commitment.id, status, required, actual, tuple(evidence), note, self.commitment.target, figures)
 
@@ -381,12 +394,12 @@ class CheckContext:
         ok: bool,
         required: str,
         actual: str,
-        evidence: Any = (),
+        evidence: Iterable[str] = (),
         *,
         deadline: dt.date | None = None,
         anything_recorded: bool = True,
         note: str = "",
-        **figures: Any,
+        **figures: object,
     ) -> CheckResult:
         """The status by the one rule for every target (see the module docstring).
 
@@ -461,7 +474,7 @@ def _not_measurable(commitment: Commitment) -> CheckResult:
                        target=NOT_MEASURABLE, figures={"record": record} if record else {})
 
 
-def check_plan(store: Any, plan: Plan, year: int, *, as_of: dt.date | None = None, params_read: set[tuple[str, str]] | None = None) -> list[CheckResult]:
+def check_plan(store: Store, plan: Plan, year: int, *, as_of: dt.date | None = None, params_read: set[tuple[str, str]] | None = None) -> list[CheckResult]:
     """Evaluate every measurable commitment of ``plan`` for ``year``.
 
     Needs ``aggregates.read``: figures count every record of the plan whatever

@@ -135,14 +135,14 @@ def roles(ctx: CheckContext) -> CheckResult:
     wanted = list(ctx.param("roles"))
     day = ctx.check_day
     kind = "core.appointment"
-    found = [a for a in ctx.actions(kind, day, day, own=True, where=[_led_by(ctx, _leader_ranks(ctx))]) if (a.details or {}).get("role") in wanted]
+    found = [a for a in ctx.actions(kind, day, day, where=[_led_by(ctx, _leader_ranks(ctx))]) if (a.details or {}).get("role") in wanted]
     held = {a.details["role"] for a in found}
     missing = [r for r in wanted if r not in held]
     actual = "、".join(sorted(held)) or "0"
     if missing:
         actual += f" (缺 / missing: {'、'.join(missing)})"
     return ctx.judge(not missing, "、".join(wanted) + f" (在任 / held on {day})", actual, _refs("action", (a.ref for a in found)),
-                     anything_recorded=bool(ctx.actions(kind, own=True)), missing=missing)
+                     anything_recorded=bool(ctx.actions(kind)), missing=missing)
 
 
 def meetings(ctx: CheckContext) -> CheckResult:
@@ -157,9 +157,9 @@ def meetings(ctx: CheckContext) -> CheckResult:
     bodies = ctx.param("bodies")
     kind = "core.meeting"
     where = [a.c.unit_code == ctx.plan.helping_unit.code, a.c.plan_name == ctx.plan.name, a.c.start_date >= ctx.year_start]
-    found = [r for r in ctx.actions(kind, ctx.year_start, ctx.year_end, own=True, where=where)
+    found = [r for r in ctx.actions(kind, ctx.year_start, ctx.year_end, where=where)
              if bodies is None or (r.details or {}).get("body") in bodies]
-    return _days_counted(ctx, found, "次研究", "leadership meetings", bool(found) or bool(ctx.actions(kind, own=True)))
+    return _days_counted(ctx, found, "次研究", "leadership meetings", bool(found) or bool(ctx.actions(kind)))
 
 
 #: How a plan names the kinds of site visit (C04 ``kinds``), and the mode a site visit records.
@@ -182,10 +182,10 @@ def site_visits(ctx: CheckContext) -> CheckResult:
     modes = None if kinds is None else {SITE_VISIT_MODES[k] for k in kinds if k in SITE_VISIT_MODES}
     kind = "core.site_visit"
     where = [a.c.start_date >= ctx.year_start, _in_villages(ctx), _led_by(ctx, _leader_ranks(ctx))]
-    found = [r for r in ctx.actions(kind, ctx.year_start, ctx.year_end, own=True, where=where)
+    found = [r for r in ctx.actions(kind, ctx.year_start, ctx.year_end, where=where)
              if modes is None or (r.details or {}).get("mode", "调研") in modes]
     note = f"未知的到点方式 / unknown kinds: {'、'.join(unknown)} (research, on_site_office)" if unknown else ""
-    return _days_counted(ctx, found, "次到点", "site visits", bool(found) or bool(ctx.actions(kind, own=True)), note)
+    return _days_counted(ctx, found, "次到点", "site visits", bool(found) or bool(ctx.actions(kind)), note)
 
 
 def _local(place: str, ctx: CheckContext) -> str:
@@ -236,14 +236,14 @@ def secondments(ctx: CheckContext) -> CheckResult:
     long_enough = lambda r: (r.end_date - r.start_date).days + 1 >= min_days  # noqa: E731
     towns = {_local(v.parent("town").name_zh, ctx) for v in ctx.plan.villages if v.parent("town")}
     places = towns | {v.name_zh for v in ctx.plan.villages} | {t + v.name_zh for t in towns for v in ctx.plan.villages}
-    ever = bool(ctx.actions(kind, own=True))
+    ever = bool(ctx.actions(kind))
     # A year can need both: the move (in moved_by's year) and the yearly secondments (from seconded_from's year).
     parts: list[tuple[str, list[str], set[str]]] = []  # (what is required, roles wanted, roles held)
     found: list[Any] = []
     deadline = None
     if moved_by is not None and ctx.year == moved_by.year:
         to = {_local(moved_to, ctx)} if moved_to else places
-        rows = ctx.actions(kind, ctx.plan.period_start, moved_by, own=True,
+        rows = ctx.actions(kind, ctx.plan.period_start, moved_by,
                            where=[a.c.start_date >= ctx.plan.period_start, _led_by(ctx)])
         moved = [r for r in rows if (r.details or {}).get("role") in moved_roles and long_enough(r)
                  and _local((r.details or {}).get("posted_to"), ctx) in to
@@ -255,7 +255,7 @@ def secondments(ctx: CheckContext) -> CheckResult:
         # A move missing once its deadline has passed is not met, whatever the rest of the year brings.
         deadline = moved_by if set(moved_roles) - moved_held else None
     if seconded_from is not None and ctx.year >= seconded_from.year:
-        rows = ctx.actions(kind, ctx.year_start, ctx.year_end, own=True, where=[a.c.start_date >= seconded_from, _led_by(ctx)])
+        rows = ctx.actions(kind, ctx.year_start, ctx.year_end, where=[a.c.start_date >= seconded_from, _led_by(ctx)])
         postings = [r for r in rows if (r.details or {}).get("role") in seconded_roles and long_enough(r)
                     and _local((r.details or {}).get("posted_to"), ctx) in places]
         need = min(min_days, (ctx.year_end - ctx.year_start).days + 1)
@@ -680,7 +680,7 @@ def publicity_feedback(ctx: CheckContext) -> CheckResult:
     records = list(ctx.param("records") or PUBLICITY_RECORDS)
     a = S.support_actions
     kind = "core.publicity"
-    events = ctx.actions(kind, ctx.year_start, ctx.year_end, own=True, where=[a.c.start_date >= ctx.year_start, _in_villages(ctx)])
+    events = ctx.actions(kind, ctx.year_start, ctx.year_end, where=[a.c.start_date >= ctx.year_start, _in_villages(ctx)])
     passed = [e for e in events if (e.details or {}).get("passed_to")]
     items = sum(len(e.details.get("feedback_items") or ()) for e in passed)
     feedback = [d for d in _diary(ctx, ctx.year_start, ctx.year_end) if d.kind == "意见建议"]
@@ -692,7 +692,7 @@ def publicity_feedback(ctx: CheckContext) -> CheckResult:
         not missing, "; ".join(PUBLICITY_RECORDS.get(r, r) for r in records) + " >= 1",
         f"{len(events)} 次宣传, {items + len(feedback)} 条意见 / events, opinions",
         _refs("action", (e.ref for e in (events if "publicity_event" in records else passed))) + _refs("diary", (d.ref for d in feedback)),
-        anything_recorded=bool(events or feedback or ctx.actions(kind, own=True)), note=note,
+        anything_recorded=bool(events or feedback or ctx.actions(kind)), note=note,
         events=len(events), feedback=items + len(feedback), missing=missing,
     )
 
@@ -821,9 +821,9 @@ def annual_assessment(ctx: CheckContext) -> CheckResult:
     a = S.support_actions
     kind = "core.inspection"
     method = lambda r: (r.details or {}).get("method")  # noqa: E731
-    spot = [r for r in ctx.actions(kind, ctx.year_start, ctx.year_end, own=True, where=[a.c.start_date >= ctx.year_start])
+    spot = [r for r in ctx.actions(kind, ctx.year_start, ctx.year_end, where=[a.c.start_date >= ctx.year_start])
             if method(r) == "平时抽查" and (r.details or {}).get("circulated")]
-    year_end = [r for r in ctx.actions(kind, window_from, window_until, own=True, where=[a.c.start_date >= window_from])
+    year_end = [r for r in ctx.actions(kind, window_from, window_until, where=[a.c.start_date >= window_from])
                 if method(r) == "年终检查"]
     wanted_spot = "spot_check" in methods
     wanted_year_end = "year_end_inspection" in methods or per == "cadre"
@@ -856,7 +856,7 @@ def annual_assessment(ctx: CheckContext) -> CheckResult:
         not shortfalls, required, f"平时抽查 {len(spot)}, 年终检查 {len(year_end)}"
         + (f", 考核 {taking_part - len(unassessed)}/{taking_part}" if per == "cadre" else ""),
         _refs("action", (r.ref for r in spot + year_end)), deadline=max(window_until, ctx.year_end),
-        anything_recorded=bool(ctx.actions(kind, own=True)), note="; ".join(shortfalls),
+        anything_recorded=bool(ctx.actions(kind)), note="; ".join(shortfalls),
         year_end=len(year_end), spot_checks=len(spot), unassessed=unassessed,
     )
 
@@ -877,12 +877,12 @@ def publications(ctx: CheckContext) -> CheckResult:
         deadline = _month_day(ctx, "by", ctx.year + 1)
         start = max(ctx.plan.period_start, _month_day(ctx, "by", ctx.year) + dt.timedelta(days=1))
     kind = "core.publication"
-    found = ctx.actions(kind, start, deadline, own=True,
+    found = ctx.actions(kind, start, deadline,
                         where=[a.c.start_date >= start, sa.or_(a.c.plan_name == ctx.plan.name, _in_villages(ctx))])
     need = ctx.param("min_per_year")
     return ctx.judge(
         len(found) >= need, f">= {need} 篇宣传报道 ({start}–{deadline}) / publications", str(len(found)),
-        _refs("action", (r.ref for r in found)), deadline=deadline, anything_recorded=bool(found) or bool(ctx.actions(kind, own=True)),
+        _refs("action", (r.ref for r in found)), deadline=deadline, anything_recorded=bool(found) or bool(ctx.actions(kind)),
         publications=len(found), required_n=need,
     )
 

@@ -33,6 +33,7 @@ import sqlalchemy as sa
 from fupin.errors import Problem, ValidationError
 from fupin.idnumber import IdNumber, make_id_number
 from fupin.model import HEAD_RELATION, Person
+from fupin.serial import Serialisable
 from fupin.storage import schema as S
 from fupin.text import mask_id
 
@@ -63,7 +64,7 @@ HOMOPHONES = dict(
 
 
 @attrs.frozen
-class Candidate:
+class Candidate(Serialisable):
     """Two registered persons who may be one.
 
     Attributes:
@@ -91,12 +92,14 @@ class Candidate:
 
     def to_dict(self, *, unmasked: bool = False) -> dict[str, Any]:
         """Plain values for JSON; ID numbers masked unless ``unmasked``."""
-        show = (lambda n: n) if unmasked else mask_id
-        return {**attrs.asdict(self), "keep": show(self.keep), "other": show(self.other), "reasons": list(self.reasons)}
+        out = super().to_dict()
+        if not unmasked:
+            out["keep"], out["other"] = mask_id(self.keep), mask_id(self.other)
+        return out
 
 
 @attrs.frozen
-class MergeResult:
+class MergeResult(Serialisable):
     """What :func:`merge` did.
 
     Attributes:

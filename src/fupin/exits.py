@@ -32,6 +32,7 @@ from fupin.errors import NotFound, Problem, ValidationError
 from fupin.pairing import POOR_STATUSES
 from fupin.storage import schema as S
 from fupin.queries import plan_villages_condition
+from fupin.serial import Serialisable
 from fupin.visits import latest_answers
 
 EXITED = "已脱贫(享受政策)"
@@ -39,7 +40,7 @@ INCOME_QUESTION = "disposable_income_per_person"
 
 
 @attrs.frozen
-class Assessment:
+class Assessment(Serialisable):
     """One household's exit assessment for a year: the figures, each criterion, and the verdict."""
 
     household: str
@@ -55,11 +56,6 @@ class Assessment:
     passed: bool
     reasons: tuple[str, ...]
 
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready form."""
-        out = attrs.asdict(self)
-        out["reasons"] = list(self.reasons)
-        return out
 
 
 def _assess_rows(store: Any, conn: sa.Connection, rows: Sequence[Any], year: int) -> list[Assessment]:

@@ -31,6 +31,9 @@ if TYPE_CHECKING:
 
     from fupin.access import AccessSetup
     from fupin.io.kinds import ImportKind
+    from fupin.plans import Plan
+    from fupin.report import ReportSection
+    from fupin.store import Store
     from fupin.vocab import Vocabulary
 
 __all__ = ["Hooks", "validates"]
@@ -38,7 +41,7 @@ __all__ = ["Hooks", "validates"]
 #: The attribute :func:`validates` sets on a hook implementation.
 _RECORD_TYPES = "fupin_record_types"
 
-_T = TypeVar("_T", ActionKind, TargetSpec)
+_T = TypeVar("_T", ActionKind, TargetSpec, "ImportKind")
 _F = TypeVar("_F", bound=Callable[..., Any])
 
 
@@ -194,11 +197,11 @@ class Hooks:
             self._vocabulary = vocab
         return self._vocabulary
 
-    def report_sections(self, store: Any, plan: Any, year: int) -> list[Any]:
+    def report_sections(self, store: Store, plan: Plan, year: int) -> list[ReportSection]:
         """Every plugin's sections of the yearly report, in registration order."""
         return [section for result in self.pm.hook.fupin_report_sections(store=store, plan=plan, year=year)[::-1] for section in _as_list(result)]
 
-    def simulate(self, store: Any, plan: Any, seed: int) -> None:
+    def simulate(self, store: Store, plan: Plan, seed: int) -> None:
         """Let every plugin record its stream's demo activity (``fupin_simulate``)."""
         self.pm.hook.fupin_simulate(store=store, plan=plan, seed=seed)
 
@@ -208,7 +211,7 @@ class Hooks:
 
     # -- runtime hooks ---------------------------------------------------------
 
-    def validate_record(self, record: Any, record_type: str) -> list[Problem]:
+    def validate_record(self, record: object, record_type: str) -> list[Problem]:
         """Ask every plugin about ``record``; return all the problems found.
 
         Args:
@@ -321,7 +324,7 @@ class Hooks:
         """Call ``hook_name`` on the plugin ``plugin_name`` alone."""
         plugin = self.pm.get_plugin(plugin_name)
         others = [p for _name, p in self.pm.list_name_plugin() if p is not None and p is not plugin]
-        return self.pm.subset_hook_caller(hook_name, remove_plugins=others)(**kwargs)
+        return _as_list(self.pm.subset_hook_caller(hook_name, remove_plugins=others)(**kwargs))
 
     def _each(self, hook_name: str, **kwargs: Any) -> Iterator[tuple[str, Any]]:
         """Call ``hook_name`` plugin by plugin, yielding (plugin name, result)."""

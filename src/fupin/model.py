@@ -17,12 +17,13 @@ import datetime as dt
 import re
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, TypeVar, cast
 
 import attrs
 
 from fupin.errors import Problem, ValidationError
 from fupin.idnumber import IdNumber
+from fupin.serial import Serialisable
 from fupin.vocab import Vocabulary
 
 T = TypeVar("T")
@@ -49,30 +50,34 @@ def _problem(field: str, reason: str, value: object = None) -> ValidationError:
     return ValidationError(Problem(field, reason, value))
 
 
-def _text(value: Any) -> str:
+def _text(value: object) -> str:
     if type(value) is str:  # the usual case, a million times in an import
         return value.strip()
     return "" if value is None else str(value).strip()
 
 
-def _opt_text(value: Any) -> str | None:
+def _texts(value: Iterable[str]) -> tuple[str, ...]:
+    return tuple(value)
+
+
+def _opt_text(value: object) -> str | None:
     text = _text(value)
     return text or None
 
 
-def _non_negative(inst: Any, attr: attrs.Attribute, value: Any) -> None:
+def _non_negative(inst: Any, attr: attrs.Attribute[Any], value: Any) -> None:
     if value is not None and value < 0:
         raise _problem(attr.name, "不能为负 / must not be negative", value)
 
 
-def _fen(inst: Any, attr: attrs.Attribute, value: Any) -> None:
+def _fen(inst: Any, attr: attrs.Attribute[Any], value: Any) -> None:
     if value is None:
         return
     if isinstance(value, bool) or not isinstance(value, int):
         raise _problem(attr.name, "金额应为整数分 / money is an integer number of fen", value)
 
 
-def _required(inst: Any, attr: attrs.Attribute, value: Any) -> None:
+def _required(inst: Any, attr: attrs.Attribute[Any], value: Any) -> None:
     if value in (None, ""):
         raise _problem(attr.name, "必填 / required")
 
@@ -106,7 +111,7 @@ def build(cls: type[T], data: Mapping[str, Any], vocab: Vocabulary | None = None
             problems.extend(exc.problems)
     if problems:
         raise ValidationError(problems, record=cls.__name__)
-    return structure(clean, cls)
+    return cast(T, structure(clean, cls))
 
 
 def check_vocab(record: Any, vocab: Vocabulary | None = None) -> list[Problem]:
@@ -124,7 +129,7 @@ def check_vocab(record: Any, vocab: Vocabulary | None = None) -> list[Problem]:
     return problems
 
 
-class _Named:
+class _Named(Serialisable):
     """Named constructors shared by the model classes."""
 
     VOCAB_FIELDS: ClassVar[dict[str, str]] = {}
@@ -161,7 +166,7 @@ class Area(_Named):
     parent_code: str | None = attrs.field(default=None, converter=_opt_text)
 
     @level.validator
-    def _level(self, _a: attrs.Attribute, value: str) -> None:
+    def _level(self, _a: attrs.Attribute[Any], value: str) -> None:
         if value not in AREA_DIGITS:
             raise _problem("level", f"层级应为 / level must be one of {', '.join(AREA_LEVELS)}", value)
 
@@ -228,7 +233,7 @@ class VillageProfile(_Named):
 # -- households and people ----------------------------------------------------
 
 
-def split_values(value: Any) -> tuple[str, ...]:
+def split_values(value: str | Iterable[str] | None) -> tuple[str, ...]:
     """Several values of one field: a list, or one cell written "因病、缺技术" / "因病,缺技术"."""
     if value is None or value == "":
         return ()
@@ -291,7 +296,7 @@ class Household(_Named):
 
 
 @attrs.frozen
-class StatusChange:
+class StatusChange(Serialisable):
     """One entry of a household's dated status history."""
 
     household: str
@@ -501,7 +506,7 @@ class Visit(_Named):
     ref: str = attrs.field(converter=_text, validator=_required)
     date: dt.date
     kind: str = attrs.field(converter=_text, validator=_required)
-    cadres: tuple[str, ...] = attrs.field(converter=tuple)
+    cadres: tuple[str, ...] = attrs.field(converter=_texts)
     household: str | None = attrs.field(default=None, converter=_opt_text)
     village: str | None = attrs.field(default=None, converter=_opt_text)
     plan: str | None = attrs.field(default=None, converter=_opt_text)

@@ -24,6 +24,7 @@ from fupin.access import AccessDenied
 from fupin.errors import NotFound, Problem, ValidationError
 from fupin.storage import schema as S
 from fupin.queries import plan_villages_condition, unit_tree
+from fupin.serial import Serialisable
 from fupin.visits import HOUSEHOLD_LEVEL
 
 KEY_HELP = "重点帮扶"
@@ -37,7 +38,7 @@ _HARD_CAUSES = {"因病": 2, "因残": 2, "缺劳力": 1}
 
 
 @attrs.frozen
-class PairingRow:
+class PairingRow(Serialisable):
     """A stored pairing, with the names a reader needs."""
 
     id: int
@@ -55,9 +56,6 @@ class PairingRow:
     plan: str | None
     end_reason: str
 
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready form."""
-        return {k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in attrs.asdict(self).items()}
 
 
 def _active_on(day: dt.date) -> sa.ColumnElement[bool]:
@@ -194,7 +192,7 @@ def pairings(
 
 
 @attrs.frozen
-class TransferResult:
+class TransferResult(Serialisable):
     """What a transfer moved, and the quota the receiving cadre now exceeds (if any)."""
 
     moved: tuple[tuple[int, int], ...]  # (old pairing id, new pairing id)
@@ -297,7 +295,7 @@ def need_key(household: Mapping[str, Any]) -> tuple:
 
 
 @attrs.frozen
-class AutoResult:
+class AutoResult(Serialisable):
     """What automatic pairing did and could not do."""
 
     created: tuple[tuple[str, str, str], ...]  # (cadre, household, kind)
@@ -307,7 +305,7 @@ class AutoResult:
     dry_run: bool = False
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready form."""
+        """JSON-ready form, each pairing made or place left empty as an object."""
         return {
             "created": [{"cadre": c, "household": h, "kind": k} for c, h, k in self.created],
             "unfilled": [{"cadre": c, "kind": k, "places": n} for c, k, n in self.unfilled],

@@ -22,11 +22,12 @@ import tomllib
 import types
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import attrs
 
 from fupin.errors import PlanError
+from fupin.serial import Serialisable
 from fupin.text import display_width, pad, table, yuan
 from fupin.tomlread import KINDS, TomlReader, describe, is_date, is_int, join, toml_reason
 
@@ -232,7 +233,7 @@ class Cadres:
 
 
 @attrs.frozen
-class Commitment:
+class Commitment(Serialisable):
     """One promise of a plan, as a measurable target with parameters.
 
     Attributes:
@@ -269,7 +270,7 @@ class Commitment:
 
 
 @attrs.frozen
-class Plan:
+class Plan(Serialisable):
     """A helping unit's plan for its village(s): period, cadres, commitments.
 
     Build one with :meth:`from_toml`, :meth:`from_path` or :func:`load_plan`.
@@ -400,26 +401,6 @@ class Plan:
         """
         return self.calendar_date("spring_festival", year)
 
-    def to_dict(self) -> dict[str, Any]:
-        """Return the plan as JSON-ready data (dates as ISO 8601 strings)."""
-        return _jsonable(self)
-
-
-def _jsonable(value: Any) -> Any:
-    if attrs.has(type(value)):
-        return {
-            f.name: _jsonable(getattr(value, f.name))
-            for f in attrs.fields(type(value))
-            if f.metadata.get("export", True)
-        }
-    if isinstance(value, Mapping):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, dt.date | dt.time):
-        return value.isoformat()
-    return value
-
 
 # --------------------------------------------------------------------------- loading
 
@@ -431,7 +412,7 @@ class _Reader(TomlReader):
         value = self.get(table, key, prefix, "integer", required=required)
         if value is not None and value < 0:
             self.fail(join(prefix, key), f"must not be negative, got {value}")
-        return value
+        return cast("int | None", value)
 
     def money(self, value: Any, path: str) -> None:
         """Every value under a key ending in ``_fen`` must be integer fen."""
@@ -573,13 +554,13 @@ class _Reader(TomlReader):
 
     def cadres(self, table: dict[str, Any]) -> Cadres:
         self.only(table, ["ranks", "stated"], "cadres")
-        ranks = []
+        ranks: list[CadreRank] = []
         for i, r in enumerate(self.get(table, "ranks", "cadres", "tables", required=False, default=[])):
             where = f"cadres.ranks[{i}]"
             self.only(r, ["rank", "rank_en", "who_zh", "who_en", "count", "key_help", "contact"], where)
             rank = CadreRank(
                 rank=self.get(r, "rank", where, "string"),
-                count=self.count(r, "count", where, required=True),
+                count=cast(int, self.count(r, "count", where, required=True)),
                 key_help=self.count(r, "key_help", where, required=False),
                 contact=self.count(r, "contact", where, required=False),
                 rank_en=self.get(r, "rank_en", where, "string", required=False, default=""),
@@ -616,7 +597,7 @@ class _Reader(TomlReader):
             self.fail(f"{prefix}.target", f'"{target}" is not a namespaced target name (like "core.roles")')
 
         def text(key: str) -> str:
-            return self.get(table, key, prefix, "string", required=False, default="")
+            return cast(str, self.get(table, key, prefix, "string", required=False, default=""))
 
         return Commitment(
             id=cid,
@@ -647,7 +628,7 @@ class _Reader(TomlReader):
                 if day.year != int(key):
                     self.fail(where, f"date {day} is not in {key}")
                 events[event][int(key)] = day
-        return _freeze(events)
+        return cast("Mapping[str, Mapping[int, dt.date]]", _freeze(events))
 
 
 # --------------------------------------------------------------------------- finding plans

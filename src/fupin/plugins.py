@@ -38,6 +38,7 @@ import pluggy
 
 from fupin import hookspecs
 from fupin.errors import PluginError
+from fupin.serial import Serialisable
 from fupin.hooks import Hooks
 
 __all__ = [
@@ -70,7 +71,7 @@ def _cause(exc: BaseException) -> str:
 
 
 @attrs.frozen
-class PluginFailure:
+class PluginFailure(Serialisable):
     """A plugin that was left out because it failed to import or to register.
 
     Attributes:
@@ -89,13 +90,10 @@ class PluginFailure:
         source = " ".join(filter(None, (self.distribution, self.version)))
         return f"{self.name}{f' ({source})' if source else ''}: {self.cause}"
 
-    def to_dict(self) -> dict[str, Any]:
-        """The JSON-ready form."""
-        return attrs.asdict(self)
 
 
 @attrs.frozen
-class PluginInfo:
+class PluginInfo(Serialisable):
     """What ``fupin plugins`` shows about one registered plugin.
 
     Attributes:
@@ -117,16 +115,6 @@ class PluginInfo:
     hooks: tuple[str, ...] = attrs.field(converter=tuple)
     contributions: dict[str, Any] = attrs.field(factory=dict)
 
-    def to_dict(self) -> dict[str, Any]:
-        """The JSON-ready form."""
-        return {
-            "name": self.name,
-            "module": self.module,
-            "distribution": self.distribution,
-            "version": self.version,
-            "hooks": list(self.hooks),
-            "contributions": dict(self.contributions),
-        }
 
 
 class FupinPluginManager(pluggy.PluginManager):

@@ -9,15 +9,18 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.compiler import compiles
 
 from fupin.storage import schema as S
 
+if TYPE_CHECKING:
+    from fupin.plans import Plan
 
-def plan_villages_condition(plan: Any) -> sa.ColumnElement[bool]:
+
+def plan_villages_condition(plan: Plan) -> sa.ColumnElement[bool]:
     """SQL condition on ``households``: in one of the plan's villages (by the villager group's code)."""
     return sa.func.substr(S.households.c.group_code, 1, 12).in_(sorted(v.code for v in plan.villages))
 
@@ -35,15 +38,9 @@ def unit_tree(conn: sa.Connection, root: str) -> set[str]:
     return tree
 
 
-def plan_units(conn: sa.Connection, plan: Any) -> list[str]:
+def plan_units(conn: sa.Connection, plan: Plan) -> list[str]:
     """The plan's helping unit and every unit below it, sorted."""
     return sorted(unit_tree(conn, plan.helping_unit.code))
-
-
-def of_plan(table: sa.Table, plan: Any, units: Iterable[str]) -> sa.ColumnElement[bool]:
-    """SQL condition on a table with ``plan_name`` and ``unit_code`` (support actions, a plugin's
-    records): counting for the plan, by its name or as registered by one of its units."""
-    return sa.or_(table.c.plan_name == plan.name, table.c.unit_code.in_(sorted(units)))
 
 
 def status_on(day: dt.date) -> sa.Subquery:
@@ -140,9 +137,9 @@ def split(text: str | None) -> list[str]:
     return text.split("\x1f") if text else []
 
 
-def own_records(table: sa.Table, plan: Any, units: Iterable[str], *, plan_less: bool = False) -> sa.ColumnElement[bool]:
-    """SQL condition on a table with ``plan_name`` and ``unit_code``: stricter than :func:`of_plan`, a record
-    counts for a commitment only when one of the plan's own units registered it *and* it names this plan.
+def own_records(table: sa.Table, plan: Plan, units: Iterable[str], *, plan_less: bool = False) -> sa.ColumnElement[bool]:
+    """SQL condition on a table with ``plan_name`` and ``unit_code``: a record counts for a commitment
+    only when one of the plan's own units registered it *and* it names this plan.
 
     A record of another unit naming the plan, or one of the plan's units naming another plan (a unit helps
     several villages under several plans), never proves the plan's work. One naming no plan counts only

@@ -11,17 +11,20 @@ import datetime as dt
 import html
 from collections import Counter
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 import sqlalchemy as sa
 
 from fupin.checks import CheckResult, Status, grouped_notes
-from fupin.convert import unstructure
+from fupin.serial import Serialisable, plain
 from fupin.storage import schema as S
 from fupin.store import HouseholdCard
 from fupin.text import mask_account, mask_id, mask_phone, table, yuan
 from fupin.vocab import Vocabulary
+
+if TYPE_CHECKING:
+    from fupin.plans import Plan
 
 
 def _label(vocab: Vocabulary, list_name: str, value: str | None, lang: str) -> str:
@@ -31,35 +34,20 @@ def _label(vocab: Vocabulary, list_name: str, value: str | None, lang: str) -> s
 
 
 def household_card_dict(card: HouseholdCard) -> dict[str, Any]:
-    """The card as a JSON-ready dict, personal data masked."""
-    h = unstructure(card.household)
-    h["phone"] = mask_phone(h.get("phone"))
-    h["bank_account"] = mask_account(h.get("bank_account"))
-    members = []
-    for person in card.members:
-        p = unstructure(person)
-        p["id_number"] = mask_id(p["id_number"])
-        p["phone"] = mask_phone(p.get("phone"))
-        members.append(p)
-    return {
-        "household": h,
-        "group": card.group.name if card.group else None,
-        "members": members,
-        "tags": [{**unstructure(t), "id_number": mask_id(t.id_number)} for t in card.tags],
-        "status_history": [unstructure(s) for s in card.status_history],
-        "actions": [
-            {
-                "id": a.id,
-                "kind": a.kind,
-                "start": a.start.isoformat(),
-                "end": a.end.isoformat(),
-                "title": a.title,
-                "amount_fen": a.amount_fen,
-            }
-            for a in card.actions
-        ],
-        "problems": [str(p) for p in card.problems],
-    }
+    """The card as ``fupin show household --json`` prints it: :meth:`HouseholdCard.to_dict` (masked as the
+    card is, and masked again here if it was not), with the villager group's name, each action summed up
+    (id, kind, start, end, title, amount_fen) and each problem as one line."""
+    data = card.to_dict()
+    h = data["household"]
+    h["phone"], h["bank_account"] = mask_phone(h.get("phone")), mask_account(h.get("bank_account"))
+    for member in data["members"]:
+        member["id_number"], member["phone"] = mask_id(member["id_number"]), mask_phone(member.get("phone"))
+    for tag in data["tags"]:
+        tag["id_number"] = mask_id(tag["id_number"])
+    data["group"] = card.group.name if card.group else None
+    data["actions"] = [{key: a[key] for key in ("id", "kind", "start", "end", "title", "amount_fen")} for a in data["actions"]]
+    data["problems"] = [str(p) for p in card.problems]
+    return data
 
 
 def render_household_card(card: HouseholdCard, vocab: Vocabulary, lang: str = "zh") -> str:
@@ -130,7 +118,7 @@ def render_household_card(card: HouseholdCard, vocab: Vocabulary, lang: str = "z
 
 
 @attrs.frozen
-class ReportSection:
+class ReportSection(Serialisable):
     """A section of the yearly report, contributed by the core or a plugin (``fupin_report_sections``).
 
     Attributes:
@@ -169,19 +157,19 @@ class ReportSection:
         """The shortfalls in ``lang``."""
         return self.shortfalls_en if lang == "en" and self.shortfalls_en else self.shortfalls_zh
 
-    def to_dict(self, lang: str) -> dict[str, Any]:
-        """JSON-ready form in ``lang``."""
+    def to_dict(self, lang: str = "zh") -> dict[str, Any]:
+        """JSON-ready form in ``lang``: key, title, paragraphs, headers, rows, shortfalls."""
         return {
-            "key": self.key, "title": self.title(lang), "paragraphs": list(self.paragraphs(lang)),
-            "headers": list(self.headers(lang)), "rows": [list(r) for r in self.rows], "shortfalls": list(self.shortfalls(lang)),
+            "key": self.key, "title": self.title(lang), "paragraphs": plain(self.paragraphs(lang)),
+            "headers": plain(self.headers(lang)), "rows": plain(self.rows), "shortfalls": plain(self.shortfalls(lang)),
         }
 
 
 @attrs.frozen
-class YearlyReport:
+class YearlyReport(Serialisable):
     """Everything ``fupin report`` shows for one plan and year."""
 
-    plan: Any
+    plan: Plan
     year: int
     as_of: dt.date
     results: tuple[CheckResult, ...]
@@ -194,7 +182,7 @@ class YearlyReport:
             "plan": self.plan.name,
             "title": self.plan.title_en if lang == "en" and self.plan.title_en else self.plan.title_zh,
             "year": self.year,
-            "as_of": self.as_of.isoformat(),
+            "as_of": plain(self.as_of),
             "commitments": [{**r.to_dict(), "title": titles.get(r.commitment, "")} for r in self.results],
             "sections": [s.to_dict(lang) for s in self.sections],
         }

@@ -40,8 +40,8 @@ import attrs
 import sqlalchemy as sa
 
 from fupin.errors import Problem, ValidationError
+from fupin.serial import Serialisable
 from fupin.storage import schema as S
-from fupin.store import Serialised
 from fupin.text import mask_id
 
 if TYPE_CHECKING:
@@ -63,7 +63,7 @@ T = TypeVar("T")
 
 
 @attrs.frozen
-class PersonHit(Serialised):
+class PersonHit(Serialisable):
     """A person found by a search, masked: the ID number keeps only its first 6 characters.
 
     Attributes:
@@ -88,7 +88,7 @@ class PersonHit(Serialised):
 
 
 @attrs.frozen
-class HouseholdHit(Serialised):
+class HouseholdHit(Serialisable):
     """A household found by a search.
 
     Attributes:
@@ -109,7 +109,7 @@ class HouseholdHit(Serialised):
 
 
 @attrs.frozen
-class Page(Generic[T]):
+class Page(Serialisable, Generic[T]):
     """One page of results.
 
     Attributes:
@@ -129,15 +129,8 @@ class Page(Generic[T]):
         """How many pages there are (at least 1)."""
         return max(1, -(-self.total // self.per_page))
 
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready form: items (each as its own ``to_dict``), page, per_page, total, pages."""
-        return {
-            "items": [i.to_dict() if isinstance(i, Serialised) else i for i in self.items],
-            "page": self.page,
-            "per_page": self.per_page,
-            "total": self.total,
-            "pages": self.pages,
-        }
+    # to_dict(): items (each as its own ``to_dict``), page, per_page, total, pages
+    __dict_extra__ = ("pages",)
 
 
 # -- pinyin -> characters ---------------------------------------------------------------------
@@ -299,9 +292,9 @@ def search_households(store: Store, query: str, *, page: int = 1, per_page: int 
     else:
         condition = h.c.head_name.contains(text, autoescape=True)
     where = sa.and_(condition, store.access.household_condition("registry.read"))
-    members = sa.select(sa.func.count()).where(p.c.household_id == h.c.id).scalar_subquery()
+    members = sa.select(sa.func.count()).where(p.c.household_id == h.c.id).scalar_subquery().label("members")
     base = sa.select(h.c.number, h.c.head_name, h.c.group_code, h.c.attribute, h.c.status, members).where(where)
     with store._reading() as conn:
         total = conn.execute(sa.select(sa.func.count()).select_from(h).where(where)).scalar_one()
         rows = conn.execute(base.order_by(h.c.number).limit(per_page).offset((page - 1) * per_page)).all()
-    return Page(tuple(HouseholdHit(*r) for r in rows), page, per_page, total)
+    return Page(tuple(HouseholdHit(r.number, r.head_name, r.group_code, r.attribute, r.status, r.members) for r in rows), page, per_page, total)

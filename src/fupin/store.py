@@ -24,12 +24,14 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, BinaryIO
 
 import attrs
+import pluggy
 import sqlalchemy as sa
 
 from fupin import audit, model
 from fupin.access import Access, AccessDenied, IdentityError, User
 from fupin.actions import ActionKind, Beneficiary, SupportAction, action_row, reference_problems
 from fupin.errors import FupinError, NotFound, Problem, StaleRecord, StorageError, ValidationError
+from fupin.serial import Serialisable
 from fupin.storage import schema
 from fupin.storage.engine import WRITE, hide_secrets, make_engine, safe_url
 from fupin.text import mask_account, mask_id, mask_phone
@@ -45,6 +47,12 @@ if TYPE_CHECKING:
     from fupin.search import HouseholdHit, Page, PersonHit
     from fupin.visits import DueItem
 
+if TYPE_CHECKING:
+    from fupin.plans import Plan
+
+#: A row as read (``.mappings()``) or as about to be written.
+DbRow = sa.RowMapping | Mapping[str, Any]
+
 S = schema
 
 #: The key column each kind of reference names (see :data:`fupin.actions.REFERENCES`).
@@ -59,7 +67,7 @@ REFERENCE_COLUMNS = {
 
 
 @attrs.frozen
-class Actor:
+class Actor(Serialisable):
     """Who does the work: a user of a unit. Recorded with every write."""
 
     unit: str
@@ -84,7 +92,7 @@ class Actor:
 
 
 @attrs.frozen
-class AuditEntry:
+class AuditEntry(Serialisable):
     """One line of the append-only audit log."""
 
     id: int
@@ -101,21 +109,8 @@ class AuditEntry:
     hash: str | None = None
 
 
-class Serialised:
-    """A result that turns into JSON-ready values the one way every result does."""
-
-    __slots__ = ()
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready form: every field, dates ISO 8601, money in integer fen, tuples as lists."""
-        from fupin.convert import unstructure
-
-        data: dict[str, Any] = _plain(unstructure(self))
-        return data
-
-
 @attrs.frozen
-class CardMember(Serialised):
+class CardMember(Serialisable):
     """A member of a household as its card shows them: a :class:`fupin.Person`'s fields, and on a masked
     card (the default) the ID number keeping only its first 6 characters and the phone its first 3 and last 4."""
 
@@ -150,7 +145,7 @@ class CardMember(Serialised):
 
 
 @attrs.frozen
-class HouseholdCard(Serialised):
+class HouseholdCard(Serialisable):
     """A household with everything recorded about it, for display.
 
     Masked unless asked for unmasked (``masked`` says which): ID numbers keep
@@ -170,7 +165,7 @@ class HouseholdCard(Serialised):
 
 
 @attrs.frozen
-class ExportResult(Serialised):
+class ExportResult(Serialisable):
     """What :meth:`Store.export` wrote.
 
     Attributes:
@@ -229,7 +224,7 @@ class Store:
     engine and the plugins.
     """
 
-    def __init__(self, engine: sa.Engine, *, pm: Any = None, actor: Actor | None = None) -> None:
+    def __init__(self, engine: sa.Engine, *, pm: pluggy.PluginManager | None = None, actor: Actor | None = None) -> None:
         from fupin.hooks import Hooks
         from fupin.plugins import get_plugin_manager
 
@@ -261,7 +256,7 @@ class Store:
         self._plans: dict[tuple[str, int], Plan] = {}
 
     @classmethod
-    def open(cls, url: str | None = None, *, pm: Any = None, actor: Actor | None = None) -> Store:
+    def open(cls, url: str | None = None, *, pm: pluggy.PluginManager | None = None, actor: Actor | None = None) -> Store:
         """Open the database at ``url`` (default: ``FUPIN_DATABASE_URL`` or ``sqlite:///fupin.db``)."""
         return cls(make_engine(url), pm=pm, actor=actor)
 
@@ -441,7 +436,7 @@ class Store:
                 raise IdentityError("没有指定用户 / no actor given: --as UNIT:USER (or FUPIN_ACTOR)")
             return requested
         with self.engine.connect() as conn:
-            mapped = [Actor(u, n) for u, n in conn.execute(sa.select(S.users.c.unit, S.users.c.user).where(S.users.c.login == login).order_by(S.users.c.unit, S.users.c.user))]
+            mapped = [Actor(r.unit, r.user) for r in conn.execute(sa.select(S.users.c.unit, S.users.c.user).where(S.users.c.login == login).order_by(S.users.c.unit, S.users.c.user))]
         if requested is not None:
             if requested in mapped:
                 return requested
@@ -560,13 +555,13 @@ class Store:
         operation: str,
         table: sa.Table,
         key: object,
-        old: Mapping[str, Any] | None,
-        new: Mapping[str, Any] | None,
+        old: DbRow | None,
+        new: DbRow | None,
         reason: str | None = None,
     ) -> None:
         # Every entry is signed by the store's own actor, who must be registered
         # (or be the first administrator, on a database with no users yet).
-        if self.access.user is None and not self.access.bootstrap:
+        if self.actor is None or (self.access.user is None and not self.access.bootstrap):
             raise AccessDenied(self.actor, "audit", "未登记的用户不能写入审计日志 / an unregistered user cannot write to the audit log")
         audit.append(conn, [{
             "at": dt.datetime.now(dt.UTC),
@@ -601,7 +596,7 @@ class Store:
         self._audit(conn, "insert", table, key, None, row)
         return result.inserted_primary_key[0] if result.inserted_primary_key else None
 
-    def _exists(self, conn: sa.Connection, column: sa.Column, value: object) -> bool:
+    def _exists(self, conn: sa.Connection, column: sa.Column[Any], value: object) -> bool:
         return conn.execute(sa.select(column).where(column == value).limit(1)).first() is not None
 
     def _require_area(self, code: str) -> None:
@@ -630,7 +625,7 @@ class Store:
             return [Problem("id_number", ALREADY_REGISTERED_ELSEWHERE, id_number)]
         return [Problem("id_number", f"已登记为户 {row.number} 的 {row.name} / already registered as {row.name} of household {row.number}", id_number)]
 
-    def _refuse_duplicate(self, conn: sa.Connection, column: sa.Column, value: object, field: str) -> list[Problem]:
+    def _refuse_duplicate(self, conn: sa.Connection, column: sa.Column[Any], value: object, field: str) -> list[Problem]:
         if self._exists(conn, column, value):
             return [Problem(field, "已登记 / already registered", value)]
         return []
@@ -716,7 +711,7 @@ class Store:
             problems.append(Problem("group_code", "不是已登记的村民小组 / not a registered villager group", h.group_code))
         self._validate(h, "household", problems)
         row = _household_row(h)
-        hid = self._insert(conn, S.households, row, h.number)
+        hid: int = self._insert(conn, S.households, row, h.number)
         effective = since or h.first_identified or dt.date.today()
         conn.execute(S.household_status.insert().values(household_id=hid, status=h.status, effective=effective, reason="登记 / registered"))
         return hid
@@ -809,7 +804,8 @@ class Store:
         row = attrs.asdict(p)
         row["household_id"] = hid
         del row["household"]
-        return self._insert(conn, S.persons, row, p.id_number)
+        person_id: int = self._insert(conn, S.persons, row, p.id_number)
+        return person_id
 
     def add_tag(self, tag: model.Tag) -> None:
         """Give a person a dated tag (留守儿童, 孤寡老人 ...)."""
@@ -856,7 +852,7 @@ class Store:
             row["unit_code"] = row.pop("unit")
             self._insert(conn, S.cadres, row, cadre.code)
 
-    def save_plan(self, plan: Any) -> None:
+    def save_plan(self, plan: Plan) -> None:
         """Store a plan (:class:`fupin.plans.Plan`) with its TOML source, replacing an older copy."""
         if not self.access.plan_allowed("plans.write", plan.helping_unit.code):
             raise AccessDenied(self.actor, "plans.write", f"方案 {plan.name}")
@@ -920,7 +916,7 @@ class Store:
         cached = self._plans.get(key)
         if cached is None:
             with self._reading() as conn:
-                source = conn.execute(sa.select(S.plans.c.source).where(S.plans.c.name == key[0])).scalar_one()
+                source: str = conn.execute(sa.select(S.plans.c.source).where(S.plans.c.name == key[0])).scalar_one()
             cached = Plan.from_toml(source, source=f"plan {key[0]} (stored)")
             self._plans[key] = cached
         return cached
@@ -949,7 +945,9 @@ class Store:
             try:
                 # A savepoint, so the transaction can still ask why the insert failed.
                 with conn.begin_nested():
-                    action_id = conn.execute(S.support_actions.insert().values(**row)).inserted_primary_key[0]
+                    inserted = conn.execute(S.support_actions.insert().values(**row)).inserted_primary_key
+                    assert inserted is not None  # an INSERT of one row
+                    action_id = inserted[0]
             except sa.exc.IntegrityError:
                 if not self._exists(conn, S.support_actions.c.ref, action.ref):
                     raise
@@ -1017,7 +1015,7 @@ class Store:
     def _household_card(self, number: str) -> HouseholdCard:
         household = self.get_household(number)
         with self._reading() as conn:
-            hid = conn.execute(sa.select(S.households.c.id).where(S.households.c.number == number)).scalar_one()
+            hid: int = conn.execute(sa.select(S.households.c.id).where(S.households.c.number == number)).scalar_one()
             members = tuple(self._persons(conn, S.persons.c.household_id == hid, number))
             tag_rows = conn.execute(
                 sa.select(S.person_tags, S.persons.c.id_number)
@@ -1036,7 +1034,7 @@ class Store:
             )
             group_row = conn.execute(sa.select(S.areas).where(S.areas.c.code == household.group_code)).first()
             ids = [m.id_number for m in members]
-            action_ids = conn.execute(
+            action_ids: Sequence[int] = conn.execute(
                 sa.select(S.action_beneficiaries.c.action_id).where(
                     ((S.action_beneficiaries.c.type == "household") & (S.action_beneficiaries.c.ref == number))
                     | ((S.action_beneficiaries.c.type == "person") & S.action_beneficiaries.c.ref.in_(ids))
@@ -1125,25 +1123,25 @@ class Store:
                     bens.setdefault(r.action_id, []).append(Beneficiary(r.type, r.ref))
         from fupin.convert import structure
 
-        for r in rows:
-            kind_obj = kinds.get(r["kind"])
-            details = r["details"]
+        for rec in rows:
+            kind_obj = kinds.get(rec["kind"])
+            details = rec["details"]
             if kind_obj is not None and kind_obj.details is not None and details is not None:
                 details = structure(details, kind_obj.details, field="details", vocab=self.vocab)
             yield SupportAction(
-                kind=r["kind"],
-                start=r["start_date"],
-                end=r["end_date"],
-                unit=r["unit_code"],
-                plan=r["plan_name"],
-                helpers=tuple(helpers.get(r["id"], ())),
-                beneficiaries=tuple(sorted(bens.get(r["id"], ()), key=str)),
-                quantities=r["quantities"],
-                amount_fen=r["amount_fen"],
+                kind=rec["kind"],
+                start=rec["start_date"],
+                end=rec["end_date"],
+                unit=rec["unit_code"],
+                plan=rec["plan_name"],
+                helpers=tuple(helpers.get(rec["id"], ())),
+                beneficiaries=tuple(sorted(bens.get(rec["id"], ()), key=str)),
+                quantities=rec["quantities"],
+                amount_fen=rec["amount_fen"],
                 details=details,
-                title=r["title"],
-                ref=r["ref"],
-                id=r["id"],
+                title=rec["title"],
+                ref=rec["ref"],
+                id=rec["id"],
             )
 
     def count(self, table: str) -> int:
@@ -1415,14 +1413,14 @@ def _household_row(h: model.Household) -> dict[str, Any]:
     return row
 
 
-def _household(row: Mapping[str, Any]) -> model.Household:
+def _household(row: DbRow) -> model.Household:
     fields = {f.name for f in attrs.fields(model.Household)}
     values = {k: v for k, v in row.items() if k in fields}
     values["other_causes"] = tuple(values["other_causes"] or ())
     return model.Household(**values)
 
 
-def _person(row: Mapping[str, Any]) -> model.Person:
+def _person(row: DbRow) -> model.Person:
     fields = {f.name for f in attrs.fields(model.Person)} - {"household"}
     values = {k: v for k, v in row.items() if k in fields}
     return model.Person(household=row["household_number"], **values)

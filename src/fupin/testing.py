@@ -38,13 +38,17 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
+import pluggy
 import pytest
 from click.testing import CliRunner, Result
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
+
+if TYPE_CHECKING:
+    from fupin.store import Store
 
 __all__ = [
     "cli",
@@ -214,7 +218,7 @@ def _test_actor(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def pm() -> Any:
+def pm() -> pluggy.PluginManager:
     """A fresh plugin manager with the built-in plugins only: installed plugins can't leak in.
 
     Register a test's own plugin with ``pm.register(MyPlugin(), name="mine")``.
@@ -225,7 +229,7 @@ def pm() -> Any:
 
 
 @pytest.fixture
-def cli(pm: Any) -> Callable[..., Result]:
+def cli(pm: pluggy.PluginManager) -> Callable[..., Result]:
     """Run the ``fupin`` command line in-process: ``cli("--db", url, "init")``.
 
     Returns click's Result; exceptions other than exits are kept on
@@ -242,7 +246,7 @@ def cli(pm: Any) -> Callable[..., Result]:
 
 
 @pytest.fixture
-def store(database_url: str, pm: Any) -> Iterator[Any]:
+def store(database_url: str, pm: pluggy.PluginManager) -> Iterator[Store]:
     """An initialised store on ``database_url`` (so on SQLite and PostgreSQL), acting as ``TEST:tester``."""
     from fupin.store import Actor, Store
 

@@ -54,7 +54,7 @@ import datetime as dt
 import functools
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, NamedTuple
+from typing import Any
 
 import attrs
 import sqlalchemy as sa
@@ -63,6 +63,7 @@ from fupin import model
 from fupin.access import TRUE, AccessDenied
 from fupin.errors import NotFound, Problem, ValidationError
 from fupin.queries import plan_villages_condition
+from fupin.serial import Serialisable
 from fupin.storage import schema as S
 
 #: Visit kinds that count as a visit for the campaign unless the plan says otherwise: interviews in person
@@ -265,8 +266,9 @@ def campaign_household_ids(plan: Any, start: dt.date, end: dt.date, units: Itera
 # -- the worklist -------------------------------------------------------------------------
 
 
-class DueItem(NamedTuple):
-    """One household on a cadre's worklist (a named tuple: a province's worklist has hundreds of thousands)."""
+@attrs.frozen
+class DueItem(Serialisable):
+    """One household on a cadre's worklist."""
 
     household: str
     head_name: str
@@ -277,13 +279,6 @@ class DueItem(NamedTuple):
     last_visit: dt.date | None
     days_overdue: int
 
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready form."""
-        out = self._asdict()
-        out["due_by"] = self.due_by.isoformat()
-        out["last_visit"] = self.last_visit.isoformat() if self.last_visit else None
-        out["cadres"] = list(self.cadres)
-        return out
 
 
 def first_visit_due(rule: CampaignRule, paired_from: dt.date) -> dt.date:

@@ -373,7 +373,7 @@ def _parse_line(where: str, jurisdiction: str, entry: Mapping[str, Any]) -> Pove
     _no_unknown_keys(where, entry, _LINE_KEYS)
     year, yuan = entry.get("year"), entry.get("yuan")
     approximate, note = entry.get("approximate", False), entry.get("note", "")
-    if not all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in (year, yuan)):
+    if not (isinstance(year, int) and isinstance(yuan, int)) or isinstance(year, bool) or isinstance(yuan, bool) or year <= 0 or yuan <= 0:
         raise _format_error(where, f"year 和 yuan 应为正整数 / year and yuan must be positive integers: {dict(entry)}")
     if not isinstance(approximate, bool) or not isinstance(note, str):
         raise _format_error(where, f"approximate 应为布尔值 / approximate must be a bool, note a string: {dict(entry)}")

@@ -9,10 +9,9 @@ from importlib import resources
 
 import pytest
 
-from fupin import Area, Household, Person, Plan, SupportAction, Unit, check_plan
+from fupin import Area, Household, Person, Plan, PlanError, SupportAction, Unit, check_plan
 from fupin.checks import validate_plan
-from fupin.errors import PlanError
-from fupin.idnumber import make_id_number
+from fupin.ext import make_id_number
 
 AS_OF = dt.date(2020, 6, 1)
 VILLAGE = "530326106200"

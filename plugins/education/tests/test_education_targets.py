@@ -8,7 +8,7 @@ import datetime as dt
 import pytest
 
 from fupin import Area, Household, Person, SupportAction, ValidationError, check_plan
-from fupin.idnumber import make_id_number
+from fupin.ext import make_id_number
 
 AS_OF = dt.date(2020, 6, 1)
 

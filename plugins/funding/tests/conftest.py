@@ -16,7 +16,7 @@ import pytest
 
 import fupin_funding
 from fupin import Area, Household, Person, Tag, get_plugin_manager, load_plan
-from fupin.idnumber import make_id_number
+from fupin.ext import make_id_number
 
 # The tests run with --import-mode=importlib: make the shared helpers importable.
 sys.path.insert(0, str(Path(__file__).parent))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from fupin import Unit
-from fupin.access import User
+from fupin.ext import User
 
 #: The university's finance head: plan office, so holds funding.approve over its funds.
 APPROVER = "QJNU:head"

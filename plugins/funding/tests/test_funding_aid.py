@@ -8,7 +8,7 @@ import json
 from openpyxl import load_workbook
 
 from fupin import Person, Tag, check_plan
-from fupin.idnumber import make_id_number
+from fupin.ext import make_id_number
 from fupin_funding import aid, ledger
 from fupin_funding.ledger import Entry, Fund
 from funding_world import APPROVER

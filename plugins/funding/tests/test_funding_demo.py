@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from fupin import Actor, Store
-from fupin.access import User
+from fupin.ext import User
 from fupin_funding import ledger
 
 

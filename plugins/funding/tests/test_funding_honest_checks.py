@@ -18,9 +18,8 @@ import pytest
 import sqlalchemy as sa
 
 from fupin import Area, Household, Person, PlanError, Tag, Unit, ValidationError, check_plan, load_plan
-from fupin.access import User
+from fupin.ext import User, make_id_number
 from fupin.checks import CheckContext, plan_problems
-from fupin.idnumber import make_id_number
 from fupin_funding import ledger
 from fupin_funding.ledger import Entry, Fund, Project
 from fupin_funding.tables import ENTRIES

@@ -8,7 +8,7 @@ import re
 import sqlalchemy as sa
 
 from fupin import Actor, Store, Unit, load_plan
-from fupin.idnumber import make_id_number
+from fupin.ext import make_id_number
 from fupin.storage import migrate
 
 ID1 = make_id_number("530326", dt.date(2005, 3, 1), 11, "男")

@@ -23,7 +23,7 @@ import attrs
 import pytest
 
 from fupin import Actor, ValidationError
-from fupin.access import AccessDenied, User
+from fupin.ext import AccessDenied, User
 from fupin_funding import ledger
 from fupin_funding.ledger import Entry
 from funding_world import APPROVER, QJNU_FUND, YNU_FUND, add_tenants, snapshot

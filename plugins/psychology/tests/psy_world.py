@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from fupin import Actor, Area, Household, Person, Store, Tag, Unit, load_plan
-from fupin.idnumber import make_id_number
+from fupin.ext import make_id_number
 
 PLAN = "qjnu-tuomu"
 VILLAGE = "530326106200"

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from cryptography.fernet import Fernet
 
 from fupin import Actor, NotFound, Plan, Store, Unit, ValidationError
-from fupin.access import AccessDenied, User
+from fupin.ext import AccessDenied, User
 
 from fupin_psychology import crypto
 from fupin_psychology.crypto import NoteKeyMismatch, NoteKeyMissing

@@ -11,7 +11,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
 from fupin import Actor, NotFound, ValidationError
-from fupin.access import AccessDenied, User
+from fupin.ext import AccessDenied, User
 
 from fupin_psychology.crypto import NoteKeyError
 from fupin_psychology.model import Case, Session, small

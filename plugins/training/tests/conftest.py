@@ -15,7 +15,7 @@ import pytest
 
 import fupin_training
 from fupin import Area, Cadre, Household, Person, Plan, SupportAction, Unit, get_plugin_manager, load_plan
-from fupin.idnumber import make_id_number
+from fupin.ext import make_id_number
 
 PLAN = "qjnu-tuomu"
 VILLAGE = "530326106200"

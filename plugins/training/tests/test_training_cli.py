@@ -66,7 +66,7 @@ class TestGaps:
 
     def test_scope_of_the_actor(self, world, cli, database_url):
         """An area user sees the gaps of their villager group only; a department clerk without registry.read is refused."""
-        from fupin.access import User
+        from fupin.ext import User
 
         seed(world)
         world.store.add_user(User("ZHZ-GOV", "clerk", ("area_user",), (f"{VILLAGE}02",), login=world.store.session_login()))

@@ -16,7 +16,7 @@ import sys
 import time
 import traceback
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TextIO
 
 import click
 import sqlalchemy.exc
@@ -56,7 +56,9 @@ def pass_store(func: Callable[..., Any]) -> Callable[..., Any]:
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        return func(click.get_current_context().find_object(Context).store(), *args, **kwargs)
+        context = click.get_current_context().find_object(Context)
+        assert context is not None, "pass_store outside fupin's command line"
+        return func(context.store(), *args, **kwargs)
 
     return wrapper
 
@@ -81,7 +83,7 @@ class _Failed(click.ClickException):
 
     def __init__(self, message: str, exit_code: int) -> None:
         super().__init__(message)
-        self.exit_code = exit_code
+        self.exit_code = exit_code  # type: ignore[misc]  # click keeps it on the class; this one is the cause's
 
 
 class _Watched:
@@ -129,7 +131,7 @@ class FupinGroup(click.Group):
         ctx.meta[_ARGS] = list(args)  # the command's own arguments, for the failure's JSON document
         if ctx.meta.get(_INVOKING) and _wants_json(args) and _STDOUT not in ctx.meta:
             # Resolved as the command is about to run: from now on stdout is watched.
-            ctx.meta[_STDOUT] = sys.stdout = _Watched(sys.stdout)  # type: ignore[assignment]
+            ctx.meta[_STDOUT] = sys.stdout = _Watched(sys.stdout)
         return super().resolve_command(ctx, args)
 
     def invoke(self, ctx: click.Context) -> Any:
@@ -265,7 +267,7 @@ class Progress:
     nothing. Never on stdout, which stays data.
     """
 
-    def __init__(self, label: str, *, lines: bool = False, file: Any = None, every: float = 5.0) -> None:
+    def __init__(self, label: str, *, lines: bool = False, file: TextIO | None = None, every: float = 5.0) -> None:
         self.label = label
         self.file = file if file is not None else sys.stderr
         self.terminal = bool(getattr(self.file, "isatty", lambda: False)())
@@ -316,7 +318,7 @@ class Progress:
         self.close()
 
 
-def progress(label: str, *, file: Any = None, every: float = 5.0) -> Progress:
+def progress(label: str, *, file: TextIO | None = None, every: float = 5.0) -> Progress:
     """A :class:`Progress` for the running command: plain lines too if ``fupin --progress`` was given.
 
     For plugin commands as for fupin's: ``with progress("导入 / import x") as report: do(progress=report)``.

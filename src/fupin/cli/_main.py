@@ -8,6 +8,7 @@ import warnings
 from typing import Any
 
 import click
+import pluggy
 
 from fupin import __version__
 from fupin.cli._app import CONTEXT_SETTINGS, Context, FupinGroup, debugging, failure
@@ -23,7 +24,7 @@ from fupin.cli.users import users, whoami
 from fupin.hooks import Hooks
 
 
-def make_cli(pm: Any) -> click.Group:
+def make_cli(pm: pluggy.PluginManager) -> click.Group:
     """Build the ``fupin`` command group for the plugin manager ``pm``."""
 
     @click.group(cls=FupinGroup, context_settings=CONTEXT_SETTINGS)

@@ -14,7 +14,7 @@ import types
 import typing
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 import sqlalchemy as sa
@@ -24,6 +24,10 @@ from fupin.errors import Problem, ValidationError
 from fupin.io.kinds import Column, ImportKind, fen_to_yuan_text
 from fupin.storage import schema as S
 from fupin.vocab import Vocabulary
+
+if TYPE_CHECKING:
+    from fupin.io.engine import Lookups
+    from fupin.store import Store
 
 #: Chinese headers of the usual quantities; others are shown by their name.
 QUANTITY_LABELS = {"hours": "学时", "people": "人数", "days": "天数", "samples": "样本数", "sessions": "场次"}
@@ -90,7 +94,7 @@ class ActionsKind(ImportKind):
     #: Only these action kinds (a plugin's own import kind, e.g. ``education.internships``); empty: every kind.
     only: tuple[str, ...] = ()
 
-    def bind(self, store: Any) -> ActionsKind:
+    def bind(self, store: Store) -> ActionsKind:
         kinds = store.hooks.action_kinds()
         return self.for_kinds({k: v for k, v in kinds.items() if k in self.only} if self.only else kinds)
 
@@ -131,7 +135,7 @@ class ActionsKind(ImportKind):
     def record_classes(self) -> tuple[type, ...]:
         return (SupportAction, *(k.details for k in self.action_kinds.values() if k.details is not None))
 
-    def check_chunk(self, lookups: Any, rows: Sequence[tuple[int, Any]]) -> dict[int, list[Problem]]:
+    def check_chunk(self, lookups: Lookups, rows: Sequence[tuple[int, Any]]) -> dict[int, list[Problem]]:
         wanted: dict[str, set[str]] = {}
         for _, a in rows:
             wanted.setdefault("unit", set()).add(a.unit)

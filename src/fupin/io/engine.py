@@ -48,6 +48,7 @@ from fupin import audit as audit_chain
 from fupin.errors import FupinError, Problem, StorageError, ValidationError
 from fupin.io import masking, parallel
 from fupin.io.files import EXTENSIONS, ReadLimits, ShapeError, open_table, require_regular_file
+from fupin.serial import Serialisable
 from fupin.io.kinds import BIGINT_MAX, CellParser, Column, ImportKind, field_values, limited
 from fupin.storage import bulk
 from fupin.storage import schema as S
@@ -67,7 +68,7 @@ _RETRYABLE = {"40001", "40P01", "23505"}
 
 
 @attrs.frozen
-class RowError:
+class RowError(Serialisable):
     """Why one row (or one file) was refused: file, row as the spreadsheet shows it, column, value, reason."""
 
     file: str
@@ -81,13 +82,10 @@ class RowError:
         column = f" {self.column}" if self.column else ""
         return f"{self.file} row {self.row}{column}{value}: {self.reason}"
 
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready form."""
-        return {"file": self.file, "row": self.row, "column": self.column, "value": _plain(self.value), "reason": self.reason}
 
 
 @attrs.define
-class FileResult:
+class FileResult(Serialisable):
     """What one file did."""
 
     file: str
@@ -105,7 +103,7 @@ class FileResult:
 
 
 @attrs.define
-class ImportResult:
+class ImportResult(Serialisable):
     """The outcome of one ``import``: counts, errors, and whether anything was written."""
 
     kind: str
@@ -116,6 +114,9 @@ class ImportResult:
     committed: bool = False
     #: Times the import was run again from the start after a deadlock with another writer.
     retries: int = 0
+
+    # to_dict(), the summary ``fupin import --json`` prints: the fields and the counts.
+    __dict_extra__ = ("inserted", "updated", "unchanged", "rejected")
 
     @property
     def inserted(self) -> int:
@@ -132,22 +133,6 @@ class ImportResult:
     @property
     def rejected(self) -> int:
         return sum(f.rejected for f in self.files)
-
-    def to_dict(self) -> dict[str, Any]:
-        """The summary object printed by ``fupin import --json``."""
-        return {
-            "kind": self.kind,
-            "committed": self.committed,
-            "dry_run": self.dry_run,
-            "on_error": self.on_error,
-            "inserted": self.inserted,
-            "updated": self.updated,
-            "unchanged": self.unchanged,
-            "rejected": self.rejected,
-            "retries": self.retries,
-            "files": [attrs.asdict(f) for f in self.files],
-            "errors": [e.to_dict() for e in self.errors],
-        }
 
     def write_errors_csv(self, path: Path) -> None:
         """All errors as a CSV file (UTF-8 with BOM, for Excel): 文件, 行, 列, 值, 原因."""

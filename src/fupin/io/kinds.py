@@ -30,6 +30,7 @@ from fupin.vocab import Vocabulary, normalize_key
 
 if TYPE_CHECKING:
     from fupin.io.engine import Lookups
+    from fupin.store import Store
 
 COLUMN_TYPES = ("text", "code", "int", "decimal", "date", "bool", "yuan", "list", "id_number", "phone", "json")
 
@@ -646,7 +647,7 @@ class ImportKind:
         """Normalised header spelling -> column."""
         return {normalize_key(h): c for c in self.columns for h in c.headers()}
 
-    def bind(self, store: Any) -> ImportKind:
+    def bind(self, store: Store) -> ImportKind:
         """This kind as used with ``store`` (a kind whose columns depend on the plugins overrides it)."""
         return self
 
@@ -682,7 +683,7 @@ class ImportKind:
         """Rules across records (one head per household ...), by row number. None by default."""
         return {}
 
-    def update_problems(self, store: Any, lookups: Lookups, old: Mapping[str, Any], record: Any, changes: Mapping[str, Any]) -> list[Problem]:
+    def update_problems(self, store: Store, lookups: Lookups, old: Mapping[str, Any], record: Any, changes: Mapping[str, Any]) -> list[Problem]:
         """Why a stored row may not change as ``changes`` says (its table columns), beyond the checks of new rows.
 
         Called for each row an import would update, with the row as stored; an
@@ -905,7 +906,7 @@ class PersonKind(ModelKind):
 class UnitKind(ModelKind):
     """Units: moving a unit under another parent needs ``units.reparent`` and may not make a cycle."""
 
-    def update_problems(self, store: Any, lookups: Lookups, old: Mapping[str, Any], record: Any, changes: Mapping[str, Any]) -> list[Problem]:
+    def update_problems(self, store: Store, lookups: Lookups, old: Mapping[str, Any], record: Any, changes: Mapping[str, Any]) -> list[Problem]:
         if "parent_code" not in changes:
             return []
         from fupin.storage import schema as S

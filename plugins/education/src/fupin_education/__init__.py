@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     import click
 
     from fupin import ActionKind, Problem, ReportSection, TargetSpec
-    from fupin.io.kinds import ImportKind
+    from fupin.ext import ImportKind
 
 __version__ = "0.1.0"
 

@@ -15,7 +15,7 @@ from typing import Any
 import attrs
 
 from fupin import ActionKind, SupportAction, Vocabulary
-from fupin.io.actions import ActionsKind, actions_of
+from fupin.ext import ActionsKind, actions_of
 
 from fupin_education.kinds import INTERNSHIP, SANXIAXIANG, STUDY_PAIR, TEACHER_TRAINING, TEACHER_VISIT, vocab_fields
 

@@ -32,7 +32,7 @@ from typing import Any
 import attrs
 
 from fupin import ActionKind, Problem, ValidationError, Vocabulary
-from fupin.vocab import current_vocabulary
+from fupin.ext import current_vocabulary
 
 TEACHER_VISIT = "education.teacher_visit"
 TEACHER_TRAINING = "education.teacher_training"

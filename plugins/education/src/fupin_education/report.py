@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from fupin import CheckContext, ReportSection, Status
 
 from fupin_education.kinds import KINDS
-from fupin.queries import own_records
+from fupin.ext import own_records
 
 from fupin_education.targets import tables, target_specs
 

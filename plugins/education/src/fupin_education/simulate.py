@@ -30,7 +30,7 @@ import sqlalchemy as sa
 from fupin import SupportAction
 
 from fupin_education.kinds import INTERNSHIP, SANXIAXIANG, STUDY_PAIR, TEACHER_TRAINING, TEACHER_VISIT
-from fupin.queries import plan_villages_condition
+from fupin.ext import plan_villages_condition
 
 from fupin_education.targets import param, tables
 
@@ -54,7 +54,7 @@ class _Demo:
         self.params = {c.target: dict(c.params) for c in plan.commitments if c.target.startswith("education.")}
         self.n = 0
         u = store.table("units")
-        from fupin.queries import unit_tree
+        from fupin.ext import unit_tree
 
         with store.reading() as conn:
             rows = conn.execute(sa.select(u.c.code, u.c.name)).all()

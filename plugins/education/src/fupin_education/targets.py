@@ -21,8 +21,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from fupin import CheckContext, CheckResult, Status, TargetSpec
-from fupin.checks import Param
-from fupin.queries import count_if, days_between, joined, key, own_records, plan_villages_condition, split, status_on
+from fupin.ext import Param, count_if, days_between, joined, key, own_records, plan_villages_condition, split, status_on
 
 from fupin_education.kinds import INTERNSHIP, SANXIAXIANG, STUDY_PAIR, TEACHER_TRAINING, TEACHER_VISIT, trainee_parts
 

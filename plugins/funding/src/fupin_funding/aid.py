@@ -44,7 +44,7 @@ import sqlalchemy as sa
 
 from fupin import PlanError
 
-from fupin.queries import count_if, joined, key, plan_villages_condition, split, status_on
+from fupin.ext import count_if, joined, key, plan_villages_condition, split, status_on
 
 from fupin_funding.ledger import PROGRAMMES, of_plan, voucher_numbers
 from fupin_funding.scope import funds_condition

@@ -15,8 +15,7 @@ from typing import Any
 import click
 
 from fupin.cli import pass_store, yuan_to_fen
-from fupin.io.files import write_table
-from fupin.text import mask_id, table
+from fupin.ext import mask_id, table, write_table
 
 from fupin_funding import aid, ledger
 

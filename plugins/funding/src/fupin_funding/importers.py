@@ -32,7 +32,7 @@ import attrs
 import sqlalchemy as sa
 
 from fupin import Problem, ValidationError
-from fupin.io.kinds import Column, ModelKind, Reference
+from fupin.ext import Column, ModelKind, Reference
 
 from fupin_funding import ledger, scope
 from fupin_funding.ledger import Entry, Project

@@ -37,7 +37,7 @@ import attrs
 import sqlalchemy as sa
 
 from fupin import Problem, ValidationError
-from fupin.access import AccessDenied
+from fupin.ext import AccessDenied
 
 from fupin_funding import scope
 from fupin_funding.scope import READ, WRITE

@@ -11,7 +11,7 @@ import datetime as dt
 from typing import Any
 
 from fupin import CheckContext, ReportSection, Status
-from fupin.queries import plan_units
+from fupin.ext import plan_units
 
 from fupin_funding.ledger import PURPOSES, plan_funds, spending_by_purpose, yuan
 from fupin_funding.targets import target_specs

@@ -24,7 +24,7 @@ import attrs
 import sqlalchemy as sa
 
 from fupin import Actor, Problem
-from fupin.access import Access
+from fupin.ext import Access
 
 from fupin_funding.tables import FUNDS, GRANTS
 

@@ -31,7 +31,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from fupin import ValidationError
-from fupin.access import User
+from fupin.ext import User
 
 from fupin_funding import aid, ledger, scope
 from fupin_funding.ledger import Entry, Fund, Project

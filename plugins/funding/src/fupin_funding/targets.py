@@ -27,8 +27,7 @@ import attrs
 import sqlalchemy as sa
 
 from fupin import CheckContext, CheckResult, PlanError, Status, TargetSpec
-from fupin.checks import Param
-from fupin.queries import plan_villages_condition
+from fupin.ext import Param, plan_villages_condition
 
 from fupin_funding import aid, scope
 from fupin_funding.ledger import AREAS, INFLOWS, balances, of_plan, plan_funds, shared_with, yuan

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     import sqlalchemy as sa
 
     from fupin import ReportSection, TargetSpec
-    from fupin.io.kinds import ImportKind
+    from fupin.ext import ImportKind
 
 __version__ = "0.1.0"
 

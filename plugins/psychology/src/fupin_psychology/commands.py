@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from fupin.cli import pass_store
-from fupin.text import table
+from fupin.ext import table
 
 from fupin_psychology import crypto, keys, records
 

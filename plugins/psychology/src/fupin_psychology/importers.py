@@ -15,7 +15,7 @@ from typing import Any
 import attrs
 
 from fupin import Problem
-from fupin.io.kinds import Column, ModelKind, Reference
+from fupin.ext import Column, ModelKind, Reference
 
 from fupin_psychology import crypto, keys
 from fupin_psychology.model import Case, Session, consent_problems

@@ -27,7 +27,7 @@ import attrs
 import sqlalchemy as sa
 
 from fupin import ValidationError
-from fupin.access import AccessDenied
+from fupin.ext import AccessDenied
 
 from fupin_psychology import crypto
 from fupin_psychology.tables import KEY, KEY_ROW, SESSIONS

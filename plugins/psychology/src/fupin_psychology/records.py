@@ -23,9 +23,7 @@ import attrs
 import sqlalchemy as sa
 
 from fupin import NotFound, Problem, ValidationError
-from fupin.access import AccessDenied
-from fupin.queries import own_records, plan_units, plan_villages_condition
-from fupin.text import mask_id
+from fupin.ext import AccessDenied, mask_id, own_records, plan_units, plan_villages_condition
 
 from fupin_psychology import crypto, keys
 from fupin_psychology.model import Case, Session, consent_problems, normalise_case, normalise_session, small

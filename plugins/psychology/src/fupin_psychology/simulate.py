@@ -31,7 +31,7 @@ import sqlalchemy as sa
 
 from fupin_psychology import crypto
 from fupin_psychology.model import ADULT_AGE, Case, Session, age_on
-from fupin.queries import plan_villages_condition
+from fupin.ext import plan_villages_condition
 
 from fupin_psychology.records import add_case, record_session
 

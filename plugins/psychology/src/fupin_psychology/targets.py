@@ -18,8 +18,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from fupin import CheckContext, CheckResult, TargetSpec
-from fupin.checks import Param
-from fupin.queries import own_records
+from fupin.ext import Param, own_records
 
 from fupin_psychology.model import small
 from fupin_psychology.records import GroupCoverage, SessionRule, cases_active, coverage, step_dates

@@ -68,7 +68,7 @@ def fupin_targets() -> list[TargetSpec]:
 @hookimpl
 def fupin_importers() -> list[Any]:
     """One batch file kind per action kind: ``fupin import training.sessions FILE`` ..."""
-    from fupin.io.actions import actions_of
+    from fupin.ext import actions_of
 
     from fupin_training import kinds as k
 

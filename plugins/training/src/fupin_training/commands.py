@@ -12,9 +12,8 @@ import sqlalchemy as sa
 
 from fupin import NotFound
 from fupin.cli import pass_store
-from fupin.text import mask_id, table
+from fupin.ext import mask_id, plan_units, table
 
-from fupin.queries import plan_units
 
 from fupin_training import catalogue as cat
 from fupin_training import queries as q

@@ -25,8 +25,7 @@ from typing import Any
 import attrs
 import sqlalchemy as sa
 
-from fupin.pairing import POOR_STATUSES
-from fupin.queries import count_if, joined, key, own_records, plan_units, plan_villages_condition, split
+from fupin.ext import POOR_STATUSES, count_if, joined, key, own_records, plan_units, plan_villages_condition, split
 
 from fupin_training import catalogue as cat
 from fupin_training.kinds import AGRI_SESSION, PARTY_TRAINING, PASS, RESEARCH_PROJECT, SKILL_ASSESSMENT, TRAINING_PLAN

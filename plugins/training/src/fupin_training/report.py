@@ -7,7 +7,7 @@ from typing import Any
 
 from fupin import ReportSection
 
-from fupin.queries import plan_units
+from fupin.ext import plan_units
 
 from fupin_training import catalogue as cat
 from fupin_training import queries as q

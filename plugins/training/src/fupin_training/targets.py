@@ -17,7 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 from fupin import CheckContext, CheckResult, TargetSpec
-from fupin.checks import Param
+from fupin.ext import Param
 
 from fupin_training import catalogue as cat
 from fupin_training import queries as q
