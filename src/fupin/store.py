@@ -15,6 +15,7 @@ import copy
 import io
 import os
 import tempfile
+import threading
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -226,11 +227,34 @@ def _plain(value: Any) -> Any:
     return value
 
 
+class _ThreadState(threading.local):
+    """What one thread has open on a store: its write transaction and its read connection.
+
+    Per thread, so one store serves many threads (a web platform's workers):
+    a thread's reads and writes join the transaction *it* opened, never
+    another thread's, and a thread never takes a second connection while it
+    holds one (on SQLite it would wait on itself; in a pool it would wait for
+    other threads to give theirs back).
+    """
+
+    #: The thread's open write transaction (``Store._transaction``), else None.
+    active: sa.Connection | None = None
+    #: The thread's open read connection (``Store._reading``), else None.
+    reading: sa.Connection | None = None
+    #: The actor's access as read inside ``active`` (sees its uncommitted writes; not shared with other threads).
+    access: Access | None = None
+
+
 class Store:
     """Records of one database, read and written as one actor.
 
     Open it with :meth:`open`; call :meth:`init` once to create or upgrade the
     schema. Use it as a context manager to dispose of the engine.
+
+    One store may serve many threads at once (the engine's pool gives each its
+    connection; a transaction belongs to the thread that opened it), and
+    :meth:`acting_as` makes a cheap copy for each request's actor, sharing the
+    engine and the plugins.
     """
 
     def __init__(self, engine: sa.Engine, *, pm: pluggy.PluginManager | None = None, actor: Actor | None = None) -> None:
@@ -243,7 +267,8 @@ class Store:
         self.hooks = Hooks(self.pm)
         #: Who does the work; None until given (then nothing is permitted).
         self.actor = actor
-        self._active: sa.Connection | None = None
+        self._local = _ThreadState()
+        self._initialised = False
         self.vocab = self.hooks.vocabulary()
         # A private copy of the core tables, so plugins' tables never leak
         # between stores (tests build many, each with its own plugins).
@@ -256,7 +281,10 @@ class Store:
         self.roles = setup.roles
         #: Every permission (the core's and the plugins'), with what it allows.
         self.permissions = {name: p.en for name, p in setup.permissions.items()}
+        #: The actor's access as committed, shared by the threads; read again after a change of users, units or plans.
         self._access: Access | None = None
+        self._access_changes = 0
+        self._access_lock = threading.Lock()
         #: Stored plans parsed, by (name, version): shared by the stores ``acting_as`` derives.
         self._plans: dict[tuple[str, int], Plan] = {}
 
@@ -269,24 +297,42 @@ class Store:
         """This store, on the same database and plugins, doing the work as ``actor``."""
         other = copy.copy(self)
         other.actor = actor
+        other._local = _ThreadState()
         other._access = None
-        other._active = None
+        other._access_lock = threading.Lock()
         return other
 
     @property
     def access(self) -> Access:
-        """What the actor may do (read from the database once; refreshed after changes to users, units, plans)."""
-        if self._access is None:
-            if self._active is not None:  # inside a transaction: read through it (SQLite would wait on itself)
-                self._access = Access(self._active, self.actor, self.roles)
-            else:
-                self._require_schema()  # an uninitialised database says so, not "permission denied"
-                with self._reading() as conn:
-                    self._access = Access(conn, self.actor, self.roles)
-        return self._access
+        """What the actor may do (read from the database once; refreshed after changes to users, units, plans).
+
+        Read through the connection the thread already holds, if any: never
+        on a second one. Inside a write transaction it is read through the
+        transaction (so it sees what the transaction wrote) and kept for that
+        thread until the transaction ends.
+        """
+        access = self._access
+        if access is not None:
+            return access
+        local = self._local
+        if local.active is not None:
+            if local.access is None:
+                local.access = Access(local.active, self.actor, self.roles)
+            return local.access
+        changes = self._access_changes
+        self._require_schema()  # an uninitialised database says so, not "permission denied"
+        with self._reading() as conn:
+            access = Access(conn, self.actor, self.roles)
+        with self._access_lock:
+            if self._access_changes == changes:  # else a change since: this one may not have seen it
+                self._access = access
+        return access
 
     def _refresh_access(self) -> None:
-        self._access = None
+        with self._access_lock:
+            self._access_changes += 1
+            self._access = None
+        self._local.access = None
 
     def __enter__(self) -> Store:
         return self
@@ -348,12 +394,16 @@ class Store:
         from fupin.storage import migrate
 
         migrate.drop_everything(self.engine)
+        self._initialised = False
         self._refresh_access()
         self.init()
 
     def is_initialised(self) -> bool:
-        """Whether the core tables exist."""
-        return sa.inspect(self.engine).has_table("audit_log")
+        """Whether the core tables exist (once seen, remembered: only :meth:`reset` drops them)."""
+        if not self._initialised:
+            held = self._local.active if self._local.active is not None else self._local.reading
+            self._initialised = sa.inspect(held if held is not None else self.engine).has_table("audit_log")
+        return self._initialised
 
     def is_empty(self) -> bool:
         """Whether no registry record, unit or action is stored."""
@@ -482,18 +532,20 @@ class Store:
 
     @contextmanager
     def _transaction(self) -> Iterator[sa.Connection]:
-        """The store's own transaction (its callers have checked access)."""
-        if self._active is not None:
-            yield self._active
+        """The store's own transaction (its callers have checked access): the thread's open one, else a new one."""
+        local = self._local
+        if local.active is not None:
+            yield local.active
             return
         self._require_schema()
         try:
             with self.engine.execution_options(**WRITE).begin() as conn:
-                self._active = conn
+                local.active = conn
                 try:
                     yield conn
                 finally:
-                    self._active = None
+                    local.active = None
+                    local.access = None
         except sa.exc.IntegrityError as exc:
             raise StorageError(f"数据库拒绝写入 / the database refused the write: {exc.orig}") from None
 
@@ -516,12 +568,19 @@ class Store:
 
     @contextmanager
     def _reading(self) -> Iterator[sa.Connection]:
-        """The store's own read connection (its callers have checked access)."""
-        if self._active is not None:
-            yield self._active
+        """The store's own read connection (its callers have checked access): the thread's open
+        transaction or read connection, else a new one, given back to the pool at the end."""
+        local = self._local
+        held = local.active if local.active is not None else local.reading
+        if held is not None:
+            yield held
             return
         with self.engine.connect() as conn:
-            yield conn
+            local.reading = conn
+            try:
+                yield conn
+            finally:
+                local.reading = None
 
     def _audit(
         self,
