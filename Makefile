@@ -35,10 +35,13 @@ test: $(STAMP)
 # Then the check benchmark: `fupin check` and `fupin visits due` against hand-written
 # SQL on a province of 50,000 households (300,000 visits), SQLite and PostgreSQL, a
 # few minutes (the full 250,000 households: benchmarks/check_bench.py without --households).
+# Last the concurrency benchmark: one Store shared by 20 threads (mixed reads and small
+# imports) against the same requests on one thread, SQLite and PostgreSQL, a few minutes.
 CHECK_BENCH_HOUSEHOLDS ?= 50000
 bench: $(STAMP)
 	scripts/with-postgres sh -c '$(BIN)/python benchmarks/import_bench.py --postgres "$$FUPIN_TEST_POSTGRES_URL" --scales 25000,50000,100000; status=$$?; \
 	  $(BIN)/python benchmarks/check_bench.py --households $(CHECK_BENCH_HOUSEHOLDS) --postgres "$$FUPIN_TEST_POSTGRES_URL" || status=$$?; \
+	  $(BIN)/python benchmarks/concurrency_bench.py --postgres "$$FUPIN_TEST_POSTGRES_URL" || status=$$?; \
 	  exit $$status'
 
 clean:

@@ -68,11 +68,9 @@ import json
 import math
 import os
 import random
-import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 import tomllib
 import traceback
@@ -85,7 +83,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from import_bench import PostgresDatabases, own_peak_mb  # noqa: E402  (a sibling script)
+from import_bench import PostgresDatabases, database_options, in_workdir, own_peak_mb  # noqa: E402  (a sibling script)
 
 #: The ``fupin`` command line, run in a child process.
 FUPIN = [sys.executable, "-c", "import sys; from fupin.cli import main; main(sys.argv[1:])"]
@@ -1200,9 +1198,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=1, help="seed of the synthetic data")
     parser.add_argument("--repeat", type=int, default=3, help="rounds of fupin then SQL (ABAB); the median of their ratios is reported")
     parser.add_argument("--db", metavar="URL", help="an empty database to build in (default: a SQLite file in the workdir)")
-    parser.add_argument("--postgres", metavar="URL", help="also run on this PostgreSQL server (creates and drops a database)")
-    parser.add_argument("--workdir", help="directory for the files and the SQLite database (default: a temp dir)")
-    parser.add_argument("--keep", action="store_true", help="keep the workdir and the PostgreSQL database")
+    database_options(parser)
     args = parser.parse_args(argv)
     if args.households < 7:
         parser.error("--households must be at least 7")
@@ -1214,16 +1210,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     # fupin never guesses who acts: the benchmark's databases are initialised and loaded by this user.
     os.environ.setdefault("FUPIN_ACTOR", "BENCH:admin")
-    args = parse_args(sys.argv[1:] if argv is None else argv)
-    workdir = Path(args.workdir) if args.workdir else Path(tempfile.mkdtemp(prefix="fupin-check-bench-"))
-    workdir.mkdir(parents=True, exist_ok=True)
-    try:
-        return benchmark(args, workdir)
-    finally:
-        if args.workdir is None and not args.keep:
-            shutil.rmtree(workdir, ignore_errors=True)
-        else:
-            print(f"kept {workdir}")
+    return in_workdir(parse_args(sys.argv[1:] if argv is None else argv), "fupin-check-bench-", benchmark)
 
 
 if __name__ == "__main__":

@@ -58,7 +58,7 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -650,6 +650,26 @@ def child(mode: str, args: list[str]) -> int:
 
 
 CHILD_MODES = ("--fupin", "--generate", "--raw-sqlite", "--raw-postgres")
+
+
+def database_options(parser: argparse.ArgumentParser) -> None:
+    """The options every benchmark shares: ``--postgres URL``, ``--workdir DIR``, ``--keep``."""
+    parser.add_argument("--postgres", metavar="URL", help="also run on this PostgreSQL server (creates and drops a database)")
+    parser.add_argument("--workdir", help="directory for the files and the SQLite database (default: a temp dir)")
+    parser.add_argument("--keep", action="store_true", help="keep the workdir and the PostgreSQL database")
+
+
+def in_workdir(args: argparse.Namespace, prefix: str, run: Callable[[argparse.Namespace, Path], int]) -> int:
+    """``run(args, workdir)`` in ``--workdir`` or a temp dir (removed afterwards unless ``--keep``); its exit status."""
+    workdir = Path(args.workdir) if args.workdir else Path(tempfile.mkdtemp(prefix=prefix))
+    workdir.mkdir(parents=True, exist_ok=True)
+    try:
+        return run(args, workdir)
+    finally:
+        if args.workdir is None and not args.keep:
+            shutil.rmtree(workdir, ignore_errors=True)
+        else:
+            print(f"kept {workdir}")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -168,6 +168,51 @@ class TestProgress:
         result = cli("--db", sqlite_url, "import", "households", str(province / "households.csv"), "--json")
         assert result.exit_code == 0 and "导入 / import" not in result.stderr
 
+    def test_synth_progress_lines(self, cli, tmp_path: Path) -> None:
+        """synth --output with --progress: lines of households written, up to 200/200 (100%); stdout says what was written."""
+        result = cli("--progress", "synth", "--households", "200", "--seed", "3", "--output", str(tmp_path / "out"))
+        assert result.exit_code == 0, result.output
+        lines = [line for line in result.stderr.splitlines() if line.startswith("合成 / synthesising: ")]
+        assert lines and lines[-1].startswith("合成 / synthesising: 200/200 (100%), 剩余 / left 0:00:"), result.stderr
+        assert result.stdout.startswith("已写入 / written to") and "synthesising" not in result.stdout
+
+    def test_export_progress_lines(self, cli, sqlite_url, province: Path) -> None:
+        """export --progress: lines with the counted total and the percentage on stderr; the CSV on stdout is byte-identical."""
+        assert cli("--db", sqlite_url, "import", "households", str(province / "households.csv")).exit_code == 0
+        quiet = cli("--db", sqlite_url, "export", "households")
+        shown = cli("--db", sqlite_url, "--progress", "export", "households")
+        assert quiet.exit_code == 0 and shown.exit_code == 0, shown.output
+        assert shown.stdout_bytes == quiet.stdout_bytes and len(quiet.stdout_bytes.splitlines()) == 201
+        lines = [line for line in shown.stderr.splitlines() if line.startswith("导出 / export households: ")]
+        assert lines and lines[-1].startswith("导出 / export households: 200/200 (100%), 剩余 / left 0:00:"), shown.stderr
+        assert "导出" not in quiet.stderr
+
+    def test_export_progress_to_a_file(self, cli, sqlite_url, province: Path, tmp_path: Path) -> None:
+        """export -o FILE --where: the total counts the filtered rows only."""
+        assert cli("--db", sqlite_url, "import", "households", str(province / "households.csv")).exit_code == 0
+        out = tmp_path / "one.csv"
+        number = province.joinpath("households.csv").read_text(encoding="utf-8-sig").splitlines()[1].split(",")[0]
+        result = cli("--db", sqlite_url, "--progress", "export", "households", "-o", str(out), "--where", f"户编号={number}")
+        assert result.exit_code == 0, result.output
+        assert "导出 / export households: 1/1 (100%)" in result.stderr
+        assert len(out.read_bytes().splitlines()) == 2
+
+    def test_demo_progress_lines(self, cli, tmp_path: Path) -> None:
+        """demo --progress on a small plan: register lines in households, play lines in steps, both to 100%; stdout unchanged."""
+        plan = tmp_path / "plan.toml"
+        plan.write_text(_small_plan(), encoding="utf-8")
+        quiet = cli("--db", f"sqlite:///{tmp_path / 'quiet.db'}", "demo", "--plan", str(plan), "--register-only")
+        shown = cli("--db", f"sqlite:///{tmp_path / 'shown.db'}", "--progress", "demo", "--plan", str(plan))
+        assert quiet.exit_code == 0 and shown.exit_code == 0, shown.output[-800:]
+        assert shown.stdout.startswith(quiet.stdout)
+        register = [line for line in shown.stderr.splitlines() if line.startswith("演示建村 / demo: register: ")]
+        assert register[-1].startswith("演示建村 / demo: register: 60/60 (100%)"), shown.stderr
+        played = [line for line in shown.stderr.splitlines() if line.startswith("演示模拟 / demo: play the years: ")]
+        steps = 5 * (60 + 1) + 1  # each household's year and each year's end, five years; the plugins' streams
+        assert len(played) >= 3 and played[-1].startswith(f"演示模拟 / demo: play the years: {steps}/{steps} (100%)"), shown.stderr
+        assert all(f"/{steps} (" in line for line in played)
+        assert "演示" not in quiet.stderr and "demo: " not in shown.stdout
+
     def test_bar_on_a_terminal(self) -> None:
         """On a terminal: a bar with position/total, the percentage and the time left."""
         screen = FakeTerminal()
@@ -187,3 +232,45 @@ class TestProgress:
         lines = out.getvalue().splitlines()
         assert [line.split(" (")[0] for line in lines] == [f"x: {n}/1000" for n in range(100, 1001, 100)]
         assert lines[-1].startswith("x: 1000/1000 (100%), 剩余 / left 0:00:00")
+
+
+def _small_plan() -> str:
+    """The reference plan with 60 poor households, so the demo plays it quickly."""
+    import importlib.resources
+
+    text = (importlib.resources.files("fupin") / "data" / "plans" / "qjnu-tuomu.toml").read_text(encoding="utf-8")
+    assert "poor_households = 428" in text
+    return text.replace("poor_households = 428", "poor_households = 60", 1)
+
+
+class TestLibraryProgress:
+    """The library's progress callbacks: ``(done, total)``, per chunk, never click."""
+
+    def test_synth_and_export_per_chunk(self, store) -> None:
+        """Synthesizer.write reports every 100 households; export_rows counts its rows first and reports per batch."""
+        from fupin.io.engine import import_kinds
+        from fupin.io.export import export_rows
+        from fupin.synth import Synthesizer
+
+        written: list[tuple[int, int]] = []
+        Synthesizer(seed=5).write(store, households=250, progress=lambda done, total: written.append((done, total)))
+        assert written == [(0, 250), (100, 250), (200, 250), (250, 250)]
+        reported: list[tuple[int, int]] = []
+        headers, rows = export_rows(store, import_kinds(store)["households"], batch_size=40,
+                                    progress=lambda done, total: reported.append((done, total)))
+        assert reported == [] and len(list(rows)) == 250  # counted when the stream starts, not before
+        assert reported == [(0, 250), *((n, 250) for n in range(40, 250, 40)), (250, 250)]
+
+    def test_store_export_progress(self, store) -> None:
+        """store.export(progress=...) reports the filtered total; without it nothing is counted."""
+        import io
+
+        from fupin.synth import Synthesizer
+
+        Synthesizer(seed=5).write(store, households=30)
+        reported: list[tuple[int, int]] = []
+        quiet, shown = io.BytesIO(), io.BytesIO()
+        store.export("households", quiet)
+        result = store.export("households", shown, progress=lambda done, total: reported.append((done, total)))
+        assert result.rows == 30 and reported == [(0, 30), (30, 30)]
+        assert shown.getvalue() == quiet.getvalue()

@@ -208,3 +208,95 @@ class TestCommandNames:
         self.register(stand_in)
         assert sorted(stand_in.names) == sorted(real.commands)
         assert sorted(real.commands) == ["added", "bare", "by-keyword", "explicit", "renamed", "show-all"]
+
+
+# -- the command line calls only the public face ----------------------------------------------------------
+
+PUBLIC = fupin.PUBLIC_MODULES
+
+#: What fupin.cli imports from outside the public face, each with why. Everything else it needs is
+#: public (``fupin``, ``fupin.ext``): shrink this list by making a name public, never grow it lightly.
+CLI_ALLOWED = {
+    # yuan_to_fen is public as fupin.cli.yuan_to_fen: this is where the CLI re-exports it from.
+    "fupin.text.yuan_to_fen": "re-exported by fupin.cli",
+    # Turning a database error into one line and an exit status: the command line's own concern.
+    "fupin.storage.engine.sqlite_state": "error messages",
+    "fupin.storage.engine.hide_secrets": "error messages",
+    "fupin.storage.engine.safe_url": "error messages",
+    # fupin demo and fupin synth: tools that build and play a demo database, not platform work.
+    "fupin.synth.Synthesizer": "synth",
+    "fupin.demo.build_demo": "demo",
+    "fupin.demo.render_summary": "demo",
+    "fupin.demo.render_played": "demo",
+    "fupin.simulate.play": "demo",
+    # fupin plan show/lint: checking and rendering a plan file before it is stored.
+    "fupin.checks.validate_plan": "plan show",
+    "fupin.plans.render_plan": "plan show",
+    "fupin.lint.lint_plan": "plan lint",
+    "fupin.lint.render_findings": "plan lint",
+    # fupin template and import --list: describing import kinds without a database.
+    "fupin.io.kinds.describe_import_kinds": "import --list",
+    "fupin.io.kinds.template_dropdowns": "template",
+    "fupin.io.kinds.unbound_store": "template",
+    "fupin.io.files.EXTENSIONS": "--sheet only for workbooks",
+    # fupin audit verify/head/list: the hash chain's check and the export's masks.
+    "fupin.audit": "audit verify, audit head",
+    "fupin.io.export.mask_personal": "audit list",
+}
+
+
+def _cli_modules() -> dict[str, Path]:
+    return {name: path for name, path in MODULES.items() if name == "fupin.cli" or name.startswith("fupin.cli.")}
+
+
+def non_public_imports(name: str, path: Path) -> list[tuple[str, int]]:
+    """``(what, line)`` for each fupin module or name ``name`` imports from outside the public face, functions included."""
+    found = []
+    tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+    for node in _imports(tree.body, module_level=False):
+        if isinstance(node, ast.Import):
+            found += [(a.name, node.lineno) for a in node.names
+                      if (a.name == "fupin" or a.name.startswith("fupin.")) and not _public_module(a.name)]
+            continue
+        for alias, target in zip(node.names, _targets(name, node), strict=True):
+            if not (target == "fupin" or target.startswith("fupin.")):
+                continue
+            if target.startswith("fupin.") and target.endswith(f".{alias.name}") and target in MODULES:
+                if not _public_module(target):  # a module imported by name: from fupin import audit
+                    found.append((target, node.lineno))
+            elif not _public_module(target):
+                found.append((f"{target}.{alias.name}", node.lineno))
+            elif target in PUBLIC and not alias.name.startswith("__") and alias.name not in _all(target):
+                found.append((f"{target}.{alias.name}", node.lineno))  # a public module, a name it does not publish
+    return found
+
+
+def _public_module(module: str) -> bool:
+    return module in PUBLIC or module.startswith("fupin.cli.")  # the command line's own modules
+
+
+def _all(module: str) -> set[str]:
+    import importlib
+
+    return set(importlib.import_module(module).__all__)
+
+
+class TestPublicFace:
+    def test_cli_imports_only_public_names(self) -> None:
+        """fupin.cli imports from fupin's public modules only (in functions too), apart from the commented allow-list."""
+        found = {(what, f"{path.relative_to(SRC.parent)}:{line}")
+                 for name, path in _cli_modules().items() for what, line in non_public_imports(name, path)}
+        outside = sorted(f"{where}: {what}" for what, where in found if what not in CLI_ALLOWED)
+        assert outside == [], "fupin.cli imports non-public names:\n" + "\n".join(outside)
+        unused = sorted(set(CLI_ALLOWED) - {what for what, _ in found})
+        assert unused == [], f"allowed but no longer imported (drop them from CLI_ALLOWED): {unused}"
+
+    def test_the_check_sees_names_modules_and_local_imports(self, tmp_path: Path) -> None:
+        """A private name, a private module imported by name and a function-local import are all found; public ones are not."""
+        path = tmp_path / "probe.py"
+        path.write_text("from fupin import Store, __version__\nfrom fupin import audit\nimport fupin.storage\n"
+                        "def f():\n    from fupin.visits import due_list\n    from fupin import nothing_like_it\n",
+                        encoding="utf-8")
+        assert non_public_imports("fupin.cli.probe", path) == [
+            ("fupin.audit", 2), ("fupin.storage", 3), ("fupin.visits.due_list", 5), ("fupin.nothing_like_it", 6),
+        ]

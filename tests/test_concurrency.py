@@ -1,13 +1,17 @@
-"""Concurrent writers: imports and edits from several processes at the same moment.
+"""Concurrency: writers in several processes, and many threads sharing one Store.
 
-Every writer is a real process (spawned, so it shares nothing with pytest)
-with its own Store and engine; a barrier releases them together. PostgreSQL
-tests use the server of ``FUPIN_TEST_POSTGRES_URL``, SQLite tests a file.
+Every writer process is a real process (spawned, so it shares nothing with
+pytest) with its own Store and engine; a barrier releases them together.
+The threads of :class:`TestOneStoreManyThreads` share one Store, as a web
+platform's workers do. PostgreSQL tests use the server of
+``FUPIN_TEST_POSTGRES_URL``, SQLite tests a file.
 """
 
 from __future__ import annotations
 
 import csv
+import datetime as dt
+import io
 import multiprocessing
 import random
 import sqlite3
@@ -22,12 +26,13 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from fupin import Actor, Area, Store, SupportAction, Unit, get_plugin_manager
+from fupin import Actor, Area, Store, SupportAction, Unit, User, audit, get_plugin_manager
 from fupin.errors import StorageError
 from fupin.io.engine import import_files
 from fupin.storage import schema as S
 from fupin.synth import Synthesizer
 from fupin.testing import TEST_ACTOR
+from tests import campaign_seed as seed
 
 SPAWN = multiprocessing.get_context("spawn")
 WRITERS = 8
@@ -413,3 +418,219 @@ class TestSqliteWriteLock:
         assert (result.exit_code, type(result.exception)) == (4, SystemExit)
         assert result.output.startswith("Error: 数据库正忙 / the database is busy")
         assert "Traceback" not in result.output
+
+
+# -- one Store, many threads ----------------------------------------------------------------
+
+THREADS = 20
+#: Requests per thread: each thread runs every kind of request at least once.
+REQUESTS = 8
+#: Seconds the whole run may take before the test calls it a hang (it takes a few).
+DEADLINE = 120
+OFFICE = Actor("QJNU", "office")
+
+
+class ConnectionWatch:
+    """Watches an engine's pool: the most connections one thread held at once, and
+    connections handed back still inside a transaction (before the pool's own rollback)."""
+
+    def __init__(self, engine: sa.Engine) -> None:
+        self.engine = engine
+        self.held: Counter[int] = Counter()
+        self.most = 0
+        self.returned_in_transaction = 0
+        self.checkouts = 0
+        self._lock = threading.Lock()
+        sa.event.listen(engine, "checkout", self._checkout)
+        sa.event.listen(engine, "checkin", self._checkin)
+        sa.event.listen(engine, "reset", self._reset)
+
+    def _checkout(self, _dbapi: Any, record: Any, _proxy: Any) -> None:
+        with self._lock:
+            me = threading.get_ident()
+            record.info["watch_thread"] = me
+            self.held[me] += 1
+            self.checkouts += 1
+            self.most = max(self.most, self.held[me])
+
+    def _checkin(self, _dbapi: Any, record: Any) -> None:
+        with self._lock:
+            owner = record.info.pop("watch_thread", None)
+            if owner is not None:
+                self.held[owner] -= 1
+
+    def _reset(self, dbapi: Any, _record: Any, _state: Any) -> None:
+        if in_transaction(dbapi):
+            with self._lock:
+                self.returned_in_transaction += 1
+
+    def close(self) -> None:
+        for name, fn in (("checkout", self._checkout), ("checkin", self._checkin), ("reset", self._reset)):
+            sa.event.remove(self.engine, name, fn)
+
+
+def in_transaction(dbapi: Any) -> bool:
+    """Whether a DBAPI connection (sqlite3 or psycopg) is inside a transaction."""
+    if isinstance(dbapi, sqlite3.Connection):
+        return dbapi.in_transaction
+    return int(dbapi.info.transaction_status) != 0  # psycopg's TransactionStatus.IDLE
+
+
+def run_threads(work: Any, count: int, deadline: float = DEADLINE) -> list[str]:
+    """Run ``work(i)`` in ``count`` threads at once; the errors, as text. A thread still running at the deadline fails the test."""
+    errors: list[str] = []
+    go = threading.Barrier(count)
+
+    def run(i: int) -> None:
+        go.wait(timeout=30)
+        try:
+            work(i)
+        except Exception as exc:  # reported by the test
+            errors.append(f"thread {i}: {type(exc).__name__}: {exc}")
+
+    threads = [threading.Thread(target=run, args=(i,), daemon=True) for i in range(count)]
+    for t in threads:
+        t.start()
+    end = time.monotonic() + deadline
+    for t in threads:
+        t.join(max(0.0, end - time.monotonic()))
+    hung = [i for i, t in enumerate(threads) if t.is_alive()]
+    assert hung == [], f"threads {hung} still running after {deadline} s: a deadlock"
+    return errors
+
+
+def households_file(path: Path, numbers: list[str]) -> Path:
+    return write_csv(path, ["户编号", "村民小组代码", "户主姓名", "贫困户属性", "主要致贫原因", "脱贫状态"],
+                     [[n, n[:14], f"户主{n[-4:]}", "一般贫困户", "缺技术", "未脱贫"] for n in numbers])
+
+
+class TestOneStoreManyThreads:
+    """A web platform's pattern: one Store for the process, ``store.acting_as(actor)`` per request, 20 worker threads."""
+
+    def seed(self, store: Store) -> tuple[Any, list[str]]:
+        plan = seed.seed_base(store)
+        numbers = []
+        with store.transaction():
+            for g in range(1, 5):
+                for s in range(1, 6):
+                    numbers.append(seed.add_household(store, g, s))
+                    seed.pair(store, seed.cadre_code(1 + s % 2), numbers[-1])
+        store.add_user(User(OFFICE.unit, OFFICE.user, ("plan_office",)))
+        return plan, numbers
+
+    def test_mixed_requests_finish_without_errors(self, store: Store, tmp_path: Path) -> None:
+        """20 threads x 8 mixed requests (cards, actions, worklists, checks, imports, recorded actions), some through
+        the shared store, some through acting_as copies: no error, no hang, every write stored, the audit chain whole,
+        no thread ever holding two connections, none handed back inside a transaction."""
+        plan, numbers = self.seed(store)
+        me = Actor.parse(TEST_ACTOR)
+        imported: list[list[str]] = [[] for _ in range(THREADS)]
+        recorded: list[list[str]] = [[] for _ in range(THREADS)]
+
+        def card(i: int, j: int, s: Store) -> None:
+            assert s.household_card(numbers[(i + j) % len(numbers)]).household.number == numbers[(i + j) % len(numbers)]
+
+        def actions(i: int, j: int, s: Store) -> None:
+            list(s.actions(kind="core.meeting"))
+
+        def due(i: int, j: int, s: Store) -> None:
+            assert len(s.worklist(plan, as_of=dt.date(2016, 3, 1))) == len(numbers)
+
+        def check(i: int, j: int, s: Store) -> None:
+            assert s.check(plan, 2016, as_of=dt.date(2017, 1, 1))
+
+        def import_households(i: int, j: int, s: Store) -> None:
+            new = [seed.h(1 + k, 1000 + 10 * i + j) for k in range(3)]
+            upload = io.BytesIO(households_file(tmp_path / f"h-{i}-{j}.csv", new).read_bytes())
+            result = s.import_file("households", upload, name=f"upload-{i}-{j}.csv")
+            assert result.committed and not result.errors, result.errors
+            imported[i].extend(new)
+
+        def record(i: int, j: int, s: Store) -> None:
+            ref = f"QJNU-T{i:02d}-{j:02d}"
+            s.record_action(SupportAction.new(s.hooks.action_kind("core.meeting"), start="2016-03-01", unit="QJNU",
+                                              details={"topic": f"议题{i}-{j}"}, ref=ref))
+            recorded[i].append(ref)
+
+        mix = [card, import_households, actions, record, due, card, check, import_households]
+
+        def work(i: int) -> None:
+            for j in range(REQUESTS):
+                # The shared store, a copy per request as the admin, or as the plan office.
+                s = (store, store.acting_as(me), store.acting_as(OFFICE))[(i + j) % 3]
+                mix[(i + j) % len(mix)](i, j, s)
+
+        watch = ConnectionWatch(store.engine)
+        try:
+            errors = run_threads(work, THREADS)
+        finally:
+            watch.close()
+        assert errors == []
+        h, a = S.households, S.support_actions
+        want_households = {n for part in imported for n in part}
+        want_refs = {r for part in recorded for r in part}
+        assert len(want_households) == 3 * sum(1 for i in range(THREADS) for j in range(REQUESTS) if mix[(i + j) % len(mix)] is import_households)
+        assert set(scalars(store.engine, sa.select(h.c.number).where(h.c.number.in_(want_households)))) == want_households
+        assert set(scalars(store.engine, sa.select(a.c.ref).where(a.c.ref.like("QJNU-T%")))) == want_refs
+        with store.engine.connect() as conn:
+            assert audit.verify(conn).ok
+        assert watch.most == 1, f"a thread held {watch.most} connections at once"
+        assert watch.returned_in_transaction == 0
+        if store.engine.dialect.name == "postgresql":
+            with store.engine.connect() as conn:
+                idle_in_transaction = conn.execute(sa.text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND state LIKE 'idle in transaction%'"
+                )).scalar_one()
+            assert idle_in_transaction == 0
+
+    def test_a_transaction_belongs_to_its_thread(self, store: Store) -> None:
+        """A transaction open in one thread is not joined by another thread's reads: they see what was committed."""
+        seen: list[int] = []
+        with store.transaction():
+            store.add_areas(seed.tuomu_chain())
+            errors = run_threads(lambda i: seen.append(store.count("areas")), 4, deadline=60)
+            assert store.count("areas") == 5  # this thread reads through its transaction
+        assert errors == [] and seen == [0, 0, 0, 0]
+        assert store.count("areas") == 5
+
+    def test_access_is_read_on_the_threads_connection(self, store: Store) -> None:
+        """An acting_as copy reads its actor's permissions on the connection its thread already holds: one connection per request."""
+        _plan, numbers = self.seed(store)
+        watch = ConnectionWatch(store.engine)
+        try:
+            errors = run_threads(lambda i: store.acting_as(OFFICE).household_card(numbers[i % len(numbers)]), THREADS, deadline=60)
+        finally:
+            watch.close()
+        assert errors == [] and watch.most == 1
+
+
+class TestSqliteThreads:
+    def test_writers_wait_their_turn(self, sqlite_url: str, pm: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+        """20 threads writing through one store at once all commit, each waiting its turn, the waits well within the busy timeout."""
+        with Store.open(sqlite_url, pm=pm, actor=Actor.parse(TEST_ACTOR)) as store:
+            store.init()
+            seed.seed_base(store)
+
+            def write(i: int) -> None:
+                with store.transaction("registry.write"):
+                    store.add_area(Area(seed.group(10 + i), f"组{i}", "group", seed.VILLAGE))
+                    time.sleep(0.02)  # the write lock held a while: the others queue behind it
+
+            monkeypatch.setenv("FUPIN_SQLITE_TIMEOUT", "5")
+            assert run_threads(write, THREADS, deadline=60) == []
+            assert store.count("areas") == 5 + 4 + THREADS
+            with store.engine.connect() as conn:
+                assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+
+    def test_second_writer_in_one_thread_fails_at_once(self, sqlite_url: str, pm: Any) -> None:
+        """A thread writing on a second connection while its own write transaction is open would wait on itself:
+        it is refused at once, not after the busy timeout."""
+        with Store.open(sqlite_url, pm=pm, actor=Actor.parse(TEST_ACTOR)) as store:
+            store.init()
+            with store.transaction():
+                store.add_areas(seed.tuomu_chain()[:1])
+                started = time.monotonic()
+                with pytest.raises(StorageError, match="already writing on another connection"):
+                    store.acting_as(Actor.parse(TEST_ACTOR)).add_area(Area("530300", "曲靖市", "city", "530000"))
+                assert time.monotonic() - started < 1
+            assert store.count("areas") == 1

@@ -67,7 +67,7 @@ from fupin.plans import Commitment, Plan, load_plan, packaged_plans  # noqa: E40
 from fupin.plugins import get_plugin_manager, list_plugins, plugin_failures  # noqa: E402
 from fupin.report import ReportSection, YearlyReport, render_household_card, render_report  # noqa: E402
 from fupin.search import HouseholdHit, Page, PersonHit  # noqa: E402
-from fupin.store import Actor, AuditEntry, CardMember, ExportResult, HouseholdCard, Store  # noqa: E402
+from fupin.store import Actor, AuditEntry, CardMember, ExportResult, HouseholdCard, ImportBatch, Store  # noqa: E402
 from fupin.visits import DueItem  # noqa: E402
 from fupin.vocab import Term, Vocabulary  # noqa: E402
 
@@ -100,6 +100,7 @@ __all__ = [
     "HouseholdHit",
     "IdNumber",
     "IdentityError",
+    "ImportBatch",
     "ImportResult",
     "MergeResult",
     "NotFound",

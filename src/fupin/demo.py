@@ -16,6 +16,7 @@ import datetime as dt
 import importlib.resources
 import random
 import tomllib
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -74,12 +75,16 @@ def _demo_data(plan: Plan) -> dict[str, Any]:
     return tomllib.loads(resource.read_text(encoding="utf-8"))
 
 
-def build_demo(store: Any, plan_name: str = "qjnu-tuomu", *, seed: int = 2015) -> DemoSummary:
+def build_demo(
+    store: Any, plan_name: str = "qjnu-tuomu", *, seed: int = 2015, progress: Callable[[int, int], object] | None = None
+) -> DemoSummary:
     """Build the villages of plan ``plan_name`` (a packaged name or a file) in ``store`` (one transaction) and return a summary.
 
     Every village of the plan is built with its parent areas, its villager
     groups and the poor households its profile counts; the helping unit, its
     cadres by rank and the schools the commitments name are registered.
+    ``progress`` is called as ``progress(done, total)``, counting the
+    households of every village, as they are written.
 
     Raises:
         PlanError: the plan names no village or no cadre rank (nothing to build).
@@ -128,11 +133,18 @@ def build_demo(store: Any, plan_name: str = "qjnu-tuomu", *, seed: int = 2015) -
         # One generator for all villages, so no ID number is given out twice in a county.
         synth = Synthesizer(seed=seed, county_code=built[0][0].code[:6], first_identified=built[0][3], vocab=store.vocab)
         numbers: list[str] = []
+        total = sum(count for _, _, count, _ in built)
         for i, (village, group_codes, count, first) in enumerate(built):
             synth.seed, synth.first_identified = seed + i, first
             if village.code[:6] != synth.county_code:
                 synth = Synthesizer(seed=seed + i, county_code=village.code[:6], first_identified=first, vocab=store.vocab)
-            synth.write(store, households=count, groups=group_codes)
+            before = len(numbers)  # households of the villages already built
+
+            def report(done: int, _count: int, before: int = before) -> None:
+                if progress is not None:
+                    progress(before + done, total)
+
+            synth.write(store, households=count, groups=group_codes, progress=report)
             numbers += synth.household_numbers(group_codes, count)
         village = built[0][0]
         for spec in data.get("actions", []):

@@ -23,6 +23,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 from collections import defaultdict
+from collections.abc import Callable
 from typing import Any
 
 import attrs
@@ -70,9 +71,19 @@ def _yuan(fen: int) -> str:
     return f"{fen // 100}.{fen % 100:02d}"
 
 
+#: :func:`play` reports its progress every this many households of a year.
+PROGRESS_EVERY = 50
+
+
+def _quiet(done: int, total: int) -> None:
+    """No progress to report."""
+
+
 class _Player:
-    def __init__(self, store: Any, plan: Any, seed: int) -> None:
+    def __init__(self, store: Any, plan: Any, seed: int, progress: Callable[[int, int], object] | None = None) -> None:
         self.store, self.plan = store, plan
+        self.progress = progress or _quiet
+        self.steps = self.done = 0
         self.rng = random.Random(seed * 7919 + 37)
         self.unit = plan.helping_unit.code
         self.village = plan.villages[0].code
@@ -220,6 +231,9 @@ class _Player:
                         helpers=[cadre_of[number]], beneficiaries=[f"household:{number}"],
                         details={"scope": "household", "measures": rng.sample(("种植", "养殖", "务工", "技能培训", "危房改造"), 2)}, tag="D")
         by_number = {h.number: h for h in rows}
+        # Steps: each household's year, each year's end (diary, cases, inspection, exits), the plugins' streams.
+        self.steps = len(years) * (len(by_number) + 1) + 1
+        self.step(0)
         for year in plan.years():
             y0 = max(dt.date(year, 1, 1), plan.period_start)
             if year == self.short_year and year > rule.first_year:
@@ -229,7 +243,9 @@ class _Player:
                 store.add_cadre(new)
                 transfer(store, leaving.code, new.code, on=dt.date(year, 3, 1), reason="工作调动 / transferred", plan=plan)
                 cadre_of = {h: (new.code if c == leaving.code else c) for h, c in cadre_of.items()}
-            for number, h in by_number.items():
+            for n, (number, h) in enumerate(by_number.items()):
+                if n and n % PROGRESS_EVERY == 0:
+                    self.step(PROGRESS_EVERY)
                 size = sizes.get(h.id, 1)
                 cadre = cadre_of.get(number)
                 if year == rule.first_year:
@@ -270,7 +286,13 @@ class _Player:
                     for number in passing:
                         record_exit(store, number, year, on=dt.date(year, 12, 20), plan=plan)
                 self.exits[year] = len(passing)
+            self.step(len(by_number) % PROGRESS_EVERY or min(PROGRESS_EVERY, len(by_number)), end_of_year=True)
         return PlayResult(tuple(plan.years()), len(auto.created), self.counts["visits"], self.counts["diary"], self.counts["cases"], dict(self.exits))
+
+    def step(self, n: int, *, end_of_year: bool = False) -> None:
+        """``n`` more steps done (and the year's end): tell ``progress``."""
+        self.done += n + end_of_year
+        self.progress(self.done, self.steps)
 
     def diary_and_cases(self, year: int, cadres: list[str], households: list[str], add_diary_entry: Any, open_case: Any, close_case: Any) -> None:
         store, rng = self.store, self.rng
@@ -309,10 +331,17 @@ def _campaign_rule(plan: Any, vocab: Any) -> Any:
         return CampaignRule(None, min(plan.period_start + dt.timedelta(days=60), plan.period_end))
 
 
-def play(store: Any, plan: Any, *, seed: int = 2015) -> PlayResult:
+def play(store: Any, plan: Any, *, seed: int = 2015, progress: Callable[[int, int], object] | None = None) -> PlayResult:
     """Record the plan's years of work on the demo village in ``store`` (deterministic for ``seed``),
-    then let every plugin record its stream's (``fupin_simulate``)."""
+    then let every plugin record its stream's (``fupin_simulate``).
+
+    ``progress`` is called as ``progress(done, total)`` in steps: each
+    household's year (every :data:`PROGRESS_EVERY` households), each year's
+    end, and the plugins' streams last.
+    """
     with store.transaction():
-        result = _Player(store, plan, seed).play()
+        player = _Player(store, plan, seed, progress)
+        result = player.play()
         store.hooks.simulate(store, plan, seed)
+        player.step(1)
         return result

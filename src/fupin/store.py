@@ -15,8 +15,9 @@ import copy
 import io
 import os
 import tempfile
+import threading
 import uuid
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
@@ -109,6 +110,39 @@ class AuditEntry(Serialisable):
 
 
 @attrs.frozen
+class ImportBatch(Serialisable):
+    """One import of one file, as :meth:`Store.import_batches` lists it.
+
+    Attributes:
+        id: The batch number.
+        kind: The import kind.
+        file_name: The file's name as given.
+        content_hash: SHA-256 of the file's bytes.
+        format: ``"csv"``, ``"xlsx"`` or ``"jsonl"``.
+        status: How it ended (``committed``, ``rejected``, ``dry_run`` ...).
+        rows, inserted, updated, unchanged, rejected: Its counts.
+        unit, user: Who imported it.
+        started_at, finished_at: When (UTC); ``finished_at`` is None while it runs.
+    """
+
+    id: int
+    kind: str
+    file_name: str
+    content_hash: str
+    format: str
+    status: str
+    rows: int
+    inserted: int
+    updated: int
+    unchanged: int
+    rejected: int
+    unit: str
+    user: str
+    started_at: dt.datetime
+    finished_at: dt.datetime | None
+
+
+@attrs.frozen
 class CardMember(Serialisable):
     """A member of a household as its card shows them: a :class:`fupin.Person`'s fields, and on a masked
     card (the default) the ID number keeping only its first 6 characters and the phone its first 3 and last 4."""
@@ -193,11 +227,34 @@ def _plain(value: Any) -> Any:
     return value
 
 
+class _ThreadState(threading.local):
+    """What one thread has open on a store: its write transaction and its read connection.
+
+    Per thread, so one store serves many threads (a web platform's workers):
+    a thread's reads and writes join the transaction *it* opened, never
+    another thread's, and a thread never takes a second connection while it
+    holds one (on SQLite it would wait on itself; in a pool it would wait for
+    other threads to give theirs back).
+    """
+
+    #: The thread's open write transaction (``Store._transaction``), else None.
+    active: sa.Connection | None = None
+    #: The thread's open read connection (``Store._reading``), else None.
+    reading: sa.Connection | None = None
+    #: The actor's access as read inside ``active`` (sees its uncommitted writes; not shared with other threads).
+    access: Access | None = None
+
+
 class Store:
     """Records of one database, read and written as one actor.
 
     Open it with :meth:`open`; call :meth:`init` once to create or upgrade the
     schema. Use it as a context manager to dispose of the engine.
+
+    One store may serve many threads at once (the engine's pool gives each its
+    connection; a transaction belongs to the thread that opened it), and
+    :meth:`acting_as` makes a cheap copy for each request's actor, sharing the
+    engine and the plugins.
     """
 
     def __init__(self, engine: sa.Engine, *, pm: pluggy.PluginManager | None = None, actor: Actor | None = None) -> None:
@@ -210,7 +267,8 @@ class Store:
         self.hooks = Hooks(self.pm)
         #: Who does the work; None until given (then nothing is permitted).
         self.actor = actor
-        self._active: sa.Connection | None = None
+        self._local = _ThreadState()
+        self._initialised = False
         self.vocab = self.hooks.vocabulary()
         # A private copy of the core tables, so plugins' tables never leak
         # between stores (tests build many, each with its own plugins).
@@ -223,7 +281,10 @@ class Store:
         self.roles = setup.roles
         #: Every permission (the core's and the plugins'), with what it allows.
         self.permissions = {name: p.en for name, p in setup.permissions.items()}
+        #: The actor's access as committed, shared by the threads; read again after a change of users, units or plans.
         self._access: Access | None = None
+        self._access_changes = 0
+        self._access_lock = threading.Lock()
         #: Stored plans parsed, by (name, version): shared by the stores ``acting_as`` derives.
         self._plans: dict[tuple[str, int], Plan] = {}
 
@@ -236,24 +297,42 @@ class Store:
         """This store, on the same database and plugins, doing the work as ``actor``."""
         other = copy.copy(self)
         other.actor = actor
+        other._local = _ThreadState()
         other._access = None
-        other._active = None
+        other._access_lock = threading.Lock()
         return other
 
     @property
     def access(self) -> Access:
-        """What the actor may do (read from the database once; refreshed after changes to users, units, plans)."""
-        if self._access is None:
-            if self._active is not None:  # inside a transaction: read through it (SQLite would wait on itself)
-                self._access = Access(self._active, self.actor, self.roles)
-            else:
-                self._require_schema()  # an uninitialised database says so, not "permission denied"
-                with self._reading() as conn:
-                    self._access = Access(conn, self.actor, self.roles)
-        return self._access
+        """What the actor may do (read from the database once; refreshed after changes to users, units, plans).
+
+        Read through the connection the thread already holds, if any: never
+        on a second one. Inside a write transaction it is read through the
+        transaction (so it sees what the transaction wrote) and kept for that
+        thread until the transaction ends.
+        """
+        access = self._access
+        if access is not None:
+            return access
+        local = self._local
+        if local.active is not None:
+            if local.access is None:
+                local.access = Access(local.active, self.actor, self.roles)
+            return local.access
+        changes = self._access_changes
+        self._require_schema()  # an uninitialised database says so, not "permission denied"
+        with self._reading() as conn:
+            access = Access(conn, self.actor, self.roles)
+        with self._access_lock:
+            if self._access_changes == changes:  # else a change since: this one may not have seen it
+                self._access = access
+        return access
 
     def _refresh_access(self) -> None:
-        self._access = None
+        with self._access_lock:
+            self._access_changes += 1
+            self._access = None
+        self._local.access = None
 
     def __enter__(self) -> Store:
         return self
@@ -315,12 +394,16 @@ class Store:
         from fupin.storage import migrate
 
         migrate.drop_everything(self.engine)
+        self._initialised = False
         self._refresh_access()
         self.init()
 
     def is_initialised(self) -> bool:
-        """Whether the core tables exist."""
-        return sa.inspect(self.engine).has_table("audit_log")
+        """Whether the core tables exist (once seen, remembered: only :meth:`reset` drops them)."""
+        if not self._initialised:
+            held = self._local.active if self._local.active is not None else self._local.reading
+            self._initialised = sa.inspect(held if held is not None else self.engine).has_table("audit_log")
+        return self._initialised
 
     def is_empty(self) -> bool:
         """Whether no registry record, unit or action is stored."""
@@ -449,18 +532,20 @@ class Store:
 
     @contextmanager
     def _transaction(self) -> Iterator[sa.Connection]:
-        """The store's own transaction (its callers have checked access)."""
-        if self._active is not None:
-            yield self._active
+        """The store's own transaction (its callers have checked access): the thread's open one, else a new one."""
+        local = self._local
+        if local.active is not None:
+            yield local.active
             return
         self._require_schema()
         try:
             with self.engine.execution_options(**WRITE).begin() as conn:
-                self._active = conn
+                local.active = conn
                 try:
                     yield conn
                 finally:
-                    self._active = None
+                    local.active = None
+                    local.access = None
         except sa.exc.IntegrityError as exc:
             raise StorageError(f"数据库拒绝写入 / the database refused the write: {exc.orig}") from None
 
@@ -483,12 +568,19 @@ class Store:
 
     @contextmanager
     def _reading(self) -> Iterator[sa.Connection]:
-        """The store's own read connection (its callers have checked access)."""
-        if self._active is not None:
-            yield self._active
+        """The store's own read connection (its callers have checked access): the thread's open
+        transaction or read connection, else a new one, given back to the pool at the end."""
+        local = self._local
+        held = local.active if local.active is not None else local.reading
+        if held is not None:
+            yield held
             return
         with self.engine.connect() as conn:
-            yield conn
+            local.reading = conn
+            try:
+                yield conn
+            finally:
+                local.reading = None
 
     def _audit(
         self,
@@ -1127,6 +1219,13 @@ class Store:
         with self._reading() as conn:
             return [AuditEntry(**r) for r in conn.execute(query).mappings()]
 
+    def import_batches(self, *, limit: int = 50) -> list[ImportBatch]:
+        """The last ``limit`` import batches, newest first (needs audit.read)."""
+        self.access.require("audit.read")
+        query = sa.select(S.import_batches).order_by(S.import_batches.c.id.desc()).limit(limit)
+        with self._reading() as conn:
+            return [ImportBatch(**r) for r in conn.execute(query).mappings()]
+
     # -- the platform API ---------------------------------------------------------------
     # Thin doors to the services, each checking what its service checks; see docs/embedding.md.
 
@@ -1197,12 +1296,14 @@ class Store:
     def export(
         self,
         kind: str,
-        stream: IO[bytes] | IO[str],
+        stream: IO[bytes] | IO[str] | str | os.PathLike[str],
         *,
+        name: str | None = None,
         fmt: str = "csv",
         where: Sequence[str] | None = None,
         unmasked: bool = False,
         english: bool = False,
+        progress: Callable[[int, int], object] | None = None,
     ) -> ExportResult:
         """Write the records of ``kind`` the actor may read to ``stream``, as a file ``import`` reads back.
 
@@ -1211,11 +1312,14 @@ class Store:
 
         Args:
             kind: The import kind.
-            stream: A binary stream (any format) or a text stream (CSV and JSON lines).
+            stream: A binary stream (any format), a text stream (CSV and JSON lines) or a path.
+            name: What the audit entry calls the file (default: the path, or ``"(stream)"``).
             fmt: ``"csv"``, ``"xlsx"`` or ``"jsonl"``.
             where: Filters like ``"贫困户属性=低保贫困户"`` (ANDed).
             unmasked: ID numbers, phones and accounts in full.
             english: English headers instead of the Chinese ones.
+            progress: Called as ``progress(done, total)`` (rows) at the start and after each chunk
+                of rows written; ``total`` is counted only when it is given.
         """
         from fupin.io.engine import import_kinds
         from fupin.io.export import export_rows
@@ -1230,8 +1334,8 @@ class Store:
         if text and fmt == "xlsx":
             raise ValidationError.of("stream", "XLSX 须写入二进制流 / XLSX needs a binary stream", fmt)
         headers, rows = export_rows(self, kinds[kind], where=tuple(where or ()), unmasked=unmasked, english=english,
-                                    details={"format": fmt, "file": "(stream)"})
-        target: IO[bytes] = _TextSink(stream) if text else stream  # type: ignore[assignment,arg-type]
+                                    details={"format": fmt, "file": name or _file_name(stream)}, progress=progress)
+        target: IO[bytes] | str | os.PathLike[str] = _TextSink(stream) if text else stream  # type: ignore[assignment,arg-type]
         count = write_table(target, fmt, headers, rows)
         return ExportResult(kind, fmt, count, not unmasked)
 
@@ -1308,6 +1412,12 @@ class Store:
         from fupin.exits import record_exit
 
         return record_exit(self, number, year, on=on, plan=None if plan is None else self.plan(plan))
+
+    def close_case(self, ref: str, *, closed: dt.date, resolution: str) -> None:
+        """Close case ``ref`` on ``closed`` with its ``resolution`` (needs visits.write; the audit log keeps the change)."""
+        from fupin.visits import close_case
+
+        close_case(self, ref, closed=closed, resolution=resolution)
 
     def find_duplicates(self, *, village: str | None = None, min_score: float = 0.6) -> list[Candidate]:
         """People who are likely one person registered twice, most likely first."""
@@ -1403,6 +1513,11 @@ def _masked_card(card: HouseholdCard) -> HouseholdCard:
     )
     problems = tuple(attrs.evolve(p, value=mask_personal(p.value, p.field)) for p in card.problems)
     return attrs.evolve(card, household=household, members=members, tags=tags, actions=actions, problems=problems, masked=True)
+
+
+def _file_name(target: object) -> str:
+    """What an export's audit entry calls its file: a path as given, a stream ``(stream)``."""
+    return os.fspath(target) if isinstance(target, (str, os.PathLike)) else "(stream)"
 
 
 def _upload_name(name: str) -> str:

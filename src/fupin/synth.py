@@ -262,12 +262,14 @@ class Synthesizer:
         *,
         households: int,
         groups: Sequence[str] | None = None,
-        progress: Callable[[int, str], Any] | None = None,
+        progress: Callable[[int, int], object] | None = None,
     ) -> dict[str, int]:
         """Store synthetic records in one transaction; returns counts.
 
         Without ``groups``, synthetic areas are created first; with them, the
-        households go into those (existing) villager groups.
+        households go into those (existing) villager groups. ``progress`` is
+        called as ``progress(done, total)`` (households) at the start, every
+        :data:`PROGRESS_EVERY` households and at the end.
         """
         counts = {"areas": 0, "households": 0, "persons": 0, "tags": 0}
         with store.transaction("registry.write"):
@@ -275,24 +277,21 @@ class Synthesizer:
                 areas = self.areas(households)
                 counts["areas"] = store.add_areas(areas)
                 groups = [a.code for a in areas if a.level == "group"]
-            bar = progress(households, "合成 / synthesising") if progress else None
-            if bar is not None:
-                bar.__enter__()
-            try:
-                for item in self.households(groups, households):
-                    store.add_household(item.household, since=self.first_identified)
-                    for person in item.members:
-                        store.add_person(person)
-                    for tag in item.tags:
-                        store.add_tag(tag)
-                    counts["households"] += 1
-                    counts["persons"] += len(item.members)
-                    counts["tags"] += len(item.tags)
-                    if bar is not None:
-                        bar.update(1)
-            finally:
-                if bar is not None:
-                    bar.__exit__(None, None, None)
+            report = progress or _quiet
+            report(0, households)
+            for item in self.households(groups, households):
+                store.add_household(item.household, since=self.first_identified)
+                for person in item.members:
+                    store.add_person(person)
+                for tag in item.tags:
+                    store.add_tag(tag)
+                counts["households"] += 1
+                counts["persons"] += len(item.members)
+                counts["tags"] += len(item.tags)
+                if counts["households"] % PROGRESS_EVERY == 0:
+                    report(counts["households"], households)
+            if counts["households"] % PROGRESS_EVERY:
+                report(counts["households"], households)
         return counts
 
     def write_files(
@@ -301,7 +300,7 @@ class Synthesizer:
         *,
         households: int,
         format: str = "csv",  # noqa: A002 - the name the CLI and callers use
-        progress: Callable[[int, str], Any] | None = None,
+        progress: Callable[[int, int], object] | None = None,
     ) -> dict[str, int]:
         """Write a synthetic register as import files; returns the rows written per file.
 
@@ -325,8 +324,8 @@ class Synthesizer:
             directory: Created if missing; existing files of the same names are replaced.
             households: How many households.
             format: ``"csv"`` or ``"jsonl"``.
-            progress: ``progress(total, label)`` returning a bar (a context
-                manager with ``update(n)``), e.g. ``click.progressbar``.
+            progress: Called as ``progress(done, total)`` (households) at the start,
+                every thousand households and at the end.
 
         Returns:
             ``{"areas": n, "households": n, "persons": n, "tags": n}``, rows
@@ -354,7 +353,8 @@ class Synthesizer:
             for area in areas:
                 out["areas"].write(_cells(kinds["areas"], area))
             counts["areas"] = len(areas)
-            bar = stack.enter_context(progress(households, "合成 / synthesising")) if progress else None
+            report = progress or _quiet
+            report(0, households)
             write_household, write_person, write_tag = (
                 out["households"].write, out["persons"].write, out["tags"].write,
             )
@@ -369,12 +369,20 @@ class Synthesizer:
                 counts["persons"] += len(item.members)
                 counts["tags"] += len(item.tags)
                 done += 1
-                if bar is not None and done % 1000 == 0:
-                    bar.update(1000)
+                if done % 1000 == 0:
+                    report(done, households)
             counts["households"] = done
-            if bar is not None:
-                bar.update(done % 1000)
+            if done % 1000:
+                report(done, households)
         return counts
+
+
+#: :meth:`Synthesizer.write` reports its progress every this many households.
+PROGRESS_EVERY = 100
+
+
+def _quiet(done: int, total: int) -> None:
+    """No progress to report."""
 
 
 # -- import files ---------------------------------------------------------------

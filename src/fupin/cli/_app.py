@@ -21,7 +21,7 @@ from typing import Any, TextIO
 import click
 import sqlalchemy.exc
 
-from fupin.errors import FupinError, StorageError
+from fupin import FupinError, StorageError
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -38,7 +38,7 @@ class Context:
         self._store: Any = None
 
     def store(self, *, init: bool = False) -> Any:
-        from fupin.store import Actor, Store
+        from fupin import Actor, Store
 
         if self._store is None:
             requested = Actor.parse(self.actor_text) if self.actor_text else None

@@ -10,7 +10,7 @@ from typing import Any
 import click
 import pluggy
 
-from fupin import __version__
+from fupin import Hooks, __version__
 from fupin.cli._app import CONTEXT_SETTINGS, Context, FupinGroup, debugging, failure
 from fupin.cli.admin import init, plugins
 from fupin.cli.audit import audit_group
@@ -21,7 +21,6 @@ from fupin.cli.imports import export, import_, imports, template
 from fupin.cli.plans import plan
 from fupin.cli.records import record, show
 from fupin.cli.users import users, whoami
-from fupin.hooks import Hooks
 
 
 def make_cli(pm: pluggy.PluginManager) -> click.Group:
@@ -79,7 +78,7 @@ def make_cli(pm: pluggy.PluginManager) -> click.Group:
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``fupin`` script: builds the plugin manager, then the CLI."""
-    from fupin.plugins import get_plugin_manager, plugin_failures
+    from fupin import get_plugin_manager, plugin_failures
 
     _quiet_interpreter()
     try:

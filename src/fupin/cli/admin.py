@@ -23,7 +23,7 @@ def init(obj: Context, plans: tuple[str, ...], app_role: str | None) -> None:
       fupin --db sqlite:///fupin.db init --plan qjnu-tuomu
       fupin --db postgresql://owner@db/fupin init --app-role fupin_app
     """
-    from fupin.plans import load_plan
+    from fupin import load_plan
 
     store = obj.store(init=True)
     store.init()
@@ -45,7 +45,7 @@ def plugins(obj: Context, as_json: bool) -> None:
     Example:
       fupin plugins --json
     """
-    from fupin.plugins import list_plugins, plugin_failures
+    from fupin import list_plugins, plugin_failures
 
     infos = list_plugins(obj.pm)
     failures = plugin_failures(obj.pm)

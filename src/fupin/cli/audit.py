@@ -130,7 +130,7 @@ def list_command(store: Any, table: str | None, key: str | None, user: str | Non
     if as_json:
         echo_json(shown)
         return
-    from fupin.text import table as text_table
+    from fupin.ext import table as text_table
 
     def change(e: dict[str, Any]) -> str:
         text = json.dumps(e["new"] if e["new"] is not None else e["old"], ensure_ascii=False, default=str)

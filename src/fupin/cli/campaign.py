@@ -1,7 +1,8 @@
 """Commands of the 挂包帮 / 转走访 work: ``pair``, ``visits``, ``case``, ``check``, ``exit``, ``report``.
 
-Thin wrappers over :mod:`fupin.pairing`, :mod:`fupin.visits`, :mod:`fupin.checks`,
-:mod:`fupin.exits` and :mod:`fupin.report`. Visits, diary entries, cases and
+Thin wrappers over the store's platform API (``store.auto_pair``, ``store.pairings``,
+``store.worklist``, ``store.check``, ``store.assess_exits``, ``store.report`` ...) and
+:func:`fupin.render_report`. Visits, diary entries, cases and
 pairing lists are imported in batch with ``fupin import visits|diary|cases|pairings FILE``.
 """
 
@@ -13,8 +14,9 @@ from typing import Any
 
 import click
 
+from fupin import NotFound, Pairing, Status, render_report
 from fupin.cli._app import echo_json, pass_store
-from fupin.text import table
+from fupin.ext import table
 
 _PLAN = click.option("--plan", "plan_name", metavar="NAME", help="The stored plan (default: the only one stored).")
 _LANG = click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
@@ -64,10 +66,7 @@ def pair_auto(store: Any, plan_name: str | None, on: str | None, dry_run: bool, 
     Example:
       fupin pair auto --date 2015-08-20 --dry-run
     """
-    from fupin.pairing import auto_pair
-
-    plan = store.plan(plan_name)
-    result = auto_pair(store, plan, on=_date(on), dry_run=dry_run)
+    result = store.auto_pair(store.plan(plan_name), on=_date(on), dry_run=dry_run)
     if as_json:
         echo_json(result.to_dict())
     else:
@@ -100,10 +99,8 @@ def pair_list(store: Any, cadre: str | None, household: str | None, active_on: s
       fupin pair list --cadre QJNU-C001
       fupin pair list --household 530326106200010001 --all
     """
-    from fupin.pairing import pairings
-
     on = None if history else _date(active_on)
-    rows = pairings(store, cadre=cadre, household=household, active_on=on)
+    rows = store.pairings(cadre=cadre, household=household, active_on=on)
     if as_json:
         echo_json([r.to_dict() for r in rows])
         return
@@ -134,12 +131,9 @@ def pair_add(store: Any, cadre: str | None, household: str | None, kind: str | N
       fupin pair add --cadre QJNU-C001 --household 530326106200010001 --kind 重点帮扶 --date 2015-08-20
       fupin pair add --level 挂点 --cadre QJNU-C001 --village 530326106200
     """
-    from fupin.model import Pairing
-    from fupin.pairing import add_pairing
-
     record = Pairing.new(vocab=store.vocab, level=level, start=_date(on), cadre=cadre, household=household, kind=kind,
                          village=village, unit=unit, plan=plan_name)
-    click.echo(f"结对编号 / pairing id: {add_pairing(store, record)}")
+    click.echo(f"结对编号 / pairing id: {store.pair(record)}")
 
 
 @pair.command("end")
@@ -154,9 +148,7 @@ def pair_end(store: Any, pairing_id: int, on: str | None, reason: str) -> None:
     Example:
       fupin pair end 17 --date 2016-12-31 --reason "户迁出 / household moved away"
     """
-    from fupin.pairing import end_pairing
-
-    end_pairing(store, pairing_id, _date(on), reason)
+    store.end_pairing(pairing_id, _date(on), reason)
     click.echo(f"已解除 / ended: {pairing_id}")
 
 
@@ -174,15 +166,11 @@ def pair_transfer(store: Any, from_cadre: str, to_cadre: str, on: str | None, re
     Example:
       fupin pair transfer QJNU-C001 --to QJNU-C049 --date 2017-03-01
     """
-    from fupin.pairing import transfer
-
-    from fupin.errors import NotFound
-
     try:
         plan = store.plan(plan_name)
     except NotFound:  # no plan stored: no quota to warn about
         plan = None
-    result = transfer(store, from_cadre, to_cadre, on=_date(on), reason=reason, plan=plan)
+    result = store.transfer(from_cadre, to_cadre, on=_date(on), reason=reason, plan=plan)
     click.echo(f"已转移 {len(result.moved)} 个结对 / pairings moved: {from_cadre} -> {to_cadre}")
     for w in result.warnings:
         click.echo(f"  ! {w}")
@@ -216,9 +204,7 @@ def visits_due(store: Any, cadre: str | None, as_of: str | None, plan_name: str 
     Example:
       fupin visits due --as-of 2016-12-01 --json
     """
-    from fupin.visits import due_list
-
-    items = due_list(store, store.plan(plan_name), as_of=_date(as_of), cadre=cadre)
+    items = store.worklist(store.plan(plan_name), as_of=_date(as_of), cadre=cadre)
     if as_json:
         echo_json([i.to_dict() for i in items])
         return
@@ -246,9 +232,7 @@ def case() -> None:
 @pass_store
 def case_close(store: Any, ref: str, on: str | None, resolution: str) -> None:
     """Close a case."""
-    from fupin.visits import close_case
-
-    close_case(store, ref, closed=_date(on), resolution=resolution)
+    store.close_case(ref, closed=_date(on), resolution=resolution)
     click.echo(f"已办结 / closed: {ref}")
 
 
@@ -270,10 +254,8 @@ def check(store: Any, year: int, as_of: str | None, plan_name: str | None, as_js
       fupin check --year 2016
       fupin check --year 2016 --json
     """
-    from fupin.checks import Status, check_plan, grouped_notes
-
     plan = store.plan(plan_name)
-    results = check_plan(store, plan, year, as_of=_date(as_of))
+    results = store.check(plan, year, as_of=_date(as_of))
     if as_json:
         echo_json([r.to_dict() for r in results])
     else:
@@ -281,7 +263,11 @@ def check(store: Any, year: int, as_of: str | None, plan_name: str | None, as_js
         rows = [[r.commitment, r.status.label(lang), titles.get(r.commitment, "")[:24], r.required, r.actual, str(len(r.evidence))] for r in results]
         head = ["编号", "状态", "承诺", "要求", "实际", "证明"] if lang == "zh" else ["id", "status", "commitment", "required", "actual", "evidence"]
         click.echo("\n".join(table(head, rows)))
-        for ids, note in grouped_notes(results):
+        notes: dict[str, list[str]] = {}  # each note once, with the commitments not met it applies to
+        for r in results:
+            if r.note and r.status is not Status.MET:
+                notes.setdefault(r.note, []).append(r.commitment)
+        for note, ids in notes.items():
             click.echo(f"  {', '.join(ids)}: {note}")
     if any(r.status is Status.NOT_MET for r in results):
         raise SystemExit(1)
@@ -311,9 +297,7 @@ def exit_assess(store: Any, year: int, show_all: bool, plan_name: str | None, as
     Example:
       fupin exit assess --year 2017 --all
     """
-    from fupin.exits import assess
-
-    found = assess(store, store.plan(plan_name), year)
+    found = store.assess_exits(store.plan(plan_name), year)
     if as_json:
         echo_json([a.to_dict() for a in found])
         return
@@ -338,12 +322,10 @@ def exit_record(store: Any, numbers: tuple[str, ...], year: int, on: str | None,
     Example:
       fupin exit record 530326106200010001 530326106200010002 --year 2017 --date 2017-12-20
     """
-    from fupin.exits import record_exit
-
     plan = store.plan(plan_name)
-    with store.transaction("exits.write"):
+    with store.transaction("exits.write"):  # all or none
         for number in numbers:
-            record_exit(store, number, year, on=_date(on), plan=plan)
+            store.record_exit(number, year, on=_date(on), plan=plan)
     click.echo(f"已记录脱贫 {len(numbers)} 户 / exits recorded")
 
 
@@ -363,18 +345,8 @@ def report(store: Any, year: int, fmt: str, output: Path | None, as_of: str | No
       fupin report --year 2016 --format html -o tuomu-2016.html
       fupin report --year 2016 --lang en
     """
-    import json
-
-    from fupin.report import build_report, render_report_html, render_report_text
-
     plan = store.plan(plan_name)
-    built = build_report(store, plan, year, as_of=_date(as_of))
-    if fmt == "json":
-        text = json.dumps(built.to_dict(lang), ensure_ascii=False, indent=2, default=str)
-    elif fmt == "html":
-        text = render_report_html(built, lang)
-    else:
-        text = render_report_text(built, lang)
+    text = render_report(store.report(plan, year, as_of=_date(as_of)), fmt, lang)
     if output is None:
         click.echo(text)
         return

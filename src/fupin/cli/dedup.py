@@ -1,4 +1,4 @@
-"""``fupin dedup``: find and merge people registered twice (over :mod:`fupin.dedup`)."""
+"""``fupin dedup``: find and merge people registered twice (``store.find_duplicates``, ``store.merge_persons``)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,7 @@ from typing import Any
 import click
 
 from fupin.cli._app import echo_json, pass_store
-from fupin.dedup import merge, scan
-from fupin.text import mask_id, table
+from fupin.ext import mask_id, table
 
 
 @click.group("dedup")
@@ -40,7 +39,7 @@ def scan_command(store: Any, village: str | None, min_score: float, as_json: boo
     """
     if unmasked:
         store.access.require("registry.personal")
-    found = scan(store, village=village, min_score=min_score)
+    found = store.find_duplicates(village=village, min_score=min_score)
     if unmasked:
         store.audit_event(
             "export", "persons", "dedup:scan",
@@ -76,7 +75,7 @@ def merge_command(store: Any, keep: str, drop: str, reason: str) -> None:
     Example:
       fupin dedup merge 530326197001010119 530326197001010258 --reason "重复登记"
     """
-    result = merge(store, keep, drop, reason=reason)
+    result = store.merge_persons(keep, drop, reason=reason)
     parts = [f"{result.tags_moved} tags moved", f"{result.actions} actions repointed"]
     if result.filled:
         parts.append("filled " + ", ".join(result.filled))

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-import sys
 from pathlib import Path
-from typing import Any
 
 import click
 
-from fupin.cli._app import Context
+from fupin.cli._app import Context, progress
 
 
 @click.command()
@@ -39,15 +37,14 @@ def synth(obj: Context, households: int, seed: int, county: str, since: str, out
 
     gen = Synthesizer(seed=seed, county_code=county, first_identified=dt.date.fromisoformat(since))
     if output is not None:
-        counts = gen.write_files(output, households=households, format=fmt, progress=_progress)
+        with progress("合成 / synthesising") as report:
+            counts = gen.write_files(output, households=households, format=fmt, progress=report)
         click.echo(f"已写入 / written to {output}: " + ", ".join(f"{name} {n}" for name, n in counts.items()))
         return
-    counts = gen.write(obj.store(), households=households, progress=_progress)
+    store = obj.store()
+    with progress("合成 / synthesising") as report:
+        counts = gen.write(store, households=households, progress=report)
     click.echo(f"已生成 / generated: {counts['households']} 户 households, {counts['persons']} 人 persons, {counts['areas']} 区划 areas")
-
-
-def _progress(total: int, label: str) -> Any:
-    return click.progressbar(length=total, label=label, file=sys.stderr)
 
 
 @click.command()
@@ -82,10 +79,12 @@ def demo(obj: Context, force: bool, plan_name: str, seed: int, lang: str, regist
         raise click.ClickException(
             f"数据库不是空的 / the database is not empty: {store.url} (use --force to empty it, or another --db)"
         )
-    summary = build_demo(store, plan_name, seed=seed)
+    with progress("演示建村 / demo: register") as report:
+        summary = build_demo(store, plan_name, seed=seed, progress=report)
     click.echo(render_summary(summary, lang=lang))
     if register_only:
         return
-    played = play(store, summary.plan, seed=seed)
+    with progress("演示模拟 / demo: play the years") as report:
+        played = play(store, summary.plan, seed=seed, progress=report)
     click.echo("")
     click.echo(render_played(store, summary.plan, played, lang=lang))

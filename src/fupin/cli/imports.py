@@ -9,15 +9,14 @@ from typing import Any
 
 import click
 
+from fupin import Hooks, ImportResult, ReadLimits, RowError, WriteFailed
 from fupin.cli._app import Context, echo_json, failure, os_reason, pass_store, progress
-from fupin.errors import WriteFailed
 from fupin.io.files import EXTENSIONS
 
 
-def _import_kind(store: Any, name: str) -> Any:
-    from fupin.io.engine import import_kinds
-
-    kinds = import_kinds(store)
+def _known_kind(store: Any, name: str) -> Any:
+    """The import kind ``name`` bound to ``store`` (one with ``hooks`` and ``vocab``); an unknown one is a usage error."""
+    kinds = store.hooks.importers()
     if name not in kinds:
         raise click.BadParameter(f"未知的导入类型 / unknown kind {name!r}; known: {', '.join(sorted(kinds))}", param_hint="KIND")
     return kinds[name].bind(store)
@@ -75,9 +74,6 @@ def import_(obj: Context, kind: str | None, files: tuple[Path, ...], list_kinds:
     not_sheets = [str(path) for path in files if EXTENSIONS.get(path.suffix.lower()) != "xlsx"]
     if sheet is not None and not_sheets:
         raise click.UsageError(f"--sheet 只用于 XLSX 文件 / --sheet applies to XLSX files only, not {', '.join(not_sheets)}")
-    from fupin.io.engine import ImportResult, RowError, import_files
-    from fupin.io.files import ReadLimits
-
     result = ImportResult(kind, dry_run, on_error)
     failed: Exception | None = None
     imported = False
@@ -85,11 +81,11 @@ def import_(obj: Context, kind: str | None, files: tuple[Path, ...], list_kinds:
         if errors_file is not None:
             _writable(errors_file)  # before anything is imported, not after it is committed
         store = obj.store()
-        import_kind = _import_kind(store, kind)
+        _known_kind(store, kind)
         limits = ReadLimits(max_part_mb=max_part_mb, max_total_mb=max_total_mb, max_ratio=max_ratio, max_cells=max_cells)
         with progress(f"导入 / import {kind}") as report:
-            result = import_files(store, import_kind, files, encoding=encoding, sheet=sheet, on_error=on_error,
-                                  dry_run=dry_run, batch_size=batch_size, progress=report, limits=limits)
+            result = store.import_files(kind, files, encoding=encoding, sheet=sheet, on_error=on_error,
+                                        dry_run=dry_run, batch_size=batch_size, progress=report, limits=limits)
         imported = True
     except Exception as exc:  # reported below in the document and the errors file, then raised for its one line
         failed = exc
@@ -172,8 +168,6 @@ def _print_import(result: Any) -> None:
 
 
 def _list_import_kinds(obj: Context, as_json: bool) -> None:
-    from fupin.hooks import Hooks
-
     from fupin.io.kinds import describe_import_kinds
 
     data = describe_import_kinds(Hooks(obj.pm))
@@ -200,23 +194,17 @@ def imports(store: Any, limit: int, as_json: bool) -> None:
     Example:
       fupin imports --limit 10
     """
-    import sqlalchemy as sa
-
-    from fupin.storage import schema as S
-
-    store.access.require("audit.read")
-    with store.engine.connect() as conn:
-        rows = conn.execute(sa.select(S.import_batches).order_by(S.import_batches.c.id.desc()).limit(limit)).mappings().all()
+    batches = store.import_batches(limit=limit)
     if as_json:
-        echo_json([dict(r) for r in rows])
+        echo_json([b.to_dict() for b in batches])
         return
-    from fupin.text import table
+    from fupin.ext import table
 
     click.echo("\n".join(table(
         ["#", "时间 time", "类型 kind", "文件 file", "状态 status", "新增", "更新", "未变", "拒绝", "操作人 by"],
-        [[str(r["id"]), r["started_at"].strftime("%Y-%m-%d %H:%M"), r["kind"], r["file_name"], r["status"],
-          str(r["inserted"]), str(r["updated"]), str(r["unchanged"]), str(r["rejected"]), f"{r['unit']}:{r['user']}"]
-         for r in rows],
+        [[str(b.id), b.started_at.strftime("%Y-%m-%d %H:%M"), b.kind, b.file_name, b.status,
+          str(b.inserted), str(b.updated), str(b.unchanged), str(b.rejected), f"{b.unit}:{b.user}"]
+         for b in batches],
         indent="",
     )))
 
@@ -245,17 +233,14 @@ def export(store: Any, kind: str, fmt: str, output: str, where: tuple[str, ...],
       fupin export households --format xlsx -o households.xlsx --where 贫困户属性=低保贫困户
       fupin export persons --unmasked --format jsonl -o persons.jsonl
     """
-    from fupin.io.export import export_rows
-    from fupin.io.files import write_table
-
     if output == "-" and fmt == "xlsx":
         raise click.UsageError("XLSX 需要输出文件 / xlsx needs -o FILE")
-    import_kind = _import_kind(store, kind)
-    # Audited by export_rows before the first row is written, masked or not.
-    headers, rows = export_rows(store, import_kind, where=where, unmasked=unmasked, english=english,
-                                details={"format": fmt, "file": output})
+    _known_kind(store, kind)
     target: Any = click.open_file("-", "wb") if output == "-" else output
-    count = write_table(target, fmt, headers, rows)
+    # Audited before the first row is written, masked or not.
+    with progress(f"导出 / export {kind}") as report:
+        count = store.export(kind, target, name=output, fmt=fmt, where=where, unmasked=unmasked, english=english,
+                             progress=report).rows
     if output != "-":
         click.echo(f"已导出 / exported {count} 行 rows to {output}", err=True)
 
@@ -273,13 +258,12 @@ def template(obj: Context, kind: str, fmt: str, output: str | None, english: boo
     Example:
       fupin template households --format xlsx -o 贫困户导入模板.xlsx
     """
-    from fupin.hooks import Hooks
-    from fupin.io.files import write_table
+    from fupin.ext import write_table
     from fupin.io.kinds import template_dropdowns, unbound_store
 
     hooks = Hooks(obj.pm)
     # Templates need the plugins' kinds and vocabularies, not a database.
-    import_kind = _import_kind(unbound_store(hooks), kind)
+    import_kind = _known_kind(unbound_store(hooks), kind)
     headers = [c.name if english else c.zh for c in import_kind.columns]
     dropdowns = template_dropdowns(import_kind, hooks.vocabulary(), hooks) if fmt == "xlsx" else None
     path = output or f"{kind}-模板.{fmt}"

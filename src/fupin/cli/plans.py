@@ -37,8 +37,8 @@ def plan_show(obj: Context, name: str, as_json: bool, lang: str) -> None:
       fupin plan show ./my-plan.toml --json
     """
     from fupin.checks import validate_plan
-    from fupin.hooks import Hooks
-    from fupin.plans import load_plan, render_plan
+    from fupin import Hooks, load_plan
+    from fupin.plans import render_plan
 
     loaded = load_plan(name)
     hooks = Hooks(obj.pm)
@@ -52,7 +52,7 @@ def plan_show(obj: Context, name: str, as_json: bool, lang: str) -> None:
 @plan.command("list")
 def plan_list() -> None:
     """List the plans shipped with fupin."""
-    from fupin.plans import load_plan, packaged_plans
+    from fupin import load_plan, packaged_plans
 
     for name in packaged_plans():
         click.echo(f"{name}\t{load_plan(name).title_zh}")
@@ -68,7 +68,7 @@ def plan_load(store: Any, name: str) -> None:
     Example:
       fupin plan load ./my-plan.toml
     """
-    from fupin.plans import load_plan
+    from fupin import load_plan
 
     loaded = load_plan(name)
     store.save_plan(loaded)
@@ -92,10 +92,8 @@ def plan_lint(obj: Context, name: str, as_json: bool, lang: str) -> None:
       fupin plan lint ./my-plan.toml --lang en
       fupin plan lint qjnu-tuomu --json
     """
+    from fupin import Hooks, load_plan
     from fupin.lint import lint_plan, render_findings
-    from fupin.plans import load_plan
-
-    from fupin.hooks import Hooks
 
     loaded = load_plan(name)
     hooks = Hooks(obj.pm)

@@ -8,8 +8,8 @@ from typing import Any
 
 import click
 
+from fupin import SupportAction, ValidationError, render_household_card
 from fupin.cli._app import echo_json, pass_store
-from fupin.errors import ValidationError
 from fupin.text import yuan_to_fen
 
 
@@ -58,8 +58,6 @@ def record(store: Any, kind: str, start: str | None, end: str | None, unit: str 
         --beneficiary unit:TMC-XX --detail item=校服 --detail quantity=19 --amount 2850
       fupin record core.meeting --from meeting.json
     """
-    from fupin.actions import SupportAction
-
     action_kind = store.hooks.action_kind(kind)
     if from_file is not None:
         try:
@@ -97,9 +95,7 @@ def record(store: Any, kind: str, start: str | None, end: str | None, unit: str 
         )
     stored = store.record_action(action)
     if as_json:
-        from fupin.convert import unstructure
-
-        echo_json(unstructure(stored))
+        echo_json(stored.to_dict())
     else:
         click.echo(f"已记录 / recorded: {stored.kind} #{stored.id} {stored.start.isoformat()}")
 
@@ -128,10 +124,8 @@ def show_household(store: Any, number: str, as_json: bool, lang: str) -> None:
     Example:
       fupin show household 530326106200010001
     """
-    from fupin.report import household_card_dict, render_household_card
-
-    card = store.household_card(number)
+    card = store.household_card(number)  # masked
     if as_json:
-        echo_json(household_card_dict(card))
+        echo_json(card.to_dict())
     else:
         click.echo(render_household_card(card, store.vocab, lang=lang))

@@ -37,8 +37,7 @@ def users_add(store: Any, login: str, roles: tuple[str, ...], areas: tuple[str, 
     server's authentication decides who a clerk is. Give each clerk a login of
     their own. A platform that embeds fupin passes the actor itself.
     """
-    from fupin.access import User
-    from fupin.store import Actor
+    from fupin import Actor, User
 
     actor = Actor.parse(login)
     store.add_user(User(actor.unit, actor.user, roles, areas, cadre, db_login or store.session_login()))
@@ -54,7 +53,7 @@ def users_list(store: Any, as_json: bool) -> None:
     if as_json:
         echo_json([{"login": u.key, "roles": list(u.roles), "areas": list(u.areas), "cadre": u.cadre, "db_login": u.login} for u in found])
         return
-    from fupin.text import table
+    from fupin.ext import table
 
     click.echo("\n".join(table(["用户 user", "角色 roles", "区域 areas", "干部 cadre"],
                                [[u.key, ", ".join(u.roles), ", ".join(u.areas), u.cadre or ""] for u in found], indent="")))

@@ -11,7 +11,7 @@ kind's columns and always bound as parameters.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 import attrs
@@ -165,6 +165,7 @@ def export_rows(
     english: bool = False,
     batch_size: int = 5000,
     details: Mapping[str, Any] | None = None,
+    progress: Callable[[int, int], object] | None = None,
 ) -> tuple[list[str], Iterator[list[Any]]]:
     """Headers and a lazy stream of rows of ``kind`` as they would be imported.
 
@@ -185,6 +186,9 @@ def export_rows(
         unmasked: write ID numbers, phones and accounts in full (the caller audits it).
         english: English headers instead of the Chinese ones.
         details: more to record in the audit entry (the format, the file).
+        progress: called as ``progress(done, total)`` when the stream starts (``done`` 0) and
+            after each chunk of ``batch_size`` rows; ``total`` is counted by the same query
+            (only when ``progress`` is given), so rows stored meanwhile may make ``done`` pass it.
     """
     kind = kind.bind(store)
     store.access.require(kind.read_permission, f"导出 {kind.name} / export {kind.name}")
@@ -209,6 +213,11 @@ def export_rows(
     def rows() -> Iterator[list[Any]]:
         count = 0
         with store.engine.connect() as conn:
+            total = 0
+            if progress is not None:
+                # The same rows, counted: the same scope and filters, without the order and the columns.
+                total = conn.execute(query.with_only_columns(sa.func.count()).order_by(None)).scalar_one()
+                progress(0, total)
             result = conn.execution_options(stream_results=True, yield_per=batch_size).execute(query)
             for part in result.mappings().partitions(batch_size):
                 records = {i: dict(r) for i, r in enumerate(part)}
@@ -225,6 +234,8 @@ def export_rows(
                         out.append(masking.make_token(secret, table.name, record["id"], natural_key(kind, record)))
                     count += 1
                     yield out
+                if progress is not None:
+                    progress(count, total)
         # After the reading connection is closed: on SQLite a writer waits for readers.
         _audit_export(store, kind, "export_done", {**facts, "rows": count}, None)
 

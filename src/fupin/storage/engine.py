@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import re
 import sqlite3
+import threading
+from typing import Any
 from urllib.parse import quote, unquote
 
 import sqlalchemy as sa
@@ -82,11 +84,16 @@ def make_engine(url: str | None = None) -> sa.Engine:
     with the execution option ``fupin_write=True`` (see :data:`WRITE`); on
     SQLite it then takes the write lock when it begins (``BEGIN IMMEDIATE``),
     waiting up to ``FUPIN_SQLITE_TIMEOUT`` seconds (30 by default) for another
-    writer to finish. Other transactions begin deferred and take the lock at
+    writer to finish; the threads of this process queue for it on a lock
+    first, without polling. Other transactions begin deferred and take the lock at
     their first write. Whenever the wait runs out, the error is a
-    :class:`StorageError` saying the database is busy. SQLite connections
-    also enforce foreign keys, and run the PRAGMAs of ``FUPIN_SQLITE_PRAGMAS``
-    (see :func:`sqlite_pragmas`).
+    :class:`StorageError` saying the database is busy. SQLite files are put in
+    WAL mode (readers and the writer never wait for each other), connections
+    enforce foreign keys, and run the PRAGMAs of ``FUPIN_SQLITE_PRAGMAS`` after
+    fupin's (see :func:`sqlite_pragmas`; ``journal_mode=DELETE`` turns WAL off).
+
+    Every connection handed back to the pool is rolled back
+    (``reset_on_return``); one engine serves many threads.
 
     Raises:
         StorageError: the URL does not parse, names another database than
@@ -107,7 +114,7 @@ def make_engine(url: str | None = None) -> sa.Engine:
         password = parsed.query.get("password")
         if password is not None and parsed.password is None:
             parsed = parsed.difference_update_query(["password"]).set(password=password if isinstance(password, str) else password[-1])
-        return sa.create_engine(parsed, pool_pre_ping=True)
+        return sa.create_engine(parsed, pool_pre_ping=True, pool_reset_on_return="rollback")
     except sa.exc.NoSuchModuleError:
         raise StorageError(f"没有这个数据库驱动 / no such database driver: {parsed.drivername} "
                            "(sqlite:///FILE or postgresql+psycopg://...)") from None
@@ -115,9 +122,65 @@ def make_engine(url: str | None = None) -> sa.Engine:
         raise StorageError(f"数据库地址无效 / invalid database URL {safe_url(parsed)}: {hide_secrets(str(exc))}") from None
 
 
+class _WriterQueue:
+    """One writing transaction at a time on a SQLite file, among the threads of this process.
+
+    SQLite lets one connection write at a time; the others wait in its busy
+    handler, which polls (sleeping up to 100 ms between tries), so under load
+    writers are served in no order and may time out while the file is free
+    most of the time. Here a writer first takes this process's lock of the
+    file (waiting its turn without polling), then SQLite's (``BEGIN
+    IMMEDIATE``, which waits only for other processes). The lock is released
+    when the transaction ends: after its COMMIT, at its ROLLBACK, or when its
+    connection is closed.
+    """
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        #: id() of the DBAPI connection holding the lock, and its thread.
+        self.holder: int | None = None
+        self.thread: int | None = None
+
+    def acquire(self, dbapi_conn: object, timeout: float, where: str) -> None:
+        if self.thread == threading.get_ident() and self.holder != id(dbapi_conn):
+            # Waiting would never end: the writer that holds the lock is this thread itself.
+            raise StorageError(
+                f"数据库正忙 / the database is busy: this thread is already writing on another connection "
+                f"(a write inside a write transaction must use the transaction's connection) ({where})"
+            )
+        if not self.lock.acquire(timeout=timeout):
+            raise StorageError(f"数据库正忙 / the database is busy: another import or edit is writing; try again ({where})")
+        self.holder, self.thread = id(dbapi_conn), threading.get_ident()
+
+    def release(self, dbapi_conn: object) -> None:
+        if self.holder is not None and self.holder == id(getattr(dbapi_conn, "dbapi_connection", dbapi_conn)):
+            self.holder = self.thread = None
+            self.lock.release()
+
+
+_queues: dict[str, _WriterQueue] = {}
+_queues_lock = threading.Lock()
+
+
+def _writer_queue(database: str | None) -> _WriterQueue | None:
+    """The writer queue of a SQLite file (shared by every engine of this process on it); None in memory."""
+    if not database or database == ":memory:" or database.startswith("file:") and "mode=memory" in database:
+        return None
+    path = os.path.realpath(database.removeprefix("file:").split("?", 1)[0])
+    with _queues_lock:
+        return _queues.setdefault(path, _WriterQueue())
+
+
 def _sqlite_engine(url: str) -> sa.Engine:
     pragmas = sqlite_pragmas()
-    engine = sa.create_engine(url, connect_args={"timeout": sqlite_timeout()})
+    timeout = sqlite_timeout()
+    # A pool without a limit: a SQLite connection is a file handle, and a
+    # thread that needs a second one must not wait for other threads to finish.
+    engine = sa.create_engine(url, connect_args={"timeout": timeout}, pool_size=10, max_overflow=-1,
+                              pool_reset_on_return="rollback")
+    queue = _writer_queue(engine.url.database)
+    wal = queue is not None and not any(name.lower() == "journal_mode" for name, _value in pragmas)
+    where = safe_url(url)
 
     # SQLAlchemy's recipe for real transactions on pysqlite (see "Transactions
     # with SQLite and the sqlite3 driver" in its SQLite dialect docs): the driver
@@ -129,6 +192,14 @@ def _sqlite_engine(url: str) -> sa.Engine:
         dbapi_conn.isolation_level = None
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA foreign_keys=ON")
+        if wal:
+            # Write-ahead log: readers never wait for the writer nor it for them,
+            # so one store serves many threads. Kept in the file once set;
+            # FUPIN_SQLITE_PRAGMAS=journal_mode=DELETE chooses another mode instead.
+            try:
+                cur.execute("PRAGMA journal_mode=WAL")
+            except sqlite3.DatabaseError:
+                pass  # a read-only, busy or broken file: its first real statement says so
         for name, value in pragmas:  # both checked by sqlite_pragmas: a name and a number or word
             cur.execute(f"PRAGMA {name}={value}")
         cur.close()
@@ -144,7 +215,45 @@ def _sqlite_engine(url: str) -> sa.Engine:
     @sa.event.listens_for(engine, "begin")
     def _begin(conn: sa.Connection) -> None:
         immediate = conn.get_execution_options().get(_WRITE_OPTION, False)
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        if not immediate:
+            conn.exec_driver_sql("BEGIN")
+            return
+        if queue is None:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            return
+        dbapi_conn = conn.connection.dbapi_connection
+        queue.acquire(dbapi_conn, timeout, where)
+        try:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            queue.release(dbapi_conn)
+            raise
+
+    if queue is not None:
+        # The end of a transaction, whoever ends it (the Connection, the pool's
+        # reset on return, a connection closed or invalidated), lets the next writer in.
+        dialect = engine.dialect
+        commit, rollback, close = dialect.do_commit, dialect.do_rollback, dialect.do_close
+
+        def do_commit(dbapi_conn: Any) -> None:
+            commit(dbapi_conn)
+            queue.release(dbapi_conn)  # not on a failed COMMIT: the rollback that follows releases
+
+        def do_rollback(dbapi_conn: Any) -> None:
+            try:
+                rollback(dbapi_conn)
+            finally:
+                queue.release(dbapi_conn)
+
+        def do_close(dbapi_conn: Any) -> None:
+            try:
+                close(dbapi_conn)
+            finally:
+                queue.release(dbapi_conn)
+
+        dialect.do_commit = do_commit  # type: ignore[method-assign]
+        dialect.do_rollback = do_rollback  # type: ignore[method-assign]
+        dialect.do_close = do_close  # type: ignore[method-assign]
 
     @sa.event.listens_for(engine, "handle_error")
     def _environment(context: sa.engine.ExceptionContext) -> None:
