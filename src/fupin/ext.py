@@ -18,7 +18,8 @@ Action kinds and records:
 Targets and reports:
     ``TargetSpec`` declares a target; ``Param`` one of its plan parameters;
     ``CheckContext`` is what a target's function gets; ``CheckResult`` and ``Status``
-    what it returns; ``ReportSection`` one section of the yearly report.
+    what it returns; ``ReportSection`` one section of the yearly report, placed in
+    one of ``REPORT_PARTS``; ``Chart`` and ``Series`` a chart of a section, as data.
 
 Querying a plan's own records (SQL pieces over the store's tables):
     ``own_records`` (registered by the plan's units and naming the plan), ``plan_units``,
@@ -70,7 +71,8 @@ from fupin.queries import (
     status_on,
     unit_tree,
 )
-from fupin.report import ReportSection
+from fupin.charts import Chart, Series
+from fupin.report import REPORT_PARTS, ReportSection
 from fupin.text import display_width, mask_account, mask_id, mask_phone, pad, table, yuan
 from fupin.vocab import Vocabulary, current_vocabulary
 
@@ -80,6 +82,7 @@ __all__ = [
     "AccessDenied",
     "ActionKind",
     "ActionsKind",
+    "Chart",
     "CheckContext",
     "CheckResult",
     "Column",
@@ -89,7 +92,9 @@ __all__ = [
     "Permission",
     "Problem",
     "Reference",
+    "REPORT_PARTS",
     "ReportSection",
+    "Series",
     "Status",
     "SupportAction",
     "TargetSpec",

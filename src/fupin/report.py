@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 import sqlalchemy as sa
 
+from fupin.charts import Chart
 from fupin.checks import CheckResult, Status, grouped_notes
 from fupin.serial import Serialisable, plain
 from fupin.storage import schema as S
@@ -117,6 +118,20 @@ def render_household_card(card: HouseholdCard, vocab: Vocabulary, lang: str = "z
 # -- the yearly report (fupin report) -----------------------------------------------------------
 
 
+#: The parts of the yearly report, in order, as the offices write a 年度帮扶工作总结:
+#: key -> (Chinese heading, English heading). ``plan_office`` is an appendix for
+#: the plan office (the plan's own problems), not for the leader.
+REPORT_PARTS: dict[str, tuple[str, str]] = {
+    "profile": ("一、基本情况", "1. The village"),
+    "work": ("二、主要工作及成效", "2. Work done and its results"),
+    "commitments": ("三、承诺完成情况", "3. Commitments kept"),
+    "problems": ("四、存在问题", "4. Problems"),
+    "next": ("五、下一步工作打算", "5. Next steps"),
+    "appendix": ("附表", "Appendix tables"),
+    "plan_office": ("附：规划核查（供规划办）", "Annex: plan review (for the plan office)"),
+}
+
+
 @attrs.frozen
 class ReportSection(Serialisable):
     """A section of the yearly report, contributed by the core or a plugin (``fupin_report_sections``).
@@ -127,7 +142,13 @@ class ReportSection(Serialisable):
         paragraphs_zh / paragraphs_en: text, one paragraph each.
         headers_zh / headers_en: column headings of the optional table.
         rows: the table's rows (plain values; counts, never personal data).
-        shortfalls_zh / shortfalls_en: what fell short, said plainly (highlighted).
+        shortfalls_zh / shortfalls_en: what fell short, said plainly (highlighted;
+            gathered again under 四、存在问题).
+        part: where the section goes in the 年度帮扶工作总结 (:data:`REPORT_PARTS`):
+            plugins' streams belong in ``"work"`` (二、主要工作及成效).
+        charts: charts drawn with the section (:class:`fupin.charts.Chart`).
+        next_steps_zh / next_steps_en: what is due or missing, for 五、下一步工作打算
+            (overdue households, unpaid aid ...), said plainly.
     """
 
     key: str
@@ -140,6 +161,10 @@ class ReportSection(Serialisable):
     rows: tuple[tuple[Any, ...], ...] = ()
     shortfalls_zh: tuple[str, ...] = ()
     shortfalls_en: tuple[str, ...] = ()
+    part: str = "work"
+    charts: tuple[Chart, ...] = ()
+    next_steps_zh: tuple[str, ...] = ()
+    next_steps_en: tuple[str, ...] = ()
 
     def title(self, lang: str) -> str:
         """The heading in ``lang``."""
@@ -425,7 +450,7 @@ def _lint_section(plan: Any) -> ReportSection:
 
     findings = lint_plan(plan)
     return ReportSection(
-        "core.plan_lint", "方案自身的不一致", "Where the plan contradicts itself",
+        "core.plan_lint", "方案自身的不一致", "Where the plan contradicts itself", part="plan_office",
         paragraphs_zh=tuple(f.message("zh") for f in findings) or ("未发现 / none found",),
         paragraphs_en=tuple(f.message("en") for f in findings) or ("none found",),
     )
