@@ -61,7 +61,7 @@ def _status_of(value: Any) -> Status | None:
     return next((s for s in Status if text in (s.label("zh"), s.label("en"), s.value)), None)
 
 
-def _cell(value: Any, lang: str, status_column: bool) -> str:
+def _cell(value: Any, lang: str, status_column: bool, year_column: bool = False) -> str:
     status = _status_of(value)
     if status is not None or (status_column and value not in (None, "")):
         word = status.label(lang) if isinstance(value, Status) and status else ("-" if value is None else str(value))
@@ -72,7 +72,7 @@ def _cell(value: Any, lang: str, status_column: bool) -> str:
     if isinstance(value, bool):
         return f"<td>{_e(_tr(lang, '是' if value else '否', 'yes' if value else 'no'))}</td>"
     if isinstance(value, int):
-        return f'<td class="num">{value:,}</td>'
+        return f'<td class="num">{value}</td>' if year_column else f'<td class="num">{value:,}</td>'
     if isinstance(value, float):
         return f'<td class="num">{value:,.1f}</td>'
     text = str(value)
@@ -83,6 +83,7 @@ def _table(headers: Sequence[str], rows: Sequence[Sequence[Any]], lang: str, key
     width = max([len(headers), *(len(r) for r in rows)])
     heads = list(headers) + [""] * (width - len(headers))
     status_cols = {i for i, h in enumerate(heads) if h.strip().lower() in ("状态", "status", "完成情况")}
+    year_cols = {i for i, h in enumerate(heads) if h.strip().lower() in ("年", "年份", "年度", "year")}  # 2015, not 2,015
     wide = " wide" if width > 8 else ""
     out = [f'<table class="data{wide}" data-table="{_e(key)}"><thead><tr>']
     out += [f'<th{" class=status" if i in status_cols else ""}>{_e(h)}</th>' for i, h in enumerate(heads)]
@@ -90,7 +91,7 @@ def _table(headers: Sequence[str], rows: Sequence[Sequence[Any]], lang: str, key
     for row in rows:
         statuses = {_status_of(c) for c in row} - {None}
         mark = ' class="not-met"' if Status.NOT_MET in statuses and len(row) < 8 else ""
-        out.append(f"<tr{mark}>" + "".join(_cell(c, lang, i in status_cols) for i, c in enumerate(row)) + "</tr>")
+        out.append(f"<tr{mark}>" + "".join(_cell(c, lang, i in status_cols, i in year_cols) for i, c in enumerate(row)) + "</tr>")
     out.append("</tbody></table>")
     return "".join(out)
 
