@@ -111,7 +111,8 @@ def report(store: Any) -> Any:
 
 
 def charts_of(report: Any) -> list[str]:
-    return [c.key for s in report.sections for c in s.charts]
+    """The charts' keys in the page's order: by part, then by section."""
+    return [c.key for part in REPORT_PARTS for s in report.sections if s.part == part for c in s.charts]
 
 
 class TestStructure:
@@ -138,12 +139,17 @@ class TestStructure:
         assert "承诺" in text and Status.NOT_MET.label("zh") in text
         assert tree.root.iter("html").__next__().attrs["lang"] == "zh-CN"
 
-    def test_shortfalls_highlighted_and_next_steps_gathered(self, report: Any) -> None:
-        """A section's shortfalls are a highlighted list in the section; its next steps are said under 五、下一步工作打算."""
+    def test_shortfalls_highlighted_next_steps_not_in_the_section(self, report: Any) -> None:
+        """A section's shortfalls are a highlighted list in the section; its next steps are not said there (五 says them)."""
         tree = Tree(render_report(report, "html", "zh"))
         stream = next(s for s in tree.root.iter("section") if s.attrs.get("data-section") == "test.stream")
         assert [u.text() for u in stream.iter("ul") if "shortfalls" in u.classes()] == ["一人未资助"]
         assert "补发助学金" not in stream.text()
+
+    def test_problems_and_next_steps_gathered_when_no_section_says_them(self, report: Any) -> None:
+        """Without a section of 四 or 五, the page gathers every section's shortfalls and next steps there."""
+        bare = attrs.evolve(report, sections=tuple(s for s in report.sections if s.part not in ("problems", "next")))
+        tree = Tree(render_report(bare, "html", "zh"))
         nxt = next(s for s in tree.root.iter("section") if s.attrs.get("data-part") == "next")
         assert "补发助学金" in nxt.text()
         problems = next(s for s in tree.root.iter("section") if s.attrs.get("data-part") == "problems")
