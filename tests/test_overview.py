@@ -52,7 +52,7 @@ def two_plans(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathF
                 build_demo(store, plan, seed=7)
                 play(store, load_plan(plan), seed=7)
             # A user whose unit helps no village: it holds aggregates.read, but no plan is its own.
-            store.add_user(User("NOPLAN", "clerk", ("department",)))
+            store.add_user(User("NOPLAN", "clerk", ("department",), login=store.session_login()))
         finally:
             store.close()
         yield url
