@@ -154,7 +154,7 @@ def test_cli_all_plans(two_plans, cli):
     assert "2017 年度帮扶工作总览 (2 个方案)" in head
     assert "方案" in head and "承诺达成" in head and "走访覆盖率" in head
     assert "曲靖师范学院 拖木村" in head and second.helping_unit.name_zh in head
-    assert result.output.count("2017 年度帮扶工作报告") == 2
+    assert result.output.count("2017 年度帮扶工作总结") == 2
 
     result = cli("--db", two_plans, "report", "--year", str(YEAR), "--as-of", AS_OF.isoformat(), "--all-plans",
                  "--format", "json", "--lang", "en")

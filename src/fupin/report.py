@@ -863,7 +863,10 @@ def _problems_section(store: Any, plan: Any, results: Sequence[CheckResult], sec
 def _next_section(store: Any, plan: Any, year: int, as_of: dt.date, sections: Sequence[ReportSection]) -> ReportSection:
     """五、下一步工作打算: the households overdue for a visit (how many; the villager groups and cadres most
     behind), the commitments not yet due, and every section's next steps."""
-    due = store.worklist(plan, as_of=as_of)
+    from fupin.visits import due_list
+
+    # Only counts of the worklist are shown: a reader of aggregates (a department's clerk) gets them too.
+    due = due_list(store, plan, as_of=as_of, permission="aggregates.read")
     overdue = [d for d in due if d.status == "overdue"]
     zh, en = [], []
     if overdue:
