@@ -23,7 +23,7 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt, RGBColor
 
-from fupin.render.layout import Block, Table, cell_text, column_widths, parts, stable_zip, title_block
+from fupin.render.layout import Block, Table, cell_text, column_widths, parts, stable_zip, title_block, tr
 
 if TYPE_CHECKING:
     from fupin.charts import Chart
@@ -60,7 +60,7 @@ def render_report_docx(report: YearlyReport, lang: str = "zh") -> bytes:
     props = document.core_properties
     props.title, props.subject, props.author, props.last_modified_by = title, plan_title, "fupin", "fupin"
     props.created = props.modified = props.last_printed = when
-    props.revision = 1
+    props.revision, props.comments = 1, tr(lang, "由 fupin 生成", "Made by fupin")
     props.language = "en" if lang == "en" else "zh-CN"
     out = io.BytesIO()
     document.save(out)
@@ -97,6 +97,7 @@ def _fonts(document: Any, lang: str) -> None:
         _east_asian(styles[name].element.get_or_add_rPr(), BODY_FONT_ZH, lang)
     for name in ("Title", "Heading 1", "Heading 2", "Heading 3"):
         _east_asian(styles[name].element.get_or_add_rPr(), HEADING_FONT_ZH, lang)
+        styles[name].font.color.rgb = RGBColor(0, 0, 0)  # an office document's headings are black
 
 
 def _block(document: Any, block: Block, lang: str) -> None:
