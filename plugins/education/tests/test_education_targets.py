@@ -129,7 +129,7 @@ def test_report_sections(seeded):
     assert [row[0] for row in summary.rows] == ["C23", "C24", "C25", "C26", "C27"]
     assert "服务群众 120 人次" in summary.paragraphs_zh[0]
     assert any("C26" in s for s in summary.shortfalls_zh)
-    assert ("义诊", "free_clinic", 2) in sections["education.sanxiaxiang"].rows
+    assert ("义诊", "free clinic", 2) in sections["education.sanxiaxiang"].rows
 
 
 def test_one_to_one_support(seeded):

@@ -10,6 +10,7 @@ from collections import Counter
 from typing import Any
 
 from fupin import CheckContext, ReportSection, Status
+from fupin.ext import Chart, Series
 
 from fupin_psychology.model import small
 from fupin_psychology.records import SessionRule, cases_active, coverage, plan_sessions
@@ -23,12 +24,18 @@ def _results(store: Any, plan: Any, year: int, conn: Any) -> tuple[list[str], li
         spec = specs.get(c.target)
         if spec is None:
             continue
-        result = spec.evaluate(CheckContext(store, plan, c, year, dt.date.today(), conn, {}, spec))
+        # A past year once it has ended; this year as of today.
+        result = spec.evaluate(CheckContext(store, plan, c, year, min(dt.date.today(), dt.date(year + 1, 1, 1)), conn, {}, spec))
         status[c.target] = result.status
         if result.status is Status.NOT_MET:
-            zh.append(f"{c.id} {c.title_zh}: 要求 {result.required}, 实际 {result.actual}")
-            en.append(f"{c.id} {c.title_en}: required {result.required}, actual {result.actual}")
+            zh.append(f"{c.title('zh')}: 本年未达成。")
+            en.append(f"{c.title('en')}: not met this year.")
     return zh, en, status
+
+
+def _shown(n: int) -> int | None:
+    """A count as a chart draws it: 1 to 4 left out, as the text shows them as <5."""
+    return None if 0 < n < 5 else n
 
 
 def sections(store: Any, plan: Any, year: int) -> list[ReportSection]:
@@ -49,41 +56,59 @@ def sections(store: Any, plan: Any, year: int) -> list[ReportSection]:
         cov, _ = coverage(conn, store, plan, groups, start, end, times, rule)
         cases = cases_active(conn, store, plan, start, end)
         short_zh, short_en, status = _results(store, plan, year, conn)
+        years = [y for y in plan.years() if y <= year]
+        by_year = {}
+        for y in years:
+            a, b = max(dt.date(y, 1, 1), plan.period_start), min(dt.date(y, 12, 31), plan.period_end)
+            held = plan_sessions(conn, store, plan, a, b)
+            by_year[y] = (len(held), len({p for x in held for p in (x.persons or ())}))
     modes = Counter(s.mode for s in sessions)
     referrals = Counter(s.referral for s in sessions if s.referral)
     high = sum(1 for s in sessions if s.risk_level == "高")
     people = len({p for s in sessions for p in (s.persons or ())})
     opened = sum(1 for c in cases if c.opened >= start)
     closed = sum(1 for c in cases if c.closed is not None and c.closed <= end)
-    mode_zh = "、".join(f"{m} {small(n)}" for m, n in sorted(modes.items())) or "-"
-    ref_zh = "、".join(f"{r} {small(n)}" for r, n in sorted(referrals.items())) or "无"
+    label = store.vocab.label
+    mode_zh = "、".join(f"{label('psychology_mode', m, 'zh')} {small(n)}" for m, n in sorted(modes.items())) or "-"
+    ref_zh = "、".join(f"{label('psychology_referral', r, 'zh')} {small(n)}" for r, n in sorted(referrals.items())) or "无"
+    mode_en = ", ".join(f"{label('psychology_mode', m, 'en')} {small(n)}" for m, n in sorted(modes.items())) or "-"
+    ref_en = ", ".join(f"{label('psychology_referral', r, 'en')} {small(n)}" for r, n in sorted(referrals.items())) or "none"
     need = float(given["min_share"])
     rows = []
     for g, c in cov.items():
         n, t = len(c.counselled), len(c.tagged)
         share = f"{c.share:.0%}" if n >= 5 and t >= 5 else "-"
-        rows.append((g, small(t), small(n), share, f">= {need:.0%}"))
-    c32_label = status.get("psychology.counselling_coverage")
-    c33_label = status.get("psychology.social_work_cases")
+        rows.append((label("person_tag", g, "zh"), small(t), small(n), share, f"{need:.0%}"))
+    due = [(g, len(c.tagged - c.counselled)) for g, c in cov.items() if c.tagged - c.counselled]
+    next_zh = tuple(f"为{label('person_tag', g, 'zh')}中尚未接受心理疏导的 {small(n)} 人安排疏导。" for g, n in due)
+    next_en = tuple(f"Counsel the {small(n)} {label('person_tag', g, 'en')} not counselled yet." for g, n in due)
+    charts = (Chart(
+        "psychology.by_year", "bar", "历年心理疏导", "Counselling by year",
+        tuple(f"{y} 年" for y in years), tuple(str(y) for y in years),
+        (Series("疏导次数", "sessions", tuple(_shown(by_year[y][0]) for y in years), "次", "sessions"),
+         Series("疏导人数", "people counselled", tuple(_shown(by_year[y][1]) for y in years), "人", "people")),
+        highlight=tuple(i for i, y in enumerate(years) if y == year),
+        note_zh="1 至 4 的数字不画出。", note_en="Counts of 1 to 4 are not drawn.",
+    ),)
     return [ReportSection(
         "psychology.summary", "心理疏导与社会工作", "Counselling and social work",
         paragraphs_zh=(
             f"{year} 年心理疏导 {small(len(sessions))} 次 ({mode_zh}), 疏导 {small(people)} 人; 高风险 {small(high)} 人次; 转介: {ref_zh}。"
             "人数 1 至 4 显示为 <5, 记录内容不出现在报告中。",
             f"社会工作个案 {len(cases)} 个 (新开 {opened}, 结案 {closed})。"
-            + (f" C32: {c32_label.label_zh}。" if c32_label else "") + (f" C33: {c33_label.label_zh}。" if c33_label else ""),
+            + "".join(f" {c.title('zh')}: {status[c.target].label_zh}。" for c in plan.commitments if c.target in status),
         ),
         paragraphs_en=(
-            f"{year}: {small(len(sessions))} counselling sessions ({', '.join(f'{m} {small(n)}' for m, n in sorted(modes.items())) or '-'}), "
+            f"{year}: {small(len(sessions))} counselling sessions ({mode_en}), "
             f"{small(people)} people counselled; {small(high)} high-risk contacts; referrals: "
-            f"{', '.join(f'{r} {small(n)}' for r, n in sorted(referrals.items())) or 'none'}. "
+            f"{ref_en}. "
             "Counts of 1 to 4 are shown as <5; session notes never appear in reports.",
             f"{len(cases)} social-work cases ({opened} opened, {closed} closed)."
-            + (f" C32: {c32_label.label_en}." if c32_label else "") + (f" C33: {c33_label.label_en}." if c33_label else ""),
+            + "".join(f" {c.title('en')}: {status[c.target].label_en}." for c in plan.commitments if c.target in status),
         ),
         headers_zh=("群体", "在册人数", "已疏导人数", "覆盖率", "要求"),
         headers_en=("group", "on the roster", "counselled", "share", "required"),
         rows=tuple(rows),
         shortfalls_zh=tuple(short_zh),
-        shortfalls_en=tuple(short_en),
+        shortfalls_en=tuple(short_en), part="work", charts=charts, next_steps_zh=next_zh, next_steps_en=next_en,
     )]

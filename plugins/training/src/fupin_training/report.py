@@ -7,7 +7,7 @@ from typing import Any
 
 from fupin import ReportSection
 
-from fupin.ext import plan_units
+from fupin.ext import Chart, Series, plan_units
 
 from fupin_training import catalogue as cat
 from fupin_training import queries as q
@@ -31,11 +31,12 @@ def sections(store: Any, plan: Any, year: int) -> list[ReportSection]:
         cov = q.coverage(conn, t, plan, end, evidence=False)
         party = q.party_by_format(conn, t, plan, units, start, end, q.commitment_param(plan, "training.party_cadre_training", "min_attendees"))
         res = q.research(conn, t, plan, units, start, end, q.commitment_param(plan, "training.research_projects", "min_funding_fen"))
+        without = q.households_without(conn, t, plan, end)
+        years = [y for y in plan.years() if y <= year]
+        yearly = {y: sum(f.sessions for f in q.sessions_by_area(
+            conn, t, plan, units, max(dt.date(y, 1, 1), plan.period_start), min(dt.date(y, 12, 31), plan.period_end), *course).values())
+            for y in years}
     areas = list(topics) + sorted(a for a in by_area if a not in topics)
-    rows = tuple(
-        (cat.area_label(vocab, a), f.sessions, f.attendances, f"{f.hours.normalize():f}")
-        for a in areas for f in [by_area.get(a, q.AreaFigures(a))]
-    )
     sessions = sum(f.sessions for f in by_area.values())
     attendances = sum(f.attendances for f in by_area.values())
     party_sessions = sum(n for f, (n, _, _) in party.items() if f != TRAINING_PLAN)
@@ -68,26 +69,58 @@ def sections(store: Any, plan: Any, year: int) -> list[ReportSection]:
     for a in topics:
         n = by_area.get(a, q.AreaFigures(a)).sessions
         if n < need:
-            short_zh.append(f"{cat.area_label(vocab, a)}: {n} 场培训, 要求 >= {need}")
-            short_en.append(f"{cat.area_label(vocab, a, 'en')}: {n} sessions, {need} required")
+            short_zh.append(f"{cat.area_label(vocab, a)}技术培训 {n} 场, 少于要求的 {need} 场。")
+            short_en.append(f"{cat.area_label(vocab, a, 'en')}: {n} sessions, fewer than the {need} required.")
     if cov.without:
-        short_zh.append(f"{cov.without} 户贫困户尚未掌握实用技术 (fupin training gaps --year {year})")
-        short_en.append(f"{cov.without} poor households master no technique yet (fupin training gaps --year {year})")
+        short_zh.append(f"{cov.without} 户贫困户尚未掌握实用技术。")
+        short_en.append(f"{cov.without} poor households master no practical technique yet.")
     if party_sessions < int(s["party_sessions_per_year"]):
-        short_zh.append(f"党员干部培训 {party_sessions} 场, 要求 >= {s['party_sessions_per_year']}")
-        short_en.append(f"{party_sessions} party-cadre sessions, {s['party_sessions_per_year']} required")
+        short_zh.append(f"党员干部培训 {party_sessions} 场, 少于要求的 {s['party_sessions_per_year']} 场。")
+        short_en.append(f"{party_sessions} party-cadre sessions, fewer than the {s['party_sessions_per_year']} required.")
     if res.running < int(s["research_projects_per_year"]):
-        short_zh.append(f"在研科研项目 {res.running} 个, 要求 >= {s['research_projects_per_year']}")
-        short_en.append(f"{res.running} research projects running, {s['research_projects_per_year']} required")
+        short_zh.append(f"在研科研项目 {res.running} 个, 少于要求的 {s['research_projects_per_year']} 个。")
+        short_en.append(f"{res.running} research projects running, fewer than the {s['research_projects_per_year']} required.")
+    next_zh, next_en = _without_by_village(plan, without)
+    charts = (
+        Chart(
+            "training.sessions_by_area", "bar", f"{year} 年各技术领域培训", f"Training by technique area, {year}",
+            tuple(cat.area_label(vocab, a) for a in areas), tuple(cat.area_label(vocab, a, "en") for a in areas),
+            (Series("培训场次", "sessions", tuple(by_area.get(a, q.AreaFigures(a)).sessions for a in areas), "场", "sessions"),
+             Series("出勤人次", "attendances", tuple(by_area.get(a, q.AreaFigures(a)).attendances for a in areas), "人次", "attendances"),
+             Series("要求场次", "sessions required", tuple(need if a in topics else None for a in areas), "场", "sessions")),
+            highlight=tuple(i for i, a in enumerate(areas) if a in topics and by_area.get(a, q.AreaFigures(a)).sessions < need),
+            note_zh=f"每个技术领域每年至少 {need} 场; 标出的领域未达要求。", note_en=f"At least {need} sessions per technique area a year; marked areas fall short.",
+        ),
+        Chart(
+            "training.sessions_by_year", "bar_line", "历年农业技术培训场次", "Technique training sessions by year",
+            tuple(f"{y} 年" for y in years), tuple(str(y) for y in years),
+            (Series("培训场次", "sessions", tuple(yearly[y] for y in years), "场", "sessions"),
+             Series("方案每年最低要求", "the plan's yearly minimum", tuple(need * len(topics) for _ in years), "场", "sessions")),
+            highlight=tuple(i for i, y in enumerate(years) if y == year),
+        ),
+    )
     return [
         ReportSection(
-            "training.courses", "农业技术培训、实用技术与党员干部培训 (C17, C20–C22)",
-            "Technique training, skills and party-cadre training (C17, C20–C22)",
+            "training.courses", "农业技术培训、实用技术与党员干部培训", "Technique training, practical skills and party-cadre training",
             paragraphs_zh=paragraphs_zh, paragraphs_en=paragraphs_en,
-            headers_zh=("技术领域", "培训场次", "出勤人次", "学时"), headers_en=("technique area", "sessions", "attendances", "hours"),
-            rows=rows, shortfalls_zh=tuple(short_zh), shortfalls_en=tuple(short_en),
+            shortfalls_zh=tuple(short_zh), shortfalls_en=tuple(short_en), part="work", charts=charts,
+            next_steps_zh=next_zh, next_steps_en=next_en,
         )
     ]
+
+
+def _without_by_village(plan: Any, without: list[Any]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The next step for poor households without a practical technique: how many, in which village (counts only)."""
+    if not without:
+        return (), ()
+    per: dict[str, int] = {}
+    for h in without:
+        per[h.group_code[:12]] = per.get(h.group_code[:12], 0) + 1
+    names = {v.code: v for v in plan.villages}
+    zh = "、".join(f"{names[c].name_zh if c in names else '其他村'} {n} 户" for c, n in sorted(per.items()))
+    en = ", ".join(f"{(names[c].name_en or names[c].name_zh) if c in names else 'other villages'} {n}" for c, n in sorted(per.items()))
+    return ((f"为 {len(without)} 户尚未掌握实用技术的贫困户安排技术培训或考核 ({zh})。",),
+            (f"Train or assess the {len(without)} poor households that master no practical technique yet ({en}).",))
 
 
 def _topics(plan: Any) -> list[str]:
