@@ -336,7 +336,7 @@ def exit_record(store: Any, numbers: tuple[str, ...], year: int, on: str | None,
               help="docx (Word) and xlsx (Excel) are files: give -o FILE.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
               help="Write to FILE (audited; an export is not a publication, C36); '-' for stdout when it is not a terminal.")
-@click.option("--as-of", "as_of", metavar="DATE", help="Report as on this day (default today).")
+@click.option("--as-of", "as_of", metavar="DATE", help="Report as on this day (default: the year's last day, or today while the year runs).")
 @_PLAN
 @_LANG
 @pass_store
@@ -355,7 +355,7 @@ def report(store: Any, year: int, fmt: str, output: Path | None, as_of: str | No
     if binary and (output is None or (to_stdout and sys.stdout.isatty())):
         raise click.UsageError(f"--format {fmt} 是文件, 请用 -o FILE / --format {fmt} writes a file: give -o FILE")
     plan = store.plan(plan_name)
-    yearly = store.report(plan, year, as_of=_date(as_of))
+    yearly = store.report(plan, year, as_of=_date(as_of) if as_of else None)
     if to_stdout:
         if binary:
             sys.stdout.flush()

@@ -107,8 +107,6 @@ def _block(document: Any, block: Block, lang: str) -> None:
     for text in block.shortfalls:
         run = document.add_paragraph(style="List Bullet").add_run(text)
         run.font.color.rgb = _RED
-    for text in block.bullets:
-        document.add_paragraph(text, style="List Bullet")
     if block.table is not None:
         _table(document, block.table)
     for chart in block.charts:

@@ -3,10 +3,7 @@
 One walk for Word and Excel (and whoever renders next), so the formats agree:
 the parts in :data:`fupin.report.REPORT_PARTS` order (the plan office's annex last),
 each part's sections in the report's order, each section's paragraphs, shortfalls,
-table and charts. The commitments table is the report's results unless a section
-of the ``commitments`` part already carries them; 四、存在问题 and 五、下一步工作打算
-gather the sections' shortfalls and next steps unless a section of that part says
-them itself.
+table (its rows in the report's language) and charts.
 """
 
 from __future__ import annotations
@@ -41,13 +38,12 @@ class Table:
 
 @attrs.frozen
 class Block:
-    """A section as drawn: heading, paragraphs, shortfalls (highlighted), bullets, its table and charts."""
+    """A section as drawn: heading, paragraphs, shortfalls (highlighted), its table and charts."""
 
     key: str
     title: str
     paragraphs: tuple[str, ...] = ()
     shortfalls: tuple[str, ...] = ()
-    bullets: tuple[str, ...] = ()
     table: Table | None = None
     charts: tuple[Chart, ...] = ()
 
@@ -71,34 +67,23 @@ def title_block(report: YearlyReport, lang: str) -> tuple[str, str, str]:
     plan = report.plan
     plan_title = plan.title_en if lang == "en" and plan.title_en else plan.title_zh
     return (
-        tr(lang, f"{report.year} 年度帮扶工作报告", f"Year {report.year} report"),
+        tr(lang, f"{report.year} 年度帮扶工作总结", f"Year {report.year} report"),
         plan_title,
         tr(lang, f"截至 {report.as_of.isoformat()}", f"As of {report.as_of.isoformat()}"),
     )
 
 
-def commitments_table(report: YearlyReport, lang: str) -> Table:
-    """The report's results as a table: number, commitment, status, required, actual, notes."""
-    titles = {c.id: c.title(lang) for c in report.plan.commitments}
-    rows = tuple(
-        (r.commitment, titles.get(r.commitment, ""), r.status.label(lang), r.required, r.actual, r.note)
-        for r in report.results
-    )
-    headers = ("编号", "承诺", "状态", "要求", "实际", "说明") if lang != "en" else (
-        "No.", "Commitment", "Status", "Required", "Actual", "Notes")
-    return Table("core.commitments", tr(lang, "承诺完成情况", "Commitments kept"), headers, rows, status=2)
-
-
 def section_table(section: ReportSection, lang: str) -> Table | None:
-    """The section's table, or None when it has no rows."""
-    if not section.rows:
+    """The section's table in ``lang``, or None when it has no rows."""
+    rows = section.table_rows(lang)
+    if not rows:
         return None
     headers = tuple(section.headers(lang))
-    width = max(len(headers), *(len(r) for r in section.rows))
+    width = max(len(headers), *(len(r) for r in rows))
     headers += ("",) * (width - len(headers))
     labels = {s.label(lang) for s in Status}
-    status = next((i for i in range(width) if all(i < len(r) and str(r[i]) in labels for r in section.rows)), None)
-    return Table(section.key, section.title(lang), headers, tuple(tuple(r) for r in section.rows), status=status)
+    status = next((i for i in range(width) if all(i < len(r) and str(r[i]) in labels for r in rows)), None)
+    return Table(section.key, section.title(lang), headers, tuple(tuple(r) for r in rows), status=status)
 
 
 def chart_table(chart: Chart, lang: str) -> Table:
@@ -120,33 +105,12 @@ def _block(section: ReportSection, lang: str) -> Block:
                  table=section_table(section, lang), charts=tuple(section.charts))
 
 
-def _next_steps(section: ReportSection, lang: str) -> tuple[str, ...]:
-    return section.next_steps_en if lang == "en" and section.next_steps_en else section.next_steps_zh
-
-
 def parts(report: YearlyReport, lang: str) -> tuple[Part, ...]:
-    """The report's parts in order, each with its sections; parts with nothing to say are left out."""
+    """The report's parts in :data:`REPORT_PARTS` order, each with its sections in the report's order (a part
+    no section names goes with the appendix, as :func:`fupin.report.build_report` sorts it); empty parts are left out."""
     by_part: dict[str, list[Block]] = {key: [] for key in REPORT_PARTS}
     for section in report.sections:
-        by_part[section.part if section.part in REPORT_PARTS else "work"].append(_block(section, lang))
-    if not any(s.part == "commitments" for s in report.sections) and report.results:
-        by_part["commitments"].insert(0, Block("core.commitments", tr(lang, "承诺检查结果", "Commitments checked"),
-                                               table=commitments_table(report, lang)))
-    if not any(s.part == "problems" for s in report.sections):
-        titles = {c.id: c.title(lang) for c in report.plan.commitments}
-        unmet = tuple(
-            tr(lang, f"{titles.get(r.commitment, r.commitment)}：未达成（要求 {r.required}，实际 {r.actual}）",
-               f"{titles.get(r.commitment, r.commitment)}: not met (required {r.required}, actual {r.actual})")
-            + (f" {r.note}" if r.note else "")
-            for r in report.results if r.status is Status.NOT_MET
-        )
-        said = unmet + tuple(s for section in report.sections if section.part != "plan_office" for s in section.shortfalls(lang))
-        if said:
-            by_part["problems"].append(Block("core.problems", tr(lang, "存在的问题", "Problems found"), bullets=said))
-    if not any(s.part == "next" for s in report.sections):
-        steps = tuple(step for section in report.sections for step in _next_steps(section, lang))
-        if steps:
-            by_part["next"].append(Block("core.next", tr(lang, "下一步工作", "Next steps"), bullets=steps))
+        by_part[section.part if section.part in REPORT_PARTS else "appendix"].append(_block(section, lang))
     return tuple(
         Part(key, heading_en if lang == "en" else heading_zh, tuple(by_part[key]))
         for key, (heading_zh, heading_en) in REPORT_PARTS.items() if by_part[key]
