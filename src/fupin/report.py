@@ -8,7 +8,6 @@ shows counts and record numbers only.
 from __future__ import annotations
 
 import datetime as dt
-import html
 import re
 from collections import Counter
 from collections.abc import Sequence
@@ -946,62 +945,12 @@ def _short(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-_STATUS_CLASS = {Status.MET: "met", Status.NOT_MET: "not-met", Status.NOT_YET_DUE: "not-due", Status.NO_DATA: "no-data", Status.NOT_MEASURABLE: "not-measurable"}
-
-
 def render_report_html(report: YearlyReport, lang: str = "zh") -> str:
-    """The yearly report as one self-contained HTML page (no scripts, no external files), for printing."""
-    zh = lang != "en"
-    t = (lambda a, b: a) if zh else (lambda a, b: b)
-    e = html.escape
-    plan = report.plan
-    title = plan.title_zh if zh or not plan.title_en else plan.title_en
-    counts = Counter(r.status for r in report.results)
-    titles = {c.id: c.title(lang) for c in plan.commitments}
-    out = [
-        "<!DOCTYPE html>", f'<html lang="{"zh-CN" if zh else "en"}"><head><meta charset="utf-8">',
-        f"<title>{e(title)} {report.year}</title>", f"<style>{_CSS}</style></head><body>",
-        f"<header><h1>{e(t(f'{report.year} 年度帮扶工作报告', f'Year {report.year} report'))}</h1>",
-        f"<p class=sub>{e(title)}</p><p class=sub>{e(t('截至', 'As of'))} {report.as_of}</p></header>",
-        '<section><h2>' + e(t("承诺完成情况", "Commitments")) + "</h2><p class=summary>"
-        + " ".join(f'<span class="badge {_STATUS_CLASS[s]}">{e(s.label(lang))} {counts.get(s, 0)}</span>' for s in Status) + "</p>",
-        "<table><thead><tr>" + "".join(f"<th>{e(h)}</th>" for h in t("编号|承诺|状态|要求|实际|说明", "Id|Commitment|Status|Required|Actual|Notes").split("|")) + "</tr></thead><tbody>",
-    ]
-    for r in report.results:
-        evidence = f"<div class=ev>{e(t('证明记录', 'evidence'))}: {len(r.evidence)}</div>" if r.evidence else ""
-        plugin = f" <span class=plugin>{e(r.plugin)}</span>" if r.plugin and r.plugin != "core" else ""
-        out.append(
-            f'<tr class="{_STATUS_CLASS[r.status]}"><td>{e(r.commitment)}</td><td>{e(titles.get(r.commitment, ""))}{plugin}</td>'
-            f'<td><span class="badge {_STATUS_CLASS[r.status]}">{e(r.status.label(lang))}</span></td>'
-            f"<td>{e(r.required)}</td><td>{e(r.actual)}{evidence}</td><td>{e(r.note)}</td></tr>"
-        )
-    out.append("</tbody></table></section>")
-    for section in report.sections:
-        out.append(f'<section id="{e(section.key)}"><h2>{e(section.title(lang))}</h2>')
-        out += [f"<p>{e(p)}</p>" for p in section.paragraphs(lang)]
-        if section.shortfalls(lang):
-            out.append("<ul class=short>" + "".join(f"<li>{e(s)}</li>" for s in section.shortfalls(lang)) + "</ul>")
-        if section.rows:
-            out.append("<table><thead><tr>" + "".join(f"<th>{e(h)}</th>" for h in section.headers(lang)) + "</tr></thead><tbody>")
-            out += ["<tr>" + "".join(f"<td>{e(_cell(c))}</td>" for c in row) + "</tr>" for row in section.table_rows(lang)]
-            out.append("</tbody></table>")
-        out.append("</section>")
-    out.append(f"<footer>{e(t('由 fupin 生成; 数字来自记录, 每项“已达成”都有证明记录。', 'Made by fupin; every figure comes from the records, and every met commitment has records that prove it.'))}</footer>")
-    out.append("</body></html>")
-    return "\n".join(out)
+    """The yearly report as one self-contained HTML page (no scripts, no external files), for printing on A4
+    (:mod:`fupin.report_html`)."""
+    from fupin.report_html import render_report_html as render
 
-
-_CSS = """
-body{font-family:"Noto Sans CJK SC","Source Han Sans SC","PingFang SC","Microsoft YaHei",sans-serif;margin:2em auto;max-width:60em;color:#222;line-height:1.5}
-header{border-bottom:3px solid #b22;margin-bottom:1em}h1{color:#b22;margin:0}.sub{margin:.2em 0;color:#555}
-h2{border-left:6px solid #b22;padding-left:.4em;margin-top:1.6em}
-table{border-collapse:collapse;width:100%;font-size:.9em;margin:.6em 0}th,td{border:1px solid #ccc;padding:.25em .45em;vertical-align:top;text-align:left}
-th{background:#f3f0ea}tr.not-met td{background:#fdecea}tr.not-due td{background:#fff8e1}tr.no-data td{background:#f4f4f4}
-.badge{display:inline-block;padding:0 .5em;border-radius:.8em;font-size:.85em;white-space:nowrap;margin-right:.3em}
-.badge.met{background:#d8f0d8;color:#135f13}.badge.not-met{background:#f8c9c4;color:#8a1010}.badge.not-due{background:#ffe9a8;color:#6b5200}.badge.no-data{background:#ddd;color:#444}.badge.not-measurable{background:#e8e4f4;color:#3d2d6b}
-.short li{color:#8a1010}.ev{color:#666;font-size:.85em}.plugin{color:#666;font-size:.8em}footer{margin-top:2em;color:#777;font-size:.85em}
-@media print{body{margin:0}section{page-break-inside:avoid}}
-"""
+    return render(report, lang)
 
 
 #: The formats :func:`render_report` writes as text, and those :func:`render_report_bytes` writes as a file.
