@@ -152,7 +152,14 @@ class TestWord:
         assert texts.index("八月底前发放助学金 2 人") > texts.index("五、下一步工作打算")
         assert texts.index("四、存在问题") < texts.index("五、下一步工作打算")
         captions = [p.text for p in document.paragraphs if p.style.name == "Caption"]
-        assert "资金投入" in captions and "产业资金最多。" in captions
+        charts = [c for s in yearly.sections for c in s.charts]
+        assert captions == [f"图{i}  {c.title_zh}" for i, c in enumerate(charts, start=1)]
+        assert len(document.inline_shapes) == len(charts) and "产业资金最多。" in texts
+        pictures = [p for p in document.part.package.parts if p.content_type == "image/png"]
+        assert len(pictures) == len(charts) and all(p.blob.startswith(b"\x89PNG") for p in pictures)
+        for i, p in enumerate(document.paragraphs):
+            if p.style.name == "Caption":
+                assert document.paragraphs[i - 1]._p.xpath(".//w:drawing")  # the caption is under its picture
 
     def test_a4_chinese_fonts_and_stable_bytes(self, yearly):
         """A4 with margins; East Asian text in 宋体 (body) and 黑体 (headings); dated by the as-of day, so the same
@@ -178,6 +185,9 @@ class TestWord:
         assert "Test funding work" in headings(document, 2) and document.paragraphs[0].text == "Year 2015 report"
         assert ["no.", "commitment", "status", "required", "found"] in [t[0] for t in docx_tables(document)]
         assert not [h for h in headings(document, 1) + headings(document, 2) if "、" in h or "附表" in h]
+        charts = [c for s in yearly.sections for c in s.charts]
+        captions = [p.text for p in document.paragraphs if p.style.name == "Caption"]
+        assert captions == [f"Figure {i}. {c.title_en}" for i, c in enumerate(charts, start=1)]
         tables = docx_tables(document)
         for section in yearly.sections:
             if section.rows:

@@ -39,6 +39,8 @@ TABLE_POINTS = 9
 _COL_MM, _PAD_MM = TABLE_POINTS * 0.353 / 2 + 0.05, 4.2
 _RED = RGBColor(0x8A, 0x10, 0x10)
 _PARTS_ON_NEW_PAGE = ("appendix", "plan_office")
+#: How a chart's caption starts, in Chinese (True) and English (False).
+_FIGURE = {True: "图", False: "Figure "}
 
 
 def render_report_docx(report: YearlyReport, lang: str = "zh") -> bytes:
@@ -114,12 +116,19 @@ def _block(document: Any, block: Block, lang: str) -> None:
 
 
 def _chart(document: Any, chart: Chart, lang: str) -> None:
-    from fupin.render.layout import chart_table
+    """The chart as a picture the text's width, its number and title as caption below, then its note."""
+    from fupin.charts import chart_png
 
-    _table(document, chart_table(chart, lang))
-    document.add_paragraph(chart.title(lang), style="Caption")
+    document.add_picture(io.BytesIO(chart_png(chart, lang)), width=PAGE_WIDTH - 2 * MARGIN_SIDE)
+    picture = document.paragraphs[-1]
+    picture.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    picture.paragraph_format.keep_with_next = True
+    number = sum(1 for p in document.paragraphs if p.style.name == "Caption" and p.text.startswith(_FIGURE[lang != "en"])) + 1
+    label = f"{_FIGURE[True]}{number}  " if lang != "en" else f"{_FIGURE[False]}{number}. "
+    caption = document.add_paragraph(label + chart.title(lang), style="Caption")
+    caption.alignment = WD_ALIGN_PARAGRAPH.CENTER
     if chart.note(lang):
-        document.add_paragraph(chart.note(lang), style="Caption")
+        document.add_paragraph(chart.note(lang)).alignment = WD_ALIGN_PARAGRAPH.CENTER
 
 
 def _table(document: Any, table: Table) -> None:
