@@ -15,7 +15,7 @@ from typing import Any
 
 import click
 
-from fupin import NotFound, Pairing, Status, render_report, render_report_bytes
+from fupin import NotFound, Pairing, Status, render_overview, render_report, render_report_bytes
 from fupin.cli._app import echo_json, pass_store
 from fupin.ext import table
 
@@ -338,9 +338,13 @@ def exit_record(store: Any, numbers: tuple[str, ...], year: int, on: str | None,
               help="Write to FILE (audited; an export is not a publication, C36); '-' for stdout when it is not a terminal.")
 @click.option("--as-of", "as_of", metavar="DATE", help="Report as on this day (default: the year's last day, or today while the year runs).")
 @_PLAN
+@click.option("--all-plans", "all_plans", is_flag=True,
+              help="Every plan you may read: a summary table comparing them, then each plan's report (text or json).")
 @_LANG
 @pass_store
-def report(store: Any, year: int, fmt: str, output: Path | None, as_of: str | None, plan_name: str | None, lang: str) -> None:
+def report(
+    store: Any, year: int, fmt: str, output: Path | None, as_of: str | None, plan_name: str | None, all_plans: bool, lang: str
+) -> None:
     """The yearly report: profile, pairing and visit coverage, commitments, cadre sheets, plugins' sections.
 
     \b
@@ -349,7 +353,11 @@ def report(store: Any, year: int, fmt: str, output: Path | None, as_of: str | No
       fupin report --year 2016 --format docx -o tuomu-2016.docx
       fupin report --year 2016 --format xlsx --lang en -o tuomu-2016.xlsx
       fupin report --year 2016 --lang en
+      fupin report --year 2016 --all-plans
     """
+    if all_plans:
+        _overview(store, year, fmt, output, as_of, plan_name, lang)
+        return
     binary = fmt in ("docx", "xlsx")
     to_stdout = output is None or str(output) == "-"
     if binary and (output is None or (to_stdout and sys.stdout.isatty())):
@@ -367,6 +375,19 @@ def report(store: Any, year: int, fmt: str, output: Path | None, as_of: str | No
     assert output is not None
     output.write_bytes(render_report_bytes(yearly, fmt, lang))
     store.audit_event("report", "plans", plan.name, {"year": year, "format": fmt, "file": output.name, "lang": lang})
+    click.echo(f"已写入 / written: {output}", err=True)
+
+
+def _overview(store: Any, year: int, fmt: str, output: Path | None, as_of: str | None, plan_name: str | None, lang: str) -> None:
+    """``fupin report --all-plans``: the province overview (fupin.Store.overview)."""
+    if plan_name is not None:
+        raise click.UsageError("--all-plans 与 --plan 不能同时使用 / --all-plans and --plan exclude each other")
+    text = render_overview(store.overview(year, as_of=None if as_of is None else _date(as_of)), fmt, lang)
+    if output is None:
+        click.echo(text)
+        return
+    output.write_text(text + "\n", encoding="utf-8")
+    store.audit_event("report", "plans", "*", {"year": year, "format": fmt, "file": output.name, "lang": lang, "all_plans": True})
     click.echo(f"已写入 / written: {output}", err=True)
 
 
