@@ -66,7 +66,7 @@ from fupin.overview import Overview, PlanSummary, render_overview  # noqa: E402
 from fupin.pairing import AutoResult, PairingRow, TransferResult  # noqa: E402
 from fupin.plans import Commitment, Plan, load_plan, packaged_plans  # noqa: E402
 from fupin.plugins import get_plugin_manager, list_plugins, plugin_failures  # noqa: E402
-from fupin.report import ReportSection, YearlyReport, render_household_card, render_report  # noqa: E402
+from fupin.report import ReportSection, YearlyReport, render_household_card, render_report, render_report_bytes  # noqa: E402
 from fupin.search import HouseholdHit, Page, PersonHit  # noqa: E402
 from fupin.store import Actor, AuditEntry, CardMember, ExportResult, HouseholdCard, ImportBatch, Store  # noqa: E402
 from fupin.visits import DueItem  # noqa: E402
@@ -149,5 +149,6 @@ __all__ = [
     "render_household_card",
     "render_overview",
     "render_report",
+    "render_report_bytes",
     "validates",
 ]

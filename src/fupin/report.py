@@ -956,22 +956,61 @@ def render_report_html(report: YearlyReport, lang: str = "zh") -> str:
     return render(report, lang)
 
 
+#: The formats :func:`render_report` writes as text, and those :func:`render_report_bytes` writes as a file.
+TEXT_FORMATS = ("text", "json", "html")
+BINARY_FORMATS = ("docx", "xlsx")
+
+
+def _check_lang(lang: str) -> None:
+    from fupin.errors import ValidationError
+
+    if lang not in ("zh", "en"):
+        raise ValidationError.of("lang", "语言应为 zh 或 en / lang is zh or en", lang)
+
+
 def render_report(report: YearlyReport, fmt: str = "html", lang: str = "zh") -> str:
     """The yearly report as ``fmt``: ``"html"`` (a page to print), ``"text"`` or ``"json"``, in ``lang`` (zh or en).
 
+    Word and Excel are files, not text: :func:`render_report_bytes` writes them.
+
     Raises:
-        ValidationError: An unknown format or language.
+        ValidationError: An unknown format or language, or a binary format (``"docx"``, ``"xlsx"``).
     """
     import json
 
     from fupin.errors import ValidationError
 
-    if lang not in ("zh", "en"):
-        raise ValidationError.of("lang", "语言应为 zh 或 en / lang is zh or en", lang)
+    _check_lang(lang)
+    if fmt in BINARY_FORMATS:
+        raise ValidationError.of("fmt", f"{fmt} 是文件格式, 用 render_report_bytes / {fmt} is a file: use render_report_bytes", fmt)
     if fmt == "html":
         return render_report_html(report, lang)
     if fmt == "text":
         return render_report_text(report, lang)
     if fmt == "json":
         return json.dumps(report.to_dict(lang), ensure_ascii=False, indent=2, default=str)
-    raise ValidationError.of("fmt", "格式应为 html, text 或 json / fmt is html, text or json", fmt)
+    raise ValidationError.of("fmt", "格式应为 html, text, json, docx 或 xlsx / fmt is html, text, json, docx or xlsx", fmt)
+
+
+def render_report_bytes(report: YearlyReport, fmt: str = "docx", lang: str = "zh") -> bytes:
+    """The yearly report as the bytes of a file: ``"docx"`` (Word) or ``"xlsx"`` (Excel), in ``lang`` (zh or en);
+    the text formats (``"html"``, ``"text"``, ``"json"``) as UTF-8.
+
+    The Word document has the parts of the 年度帮扶工作总结 as headings (Word's navigation pane lists them),
+    the sections' paragraphs, tables and charts; the workbook has a contents sheet, then one sheet per table
+    (the commitments, every section's table, every chart's data). Both are the same bytes for the same
+    report: their dates are the report's as-of day.
+
+    Raises:
+        ValidationError: An unknown format or language.
+    """
+    _check_lang(lang)
+    if fmt == "docx":
+        from fupin.render.docx import render_report_docx
+
+        return render_report_docx(report, lang)
+    if fmt == "xlsx":
+        from fupin.render.xlsx import render_report_xlsx
+
+        return render_report_xlsx(report, lang)
+    return (render_report(report, fmt, lang) + "\n").encode("utf-8")
