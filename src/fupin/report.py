@@ -228,7 +228,7 @@ def build_report(store: Any, plan: Any, year: int, *, as_of: dt.date | None = No
             _exit_section(conn, plan, year),
             _lint_section(plan),
         ]
-    sections += store.hooks.report_sections(store, plan, year)
+    sections += store.hooks.report_sections(store, plan, year, as_of)
     return YearlyReport(plan, year, as_of, tuple(results), tuple(sections))
 
 
