@@ -155,3 +155,16 @@ def test_next_steps_while_the_year_is_open_shortfalls_once_it_has_ended(seeded):
     found = sections(store, plan, 2017, dt.date(2017, 12, 1))
     assert found["education.summary"].next_steps_zh == () and found["education.summary"].next_steps_en == ()
     assert found["education.sanxiaxiang"].next_steps_zh == ()
+
+
+def test_the_plans_last_year_once_ended_has_problems_but_no_next_steps(seeded):
+    """After the plan's last year there is no year of the plan left to make up a shortfall in: problems only."""
+    store, plan = seeded
+    last = plan.years()[-1]
+    visit(store, plan, "V-9", f"{last}-04-10", ["甲@ZHZ-YZ"])
+    summary = sections(store, plan, last, plan.period_end + dt.timedelta(days=1))["education.summary"]
+    assert any("拖木村小学 0 人" in s for s in summary.shortfalls_zh), summary.shortfalls_zh
+    assert summary.next_steps_zh == () and summary.next_steps_en == ()
+    # The same year still open: the shortfall is a next step before its end.
+    summary = sections(store, plan, last, dt.date(last, 6, 1))["education.summary"]
+    assert summary.shortfalls_zh == () and any(s.startswith(f"{last} 年内") for s in summary.next_steps_zh)
