@@ -35,7 +35,9 @@ C1, C2, C3 = cadre_code(1), cadre_code(2), cadre_code(3)
 AS_OF = "2016-01-10"
 #: Every commitment, C35 (not measurable) included: a report never drops one.
 COMMITMENTS = [c.id for c in load_plan(PLAN).commitments]
-CORE_SECTIONS = ["core.profile", "core.pairing", "core.visits", "core.cadres", "core.exits"]
+#: The core's sections in the order of the 年度帮扶工作总结 (plugins' sections join their part).
+CORE_SECTIONS = ["core.profile", "core.incidence", "core.pairing", "core.visits", "core.cadre_work", "core.exits",
+                 "core.commitments", "core.commitment_grid", "core.problems", "core.next", "core.cadres", "core.evidence", "core.plan_lint"]
 
 
 @pytest.fixture
@@ -67,7 +69,7 @@ class TestSections:
     def test_core_sections(self, store, campaign):
         """Profile, pairing, visits, cadres and exits come first, each with the year's figures."""
         report = build_report(store, campaign, 2015, as_of=d(AS_OF))
-        assert [s.key for s in report.sections][:5] == CORE_SECTIONS
+        assert [s.key for s in report.sections] == CORE_SECTIONS
         assert [r.commitment for r in report.results] == COMMITMENTS
         by_key = sections(report)
         assert by_key["core.profile"].rows == (("拖木村", 2015, 778, 2996, 428, 1339, "2,670.00", 5),)
@@ -85,6 +87,7 @@ class TestSections:
         assert visits.shortfalls_en == ("1 households visited after their deadline", "1 households not visited as required this year")
         assert by_key["core.exits"].paragraphs_zh[0].startswith("2015 年经评估脱贫 0 户。")
         assert "未脱贫 5" in by_key["core.exits"].paragraphs_zh[0]
+        assert "not exited 5" in by_key["core.exits"].paragraphs_en[0]
 
     def test_cadre_sheets(self, store, campaign):
         """One sheet per cadre taking part: households by kind, visits made, on time / late / not visited, cases, diary."""
@@ -98,6 +101,7 @@ class TestSections:
         ]
         section = sections(build_report(store, campaign, 2015, as_of=d(AS_OF)))["core.cadres"]
         assert section.rows == tuple(tuple(s.values()) for s in sheets)
+        assert [r[2] for r in section.rows_en] == ["bureau", "division"] and section.part == "appendix"
         assert section.shortfalls_zh == ("2 名干部有逾期或未走访的户",)
 
     def test_not_visited_is_not_a_shortfall_before_the_deadline(self, store, campaign):
@@ -145,10 +149,11 @@ class TestCommand:
         assert result.stdout == "" and str(out) in result.output
         page = out.read_text(encoding="utf-8")
         assert page.startswith("<!DOCTYPE html>") and '<html lang="zh-CN">' in page and page.rstrip().endswith("</html>")
-        assert '<meta charset="utf-8">' in page and "<script" not in page and "2015 年度帮扶工作报告" in page
-        rows = re.findall(r"<tr class=\"[a-z-]+\"><td>(C\d\d)</td>", page)
+        assert '<meta charset="utf-8">' in page and "<script" not in page and "2015 年度帮扶工作总结" in page
+        table = page[page.index('data-table="core.commitments"'):]
+        rows = re.findall(r"<tr(?: class=\"[a-z-]+\")?><td>(C\d\d)</td>", table[: table.index("</table>")])
         assert rows == COMMITMENTS
-        assert all(f'<section id="{key}">' in page for key in CORE_SECTIONS)
+        assert all(f'data-section="{key}"' in page for key in CORE_SECTIONS)
         ids = id_numbers(store)
         assert len(ids) == 5 and not [i for i in ids if i in page or i[:14] in page]
 
@@ -170,14 +175,14 @@ class TestCommand:
     def test_english(self, store, campaign, cli, database_url, tmp_path):
         """--lang en gives English headings and text, in the text and the HTML page."""
         text = report(cli, database_url, "--lang", "en").output
-        for heading in ("Year 2015 report", "Commitments", "Village profile", "Pairing (挂包帮)", "Visits (转走访)",
-                        "Cadre assessment sheets (C34)", "Exits from poverty", "1 households visited after their deadline"):
+        for heading in ("Year 2015 report", "Commitments", "Village profile", "Pairing of cadres and households", "Visits to households",
+                        "Cadre assessment sheets", "Exits from poverty", "1 households visited after their deadline"):
             assert heading in text
-        assert "村情概况" not in text and "干部年度考核表" not in text and "年度帮扶工作报告" not in text
+        assert "村情概况" not in text and "干部年度考核表" not in text and "年度帮扶工作总结" not in text
         out = tmp_path / "r.html"
         report(cli, database_url, "--lang", "en", "--format", "html", "-o", str(out))
         page = out.read_text(encoding="utf-8")
-        assert '<html lang="en">' in page and "Year 2015 report" in page and "<th>Commitment</th>" in page
+        assert '<html lang="en">' in page and "Year 2015 report" in page and re.search(r"<th[^>]*>commitment</th>", page, re.I)
 
     def test_json(self, store, campaign, cli, database_url):
         """--format json parses: plan, year, commitments with titles and statuses, sections with rows."""
@@ -186,9 +191,9 @@ class TestCommand:
         assert [c["id"] for c in data["commitments"]] == COMMITMENTS
         assert all(c["title"] and c["status"] in {"met", "not_met", "not_due", "no_data", "not_measurable"} for c in data["commitments"])
         keys = [s["key"] for s in data["sections"]]
-        assert keys[:5] == CORE_SECTIONS
+        assert keys == CORE_SECTIONS
         cadres = next(s for s in data["sections"] if s["key"] == "core.cadres")
-        assert [r[0] for r in cadres["rows"]] == [C1, C2] and cadres["headers"][0] == "干部"
+        assert [r[0] for r in cadres["rows"]] == [C1, C2] and cadres["headers"][0] == "干部编号"
         assert not [i for i in id_numbers(store) if i in json.dumps(data, ensure_ascii=False)]
 
     def test_plugin_section(self, store, campaign, cli, database_url, pm, tmp_path):
@@ -196,12 +201,15 @@ class TestCommand:
         pm.register(SectionPlugin(), name="testrep")
         text = report(cli, database_url).output
         assert "测试插件章节" in text and "qjnu-tuomu 2015 年举办活动 3 场。" in text and "测试活动" in text
-        assert text.index("测试插件章节") > text.index("干部年度考核表")
+        # In 二、主要工作及成效, after the core's work and before 三、承诺完成情况.
+        assert text.index("脱贫退出与两不愁三保障") < text.index("测试插件章节") < text.index("三、承诺完成情况")
         data = json.loads(report(cli, database_url, "--format", "json", "--lang", "en").output)
-        section = data["sections"][-1]
+        section = next(s for s in data["sections"] if s["key"] == "testrep.summary")
         assert (section["key"], section["title"], section["paragraphs"], section["rows"]) == (
             "testrep.summary", "Test plugin section", ["qjnu-tuomu: 3 events in 2015."], [["测试活动", 3]],
         )
         out = tmp_path / "r.html"
         report(cli, database_url, "--format", "html", "-o", str(out))
-        assert '<section id="testrep.summary"><h2>测试插件章节</h2>' in out.read_text(encoding="utf-8")
+        page = out.read_text(encoding="utf-8")
+        work = page[page.index('data-part="work"'):page.index('data-part="commitments"')]
+        assert 'data-section="testrep.summary"><h3>测试插件章节</h3>' in work

@@ -1355,7 +1355,8 @@ class Store:
         return check_plan(self, self.plan(plan), year, as_of=as_of)
 
     def report(self, plan: Plan | str, year: int, *, as_of: dt.date | None = None) -> YearlyReport:
-        """The yearly report of ``plan``; render it with :func:`fupin.render_report`."""
+        """The yearly report of ``plan`` as known on ``as_of`` (default: the year's last day, or today while the year
+        runs); render it with :func:`fupin.render_report`."""
         from fupin.report import build_report
 
         return build_report(self, self.plan(plan), year, as_of=as_of)

@@ -333,7 +333,7 @@ def exit_record(store: Any, numbers: tuple[str, ...], year: int, on: str | None,
 @click.option("--year", type=int, required=True)
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "html"]), default="text", show_default=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write to FILE (audited; an export is not a publication, C36).")
-@click.option("--as-of", "as_of", metavar="DATE", help="Report as on this day (default today).")
+@click.option("--as-of", "as_of", metavar="DATE", help="Report as on this day (default: the year's last day, or today while the year runs).")
 @_PLAN
 @_LANG
 @pass_store
@@ -346,7 +346,7 @@ def report(store: Any, year: int, fmt: str, output: Path | None, as_of: str | No
       fupin report --year 2016 --lang en
     """
     plan = store.plan(plan_name)
-    text = render_report(store.report(plan, year, as_of=_date(as_of)), fmt, lang)
+    text = render_report(store.report(plan, year, as_of=_date(as_of) if as_of else None), fmt, lang)
     if output is None:
         click.echo(text)
         return
