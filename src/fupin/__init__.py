@@ -62,6 +62,7 @@ from fupin.dedup import Candidate, MergeResult  # noqa: E402
 from fupin.exits import Assessment  # noqa: E402
 from fupin.io.engine import FileResult, ImportResult, RowError  # noqa: E402
 from fupin.io.files import FileTooLarge, ReadLimits, UnreadableFile  # noqa: E402
+from fupin.overview import Overview, PlanSummary, render_overview  # noqa: E402
 from fupin.pairing import AutoResult, PairingRow, TransferResult  # noqa: E402
 from fupin.plans import Commitment, Plan, load_plan, packaged_plans  # noqa: E402
 from fupin.plugins import get_plugin_manager, list_plugins, plugin_failures  # noqa: E402
@@ -103,12 +104,14 @@ __all__ = [
     "ImportBatch",
     "ImportResult",
     "MergeResult",
+    "Overview",
     "NotFound",
     "Page",
     "Pairing",
     "PairingRow",
     "Person",
     "PersonHit",
+    "PlanSummary",
     "Plan",
     "PlanError",
     "PluginError",
@@ -144,6 +147,7 @@ __all__ = [
     "packaged_plans",
     "plugin_failures",
     "render_household_card",
+    "render_overview",
     "render_report",
     "validates",
 ]
