@@ -271,7 +271,7 @@ def build_report(store: Any, plan: Any, year: int, *, as_of: dt.date | None = No
             _evidence_section(plan, results),
             _lint_section(plan),
         ]
-    plugins = list(store.hooks.report_sections(store, plan, year))
+    plugins = list(store.hooks.report_sections(store, plan, year, as_of))
     gathered = core + plugins
     core += [_problems_section(store, plan, results, gathered), _next_section(store, plan, year, as_of, gathered)]
     order = list(REPORT_PARTS)
