@@ -18,6 +18,7 @@ import sqlalchemy as sa
 
 from fupin.charts import Chart, Series
 from fupin.checks import CheckResult, Status
+from fupin.errors import ValidationError
 from fupin.serial import Serialisable, plain
 from fupin.storage import schema as S
 from fupin.store import HouseholdCard
@@ -268,7 +269,7 @@ def build_report(store: Any, plan: Any, year: int, *, as_of: dt.date | None = No
             _commitments_section(plan, results, store.vocab),
             _grid_section(plan, year, by_year),
             _cadre_section(store, sheets),
-            _evidence_section(plan, results),
+            _evidence_section(plan, results, store.vocab),
             _lint_section(plan),
         ]
     plugins = list(store.hooks.report_sections(store, plan, year, as_of))
@@ -821,14 +822,17 @@ def _grid_section(plan: Any, year: int, by_year: dict[int, Sequence[CheckResult]
     )
 
 
-def _evidence_section(plan: Any, results: Sequence[CheckResult]) -> ReportSection:
+def _evidence_section(plan: Any, results: Sequence[CheckResult], vocab: Vocabulary) -> ReportSection:
     """附表: how many records prove each commitment's figure, by kind of record."""
-    names = {"action": ("帮扶记录", "support actions"), "visit": ("走访", "visits"), "pairing": ("结对", "pairings"),
-             "diary": ("民情日记", "diary entries"), "case": ("案件", "cases"), "exit": ("脱贫评估", "exit assessments")}
+    def name(kind: str, lang: str) -> str:
+        try:  # the kinds are the vocabulary's evidence_kind list, which plugins extend with their tables
+            return vocab.label("evidence_kind", kind, "en" if lang == "en" else "zh")
+        except (KeyError, ValidationError):  # a plugin that names no label for its table: never show the code
+            return "其他记录" if lang != "en" else "other records"
 
     def kinds(r: CheckResult, lang: str) -> str:
-        c = Counter(e.split(":", 1)[0] for e in r.evidence)
-        return ("、" if lang != "en" else ", ").join(f"{names.get(k, (k, k))[1 if lang == 'en' else 0]} {n}" for k, n in sorted(c.items())) or "-"
+        c = Counter(name(e.split(":", 1)[0], lang) for e in r.evidence)
+        return ("、" if lang != "en" else ", ").join(f"{k} {n}" for k, n in sorted(c.items())) or "-"
 
     return ReportSection(
         "core.evidence", "承诺证明记录统计", "Records proving each commitment", part="appendix",
@@ -962,7 +966,6 @@ BINARY_FORMATS = ("docx", "xlsx")
 
 
 def _check_lang(lang: str) -> None:
-    from fupin.errors import ValidationError
 
     if lang not in ("zh", "en"):
         raise ValidationError.of("lang", "语言应为 zh 或 en / lang is zh or en", lang)
@@ -978,7 +981,6 @@ def render_report(report: YearlyReport, fmt: str = "html", lang: str = "zh") -> 
     """
     import json
 
-    from fupin.errors import ValidationError
 
     _check_lang(lang)
     if fmt in BINARY_FORMATS:
