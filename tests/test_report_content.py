@@ -150,6 +150,13 @@ class TestWords:
         steps = by_key(build_report(store, village, 2015, as_of=AS_OF))["core.next"]
         assert steps.paragraphs_zh[0].startswith(f"{len(overdue)} 户已逾期未走访")
         assert steps.paragraphs_en[0].startswith(f"{len(overdue)} households are overdue")
+        # The cadres most behind are named, not coded.
+        behind = {c for i in overdue for c in i.cadres}
+        with store.engine.connect() as conn:
+            names = dict(conn.execute(sa.select(S.cadres.c.code, S.cadres.c.name).where(S.cadres.c.code.in_(behind))).all())
+        assert behind and "最多的干部" in steps.paragraphs_zh[0]
+        assert not any(code in steps.paragraphs_zh[0] + steps.paragraphs_en[0] for code in behind)
+        assert any(name in steps.paragraphs_zh[0] for name in names.values())
 
     def test_no_codes_and_english_is_english(self, store, village):
         """No internal codes (snake_case, CLI commands) in either language; no Chinese in English but proper names."""

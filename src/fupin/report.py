@@ -879,10 +879,12 @@ def _next_section(store: Any, plan: Any, year: int, as_of: dt.date, sections: Se
         names = _area_names(store, list(groups))
         top_g = groups.most_common(3)
         top_c = cadres.most_common(3)
+        who = _cadre_names(store, [c for c, _n in top_c])  # a leader reads names, not cadre codes
         zh.append(f"{len(overdue)} 户已逾期未走访, 尽快走访; 最多的村民小组: " + "、".join(f"{names.get(g, g)} {n} 户" for g, n in top_g)
-                  + ("; 最多的干部: " + "、".join(f"{c} {n} 户" for c, n in top_c) if top_c else "") + "。")
+                  + ("; 最多的干部: " + "、".join(f"{who.get(c, c)} {n} 户" for c, n in top_c) if top_c else "") + "。")
         en.append(f"{len(overdue)} households are overdue for a visit: visit them soon; most in villager groups "
-                  + ", ".join(f"{names.get(g, g)} ({n})" for g, n in top_g) + ("; cadres most behind: " + ", ".join(f"{c} ({n})" for c, n in top_c) if top_c else "") + ".")
+                  + ", ".join(f"{names.get(g, g)} ({n})" for g, n in top_g)
+                  + ("; cadres most behind: " + ", ".join(f"{who.get(c, c)} ({n})" for c, n in top_c) if top_c else "") + ".")
     pending = [d for d in due if d.status == "due"]
     if pending:
         zh.append(f"{len(pending)} 户即将到期, 按期走访。")
@@ -901,6 +903,13 @@ def _area_names(store: Any, codes: list[str]) -> dict[str, str]:
         return {}
     with store.reading("aggregates.read") as conn:
         return dict(conn.execute(sa.select(S.areas.c.code, S.areas.c.name).where(S.areas.c.code.in_(codes))).all())
+
+
+def _cadre_names(store: Any, codes: list[str]) -> dict[str, str]:
+    if not codes:
+        return {}
+    with store.reading("aggregates.read") as conn:
+        return dict(conn.execute(sa.select(S.cadres.c.code, S.cadres.c.name).where(S.cadres.c.code.in_(codes))).all())
 
 
 def _lint_section(plan: Any) -> ReportSection:
