@@ -22,6 +22,7 @@ It is tested two ways:
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -306,3 +307,42 @@ class _Factory:
         path = self.directory / name
         path.mkdir()
         return path
+
+
+#: Latin words a Chinese check text may keep: none but the plugin's package name in a missing-plugin note
+#: (``fupin-funding``); numbers, dates and percentages are not words, and record numbers (``QJNU-K2017-001``,
+#: capitals, digits and dashes) are how a reader finds a record (:data:`_RECORD_NUMBER`).
+_LATIN_ALLOWED = {"fupin"}
+_RECORD_NUMBER = re.compile(r"\b[A-Z0-9]+(?:-[A-Z0-9]+)+\b")
+_CJK_RUN = re.compile(r"[\u3400-\u9fff]+")
+_SNAKE = re.compile(r"\b[a-z]+(?:_[a-z]+)+\b")
+
+
+def _a_name(run: str, names: set[str]) -> bool:
+    """A Chinese run in English text is a proper name: made of the database's names (会泽县者海镇), or a place the
+    plan file names that the register does not hold (会泽县五星乡: a name ending in 乡, 镇, 县 ...)."""
+    for name in sorted(names, key=len, reverse=True):
+        run = run.replace(name, "")
+    return run == "" or (len(run) <= 4 and run.endswith(("乡", "镇", "县", "村", "市", "区", "校", "中", "学")))
+
+
+def test_check_results_say_each_language_in_words(world: dict[str, Any]) -> None:
+    """Every commitment's result of both demo plans, every year: required/actual/note are Chinese (no Latin word of
+    three letters or more), required_en/actual_en/note_en English (no Chinese but the names of the database's areas,
+    units, schools and cadres), neither a snake_case code, and English given wherever Chinese is."""
+    store = world["store"]
+    with store.engine.connect() as conn:
+        names = set(conn.execute(sa.select(S.areas.c.name)).scalars()) | set(conn.execute(sa.select(S.units.c.name)).scalars())
+    for plan in (world["reference"], world["second"]):
+        names |= {v.name_zh for v in plan.villages} | {a.name_zh for v in plan.villages for a in v.parents}
+        for year in plan.years():
+            for r in check_plan(store, plan, year, as_of=dt.date(plan.period_end.year + 1, 3, 31)):
+                for field in ("required", "actual", "note"):
+                    zh, en = getattr(r, field), getattr(r, f"{field}_en")
+                    where = f"{plan.name} {year} {r.commitment} {field}"
+                    assert not _SNAKE.search(zh) and not _SNAKE.search(en), (where, zh, en)
+                    words = {w.lower() for w in re.findall(r"[A-Za-z]{3,}", _RECORD_NUMBER.sub("", zh))} - _LATIN_ALLOWED
+                    assert not words, (where, zh)
+                    assert bool(zh) == bool(en), (where, zh, en)
+                    foreign = [w for w in _CJK_RUN.findall(en) if not _a_name(w, names)]
+                    assert not foreign, (where, en, foreign)

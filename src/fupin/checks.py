@@ -523,8 +523,9 @@ NOT_MEASURABLE_PARAMS_READ = ("record",)
 def _not_measurable(commitment: Commitment) -> CheckResult:
     """C35 and the like: listed with their text and what the plan says can be recorded, never checked."""
     record = commitment.params.get("record")
-    note = _join(commitment.measurable_as_zh or "软件无法衡量", f"可记录: {record}" if record else "")
-    note_en = _join(commitment.measurable_as_en or "not measurable by software", f"recorded instead: {record}" if record else "")
+    # What the plan says can be recorded is in its words; ``record`` (a code: ``complaint``) stays in the figures.
+    note = commitment.measurable_as_zh or "软件无法衡量"
+    note_en = commitment.measurable_as_en or "not measurable by software"
     return CheckResult(commitment.id, Status.NOT_MEASURABLE, note=note, note_en=note_en,
                        target=NOT_MEASURABLE, figures={"record": record} if record else {})
 
