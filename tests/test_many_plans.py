@@ -38,6 +38,7 @@ from fupin.report import build_report, render_report_text
 from fupin.simulate import play
 from fupin.storage import schema as S
 from fupin.testing import TEST_ACTOR, fresh_postgres_database, sqlite_file_url
+from tests.campaign_seed import proper_name
 
 SECOND = Path(__file__).resolve().parents[1] / "examples" / "plans" / "ddac-xinzhai.toml"
 REFERENCE = "qjnu-tuomu"
@@ -318,14 +319,6 @@ _CJK_RUN = re.compile(r"[\u3400-\u9fff]+")
 _SNAKE = re.compile(r"\b[a-z]+(?:_[a-z]+)+\b")
 
 
-def _a_name(run: str, names: set[str]) -> bool:
-    """A Chinese run in English text is a proper name: made of the database's names (会泽县者海镇), or a place the
-    plan file names that the register does not hold (会泽县五星乡: a name ending in 乡, 镇, 县 ...)."""
-    for name in sorted(names, key=len, reverse=True):
-        run = run.replace(name, "")
-    return run == "" or (len(run) <= 4 and run.endswith(("乡", "镇", "县", "村", "市", "区", "校", "中", "学")))
-
-
 def test_check_results_say_each_language_in_words(world: dict[str, Any]) -> None:
     """Every commitment's result of both demo plans, every year: required/actual/note are Chinese (no Latin word of
     three letters or more), required_en/actual_en/note_en English (no Chinese but the names of the database's areas,
@@ -344,5 +337,5 @@ def test_check_results_say_each_language_in_words(world: dict[str, Any]) -> None
                     words = {w.lower() for w in re.findall(r"[A-Za-z]{3,}", _RECORD_NUMBER.sub("", zh))} - _LATIN_ALLOWED
                     assert not words, (where, zh)
                     assert bool(zh) == bool(en), (where, zh, en)
-                    foreign = [w for w in _CJK_RUN.findall(en) if not _a_name(w, names)]
+                    foreign = [w for w in _CJK_RUN.findall(en) if not proper_name(w, names)]
                     assert not foreign, (where, en, foreign)
