@@ -1,6 +1,8 @@
 # One command each, on a fresh machine with Python >= 3.11 and make:
 #   make demo   builds the reference village (Tuomu) and prints its summary
-#   make test   runs every test, PostgreSQL included (a throwaway server is started)
+#   make test   runs every test, PostgreSQL included (a throwaway server is started),
+#               and the yearly report printed by headless Chromium (scripts/ensure-browser
+#               installs chromium and a CJK font where missing, as root)
 # Both create .venv and install the core, every plugin under plugins/ and the
 # test tools first; the install is redone only when a pyproject.toml changes.
 
@@ -28,6 +30,7 @@ demo: $(STAMP)
 	$(BIN)/fupin --db $(DEMO_DB) --as $(DEMO_ACTOR) demo --force
 
 test: $(STAMP)
+	scripts/ensure-browser
 	scripts/with-postgres $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # The import benchmark: a synthetic province (250,000 households) loaded by a raw

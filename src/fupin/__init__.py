@@ -62,10 +62,11 @@ from fupin.dedup import Candidate, MergeResult  # noqa: E402
 from fupin.exits import Assessment  # noqa: E402
 from fupin.io.engine import FileResult, ImportResult, RowError  # noqa: E402
 from fupin.io.files import FileTooLarge, ReadLimits, UnreadableFile  # noqa: E402
+from fupin.overview import Overview, PlanSummary, render_overview  # noqa: E402
 from fupin.pairing import AutoResult, PairingRow, TransferResult  # noqa: E402
 from fupin.plans import Commitment, Plan, load_plan, packaged_plans  # noqa: E402
 from fupin.plugins import get_plugin_manager, list_plugins, plugin_failures  # noqa: E402
-from fupin.report import ReportSection, YearlyReport, render_household_card, render_report  # noqa: E402
+from fupin.report import ReportSection, YearlyReport, render_household_card, render_report, render_report_bytes  # noqa: E402
 from fupin.search import HouseholdHit, Page, PersonHit  # noqa: E402
 from fupin.store import Actor, AuditEntry, CardMember, ExportResult, HouseholdCard, ImportBatch, Store  # noqa: E402
 from fupin.visits import DueItem  # noqa: E402
@@ -103,12 +104,14 @@ __all__ = [
     "ImportBatch",
     "ImportResult",
     "MergeResult",
+    "Overview",
     "NotFound",
     "Page",
     "Pairing",
     "PairingRow",
     "Person",
     "PersonHit",
+    "PlanSummary",
     "Plan",
     "PlanError",
     "PluginError",
@@ -144,6 +147,8 @@ __all__ = [
     "packaged_plans",
     "plugin_failures",
     "render_household_card",
+    "render_overview",
     "render_report",
+    "render_report_bytes",
     "validates",
 ]

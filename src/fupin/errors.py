@@ -90,3 +90,12 @@ class WriteFailed(FupinError):
     """
 
     exit_code = 4
+
+
+class FontMissing(FupinError):
+    """No font that draws Chinese is installed, so a chart cannot be drawn as an image (Word's charts).
+
+    Exit status 4 (the environment): install fonts-noto-cjk (or Source Han Sans, WenQuanYi Micro Hei).
+    """
+
+    exit_code = 4

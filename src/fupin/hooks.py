@@ -13,6 +13,7 @@ life of the ``Hooks`` object; build a new one after registering more plugins.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -224,9 +225,11 @@ class Hooks:
             self._vocabulary = vocab
         return self._vocabulary
 
-    def report_sections(self, store: Store, plan: Plan, year: int) -> list[ReportSection]:
-        """Every plugin's sections of the yearly report, in registration order."""
-        return [section for result in self.pm.hook.fupin_report_sections(store=store, plan=plan, year=year)[::-1] for section in _as_list(result)]
+    def report_sections(self, store: Store, plan: Plan, year: int, as_of: dt.date | None = None) -> list[ReportSection]:
+        """Every plugin's sections of the yearly report as of ``as_of`` (default: the year's last day, or today if earlier), in registration order."""
+        as_of = as_of or min(dt.date.today(), dt.date(year, 12, 31))
+        results = self.pm.hook.fupin_report_sections(store=store, plan=plan, year=year, as_of=as_of)
+        return [section for result in results[::-1] for section in _as_list(result)]
 
     def simulate(self, store: Store, plan: Plan, seed: int) -> None:
         """Let every plugin record its stream's demo activity (``fupin_simulate``)."""

@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any
 import pluggy
 
 if TYPE_CHECKING:
+    import datetime as dt
+
     import click
     from sqlalchemy import MetaData
 
@@ -209,7 +211,7 @@ def fupin_validate_record(record: Any, record_type: str) -> list[Problem] | None
 
 
 @hookspec
-def fupin_report_sections(store: Any, plan: Any, year: int) -> list[Any] | None:
+def fupin_report_sections(store: Any, plan: Any, year: int, as_of: dt.date) -> list[Any] | None:
     """Return this plugin's sections of the yearly report (``fupin report``).
 
     Called once per report, after the core's sections. Sections show counts,
@@ -219,12 +221,17 @@ def fupin_report_sections(store: Any, plan: Any, year: int) -> list[Any] | None:
         store: the store (read with ``store.engine``; figures need ``aggregates.read``).
         plan: the :class:`fupin.Plan` reported on.
         year: the year reported on.
+        as_of: the report's date (a past year's: its last day, unless the reader
+            asked for another): judge what is due, met or overdue as of this day,
+            as the core's commitment results do (pass it as the ``as_of`` of a
+            :class:`fupin.CheckContext`). A hookimpl may leave it out.
 
     Returns:
         A list of :class:`fupin.ReportSection` (title, paragraphs, an optional
-        table), or ``None``.
+        table, charts, next steps), or ``None``.
 
     .. versionadded:: 0.1
+    .. versionchanged:: 0.2 ``as_of``.
     """
 
 

@@ -8,7 +8,6 @@ shows counts and record numbers only.
 from __future__ import annotations
 
 import datetime as dt
-import html
 from collections import Counter
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -271,7 +270,7 @@ def build_report(store: Any, plan: Any, year: int, *, as_of: dt.date | None = No
             _evidence_section(plan, results),
             _lint_section(plan),
         ]
-    plugins = list(store.hooks.report_sections(store, plan, year))
+    plugins = list(store.hooks.report_sections(store, plan, year, as_of))
     gathered = core + plugins
     core += [_problems_section(store, plan, results, gathered), _next_section(store, plan, year, as_of, gathered)]
     order = list(REPORT_PARTS)
@@ -803,7 +802,10 @@ def _problems_section(store: Any, plan: Any, results: Sequence[CheckResult], sec
 def _next_section(store: Any, plan: Any, year: int, as_of: dt.date, sections: Sequence[ReportSection]) -> ReportSection:
     """五、下一步工作打算: the households overdue for a visit (how many; the villager groups and cadres most
     behind), the commitments not yet due, and every section's next steps."""
-    due = store.worklist(plan, as_of=as_of)
+    from fupin.visits import due_list
+
+    # Only counts of the worklist are shown: a reader of aggregates (a department's clerk) gets them too.
+    due = due_list(store, plan, as_of=as_of, permission="aggregates.read")
     overdue = [d for d in due if d.status == "overdue"]
     zh, en = [], []
     if overdue:
@@ -885,80 +887,69 @@ def _short(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-_STATUS_CLASS = {Status.MET: "met", Status.NOT_MET: "not-met", Status.NOT_YET_DUE: "not-due", Status.NO_DATA: "no-data", Status.NOT_MEASURABLE: "not-measurable"}
-
-
 def render_report_html(report: YearlyReport, lang: str = "zh") -> str:
-    """The yearly report as one self-contained HTML page (no scripts, no external files), for printing."""
-    zh = lang != "en"
-    t = (lambda a, b: a) if zh else (lambda a, b: b)
-    e = html.escape
-    plan = report.plan
-    title = plan.title_zh if zh or not plan.title_en else plan.title_en
-    counts = Counter(r.status for r in report.results)
-    titles = {c.id: c.title(lang) for c in plan.commitments}
-    out = [
-        "<!DOCTYPE html>", f'<html lang="{"zh-CN" if zh else "en"}"><head><meta charset="utf-8">',
-        f"<title>{e(title)} {report.year}</title>", f"<style>{_CSS}</style></head><body>",
-        f"<header><h1>{e(t(f'{report.year} 年度帮扶工作报告', f'Year {report.year} report'))}</h1>",
-        f"<p class=sub>{e(title)}</p><p class=sub>{e(t('截至', 'As of'))} {report.as_of}</p></header>",
-        '<section><h2>' + e(t("承诺完成情况", "Commitments")) + "</h2><p class=summary>"
-        + " ".join(f'<span class="badge {_STATUS_CLASS[s]}">{e(s.label(lang))} {counts.get(s, 0)}</span>' for s in Status) + "</p>",
-        "<table><thead><tr>" + "".join(f"<th>{e(h)}</th>" for h in t("编号|承诺|状态|要求|实际|说明", "Id|Commitment|Status|Required|Actual|Notes").split("|")) + "</tr></thead><tbody>",
-    ]
-    for r in report.results:
-        evidence = f"<div class=ev>{e(t('证明记录', 'evidence'))}: {len(r.evidence)}</div>" if r.evidence else ""
-        plugin = f" <span class=plugin>{e(r.plugin)}</span>" if r.plugin and r.plugin != "core" else ""
-        out.append(
-            f'<tr class="{_STATUS_CLASS[r.status]}"><td>{e(r.commitment)}</td><td>{e(titles.get(r.commitment, ""))}{plugin}</td>'
-            f'<td><span class="badge {_STATUS_CLASS[r.status]}">{e(r.status.label(lang))}</span></td>'
-            f"<td>{e(r.text('required', lang))}</td><td>{e(r.text('actual', lang))}{evidence}</td><td>{e(r.text('note', lang))}</td></tr>"
-        )
-    out.append("</tbody></table></section>")
-    for section in report.sections:
-        out.append(f'<section id="{e(section.key)}"><h2>{e(section.title(lang))}</h2>')
-        out += [f"<p>{e(p)}</p>" for p in section.paragraphs(lang)]
-        if section.shortfalls(lang):
-            out.append("<ul class=short>" + "".join(f"<li>{e(s)}</li>" for s in section.shortfalls(lang)) + "</ul>")
-        if section.rows:
-            out.append("<table><thead><tr>" + "".join(f"<th>{e(h)}</th>" for h in section.headers(lang)) + "</tr></thead><tbody>")
-            out += ["<tr>" + "".join(f"<td>{e(_cell(c))}</td>" for c in row) + "</tr>" for row in section.table_rows(lang)]
-            out.append("</tbody></table>")
-        out.append("</section>")
-    out.append(f"<footer>{e(t('由 fupin 生成; 数字来自记录, 每项“已达成”都有证明记录。', 'Made by fupin; every figure comes from the records, and every met commitment has records that prove it.'))}</footer>")
-    out.append("</body></html>")
-    return "\n".join(out)
+    """The yearly report as one self-contained HTML page (no scripts, no external files), for printing on A4
+    (:mod:`fupin.report_html`)."""
+    from fupin.report_html import render_report_html as render
+
+    return render(report, lang)
 
 
-_CSS = """
-body{font-family:"Noto Sans CJK SC","Source Han Sans SC","PingFang SC","Microsoft YaHei",sans-serif;margin:2em auto;max-width:60em;color:#222;line-height:1.5}
-header{border-bottom:3px solid #b22;margin-bottom:1em}h1{color:#b22;margin:0}.sub{margin:.2em 0;color:#555}
-h2{border-left:6px solid #b22;padding-left:.4em;margin-top:1.6em}
-table{border-collapse:collapse;width:100%;font-size:.9em;margin:.6em 0}th,td{border:1px solid #ccc;padding:.25em .45em;vertical-align:top;text-align:left}
-th{background:#f3f0ea}tr.not-met td{background:#fdecea}tr.not-due td{background:#fff8e1}tr.no-data td{background:#f4f4f4}
-.badge{display:inline-block;padding:0 .5em;border-radius:.8em;font-size:.85em;white-space:nowrap;margin-right:.3em}
-.badge.met{background:#d8f0d8;color:#135f13}.badge.not-met{background:#f8c9c4;color:#8a1010}.badge.not-due{background:#ffe9a8;color:#6b5200}.badge.no-data{background:#ddd;color:#444}.badge.not-measurable{background:#e8e4f4;color:#3d2d6b}
-.short li{color:#8a1010}.ev{color:#666;font-size:.85em}.plugin{color:#666;font-size:.8em}footer{margin-top:2em;color:#777;font-size:.85em}
-@media print{body{margin:0}section{page-break-inside:avoid}}
-"""
+#: The formats :func:`render_report` writes as text, and those :func:`render_report_bytes` writes as a file.
+TEXT_FORMATS = ("text", "json", "html")
+BINARY_FORMATS = ("docx", "xlsx")
+
+
+def _check_lang(lang: str) -> None:
+    from fupin.errors import ValidationError
+
+    if lang not in ("zh", "en"):
+        raise ValidationError.of("lang", "语言应为 zh 或 en / lang is zh or en", lang)
 
 
 def render_report(report: YearlyReport, fmt: str = "html", lang: str = "zh") -> str:
     """The yearly report as ``fmt``: ``"html"`` (a page to print), ``"text"`` or ``"json"``, in ``lang`` (zh or en).
 
+    Word and Excel are files, not text: :func:`render_report_bytes` writes them.
+
     Raises:
-        ValidationError: An unknown format or language.
+        ValidationError: An unknown format or language, or a binary format (``"docx"``, ``"xlsx"``).
     """
     import json
 
     from fupin.errors import ValidationError
 
-    if lang not in ("zh", "en"):
-        raise ValidationError.of("lang", "语言应为 zh 或 en / lang is zh or en", lang)
+    _check_lang(lang)
+    if fmt in BINARY_FORMATS:
+        raise ValidationError.of("fmt", f"{fmt} 是文件格式, 用 render_report_bytes / {fmt} is a file: use render_report_bytes", fmt)
     if fmt == "html":
         return render_report_html(report, lang)
     if fmt == "text":
         return render_report_text(report, lang)
     if fmt == "json":
         return json.dumps(report.to_dict(lang), ensure_ascii=False, indent=2, default=str)
-    raise ValidationError.of("fmt", "格式应为 html, text 或 json / fmt is html, text or json", fmt)
+    raise ValidationError.of("fmt", "格式应为 html, text, json, docx 或 xlsx / fmt is html, text, json, docx or xlsx", fmt)
+
+
+def render_report_bytes(report: YearlyReport, fmt: str = "docx", lang: str = "zh") -> bytes:
+    """The yearly report as the bytes of a file: ``"docx"`` (Word) or ``"xlsx"`` (Excel), in ``lang`` (zh or en);
+    the text formats (``"html"``, ``"text"``, ``"json"``) as UTF-8.
+
+    The Word document has the parts of the 年度帮扶工作总结 as headings (Word's navigation pane lists them),
+    the sections' paragraphs, tables and charts; the workbook has a contents sheet, then one sheet per table
+    (the commitments, every section's table, every chart's data). Both are the same bytes for the same
+    report: their dates are the report's as-of day.
+
+    Raises:
+        ValidationError: An unknown format or language.
+    """
+    _check_lang(lang)
+    if fmt == "docx":
+        from fupin.render.docx import render_report_docx
+
+        return render_report_docx(report, lang)
+    if fmt == "xlsx":
+        from fupin.render.xlsx import render_report_xlsx
+
+        return render_report_xlsx(report, lang)
+    return (render_report(report, fmt, lang) + "\n").encode("utf-8")

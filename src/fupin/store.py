@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     from fupin.io.engine import ImportResult
     from fupin.pairing import AutoResult, PairingRow, TransferResult
     from fupin.plans import Plan
+    from fupin.overview import Overview
     from fupin.report import YearlyReport
     from fupin.search import HouseholdHit, Page, PersonHit
     from fupin.visits import DueItem
@@ -1360,6 +1361,17 @@ class Store:
         from fupin.report import build_report
 
         return build_report(self, self.plan(plan), year, as_of=as_of)
+
+    def overview(self, year: int, *, as_of: dt.date | None = None) -> Overview:
+        """The yearly reports of every plan the actor may read, with a summary table and charts comparing them
+        (``fupin report --all-plans``); render it with :func:`fupin.render_overview`.
+
+        Raises:
+            AccessDenied: the actor may read no plan's figures.
+        """
+        from fupin.overview import build_overview
+
+        return build_overview(self, year, as_of=as_of)
 
     def pair(self, pairing: model.Pairing) -> int:
         """Store a pairing (cadre and household, or unit and village); returns its id (needs pairing.write)."""

@@ -313,18 +313,19 @@ def due_status(
     return ("overdue" if last_year < rule.visits_needed(year - 1) else "due"), dt.date(year, 12, 31)
 
 
-def due_list(store: Any, plan: Any, *, as_of: dt.date, cadre: str | None = None) -> list[DueItem]:
+def due_list(store: Any, plan: Any, *, as_of: dt.date, cadre: str | None = None, permission: str = "registry.read") -> list[DueItem]:
     """Households of ``plan`` due or overdue for a visit on ``as_of``, overdue first.
 
     With ``cadre``, only that cadre's households (pairings in force on ``as_of``).
-    The actor sees the households its ``registry.read`` scope reaches.
+    The actor sees the households its ``registry.read`` scope reaches. The yearly
+    report, which shows only counts of the list, passes ``permission="aggregates.read"``.
     """
     from fupin.queries import plan_units, split
 
-    store.access.require("registry.read")
+    store.access.require(permission)
     rule = CampaignRule.of(plan, store.vocab)
-    scope = store.access.household_condition("registry.read")
-    with store.reading("registry.read") as conn:
+    scope = store.access.household_condition(permission)
+    with store.reading(permission) as conn:
         units = plan_units(conn, plan)
         rows = conn.execute(_due_query(plan, rule, units, as_of, cadre, scope, conn.dialect)).all()
     return [

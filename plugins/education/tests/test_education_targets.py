@@ -1,5 +1,5 @@
-"""The education targets (C23 to C26) met and not met with evidence, the record rules in the store,
-and the report sections; on SQLite and PostgreSQL."""
+"""The education targets (C23 to C26) met and not met with evidence, and the record rules in the store,
+on SQLite and PostgreSQL (the report sections: test_education_report.py)."""
 
 from __future__ import annotations
 
@@ -115,21 +115,6 @@ def test_trainee_school_must_be_beneficiary(seeded):
     assert "TMC-XX" in str(info.value)
     with pytest.raises(ValidationError):
         record(store, plan, "education.teacher_visit", "V-y", "2017-04-10", {"programme": "p", "trainees": ["甲@NOPE"]}, ["unit:NOPE"])
-
-
-def test_report_sections(seeded):
-    """The report gets the education summary and the 三下乡 section, with counts."""
-    store, plan = seeded
-    record(store, plan, "education.sanxiaxiang", "S-1", "2018-07-10", {"team": "支教团", "vacation": "暑假", "supervisor": "s",
-           "members": ["a"], "activities": ["支教", "义诊", "义诊"]}, ["unit:TMC-XX"], unit="QJNU-STU",
-           quantities={"people": 120})
-    sections = {s.key: s for s in store.hooks.report_sections(store, plan, 2018)}
-    assert {"education.summary", "education.sanxiaxiang"} <= set(sections)
-    summary = sections["education.summary"]
-    assert [row[0] for row in summary.rows] == ["C23", "C24", "C25", "C26", "C27"]
-    assert "服务群众 120 人次" in summary.paragraphs_zh[0]
-    assert any("C26" in s for s in summary.shortfalls_zh)
-    assert ("义诊", "free clinic", 2) in sections["education.sanxiaxiang"].rows
 
 
 def test_one_to_one_support(seeded):

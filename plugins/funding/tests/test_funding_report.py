@@ -102,3 +102,24 @@ def test_next_steps_say_what_is_due_and_vanish_when_done(village):
     _post(store, "ZXJ-B", "2017-08-21", "aid", 50_000, programme="study_aid", aid_year=2017, person=village.student_b)
     section = _section(store, village.plan)
     assert section.next_steps_zh == () and section.next_steps_en == ()
+
+
+def test_a_past_years_section_as_of_its_last_day_agrees_with_the_core(village):
+    """The report's date reaches the plugin: a 2017 report as of 31 December judges the funding commitments as the core
+    does on that day (a budget due by the year's end is not yet overdue; study aid due in August is), and as of
+    1 January both call the budget not met."""
+    store = village.store
+    ledger.add_fund(store, Fund("B2017", "2017 年专项经费", "budget", year=2017, plan_name="qjnu-tuomu", owner_unit="QJNU"))
+    _post(store, "YS2017", "2017-01-05", "appropriation", 30_000_000)
+    _post(store, "ZXJ-A", "2017-08-20", "aid", 50_000, programme="study_aid", aid_year=2017, person=village.student_a)
+    titles = {c.id: c for c in village.plan.commitments}
+    for as_of in (dt.date(2017, 12, 31), dt.date(2018, 1, 1)):
+        report = store.report(village.plan, 2017, as_of=as_of)
+        section = next(s for s in report.sections if s.key == "funding.summary")
+        not_met = [titles[r.commitment] for r in report.results if r.target.startswith("funding.") and r.status.value == "not_met"]
+        assert len(section.shortfalls_zh) == len(not_met) and len(section.shortfalls_en) == len(not_met)
+        assert [s.split(":")[0] for s in section.shortfalls_zh] == [c.title("zh") for c in not_met], (as_of, section.shortfalls_zh)
+        budget = next(r for r in report.results if r.target == "funding.budget_per_year")
+        aid = next(r for r in report.results if r.target == "funding.study_aid")
+        assert aid.status.value == "not_met"
+        assert budget.status.value == ("not_due" if as_of.year == 2017 else "not_met")

@@ -32,3 +32,11 @@ def test_section_in_words_with_chart_and_next_steps(cli, database_url, seed, tmp
     # One 空巢老人 of six was not in the group session: a next step, counted as <5.
     assert any("空巢老人" in s and "<5" in s for s in section.next_steps_zh), section.next_steps_zh
     assert len(section.next_steps_en) == len(section.next_steps_zh)
+    # Coverage by group in each language's own words (no table of Chinese cells in the English report), and charted.
+    assert not section.rows
+    assert any("空巢老人" in p and "已疏导" in p for p in section.paragraphs_zh)
+    assert any("Coverage by group" in p for p in section.paragraphs_en)
+    by_group = next(c for c in section.charts if c.key == "psychology.coverage_by_group")
+    assert "空巢老人" in by_group.categories_zh and not any(CJK.search(c) for c in by_group.categories_en)
+    i = by_group.categories_zh.index("空巢老人")
+    assert by_group.series[0].values[i] == 6 and by_group.series[1].values[i] == 5 and i in by_group.highlight

@@ -9,12 +9,13 @@ pairing lists are imported in batch with ``fupin import visits|diary|cases|pairi
 from __future__ import annotations
 
 import datetime as dt
+import sys
 from pathlib import Path
 from typing import Any
 
 import click
 
-from fupin import NotFound, Pairing, Status, render_report
+from fupin import NotFound, Pairing, Status, render_overview, render_report, render_report_bytes
 from fupin.cli._app import echo_json, pass_store
 from fupin.ext import table
 
@@ -334,27 +335,62 @@ def exit_record(store: Any, numbers: tuple[str, ...], year: int, on: str | None,
 
 @click.command("report")
 @click.option("--year", type=int, required=True)
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "html"]), default="text", show_default=True)
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write to FILE (audited; an export is not a publication, C36).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "html", "docx", "xlsx"]), default="text", show_default=True,
+              help="docx (Word) and xlsx (Excel) are files: give -o FILE.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
+              help="Write to FILE (audited; an export is not a publication, C36); '-' for stdout when it is not a terminal.")
 @click.option("--as-of", "as_of", metavar="DATE", help="Report as on this day (default: the year's last day, or today while the year runs).")
 @_PLAN
+@click.option("--all-plans", "all_plans", is_flag=True,
+              help="Every plan you may read: a summary table comparing them, then each plan's report (text or json).")
 @_LANG
 @pass_store
-def report(store: Any, year: int, fmt: str, output: Path | None, as_of: str | None, plan_name: str | None, lang: str) -> None:
+def report(
+    store: Any, year: int, fmt: str, output: Path | None, as_of: str | None, plan_name: str | None, all_plans: bool, lang: str
+) -> None:
     """The yearly report: profile, pairing and visit coverage, commitments, cadre sheets, plugins' sections.
 
     \b
     Example:
       fupin report --year 2016 --format html -o tuomu-2016.html
+      fupin report --year 2016 --format docx -o tuomu-2016.docx
+      fupin report --year 2016 --format xlsx --lang en -o tuomu-2016.xlsx
       fupin report --year 2016 --lang en
+      fupin report --year 2016 --all-plans
     """
+    if all_plans:
+        _overview(store, year, fmt, output, as_of, plan_name, lang)
+        return
+    binary = fmt in ("docx", "xlsx")
+    to_stdout = output is None or str(output) == "-"
+    if binary and (output is None or (to_stdout and sys.stdout.isatty())):
+        raise click.UsageError(f"--format {fmt} 是文件, 请用 -o FILE / --format {fmt} writes a file: give -o FILE")
     plan = store.plan(plan_name)
-    text = render_report(store.report(plan, year, as_of=_date(as_of) if as_of else None), fmt, lang)
+    yearly = store.report(plan, year, as_of=_date(as_of) if as_of else None)
+    if to_stdout:
+        if binary:
+            sys.stdout.flush()
+            sys.stdout.buffer.write(render_report_bytes(yearly, fmt, lang))
+            sys.stdout.buffer.flush()
+        else:
+            click.echo(render_report(yearly, fmt, lang))
+        return
+    assert output is not None
+    output.write_bytes(render_report_bytes(yearly, fmt, lang))
+    store.audit_event("report", "plans", plan.name, {"year": year, "format": fmt, "file": output.name, "lang": lang})
+    click.echo(f"已写入 / written: {output}", err=True)
+
+
+def _overview(store: Any, year: int, fmt: str, output: Path | None, as_of: str | None, plan_name: str | None, lang: str) -> None:
+    """``fupin report --all-plans``: the province overview (fupin.Store.overview)."""
+    if plan_name is not None:
+        raise click.UsageError("--all-plans 与 --plan 不能同时使用 / --all-plans and --plan exclude each other")
+    text = render_overview(store.overview(year, as_of=None if as_of is None else _date(as_of)), fmt, lang)
     if output is None:
         click.echo(text)
         return
     output.write_text(text + "\n", encoding="utf-8")
-    store.audit_event("report", "plans", plan.name, {"year": year, "format": fmt, "file": output.name, "lang": lang})
+    store.audit_event("report", "plans", "*", {"year": year, "format": fmt, "file": output.name, "lang": lang, "all_plans": True})
     click.echo(f"已写入 / written: {output}", err=True)
 
 

@@ -11,6 +11,7 @@ Nothing runs at import time: fupin imports this module for every command.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import TYPE_CHECKING, Any
 
 from fupin import hookimpl, validates
@@ -66,11 +67,11 @@ def fupin_targets() -> list[TargetSpec]:
 
 
 @hookimpl
-def fupin_report_sections(store: Any, plan: Any, year: int) -> list[ReportSection]:
+def fupin_report_sections(store: Any, plan: Any, year: int, as_of: dt.date) -> list[ReportSection]:
     """The education summary and the 三下乡 activities of the year."""
     from fupin_education.report import sections
 
-    return sections(store, plan, year)
+    return sections(store, plan, year, as_of)
 
 
 @hookimpl

@@ -13,6 +13,7 @@ Only hook implementations live here; nothing runs at import time.
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Any
 
@@ -76,11 +77,11 @@ def fupin_targets() -> list[Any]:
 
 
 @hookimpl
-def fupin_report_sections(store: Any, plan: Any, year: int) -> list[Any]:
+def fupin_report_sections(store: Any, plan: Any, year: int, as_of: dt.date) -> list[Any]:
     """The year's money: budget, foundation, projects, recurring aid."""
     from fupin_funding.report import sections
 
-    return sections(store, plan, year)
+    return sections(store, plan, year, as_of)
 
 
 @hookimpl

@@ -44,8 +44,8 @@ def flow_label(flow: str, lang: str = "zh") -> str:
 
 
 def _as_of(year: int) -> dt.date:
-    """A past year's figures once it has ended (its last day is still open: the day after); this year's as of today."""
-    return min(dt.date.today(), dt.date(year + 1, 1, 1))
+    """The report's date when none is given: a past year's last day, this year's today (as ``fupin report`` dates it)."""
+    return min(dt.date.today(), dt.date(year, 12, 31))
 
 
 def _money(conn: Any, store: Any, funds: list[str], start: dt.date, end: dt.date) -> tuple[dict[str, int], dict[str, int]]:
@@ -70,10 +70,13 @@ def _yuan_value(fen: int) -> float:
     return fen / 100
 
 
-def sections(store: Any, plan: Any, year: int) -> list[ReportSection]:
-    """The section ``funding.summary``: the year's money in and out, charts, the shortfalls and what is still due."""
+def sections(store: Any, plan: Any, year: int, as_of: dt.date | None = None) -> list[ReportSection]:
+    """The section ``funding.summary``: the year's money in and out, charts, the shortfalls and what is still due.
+
+    What is due, met or not is judged as of ``as_of`` (the report's date), as the core's results of the same report.
+    """
     specs = {s.name: s for s in target_specs()}
-    as_of = _as_of(year)
+    as_of = as_of or _as_of(year)
     results = []
     years = [y for y in plan.years() if y <= max(year, plan.period_start.year)]
     with store.reading("aggregates.read") as conn:

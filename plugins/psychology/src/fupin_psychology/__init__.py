@@ -14,6 +14,7 @@ Only hook implementations live here; nothing runs at import time.
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -83,11 +84,11 @@ def fupin_targets() -> list[TargetSpec]:
 
 
 @hookimpl
-def fupin_report_sections(store: Any, plan: Any, year: int) -> list[ReportSection]:
+def fupin_report_sections(store: Any, plan: Any, year: int, as_of: dt.date) -> list[ReportSection]:
     """Counselling and social work of the year, counts only."""
     from fupin_psychology.report import sections
 
-    return sections(store, plan, year)
+    return sections(store, plan, year, as_of)
 
 
 @hookimpl
