@@ -240,3 +240,13 @@ def copy_demo(demo_file: str, directory: Any) -> str:
     target = f"{directory}/demo-copy.db"
     shutil.copyfile(demo_file, target)
     return f"sqlite:///{target}"
+
+
+def proper_name(run: str, names: set[str]) -> bool:
+    """A Chinese run in English text is a proper name: part of one of the database's names, made of them
+    (会泽县者海镇), or a place the plan file names that the register does not hold (会泽县五星乡: ending in 乡, 镇, 县 ...)."""
+    if any(run in name for name in names):
+        return True
+    for name in sorted(names, key=len, reverse=True):
+        run = run.replace(name, "")
+    return run == "" or (len(run) <= 4 and run.endswith(("乡", "镇", "县", "村", "市", "区", "校", "中", "学")))

@@ -111,7 +111,7 @@ class TestResults:
         store.save_plan(Plan.from_toml(text))
         _, results = check(cli, database_url, 2016, "2017-01-15")
         assert (results["C05"]["status"], results["C02"]["status"], results["C28"]["status"]) == ("no_data", "no_data", "met")
-        assert "no records prove it" in results["C05"]["note"] and "no records prove it" in results["C02"]["note"]
+        assert "no records prove it" in results["C05"]["note_en"] and "没有证明记录" in results["C02"]["note"]
         assert results["C28"]["plugin"] == "claims" and results["C28"]["evidence"] == ["action:M-1"]
 
     def test_targets_of_missing_plugins_are_no_data(self, village, cli, database_url):
@@ -154,7 +154,7 @@ class TestMeetings:
         _, results = check(cli, database_url, 2016, "2017-01-15")
         c03 = results["C03"]
         assert (c03["status"], c03["actual"], c03["evidence"]) == ("met", "2", ["action:M-1", "action:M-2"])
-        assert ">= 2" in c03["required"] and c03["figures"] == {"required_n": 2, "actual_n": 2}
+        assert "至少 2" in c03["required"] and "at least 2" in c03["required_en"] and c03["figures"] == {"required_n": 2, "actual_n": 2}
 
     def test_one_meeting_not_met_then_not_due(self, village, cli, database_url, store):
         """One meeting is not met once 2016 is over, and not yet due while the year runs."""

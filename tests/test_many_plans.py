@@ -22,6 +22,7 @@ It is tested two ways:
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -37,6 +38,7 @@ from fupin.report import build_report, render_report_text
 from fupin.simulate import play
 from fupin.storage import schema as S
 from fupin.testing import TEST_ACTOR, fresh_postgres_database, sqlite_file_url
+from tests.campaign_seed import proper_name
 
 SECOND = Path(__file__).resolve().parents[1] / "examples" / "plans" / "ddac-xinzhai.toml"
 REFERENCE = "qjnu-tuomu"
@@ -306,3 +308,34 @@ class _Factory:
         path = self.directory / name
         path.mkdir()
         return path
+
+
+#: Latin words a Chinese check text may keep: none but the plugin's package name in a missing-plugin note
+#: (``fupin-funding``); numbers, dates and percentages are not words, and record numbers (``QJNU-K2017-001``,
+#: capitals, digits and dashes) are how a reader finds a record (:data:`_RECORD_NUMBER`).
+_LATIN_ALLOWED = {"fupin"}
+_RECORD_NUMBER = re.compile(r"\b[A-Z0-9]+(?:-[A-Z0-9]+)+\b")
+_CJK_RUN = re.compile(r"[\u3400-\u9fff]+")
+_SNAKE = re.compile(r"\b[a-z]+(?:_[a-z]+)+\b")
+
+
+def test_check_results_say_each_language_in_words(world: dict[str, Any]) -> None:
+    """Every commitment's result of both demo plans, every year: required/actual/note are Chinese (no Latin word of
+    three letters or more), required_en/actual_en/note_en English (no Chinese but the names of the database's areas,
+    units, schools and cadres), neither a snake_case code, and English given wherever Chinese is."""
+    store = world["store"]
+    with store.engine.connect() as conn:
+        names = set(conn.execute(sa.select(S.areas.c.name)).scalars()) | set(conn.execute(sa.select(S.units.c.name)).scalars())
+    for plan in (world["reference"], world["second"]):
+        names |= {v.name_zh for v in plan.villages} | {a.name_zh for v in plan.villages for a in v.parents}
+        for year in plan.years():
+            for r in check_plan(store, plan, year, as_of=dt.date(plan.period_end.year + 1, 3, 31)):
+                for field in ("required", "actual", "note"):
+                    zh, en = getattr(r, field), getattr(r, f"{field}_en")
+                    where = f"{plan.name} {year} {r.commitment} {field}"
+                    assert not _SNAKE.search(zh) and not _SNAKE.search(en), (where, zh, en)
+                    words = {w.lower() for w in re.findall(r"[A-Za-z]{3,}", _RECORD_NUMBER.sub("", zh))} - _LATIN_ALLOWED
+                    assert not words, (where, zh)
+                    assert bool(zh) == bool(en), (where, zh, en)
+                    foreign = [w for w in _CJK_RUN.findall(en) if not proper_name(w, names)]
+                    assert not foreign, (where, en, foreign)

@@ -153,7 +153,7 @@ def test_plain_values() -> None:
     result = fupin.CheckResult("C01", fupin.Status.MET, evidence=("action:A",), figures={"on": dt.date(2016, 1, 2), "n": Decimal("1.50")})
     assert plain({"r": result, "s": {"b", "a"}, "t": (1, 2)}) == {
         "r": {"id": "C01", "status": "met", "required": "", "actual": "", "evidence": ["action:A"], "note": "",
-              "target": "", "figures": {"on": "2016-01-02", "n": 1.5}, "plugin": ""},
+              "target": "", "figures": {"on": "2016-01-02", "n": 1.5}, "required_en": "", "actual_en": "", "note_en": "", "plugin": ""},
         "s": ["a", "b"], "t": [1, 2],
     }
     with pytest.raises(TypeError, match="cannot serialise object"):

@@ -18,7 +18,7 @@ from fupin import render_report
 from fupin.checks import check_plan
 from fupin.report import GRID_MARKS, REPORT_PARTS, build_report, visit_outliers
 from fupin.storage import schema as S
-from tests.campaign_seed import CONTACT, KEY, add_household, answers, cadre_code, d, h, pair, seed_base, visit
+from tests.campaign_seed import CONTACT, KEY, add_household, answers, cadre_code, d, h, pair, proper_name, seed_base, visit
 
 C1, C2, C3 = cadre_code(1), cadre_code(2), cadre_code(3)
 AS_OF = d("2016-01-10")
@@ -170,7 +170,7 @@ class TestWords:
         with store.engine.connect() as conn:
             names = set(conn.execute(sa.select(S.areas.c.name)).scalars()) | set(conn.execute(sa.select(S.cadres.c.name)).scalars())
             names |= set(conn.execute(sa.select(S.units.c.name)).scalars())
-        left = {w for w in CJK.findall(en) if not any(w in name for name in names)}
+        left = {w for w in CJK.findall(en) if not proper_name(w, names)}
         assert not left, sorted(left)
 
 

@@ -79,14 +79,20 @@ class CheckResult(Serialisable):
     Attributes:
         commitment: the commitment id (``"C02"``).
         status: met / not met / not yet due / no data.
-        required: the figure the plan asks for, as text (``">= 40000000 fen"``).
-        actual: the figure found, as text.
+        required: the figure the plan asks for, in Chinese (``"至少 2 次研究"``).
+        actual: the figure found, in Chinese (``"3 次"``).
         evidence: keys of the records that prove it (``"action:QJNU-2016-01"``,
             ``"visit:V-0001"``, ``"pairing:17"``): the record's table and its number.
-        note: anything a reader must know (an inconsistency, a missing plugin).
+        note: anything a reader must know (an inconsistency, a missing plugin), in Chinese.
         target: the target that evaluated it; ``plugin`` is its namespace.
         figures: the numbers behind ``required``/``actual``, JSON-ready, for
             reports and machines (``{"required": 2, "actual": 3}``).
+        required_en: what the plan asks for, in English (``"at least 2 leadership meetings"``).
+        actual_en: the figure found, in English.
+        note_en: the note in English.
+
+    Each text is one language only, with labels from the vocabularies (never a code): a reader's
+    document takes the field of its language (:meth:`text`), ``fupin check`` shows both.
     """
 
     commitment: str
@@ -97,8 +103,11 @@ class CheckResult(Serialisable):
     note: str = ""
     target: str = ""
     figures: dict[str, Any] = attrs.field(factory=dict, hash=False)
+    required_en: str = ""
+    actual_en: str = ""
+    note_en: str = ""
 
-    # to_dict(): id, status, required, actual, evidence, note, target, figures, plugin
+    # to_dict(): id, status, required, actual, evidence, note, target, figures, required_en, actual_en, note_en, plugin
     __dict_names__ = {"commitment": "id"}
     __dict_extra__ = ("plugin",)
 
@@ -107,8 +116,20 @@ class CheckResult(Serialisable):
         """The plugin that provides the target (``core`` for the core's own)."""
         return self.target.split(".", 1)[0] if self.target else ""
 
+    def text(self, name: str, lang: str = "zh") -> str:
+        """``required``, ``actual`` or ``note`` in ``lang`` (English falls back to the Chinese if a target gives none)."""
+        zh: str = getattr(self, name)
+        return (getattr(self, f"{name}_en") or zh) if lang == "en" else zh
+
+    def both(self, name: str) -> str:
+        """``required``, ``actual`` or ``note`` in both languages, Chinese first (``"至少 2 次研究 / at least 2 leadership meetings"``)."""
+        zh, en = getattr(self, name), getattr(self, f"{name}_en")
+        return f"{zh} / {en}" if zh and en and zh != en else zh or en
+
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready form: id, status, required, actual, evidence, note, target, figures, plugin."""
+        """JSON-ready form: id, status, required, actual, evidence, note, target, figures, required_en, actual_en, note_en, plugin.
+
+        ``required``/``actual``/``note`` are Chinese, ``*_en`` English."""
         out = super().to_dict()
         # PostgreSQL sums come as Decimal: JSON takes them as numbers, as SQLite gives them.
         out["figures"] = plain({k: (int(v) if v == int(v) else float(v)) if isinstance(v, Decimal) else v for k, v in self.figures.items()})
@@ -411,9 +432,13 @@ class CheckContext:
             query = query.where(a.c.start_date <= end)
         return list(self.conn.execute(query.order_by(a.c.start_date, a.c.id)).all())
 
-    def result(self, status: Status, required: str, actual: str, evidence: Iterable[str] = (), note: str = "", **figures: object) -> CheckResult:
-        """A result for this commitment."""
-        return CheckResult(self.commitment.id, status, required, actual, tuple(evidence), note, self.commitment.target, figures)
+    def result(
+        self, status: Status, required: str, actual: str, evidence: Iterable[str] = (), note: str = "", *,
+        required_en: str = "", actual_en: str = "", note_en: str = "", **figures: object,
+    ) -> CheckResult:
+        """A result for this commitment: ``required``/``actual``/``note`` in Chinese, ``*_en`` in English."""
+        return CheckResult(self.commitment.id, status, required, actual, tuple(evidence), note, self.commitment.target, figures,
+                           required_en, actual_en, note_en)
 
     def judge(
         self,
@@ -425,12 +450,16 @@ class CheckContext:
         deadline: dt.date | None = None,
         anything_recorded: bool = True,
         note: str = "",
+        required_en: str = "",
+        actual_en: str = "",
+        note_en: str = "",
         **figures: object,
     ) -> CheckResult:
         """The status by the one rule for every target (see the module docstring).
 
         Args:
             ok: whether the figure reaches what the plan requires.
+            required, actual, note: in Chinese; ``required_en``, ``actual_en``, ``note_en`` in English.
             deadline: when it must be reached (default: the end of the year checked).
             anything_recorded: False when no record of the kind exists for the
                 plan at all: the result is *no data*, not *not met*.
@@ -440,14 +469,14 @@ class CheckContext:
         if ok and evidence:
             status = Status.MET
         elif ok:
-            status, note = Status.NO_DATA, _join(note, "没有证明记录 / no records prove it")
+            status, note, note_en = Status.NO_DATA, _join(note, "没有证明记录"), _join(note_en, "no records prove it")
         elif not anything_recorded:
             status = Status.NO_DATA
         elif self.as_of <= deadline:  # the deadline day itself is still open
             status = Status.NOT_YET_DUE
         else:
             status = Status.NOT_MET
-        return self.result(status, required, actual, evidence, note, **figures)
+        return self.result(status, required, actual, evidence, note, required_en=required_en, actual_en=actual_en, note_en=note_en, **figures)
 
 
 class _RecordedParams(Mapping[str, Any]):
@@ -493,10 +522,11 @@ NOT_MEASURABLE_PARAMS_READ = ("record",)
 
 def _not_measurable(commitment: Commitment) -> CheckResult:
     """C35 and the like: listed with their text and what the plan says can be recorded, never checked."""
-    said = " / ".join(x for x in (commitment.measurable_as_zh, commitment.measurable_as_en) if x)
     record = commitment.params.get("record")
-    note = _join(said or "软件无法衡量 / not measurable by software", f"记录 / recorded: {record}" if record else "")
-    return CheckResult(commitment.id, Status.NOT_MEASURABLE, note=note,
+    # What the plan says can be recorded is in its words; ``record`` (a code: ``complaint``) stays in the figures.
+    note = commitment.measurable_as_zh or "软件无法衡量"
+    note_en = commitment.measurable_as_en or "not measurable by software"
+    return CheckResult(commitment.id, Status.NOT_MEASURABLE, note=note, note_en=note_en,
                        target=NOT_MEASURABLE, figures={"record": record} if record else {})
 
 
@@ -530,8 +560,8 @@ def check_plan(store: Store, plan: Plan, year: int, *, as_of: dt.date | None = N
             spec = targets.get(commitment.target)
             if spec is None:
                 plugin = commitment.target.split(".", 1)[0]
-                note = f"插件 {plugin} 未安装, 无法检查 / no installed plugin provides this target (fupin-{plugin})"
-                results.append(CheckResult(commitment.id, Status.NO_DATA, note=note, target=commitment.target))
+                results.append(CheckResult(commitment.id, Status.NO_DATA, note=f"插件 fupin-{plugin} 未安装, 无法检查",
+                                           note_en=f"the plugin fupin-{plugin} that checks it is not installed", target=commitment.target))
                 continue
             ctx = CheckContext(store, plan, commitment, year, as_of, conn, cache, spec)
             try:
@@ -539,18 +569,20 @@ def check_plan(store: Store, plan: Plan, year: int, *, as_of: dt.date | None = N
             except Exception as exc:  # one broken target must not hide the others' results
                 if spec.plugin == "core":
                     raise
-                note = f"检查出错 / the target failed: {type(exc).__name__}: {exc}"
-                result = CheckResult(commitment.id, Status.NO_DATA, note=note, target=commitment.target)
+                result = CheckResult(commitment.id, Status.NO_DATA, note=f"检查出错: {exc}", note_en=f"the check failed: {type(exc).__name__}: {exc}",
+                                     target=commitment.target)
             if result.status is Status.MET and not result.evidence:
-                result = attrs.evolve(result, status=Status.NO_DATA, note=_join(result.note, "没有证明记录 / no records prove it"))
+                result = attrs.evolve(result, status=Status.NO_DATA, note=_join(result.note, "没有证明记录"),
+                                      note_en=_join(result.note_en, "no records prove it"))
             results.append(attrs.evolve(result, commitment=commitment.id, target=commitment.target))
     return results
 
 
 def grouped_notes(results: list[CheckResult]) -> list[tuple[list[str], str]]:
-    """The notes of results not met, each once with the commitments it applies to (a missing plugin's, say)."""
+    """The notes of results not met, in both languages (``"中文 / English"``), each once with the commitments it
+    applies to (a missing plugin's, say)."""
     grouped: dict[str, list[str]] = {}
     for r in results:
         if r.note and r.status is not Status.MET:
-            grouped.setdefault(r.note, []).append(r.commitment)
+            grouped.setdefault(r.both("note"), []).append(r.commitment)
     return [(ids, note) for note, ids in grouped.items()]

@@ -91,13 +91,38 @@ def _month_day(ctx: CheckContext, name: str, year: int) -> dt.date:
         raise PlanError(f"{ctx.plan.origin}: {ctx.commitment.id}.params.{name}: 应为 月-日 / expected MM-DD, got {text!r}") from None
 
 
-def _days_counted(ctx: CheckContext, found: list[Any], what_zh: str, what_en: str, ever: bool, note: str = "") -> CheckResult:
+def _label(ctx: CheckContext, list_name: str, value: Any, lang: str) -> str:
+    """A code's label from the vocabularies (``group_head`` -> 领导小组组长 / head of the leading group); a value
+    no list knows (a plan naming a role in words) as it is."""
+    term = ctx.store.vocab.find(list_name, value) if list_name in ctx.store.vocab.names() else None
+    if term is None:
+        return str(value)
+    return term.en.replace("_", " ") if lang == "en" else term.zh
+
+
+def _labels(ctx: CheckContext, list_name: str, values: Iterable[Any], lang: str) -> str:
+    """:func:`_label` of each value, joined as the language joins a list."""
+    return ("、" if lang != "en" else ", ").join(_label(ctx, list_name, v, lang) for v in values)
+
+
+def _rank(ctx: CheckContext, rank: str, lang: str) -> str:
+    """A rank as the plan names it (厅级), in English its ``rank_en`` (else the vocabulary's label)."""
+    if lang != "en":
+        return rank
+    for r in ctx.plan.cadres.ranks:
+        if r.rank == rank and r.rank_en:
+            return r.rank_en
+    return _label(ctx, "cadre_rank", rank, "en")
+
+
+def _days_counted(ctx: CheckContext, found: list[Any], what_zh: str, what_en: str, ever: bool, note: str = "", note_en: str = "") -> CheckResult:
     """At least ``min_per_year`` different days with a counting action (a meeting recorded twice is one meeting)."""
     need = ctx.param("min_per_year")
     days = sorted({r.start_date for r in found})
     return ctx.judge(
-        len(days) >= need, f">= {need} {what_zh} / {what_en}", str(len(days)), _refs("action", (r.ref for r in found)),
-        anything_recorded=ever, required_n=need, actual_n=len(days), note=note,
+        len(days) >= need, f"每年至少 {need} {what_zh}", str(len(days)), _refs("action", (r.ref for r in found)),
+        required_en=f"at least {need} {what_en} a year", actual_en=f"{len(days)}",
+        anything_recorded=ever, required_n=need, actual_n=len(days), note=note, note_en=note_en,
     )
 
 
@@ -138,10 +163,13 @@ def roles(ctx: CheckContext) -> CheckResult:
     found = [a for a in ctx.actions(kind, day, day, where=[_led_by(ctx, _leader_ranks(ctx))]) if (a.details or {}).get("role") in wanted]
     held = {a.details["role"] for a in found}
     missing = [r for r in wanted if r not in held]
-    actual = "、".join(sorted(held)) or "0"
+    actual = _labels(ctx, "leading_role", sorted(held), "zh") or "无"
+    actual_en = _labels(ctx, "leading_role", sorted(held), "en") or "none"
     if missing:
-        actual += f" (缺 / missing: {'、'.join(missing)})"
-    return ctx.judge(not missing, "、".join(wanted) + f" (在任 / held on {day})", actual, _refs("action", (a.ref for a in found)),
+        actual += f" (缺{_labels(ctx, 'leading_role', missing, 'zh')})"
+        actual_en += f" (missing: {_labels(ctx, 'leading_role', missing, 'en')})"
+    return ctx.judge(not missing, _labels(ctx, "leading_role", wanted, "zh") + f" ({day} 在任)", actual, _refs("action", (a.ref for a in found)),
+                     required_en=_labels(ctx, "leading_role", wanted, "en") + f" (held on {day})", actual_en=actual_en,
                      anything_recorded=bool(ctx.actions(kind)), missing=missing)
 
 
@@ -159,7 +187,7 @@ def meetings(ctx: CheckContext) -> CheckResult:
     where = [a.c.unit_code == ctx.plan.helping_unit.code, a.c.plan_name == ctx.plan.name, a.c.start_date >= ctx.year_start]
     found = [r for r in ctx.actions(kind, ctx.year_start, ctx.year_end, where=where)
              if bodies is None or (r.details or {}).get("body") in bodies]
-    return _days_counted(ctx, found, "次研究", "leadership meetings", bool(found) or bool(ctx.actions(kind)))
+    return _days_counted(ctx, found, "次领导班子专题研究", "leadership meetings on the work", bool(found) or bool(ctx.actions(kind)))
 
 
 #: How a plan names the kinds of site visit (C04 ``kinds``), and the mode a site visit records.
@@ -184,8 +212,10 @@ def site_visits(ctx: CheckContext) -> CheckResult:
     where = [a.c.start_date >= ctx.year_start, _in_villages(ctx), _led_by(ctx, _leader_ranks(ctx))]
     found = [r for r in ctx.actions(kind, ctx.year_start, ctx.year_end, where=where)
              if modes is None or (r.details or {}).get("mode", "调研") in modes]
-    note = f"未知的到点方式 / unknown kinds: {'、'.join(unknown)} (research, on_site_office)" if unknown else ""
-    return _days_counted(ctx, found, "次到点", "site visits", bool(found) or bool(ctx.actions(kind)), note)
+    note = f"方案写了未知的到点方式: {'、'.join(unknown)} (可用: 调研、现场办公)" if unknown else ""
+    note_en = f"the plan names unknown kinds of site visit: {', '.join(unknown)} (known: research, on-site office)" if unknown else ""
+    return _days_counted(ctx, found, "次校领导到点调研或现场办公", "leaders' site visits (research or on-site office)",
+                         bool(found) or bool(ctx.actions(kind)), note, note_en)
 
 
 def _local(place: str, ctx: CheckContext) -> str:
@@ -238,7 +268,7 @@ def secondments(ctx: CheckContext) -> CheckResult:
     places = towns | {v.name_zh for v in ctx.plan.villages} | {t + v.name_zh for t in towns for v in ctx.plan.villages}
     ever = bool(ctx.actions(kind))
     # A year can need both: the move (in moved_by's year) and the yearly secondments (from seconded_from's year).
-    parts: list[tuple[str, list[str], set[str]]] = []  # (what is required, roles wanted, roles held)
+    parts: list[tuple[str, str, list[str], set[str]]] = []  # (what is required in Chinese, in English, roles wanted, roles held)
     found: list[Any] = []
     deadline = None
     if moved_by is not None and ctx.year == moved_by.year:
@@ -249,9 +279,11 @@ def secondments(ctx: CheckContext) -> CheckResult:
                  and _local((r.details or {}).get("posted_to"), ctx) in to
                  and (not moved_from or _local((r.details or {}).get("moved_from"), ctx) == _local(moved_from, ctx))]
         found += moved
-        where_to = f"{moved_from or ''} -> {moved_to or '、'.join(sorted(places))}"
+        where_to = f"{moved_from + ' → ' if moved_from else ''}{moved_to or '、'.join(sorted(places))}"
         moved_held = {r.details["role"] for r in moved}
-        parts.append(("、".join(moved_roles) + f" ({where_to}, by {moved_by}, >= {min_days} 天 / days)", moved_roles, moved_held))
+        parts.append((_labels(ctx, "leading_role", moved_roles, "zh") + f" 于 {moved_by} 前迁至 {where_to}, 每次至少 {min_days} 天",
+                      _labels(ctx, "leading_role", moved_roles, "en") + f" moved by {moved_by} ({where_to}), at least {min_days} days each",
+                      moved_roles, moved_held))
         # A move missing once its deadline has passed is not met, whatever the rest of the year brings.
         deadline = moved_by if set(moved_roles) - moved_held else None
     if seconded_from is not None and ctx.year >= seconded_from.year:
@@ -265,13 +297,16 @@ def secondments(ctx: CheckContext) -> CheckResult:
             if _held_days(mine, ctx.year_start, ctx.year_end) >= need:
                 held.add(role)
                 found += mine
-        parts.append(("、".join(seconded_roles) + f" ({'、'.join(sorted(places))}, >= {need} 天 / days this year)", seconded_roles, held))
+        parts.append((_labels(ctx, "leading_role", seconded_roles, "zh") + f" 本年在{'、'.join(sorted(places))}派驻至少 {need} 天",
+                      _labels(ctx, "leading_role", seconded_roles, "en") + f" posted to {', '.join(sorted(places))} at least {need} days this year",
+                      seconded_roles, held))
     if not parts:
-        return ctx.result(Status.NOT_YET_DUE, "", "", note="本年无要求 / nothing required this year")
-    missing = [role for _, wanted, held in parts for role in wanted if role not in held]
+        return ctx.result(Status.NOT_YET_DUE, "", "", note="本年无要求", note_en="nothing required this year")
+    missing = [role for *_, wanted, held in parts for role in wanted if role not in held]
     return ctx.judge(
-        not missing, "; ".join(p[0] for p in parts), "; ".join("、".join(sorted(p[2])) or "0" for p in parts),
+        not missing, "; ".join(p[0] for p in parts), "; ".join(_labels(ctx, "leading_role", sorted(p[3]), "zh") or "无" for p in parts),
         _refs("action", sorted({r.ref for r in found})), deadline=deadline, anything_recorded=ever, missing=missing,
+        required_en="; ".join(p[1] for p in parts), actual_en="; ".join(_labels(ctx, "leading_role", sorted(p[3]), "en") or "none" for p in parts),
     )
 
 
@@ -290,8 +325,9 @@ def cadres_by_rank(ctx: CheckContext) -> CheckResult:
     wanted = {r.rank: r.count for r in ctx.plan.cadres.ranks}
     short = {r: n - by_rank.get(r, 0) for r, n in wanted.items() if by_rank.get(r, 0) < n}
     fmt = lambda counts: ", ".join(f"{r} {counts.get(r, 0)}" for r in wanted)  # noqa: E731
+    fmt_en = lambda counts: ", ".join(f"{_rank(ctx, r, 'en')} {counts.get(r, 0)}" for r in wanted)  # noqa: E731
     return ctx.judge(not short, fmt(wanted), fmt(by_rank), sorted(refs), anything_recorded=anything,
-                     required_by_rank=wanted, actual_by_rank=by_rank)
+                     required_en=fmt_en(wanted), actual_en=fmt_en(by_rank), required_by_rank=wanted, actual_by_rank=by_rank)
 
 
 # -- C08, C09, C12: pairings -----------------------------------------------------------------------
@@ -314,12 +350,15 @@ def pairing_quota(ctx: CheckContext) -> CheckResult:
     off = [code for code, *_ in cadres if code not in ok_cadres]
     evidence = [ref for *_, refs in cadres for ref in split(refs)]
     wanted = sum(r.count for r in ctx.plan.cadres.ranks if r.rank in quotas)
-    quota_text = "; ".join(f"{r} {q[KEY_HELP]}+{q[CONTACT]}" for r, q in quotas.items())
-    note = f"未达定额 / off quota: {'、'.join(off[:20])}{' …' if len(off) > 20 else ''}" if off else ""
+    quota_text = "; ".join(f"{r} 重点帮扶 {q[KEY_HELP]} 户、联系 {q[CONTACT]} 户" for r, q in quotas.items())
+    quota_en = "; ".join(f"{_rank(ctx, r, 'en')} {q[KEY_HELP]} key-help and {q[CONTACT]} contact households" for r, q in quotas.items())
+    shown = f"{'、'.join(off[:20])}{' …' if len(off) > 20 else ''}"
     return ctx.judge(
-        not off and len(ok_cadres) >= wanted, f"{wanted} 名干部各按定额 / {wanted} cadres each at quota ({quota_text})",
-        f"{len(ok_cadres)}/{len(cadres)} 名干部达定额 / cadres at quota (on {day})", evidence,
-        deadline=ctx.params.get("by"), note=note, anything_recorded=bool(cadres),
+        not off and len(ok_cadres) >= wanted, f"{wanted} 名干部各按定额结对 ({quota_text})",
+        f"{len(ok_cadres)}/{len(cadres)} 名干部达定额 ({day})", evidence,
+        required_en=f"{wanted} cadres each paired at quota ({quota_en})", actual_en=f"{len(ok_cadres)}/{len(cadres)} cadres at quota (on {day})",
+        deadline=ctx.params.get("by"), note=f"未达定额的干部: {shown}" if off else "", note_en=f"cadres off quota: {shown}" if off else "",
+        anything_recorded=bool(cadres),
         cadres_at_quota=len(ok_cadres), cadres=len(cadres), off_quota=off,
     )
 
@@ -336,14 +375,17 @@ def pairing_totals(ctx: CheckContext) -> CheckResult:
     quota = c.quota_totals()
     notes = []
     if c.stated_key_help is not None and quota["key_help"] != c.stated_key_help:
-        notes.append(f"按C08定额应为重点帮扶 {quota['key_help']}、联系 {quota['contact']}, 方案写 {c.stated_key_help}、{c.stated_contact} / "
-                     f"the quotas give {quota['key_help']} key-help and {quota['contact']} contact, the plan states {c.stated_key_help} and {c.stated_contact}")
+        notes.append((f"按C08定额应为重点帮扶 {quota['key_help']} 户、联系 {quota['contact']} 户, 方案写 {c.stated_key_help}、{c.stated_contact} 户",
+                      f"the quotas of C08 give {quota['key_help']} key-help and {quota['contact']} contact households, "
+                      f"the plan states {c.stated_key_help} and {c.stated_contact}"))
     need = c.stated_visited or (c.stated_key_help or 0) + (c.stated_contact or 0)
     return ctx.judge(
         households >= need,
-        f">= {need} 户 (重点帮扶 {c.stated_key_help}, 联系 {c.stated_contact}) / households",
+        f"至少 {need} 户 (重点帮扶 {c.stated_key_help}, 联系 {c.stated_contact})",
         f"{households} 户 (重点帮扶 {key_help}, 联系 {contact})",
-        split(refs), note="; ".join(notes), anything_recorded=bool(households),
+        split(refs), note="; ".join(n[0] for n in notes), note_en="; ".join(n[1] for n in notes), anything_recorded=bool(households),
+        required_en=f"at least {need} households ({c.stated_key_help} key-help, {c.stated_contact} contact)",
+        actual_en=f"{households} households ({key_help} key-help, {contact} contact)",
         households=households, key_help=key_help, contact=contact, required_households=need,
     )
 
@@ -370,9 +412,11 @@ def household_classification(ctx: CheckContext) -> CheckResult:
     ).one()
     missing = households - classified
     return ctx.judge(
-        bool(households) and not missing, f"{households} 户结对户全部分为{'/'.join(kinds)} / every paired household classified",
+        bool(households) and not missing, f"{households} 户结对户全部分为{_labels(ctx, 'pairing_kind', kinds, 'zh')}",
         f"{classified}/{households}", sorted(split(refs)), anything_recorded=bool(households),
-        note=f"{missing} 户未分类 / households not classified" if missing else "",
+        required_en=f"all {households} paired households classified as {' or '.join(_label(ctx, 'pairing_kind', k, 'en') for k in kinds)}",
+        actual_en=f"{classified}/{households}",
+        note=f"{missing} 户未分类" if missing else "", note_en=f"{missing} households not classified" if missing else "",
         classified=classified, households=households,
     )
 
@@ -490,28 +534,30 @@ def visit_campaign(ctx: CheckContext) -> CheckResult:
         ctx.param(name)  # all read through the rule below, shared with the worklist and the report
     rule = CampaignRule.of(ctx.plan, ctx.store.vocab)
     if ctx.year < rule.first_year:
-        return ctx.result(ctx.judge(False, "", "", deadline=dt.date.max).status, "", "", note="首轮之前 / before the first round")
+        return ctx.result(ctx.judge(False, "", "", deadline=dt.date.max).status, "", "", note="首轮走访之前", note_en="before the first round of visits")
     if ctx.year == rule.first_year:
         deadline = rule.first_round_by
         households, visited, refs, paired_late, late_visits = _first_round(ctx, rule)
-        required = (f"{rule.pairing_by} 前结对, {rule.counts_from(dt.date(1, 1, 1))} 至 {deadline} 每户首轮走访 1 次 / "
-                    f"paired by {rule.pairing_by}, one first-round visit per household from {rule.counts_from(dt.date(1, 1, 1))} to {deadline}")
+        required = f"{rule.pairing_by} 前结对, {rule.counts_from(dt.date(1, 1, 1))} 至 {deadline} 每户首轮走访 1 次"
+        required_en = f"paired by {rule.pairing_by}, one first-round visit per household from {rule.counts_from(dt.date(1, 1, 1))} to {deadline}"
     else:
         deadline = ctx.year_end
         year = campaign_year(ctx)
         households, visited, refs, paired_late, late_visits = year.households, year.visited, year.visit_refs, 0, 0
-        required = f"每户每年 >= {rule.revisit_per_year} 次回访 / visits per household in {ctx.year}"
+        required = f"{ctx.year} 年每户至少回访 {rule.revisit_per_year} 次"
+        required_en = f"at least {rule.revisit_per_year} follow-up visit(s) per household in {ctx.year}"
     missing = households - visited
     notes = []
     if paired_late:
-        notes.append(f"{paired_late} 户在 {rule.pairing_by} 之后才结对 / households paired after the date")
+        notes.append((f"{paired_late} 户在 {rule.pairing_by} 之后才结对", f"{paired_late} households paired after {rule.pairing_by}"))
     if late_visits:
-        notes.append(f"{late_visits} 户在期限后才走访 / households visited after the deadline")
+        notes.append((f"{late_visits} 户在期限后才走访", f"{late_visits} households visited after the deadline"))
     if missing:
-        notes.append(f"{missing} 户未按期走访 / households not visited in time")
+        notes.append((f"{missing} 户未按期走访", f"{missing} households not visited in time"))
     return ctx.judge(
         bool(households) and not missing and not paired_late, required,
-        f"{visited}/{households} 户", split(refs), deadline=deadline, note="; ".join(notes),
+        f"{visited}/{households} 户", split(refs), deadline=deadline, note="; ".join(n[0] for n in notes),
+        required_en=required_en, actual_en=f"{visited}/{households} households", note_en="; ".join(n[1] for n in notes),
         anything_recorded=bool(households), households=households, visited=visited,
         paired_late=paired_late, visited_late=late_visits, visits_needed=rule.visits_needed(ctx.year),
     )
@@ -577,12 +623,18 @@ def visit_questionnaire(ctx: CheckContext) -> CheckResult:
     bad = visits - with_answers
     unvisited = [c for c in codes if c not in set(split(villages))]
     titles = "、".join(f"《{t}》" for scope in ("village", "household") for t in forms.titles.get(scope, ())[:1]) or "访谈问卷"
-    notes = [f"{bad} 次走访缺问卷、答案或记录 / visits without the questionnaire, answers or record" if bad else "",
-             f"村 {'、'.join(unvisited)} 本年无村级问卷 / villages without the village questionnaire this year" if unvisited else ""]
+    names = {x.code: x.name_zh for x in ctx.plan.villages}
+    unvisited_names = [names.get(c, c) for c in unvisited]
+    notes = [(f"{bad} 次走访缺问卷、答案或记录", f"{bad} visits without the questionnaire, its answers or a record") if bad else ("", ""),
+             (f"{'、'.join(unvisited_names)} 本年无村级问卷", f"no village questionnaire this year for {', '.join(unvisited_names)}")
+             if unvisited else ("", "")]
     return ctx.judge(
         bool(visits) and not bad and not unvisited,
-        f"每次走访填写{titles}" + ("并记录" if forms.visit_record else "") + "; 每村每年村级问卷 / every visit with its questionnaire, every village each year",
-        f"{with_answers}/{visits}", sorted(split(refs)), note="; ".join(n for n in notes if n),
+        f"每次走访填写{titles}" + ("并记录" if forms.visit_record else "") + "; 每村每年填写村级问卷",
+        f"{with_answers}/{visits}", sorted(split(refs)), note="; ".join(n[0] for n in notes if n[0]),
+        required_en="every visit with its questionnaire" + (" and a written record" if forms.visit_record else "")
+        + "; the village questionnaire for every village each year",
+        actual_en=f"{with_answers}/{visits} visits", note_en="; ".join(n[1] for n in notes if n[1]),
         anything_recorded=bool(visits), with_answers=with_answers, visits=visits, villages_without=unvisited,
     )
 
@@ -601,19 +653,25 @@ def registration_data(ctx: CheckContext) -> CheckResult:
     track = bool(ctx.param("track_changes"))
     unknown = [r for r in required if r not in REGISTRATION_ITEMS]
     if unknown:
-        return ctx.result(Status.NO_DATA, "", "", note=f"未知资料项 / unknown items: {'、'.join(unknown)} (known: {', '.join(REGISTRATION_ITEMS)})")
+        return ctx.result(Status.NO_DATA, "", "", note=f"方案写了未知的资料项: {'、'.join(unknown)}",
+                          note_en=f"the plan names unknown items: {', '.join(unknown)}")
     year = campaign_year(ctx)
     households = year.households
     with_needs, needs_refs = (year.with_needs, year.needs_refs) if track else _needs_so_far(ctx)
     found = {"main_cause": year.with_cause, "needs": with_needs}
     short = {r: households - found[r] for r in required if found[r] < households}
-    labels = {"main_cause": "致贫原因 / main cause", "needs": "帮扶需求 / needs"}
-    when = "本年 / this year" if track else f"截至 / by {ctx.year_end}"
+    labels = {"main_cause": "致贫原因", "needs": "帮扶需求"}
+    labels_en = {"main_cause": "main cause of poverty", "needs": "help needs"}
+    when, when_en = ("本年", "this year") if track else (f"截至 {ctx.year_end}", f"by {ctx.year_end}")
     return ctx.judge(
         bool(households) and not short, "每户" + "、".join(labels[r] for r in required) + " 在案" + (" (动态管理: 每年更新)" if track else ""),
         ", ".join(f"{labels[r]} {found[r]}/{households}" for r in required) + f" ({when})",
         sorted(split(needs_refs)),
-        anything_recorded=bool(households), note="; ".join(f"{n} 户缺{labels[r]} / households without it" for r, n in short.items()),
+        required_en="every household's " + " and ".join(labels_en[r] for r in required) + " on record"
+        + (" (kept up to date each year)" if track else ""),
+        actual_en=", ".join(f"{labels_en[r]} {found[r]}/{households}" for r in required) + f" ({when_en})",
+        anything_recorded=bool(households), note="; ".join(f"{n} 户缺{labels[r]}" for r, n in short.items()),
+        note_en="; ".join(f"{n} households without their {labels_en[r]}" for r, n in short.items()),
         with_needs=with_needs, with_cause=year.with_cause, households=households, status_changes=year.status_changes,
     )
 
@@ -665,7 +723,7 @@ def _diary(ctx: CheckContext, start: dt.date, end: dt.date) -> list[Any]:
 
 
 #: C14's ``records``: what each names.
-PUBLICITY_RECORDS = {"publicity_event": "宣传活动 / publicity event", "feedback_item": "意见反馈 / opinion passed on"}
+PUBLICITY_RECORDS = {"publicity_event": ("宣传活动", "publicity event"), "feedback_item": ("意见反馈", "villagers' opinion passed on")}
 
 
 def publicity_feedback(ctx: CheckContext) -> CheckResult:
@@ -687,12 +745,15 @@ def publicity_feedback(ctx: CheckContext) -> CheckResult:
     have = {"publicity_event": bool(events), "feedback_item": (items + len(feedback)) > 0}
     missing = [r for r in records if not have.get(r, False)]
     unknown = [r for r in records if r not in PUBLICITY_RECORDS]
-    note = f"未知的记录 / unknown records: {'、'.join(unknown)} ({', '.join(PUBLICITY_RECORDS)})" if unknown else ""
     return ctx.judge(
-        not missing, "; ".join(PUBLICITY_RECORDS.get(r, r) for r in records) + " >= 1",
-        f"{len(events)} 次宣传, {items + len(feedback)} 条意见 / events, opinions",
+        not missing, "、".join(PUBLICITY_RECORDS.get(r, (r, r))[0] for r in records) + "各至少 1 次",
+        f"{len(events)} 次宣传, {items + len(feedback)} 条意见",
         _refs("action", (e.ref for e in (events if "publicity_event" in records else passed))) + _refs("diary", (d.ref for d in feedback)),
-        anything_recorded=bool(events or feedback or ctx.actions(kind)), note=note,
+        required_en="at least one " + " and one ".join(PUBLICITY_RECORDS.get(r, (r, r))[1] for r in records),
+        actual_en=f"{len(events)} publicity events, {items + len(feedback)} opinions",
+        note=f"方案写了未知的记录: {'、'.join(unknown)}" if unknown else "",
+        note_en=f"the plan names unknown records: {', '.join(unknown)}" if unknown else "",
+        anything_recorded=bool(events or feedback or ctx.actions(kind)),
         events=len(events), feedback=items + len(feedback), missing=missing,
     )
 
@@ -737,12 +798,14 @@ def exit_plans(ctx: CheckContext) -> CheckResult:
         ).one()
     missing = households - planned if want_households else 0
     ok = bool(households) and (bool(village_refs) or not want_village) and not missing and (want_village or want_households)
-    notes = [f"{missing} 户无发展计划 / households without a plan" if missing else "",
-             "无村脱贫规划 / no village exit plan" if want_village and anything and not village_refs else ""]
+    notes = [(f"{missing} 户无发展计划", f"{missing} households without a development plan") if missing else ("", ""),
+             ("无村脱贫规划", "no village exit plan") if want_village and anything and not village_refs else ("", "")]
     return ctx.judge(
-        ok, ("村脱贫规划" if want_village else "") + (" + 每户发展计划" if want_households else "") + " / village plan, a plan per household",
+        ok, "、".join((["村脱贫规划"] if want_village else []) + (["每户发展计划"] if want_households else [])),
         f"村规划 {len(village_refs)}, 户计划 {planned}/{households}", _refs("action", village_refs) + split(refs),
-        anything_recorded=anything, note="; ".join(n for n in notes if n),
+        required_en=" and ".join((["a village exit plan"] if want_village else []) + (["a development plan per household"] if want_households else [])),
+        actual_en=f"village plans {len(village_refs)}, household plans {planned}/{households}",
+        anything_recorded=anything, note="; ".join(n[0] for n in notes if n[0]), note_en="; ".join(n[1] for n in notes if n[1]),
         village_plans=len(village_refs), household_plans=planned, households=households,
     )
 
@@ -781,16 +844,22 @@ def sentiment_work(ctx: CheckContext) -> CheckResult:
                    and (x.closed is None or x.closed.year == ctx.year)]
         closed = [x for x in cases if x.closed is not None and x.closed <= ctx.year_end]
     shown = [e for e in entries if e.kind in wanted or e.case_ref]
-    actual = ", ".join(f"{kind} {n}" for kind, n in sorted(kinds.items())) or "0"
-    notes = [f"缺 / missing: {'、'.join(missing)}" if missing else "", f"超期案件 / overdue cases: {'、'.join(overdue)}" if overdue else "",
-             f"未知的记录 / unknown records: {'、'.join(unknown)} ({', '.join(SENTIMENT_RECORDS)})" if unknown else ""]
+    said = lambda values, lang: _labels(ctx, "diary_kind", values, lang)  # noqa: E731
+    actual = ", ".join(f"{said([kind], 'zh')} {n}" for kind, n in sorted(kinds.items())) or "无"
+    actual_en = ", ".join(f"{said([kind], 'en')} {n}" for kind, n in sorted(kinds.items())) or "none"
+    cases_due = max_days is not None and "dispute_case" in records
+    notes = [(f"缺{said(missing, 'zh')}", f"no {said(missing, 'en')}") if missing else ("", ""),
+             (f"超期案件: {'、'.join(overdue)}", f"cases overdue: {', '.join(overdue)}") if overdue else ("", ""),
+             (f"方案写了未知的记录: {'、'.join(unknown)}", f"the plan names unknown records: {', '.join(unknown)}") if unknown else ("", "")]
     return ctx.judge(
         bool(entries) and not missing and not overdue and not unknown,
-        f"{'、'.join(wanted) or '民情记录'} >= 1" + (f"; 案件 {max_days} 天内办结 / each kind kept; cases closed within {max_days} days"
-                                                    if max_days is not None and "dispute_case" in records else " / each kind kept"),
+        f"{said(wanted, 'zh') or '民情记录'}各至少 1 条" + (f"; 案件 {max_days} 天内办结" if cases_due else ""),
         f"{actual}; 案件 {len(cases)} (办结 {len(closed)}, 超期 {len(overdue)})",
         _refs("diary", (e.ref for e in shown)) + _refs("case", (x.ref for x in closed)),
-        anything_recorded=bool(entries or cases), note="; ".join(n for n in notes if n),
+        required_en=f"at least one entry of each kind: {said(wanted, 'en') or 'sentiment records'}"
+        + (f"; cases closed within {max_days} days" if cases_due else ""),
+        actual_en=f"{actual_en}; cases {len(cases)} ({len(closed)} closed, {len(overdue)} overdue)",
+        anything_recorded=bool(entries or cases), note="; ".join(n[0] for n in notes if n[0]), note_en="; ".join(n[1] for n in notes if n[1]),
         diary=dict(kinds), cases=len(cases), closed=len(closed), overdue=overdue, missing=missing,
     )
 
@@ -829,9 +898,9 @@ def annual_assessment(ctx: CheckContext) -> CheckResult:
     wanted_year_end = "year_end_inspection" in methods or per == "cadre"
     shortfalls = []
     if wanted_spot and len(spot) < need_spot:
-        shortfalls.append(f"平时抽查通报 {len(spot)} < {need_spot} / circulated spot checks")
+        shortfalls.append((f"平时抽查通报 {len(spot)} 次, 少于 {need_spot} 次", f"{len(spot)} circulated spot checks, fewer than {need_spot}"))
     if wanted_year_end and not year_end:
-        shortfalls.append(f"无 {window_from}–{window_until} 的年终检查 / no year-end inspection in the window")
+        shortfalls.append((f"{window_from} 至 {window_until} 无年终检查", f"no year-end inspection from {window_from} to {window_until}"))
     unassessed: list[str] = []
     taking_part = 0
     if per == "cadre" and year_end:
@@ -843,20 +912,28 @@ def annual_assessment(ctx: CheckContext) -> CheckResult:
         taking_part = len(codes)
         unassessed = sorted(set(codes) - assessed)
         if unassessed or not codes:
-            shortfalls.append(f"{len(unassessed)}/{len(codes)} 名干部的年度考核未纳入检查结果 / cadres whose assessment lacks the results: "
-                              f"{'、'.join(unassessed[:20])}{' …' if len(unassessed) > 20 else ''}")
+            who = f"{'、'.join(unassessed[:20])}{' …' if len(unassessed) > 20 else ''}"
+            shortfalls.append((f"{len(unassessed)}/{len(codes)} 名干部的年度考核未纳入检查结果: {who}",
+                               f"{len(unassessed)}/{len(codes)} cadres whose annual assessment lacks the results: {who}"))
     unknown = [m for m in methods if m not in INSPECTION_METHODS]
     if unknown:
-        shortfalls.append(f"未知的检查方式 / unknown methods: {'、'.join(unknown)} ({', '.join(INSPECTION_METHODS)})")
+        shortfalls.append((f"方案写了未知的检查方式: {'、'.join(unknown)}", f"the plan names unknown methods: {', '.join(unknown)}"))
     required = "; ".join(
-        ([f"平时抽查通报 >= {need_spot}"] if wanted_spot else []) + ([f"年终检查 ({window_from}–{window_until})"] if wanted_year_end else [])
-        + (["结果纳入每名干部年度考核 / results in each cadre's assessment"] if per == "cadre" else [])
+        ([f"平时抽查通报至少 {need_spot} 次"] if wanted_spot else []) + ([f"年终检查 ({window_from} 至 {window_until})"] if wanted_year_end else [])
+        + (["结果纳入每名干部年度考核"] if per == "cadre" else [])
+    )
+    required_en = "; ".join(
+        ([f"at least {need_spot} circulated spot checks"] if wanted_spot else [])
+        + ([f"a year-end inspection ({window_from} to {window_until})"] if wanted_year_end else [])
+        + (["its results in each cadre's annual assessment"] if per == "cadre" else [])
     )
     return ctx.judge(
         not shortfalls, required, f"平时抽查 {len(spot)}, 年终检查 {len(year_end)}"
         + (f", 考核 {taking_part - len(unassessed)}/{taking_part}" if per == "cadre" else ""),
         _refs("action", (r.ref for r in spot + year_end)), deadline=max(window_until, ctx.year_end),
-        anything_recorded=bool(ctx.actions(kind)), note="; ".join(shortfalls),
+        required_en=required_en, actual_en=f"spot checks {len(spot)}, year-end inspections {len(year_end)}"
+        + (f", cadres assessed {taking_part - len(unassessed)}/{taking_part}" if per == "cadre" else ""),
+        anything_recorded=bool(ctx.actions(kind)), note="; ".join(n[0] for n in shortfalls), note_en="; ".join(n[1] for n in shortfalls),
         year_end=len(year_end), spot_checks=len(spot), unassessed=unassessed,
     )
 
@@ -881,8 +958,9 @@ def publications(ctx: CheckContext) -> CheckResult:
                         where=[a.c.start_date >= start, sa.or_(a.c.plan_name == ctx.plan.name, _in_villages(ctx))])
     need = ctx.param("min_per_year")
     return ctx.judge(
-        len(found) >= need, f">= {need} 篇宣传报道 ({start}–{deadline}) / publications", str(len(found)),
-        _refs("action", (r.ref for r in found)), deadline=deadline, anything_recorded=bool(found) or bool(ctx.actions(kind)),
+        len(found) >= need, f"至少 {need} 篇宣传报道 ({start} 至 {deadline})", str(len(found)),
+        _refs("action", (r.ref for r in found)), required_en=f"at least {need} publications ({start} to {deadline})", actual_en=str(len(found)),
+        deadline=deadline, anything_recorded=bool(found) or bool(ctx.actions(kind)),
         publications=len(found), required_n=need,
     )
 
@@ -924,8 +1002,9 @@ def exit_by(ctx: CheckContext) -> CheckResult:
     deadline = by if ctx.year >= by.year else dt.date.max
     everyone = out_people == all_people > 0 if scope == "poor_people" else exited == households
     return ctx.judge(
-        bool(households) and everyone, f"{by} 前全部脱贫 / all out of poverty by {by}",
-        f"{exited}/{households} 户, {out_people}/{all_people} 人 (截至 / as of {day})", evidence, deadline=deadline,
+        bool(households) and everyone, f"{by} 前全部脱贫", f"{exited}/{households} 户, {out_people}/{all_people} 人 (截至 {day})", evidence,
+        required_en=f"all out of poverty by {by}", actual_en=f"{exited}/{households} households, {out_people}/{all_people} people (as of {day})",
+        deadline=deadline,
         anything_recorded=bool(households), households=households, exited=exited, people=all_people, people_exited=out_people,
     )
 

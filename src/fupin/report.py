@@ -8,7 +8,6 @@ shows counts and record numbers only.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections import Counter
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -711,64 +710,6 @@ def _exit_section(store: Any, conn: Any, plan: Any, year: int, as_of: dt.date) -
     )
 
 
-_CJK = re.compile(r"[\u3400-\u9fff\u3000-\u303f\uff00-\uffef]+")
-_CODE = re.compile(r"\b[a-z]+(?:_[a-z]+)+\b")
-#: Words of the checks' figures, for an English reader (the rest of a check's text is bilingual already).
-_GLOSSARY = {
-    "名干部达定额": "cadres at quota", "名干部": "cadres", "重点帮扶": "key-help", "联系": "contact", "截至": "as of", "在任": "held",
-    "平时抽查": "spot checks", "年终检查": "year-end checks", "考核": "assessed", "村规划": "village plan", "户计划": "household plans",
-    "次宣传": "events", "条意见": "opinions", "收入": "in", "支出": "out", "余额": "balance", "元": "yuan", "户": "households",
-    "人次": "attendances", "人": "people", "次": "times", "场": "sessions", "个": "", "支": "teams", "门": "techniques", "学时": "hours",
-    "亩": "mu", "天": "days", "篇": "", "出勤": "attendance", "个案": "cases", "新开": "opened", "结案": "closed", "办结": "closed",
-    "超期": "overdue", "案件": "cases", "本年": "this year", "寒假": "winter vacation", "暑假": "summer vacation",
-}
-
-
-def _codes(text: str, vocab: Vocabulary, lang: str) -> str:
-    """Vocabulary codes in a check's text (``group_head``) as their labels."""
-    def word(m: re.Match[str]) -> str:
-        for name in vocab.names():
-            term = vocab.find(name, m.group(0))
-            if term is not None:
-                return term.zh if lang != "en" else term.en.replace("_", " ")
-        return m.group(0).replace("_", " ")
-    return _CODE.sub(word, text)
-
-
-def say(text: str, lang: str, vocab: Vocabulary) -> str:
-    """A check's bilingual text (``">= 2 次研究 / leadership meetings"``) in one language, codes as labels.
-
-    Chinese keeps the Chinese side of each ``中文 / English`` pair; English keeps the English side with the
-    figures before it, and reads the remaining Chinese words of the figures from a glossary."""
-    text = _codes(re.sub(r"\s*\(fupin [^)]*\)", "", text), vocab, lang)
-    if lang != "en":
-        kept = []
-        for seg in text.split("; "):
-            if _CJK.search(text) and not _CJK.search(seg) and re.search(r"[A-Za-z]{3}", seg):
-                continue  # the English of the segment before
-            seg = re.sub(r" / (?:\d+ )?[A-Za-z][A-Za-z ,'’-]*", " ", seg)
-            kept.append(re.sub(r"\s+", " ", seg).replace(" )", ")").replace(" ,", ",").strip())
-        return "; ".join(k for k in kept if k)
-    parts = []
-    for seg in text.split("; "):
-        if " / " in seg:
-            zh, en = seg.split(" / ", 1)
-            lead = re.match(r"[^\u3400-\u9fff]*", zh)
-            prefix = lead.group(0) if lead else ""
-            seg = en if not re.search(r"\d", prefix) or en.startswith(prefix.strip()) else prefix + en
-            if seg.count(")") > seg.count("("):
-                seg = seg.replace(")", "", seg.count(")") - seg.count("("))
-        for zh_word, en_word in sorted(_GLOSSARY.items(), key=lambda kv: -len(kv[0])):
-            seg = re.sub(rf"\s*{zh_word}", f" {en_word}" if en_word else "", seg)
-        parts.append(re.sub(r"\s+", " ", _CJK.sub(lambda m: m.group(0) if _proper(m.group(0)) else "", seg)).strip(" 、"))
-    return "; ".join(p for p in parts if p)
-
-
-def _proper(word: str) -> bool:
-    """Place and school names stay as they are in English (拖木村, 者海镇一中)."""
-    return word.endswith(("村", "镇", "县", "乡", "中", "小学", "学校", "学院"))
-
-
 def _commitments_section(plan: Any, results: Sequence[CheckResult], vocab: Vocabulary) -> ReportSection:
     """三、承诺完成情况: every commitment with its status in words, what the plan requires and what was found."""
     counts = Counter(r.status for r in results)
@@ -776,7 +717,7 @@ def _commitments_section(plan: Any, results: Sequence[CheckResult], vocab: Vocab
 
     def row(r: CheckResult, lang: str) -> tuple[Any, ...]:
         title = titles.get(r.commitment, ("", ""))[1 if lang == "en" else 0]
-        return (r.commitment, title, r.status.label(lang), say(r.required, lang, vocab) or "-", say(r.actual, lang, vocab) or "-")
+        return (r.commitment, title, r.status.label(lang), r.text("required", lang) or "-", r.text("actual", lang) or "-")
 
     return ReportSection(
         "core.commitments", "承诺完成情况", "Commitments", part="commitments",
@@ -844,20 +785,18 @@ def _evidence_section(plan: Any, results: Sequence[CheckResult], vocab: Vocabula
 
 def _problems_section(store: Any, plan: Any, results: Sequence[CheckResult], sections: Sequence[ReportSection]) -> ReportSection:
     """四、存在问题: every commitment not met with its reason in words, then every section's shortfalls."""
-    vocab = store.vocab
     titles = {c.id: (c.title("zh"), c.title_en or c.title("zh")) for c in plan.commitments}
     zh, en = [], []
     for r in results:
         if r.status is not Status.NOT_MET:
             continue
         t_zh, t_en = titles.get(r.commitment, ("", ""))
-        why_zh = say(r.note, "zh", vocab) if r.note else ""
-        why_en = say(r.note, "en", vocab) if r.note else ""
-        zh.append(f"{r.commitment} {t_zh}: 未达成。要求 {say(r.required, 'zh', vocab)}, 实际 {say(r.actual, 'zh', vocab)}" + (f"; {why_zh}" if why_zh else "") + "。")
-        en.append(f"{r.commitment} {t_en}: not met. Required {say(r.required, 'en', vocab)}; found {say(r.actual, 'en', vocab)}" + (f"; {why_en}" if why_en else "") + ".")
+        why_zh, why_en = r.text("note", "zh"), r.text("note", "en")
+        zh.append(f"{r.commitment} {t_zh}: 未达成。要求 {r.text('required', 'zh')}, 实际 {r.text('actual', 'zh')}" + (f"; {why_zh}" if why_zh else "") + "。")
+        en.append(f"{r.commitment} {t_en}: not met. Required {r.text('required', 'en')}; found {r.text('actual', 'en')}" + (f"; {why_en}" if why_en else "") + ".")
     for s in sections:
-        zh += [f"{s.title('zh')}: {say(x, 'zh', vocab)}" for x in s.shortfalls_zh]
-        en += [f"{s.title('en')}: {say(x, 'en', vocab)}" for x in (s.shortfalls_en or s.shortfalls_zh)]
+        zh += [f"{s.title('zh')}: {x}" for x in s.shortfalls_zh]
+        en += [f"{s.title('en')}: {x}" for x in (s.shortfalls_en or s.shortfalls_zh)]
     return ReportSection(
         "core.problems", "存在问题", "Problems", part="problems",
         paragraphs_zh=tuple(zh) or ("本年未发现未达成的承诺或不足。",), paragraphs_en=tuple(en) or ("No commitment unmet and no shortfall this year.",),

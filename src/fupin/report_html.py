@@ -128,7 +128,7 @@ def _commitments(report: YearlyReport, lang: str) -> str:
     """The results as a table, for a report whose sections do not carry them."""
     titles = {c.id: c.title(lang) for c in report.plan.commitments}
     heads = _tr(lang, "编号|承诺|状态|要求|实际|说明", "No.|Commitment|Status|Required|Found|Notes").split("|")
-    rows = [(r.commitment, titles.get(r.commitment, ""), r.status, r.required, r.actual, r.note) for r in report.results]
+    rows = [(r.commitment, titles.get(r.commitment, ""), r.status, r.text("required", lang), r.text("actual", lang), r.text("note", lang)) for r in report.results]
     return (f'<section class="section" id="s-core.commitments" data-section="core.commitments">'
             f"<h3>{_e(_tr(lang, '承诺完成情况', 'Commitments'))}</h3>{_table(heads, rows, lang, 'core.commitments')}</section>")
 

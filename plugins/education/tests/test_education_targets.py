@@ -33,7 +33,7 @@ def test_trainees_per_school(seeded):
     r = results(store, plan, 2017)["C23"]
     assert r.status.value == "not_met"
     assert r.figures["trainees_by_school"] == {"者海镇一中": 3, "拖木村小学": 2}
-    assert r.evidence == ("action:V-1",) and "charged" in r.note
+    assert r.evidence == ("action:V-1",) and "charged" in r.note_en
     record(store, plan, "education.teacher_visit", "V-3", "2017-11-20", {"programme": "秋季班", "trainees": ["丁@TMC-XX", "庚@TMC-XX"]},
            ["unit:TMC-XX"], quantities={"hours": 8})
     r = results(store, plan, 2017)["C23"]
@@ -51,7 +51,7 @@ def test_sessions_per_subject(seeded):
     r = results(store, plan, 2018)["C24"]
     assert r.status.value == "not_met"
     assert r.figures["sessions_by_subject"] == {"语文": 1, "数学": 1, "英语": 0}
-    assert set(r.evidence) == {"action:T-1", "action:T-2"} and "elsewhere" in r.note
+    assert set(r.evidence) == {"action:T-1", "action:T-2"} and "elsewhere" in r.note_en
     record(store, plan, "education.teacher_training", "T-4", "2018-06-10",
            {"subject": "english", "topic": "口语", "trainers": ["教授"], "place": "者海镇中心学校"}, ["unit:ZHZ-YZ"],
            quantities={"hours": 3, "people": 20})

@@ -71,7 +71,7 @@ def test_c02_not_met_by_a_late_top_up_or_another_universitys_fund(village: Any) 
     budget_fund(store, "YNU-B2016-X", 2016, 40_000_000, owner="YNU")  # names this plan, but YNU's money
     c02 = status(store, plan, 2016, "C02")
     assert c02.status.value == "not_met" and c02.figures["budget_fen"] == 35_000_000
-    assert c02.evidence == ("funding_entry:YS-QJNU-B2016",) and "dated outside 2016" in c02.note
+    assert c02.evidence == ("funding_entry:YS-QJNU-B2016",) and "dated outside 2016" in c02.note_en
 
     # Honest: YNU shares 50,000 yuan of its 2016 fund with the plan: counted up to that amount.
     ledger.share(store, PLAN, 5_000_000, fund="YNU-B2016")
@@ -129,7 +129,7 @@ def test_c05_c18_not_met_by_cent_projects_elsewhere_or_of_no_plan(village: Any) 
     c05, c18 = status(store, plan, 2017, "C05"), status(store, plan, 2017, "C18")
     assert c05.status.value == "not_met" and c05.figures["key_projects"] == [] and c05.evidence == ()
     assert c18.status.value == "not_met" and c18.evidence == ()
-    assert "outside the plan's villages" in c18.note and "below" in c05.note and "no spending" in c18.note
+    assert "outside the plan's villages" in c18.note_en and "below" in c05.note_en and "no spending" in c18.note_en
 
     _project(store, "P-WATER", "water", 12_000_000, key=True, spend=3_000_000)
     _project(store, "P-ROAD", "roads", 9_000_000, spend=2_000_000)

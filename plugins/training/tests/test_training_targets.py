@@ -100,7 +100,7 @@ class TestPartyTraining:
         world.party("2016-03-01", "党课", ref="P-1")
         world.party("2016-06-01", "政策宣讲", ref="P-2")
         r = results(world.store, 2016, "2017-01-15")["C17"]
-        assert r.status is Status.NOT_MET and "党员干部培训" in r.note and "2 of 3" in r.note
+        assert r.status is Status.NOT_MET and "党员干部培训" in r.note and "2 of 3" in r.note_en
         world.party("2016-09-01", "培训", ref="P-3")
         r = results(world.store, 2016, "2017-01-15")["C17"]
         assert r.status is Status.MET and set(r.evidence) == {"action:P-0", "action:P-1", "action:P-2", "action:P-3"}

@@ -261,13 +261,16 @@ def check(store: Any, year: int, as_of: str | None, plan_name: str | None, as_js
         echo_json([r.to_dict() for r in results])
     else:
         titles = {c.id: c.title(lang) for c in plan.commitments}
-        rows = [[r.commitment, r.status.label(lang), titles.get(r.commitment, "")[:24], r.required, r.actual, str(len(r.evidence))] for r in results]
+        # Chinese first then English ("中文 / English"); --lang en: English only.
+        said = (lambda r, name: r.text(name, "en")) if lang == "en" else (lambda r, name: r.both(name))
+        rows = [[r.commitment, r.status.label(lang), titles.get(r.commitment, "")[:24], said(r, "required"), said(r, "actual"), str(len(r.evidence))]
+                for r in results]
         head = ["编号", "状态", "承诺", "要求", "实际", "证明"] if lang == "zh" else ["id", "status", "commitment", "required", "actual", "evidence"]
         click.echo("\n".join(table(head, rows)))
         notes: dict[str, list[str]] = {}  # each note once, with the commitments not met it applies to
         for r in results:
             if r.note and r.status is not Status.MET:
-                notes.setdefault(r.note, []).append(r.commitment)
+                notes.setdefault(said(r, "note"), []).append(r.commitment)
         for note, ids in notes.items():
             click.echo(f"  {', '.join(ids)}: {note}")
     if any(r.status is Status.NOT_MET for r in results):

@@ -63,8 +63,25 @@ def _started_in_year(a: sa.Table, ctx: CheckContext) -> sa.ColumnElement[bool]:
     return sa.and_(a.c.start_date >= ctx.year_start, a.c.start_date <= ctx.year_end)
 
 
-def _nothing_due(ctx: CheckContext, note: str) -> CheckResult:
-    return ctx.result(Status.NOT_YET_DUE, "", "", note=note)
+def _nothing_due(ctx: CheckContext, note: str, note_en: str) -> CheckResult:
+    return ctx.result(Status.NOT_YET_DUE, "", "", note=note, note_en=note_en)
+
+
+def _en(ctx: CheckContext, list_name: str, values: Sequence[str]) -> str:
+    """The English labels of vocabulary entries named by their Chinese labels, joined."""
+    out = []
+    for value in values:
+        try:
+            term = ctx.store.vocab.find(list_name, value)
+        except KeyError:
+            term = None
+        out.append(term.en.replace("_", " ") if term is not None else value)
+    return ", ".join(out)
+
+
+def _notes(notes: Sequence[tuple[str, str]]) -> dict[str, str]:
+    """``note``/``note_en`` of (Chinese, English) pairs."""
+    return {"note": "; ".join(n[0] for n in notes), "note_en": "; ".join(n[1] for n in notes)}
 
 
 def _mine(ctx: CheckContext, a: sa.Table) -> sa.ColumnElement[bool]:
@@ -130,16 +147,18 @@ def trainees_per_school(ctx: CheckContext) -> CheckResult:
             evidence.append(f"action:{row.ref}")
     by_school = {n: len(trained.get(codes[n] or "", ())) for n in names}
     short = [n for n, count in by_school.items() if count < need]
-    notes = [f"学校未登记 / school not registered: {n}" for n, c in codes.items() if c is None]
+    notes = [(f"学校未登记: {n}", f"school not registered: {n}") for n, c in codes.items() if c is None]
     if charged:
-        notes.append(f"{charged} 次收费培训不计入 / {charged} charged programmes not counted")
+        notes.append((f"{charged} 次收费培训不计入", f"{charged} charged programmes not counted"))
     if short_visits:
-        notes.append(f"{short_visits} 次不足 {min_hours:g} 学时, 不计入 / {short_visits} visits under {min_hours:g} hours not counted")
+        notes.append((f"{short_visits} 次不足 {min_hours:g} 学时, 不计入", f"{short_visits} visits under {min_hours:g} hours not counted"))
     return ctx.judge(
         bool(names) and not short,
-        f"每校每年 >= {need} 人 (每次 >= {min_hours:g} 学时) / per school per year: {'、'.join(names)}",
-        ", ".join(f"{n} {c}" for n, c in by_school.items()) + (f" (不足 / short: {'、'.join(short)})" if short else ""),
-        evidence, anything_recorded=_ever(ctx, TEACHER_VISIT), note="; ".join(notes),
+        f"{'、'.join(names)}: 每校每年至少 {need} 人来校受训 (每次至少 {min_hours:g} 学时)",
+        ", ".join(f"{n} {c}" for n, c in by_school.items()) + (f" (不足: {'、'.join(short)})" if short else ""),
+        evidence, anything_recorded=_ever(ctx, TEACHER_VISIT), **_notes(notes),
+        required_en=f"{', '.join(names)}: at least {need} teacher(s) of each school trained a year (each visit at least {min_hours:g} hours)",
+        actual_en=", ".join(f"{n} {c}" for n, c in by_school.items()) + (f" (short: {', '.join(short)})" if short else ""),
         required_per_school=need, trainees_by_school=by_school, short=short,
     )
 
@@ -188,16 +207,20 @@ def teacher_training_sessions(ctx: CheckContext) -> CheckResult:
             by_subject[r.subject] += 1
             evidence.append(f"action:{r.ref}")
     short = [x for x, n in by_subject.items() if n < need]
-    notes = [f"{elsewhere} 场不在{'/'.join(places)}, 不计入 / sessions held elsewhere not counted"] if elsewhere else []
+    notes = [(f"{elsewhere} 场不在{'、'.join(places)}, 不计入", f"{elsewhere} sessions held elsewhere, not counted")] if elsewhere else []
     if thin:
-        notes.append(f"{thin} 场不足 {min_hours:g} 学时或 {min_people} 名教师, 不计入 / sessions under {min_hours:g} hours or "
-                     f"{min_people} teachers not counted")
+        notes.append((f"{thin} 场不足 {min_hours:g} 学时或 {min_people} 名教师, 不计入",
+                      f"{thin} sessions under {min_hours:g} hours or {min_people} teachers, not counted"))
+    sub_en = lambda xs: _en(ctx, "education_subject", xs)  # noqa: E731
     return ctx.judge(
         bool(subjects) and not short,
-        f"每学科每年 >= {need} 场 (>= {min_hours:g} 学时, >= {min_people} 名教师) / sessions per subject per year "
-        f"({'、'.join(subjects)}; {'/'.join(places) or '-'})",
-        ", ".join(f"{x} {n}" for x, n in by_subject.items()) + (f" (不足 / short: {'、'.join(short)})" if short else ""),
-        sorted(evidence), anything_recorded=_ever(ctx, TEACHER_TRAINING), note="; ".join(notes),
+        f"每学科每年至少 {need} 场 (每场至少 {min_hours:g} 学时、{min_people} 名教师; {'、'.join(subjects)}"
+        + (f"; 在{'、'.join(places)}" if places else "") + ")",
+        ", ".join(f"{x} {n}" for x, n in by_subject.items()) + (f" (不足: {'、'.join(short)})" if short else ""),
+        sorted(evidence), anything_recorded=_ever(ctx, TEACHER_TRAINING), **_notes(notes),
+        required_en=f"at least {need} session(s) per subject a year (each at least {min_hours:g} hours and {min_people} teachers; {sub_en(subjects)}"
+        + (f"; at {', '.join(places)}" if places else "") + ")",
+        actual_en=", ".join(f"{sub_en([x])} {n}" for x, n in by_subject.items()) + (f" (short: {sub_en(short)})" if short else ""),
         required_per_subject=need, sessions_by_subject=by_subject, short=short,
     )
 
@@ -244,14 +267,16 @@ def internships(ctx: CheckContext) -> CheckResult:
         evidence += split(r.refs)
     by_school = {n: per_code.get(codes[n] or "", 0) for n in names}
     short = [n for n, c in by_school.items() if c < need]
-    notes = [f"学校未登记 / school not registered: {n}" for n, c in codes.items() if c is None]
+    notes = [(f"学校未登记: {n}", f"school not registered: {n}") for n, c in codes.items() if c is None]
     if brief:
-        notes.append(f"{brief} 次实习不足 {min_days} 天, 不计入 / internships shorter than {min_days} days not counted")
+        notes.append((f"{brief} 次实习不足 {min_days} 天, 不计入", f"{brief} internships shorter than {min_days} days, not counted"))
     return ctx.judge(
         bool(names) and not short,
-        f"每校每年 >= {need} 名实习生 (每次 >= {min_days} 天) / student teachers per host school per year: {'、'.join(names)}",
-        ", ".join(f"{n} {c}" for n, c in by_school.items()) + (f" (不足 / short: {'、'.join(short)})" if short else ""),
-        sorted(evidence), anything_recorded=_ever(ctx, INTERNSHIP), note="; ".join(notes),
+        f"{'、'.join(names)}: 每校每年至少 {need} 名实习生 (每次至少 {min_days} 天)",
+        ", ".join(f"{n} {c}" for n, c in by_school.items()) + (f" (不足: {'、'.join(short)})" if short else ""),
+        sorted(evidence), anything_recorded=_ever(ctx, INTERNSHIP), **_notes(notes),
+        required_en=f"{', '.join(names)}: at least {need} student teacher(s) per host school a year (each at least {min_days} days)",
+        actual_en=", ".join(f"{n} {c}" for n, c in by_school.items()) + (f" (short: {', '.join(short)})" if short else ""),
         required_per_school=need, internships_by_school=by_school, by_term=by_term, short=short,
     )
 
@@ -289,7 +314,7 @@ def sanxiaxiang_teams(ctx: CheckContext) -> CheckResult:
     vocab = ctx.store.vocab
     due = vacations_due(ctx, list(ctx.param("vacations")))
     if not due:
-        return _nothing_due(ctx, "本年方案期内没有寒暑假 / no vacation of this year falls in the plan's period")
+        return _nothing_due(ctx, "本年方案期内没有寒暑假", "no vacation of this year falls in the plan's period")
     due_zh = [vocab.check("education_vacation", v) for v in due]
     a = tables(ctx.store)["support_actions"]
     rows = ctx.conn.execute(
@@ -301,16 +326,21 @@ def sanxiaxiang_teams(ctx: CheckContext) -> CheckResult:
     teams = len({r.details.get("team") for r in kept})
     by_vacation = {v: len(names) for v, names in _group(kept).items()}
     missing = [v for v in due_zh if not by_vacation.get(v)]
-    actual = f"{teams} 支 / teams (" + ", ".join(f"{v} {by_vacation.get(v, 0)}" for v in due_zh) + ")"
+    vac_en = lambda xs: _en(ctx, "education_vacation", xs)  # noqa: E731
+    actual = f"{teams} 支 (" + ", ".join(f"{v} {by_vacation.get(v, 0)}" for v in due_zh) + ")"
+    actual_en = f"{teams} teams (" + ", ".join(f"{vac_en([v])} {by_vacation.get(v, 0)}" for v in due_zh) + ")"
     if missing:
-        actual += f"; 缺 / missing: {'、'.join(missing)}"
+        actual += f"; 缺{'、'.join(missing)}"
+        actual_en += f"; none in {vac_en(missing)}"
     thin = len(rows) - len(kept)
-    note = (f"{thin} 支不足 {min_members} 人或 {min_days} 天, 不计入 / teams under {min_members} members or {min_days} days not counted"
-            if thin else "")
     return ctx.judge(
         lo <= teams <= hi and not missing,
-        f"{lo}–{hi} 支服务团 (每支 >= {min_members} 人, >= {min_days} 天), 覆盖{'、'.join(due_zh)} / teams a year covering each vacation",
-        actual, [f"action:{r.ref}" for r in kept], anything_recorded=_ever(ctx, SANXIAXIANG), note=note,
+        f"{lo}–{hi} 支服务团 (每支至少 {min_members} 人、{min_days} 天), 覆盖{'、'.join(due_zh)}",
+        actual, [f"action:{r.ref}" for r in kept], anything_recorded=_ever(ctx, SANXIAXIANG),
+        required_en=f"{lo} to {hi} service teams a year (each at least {min_members} members and {min_days} days), in {vac_en(due_zh)}",
+        actual_en=actual_en,
+        note=f"{thin} 支不足 {min_members} 人或 {min_days} 天, 不计入" if thin else "",
+        note_en=f"{thin} teams under {min_members} members or {min_days} days, not counted" if thin else "",
         teams=teams, min_teams=lo, max_teams=hi, teams_by_vacation=by_vacation, missing_vacations=missing,
     )
 
@@ -380,16 +410,18 @@ def one_to_one_support(ctx: CheckContext) -> CheckResult:
     need = math.ceil(share * total)
     notes = []
     if others:
-        notes.append(f"{others} 个结对的学生不是贫困户在校生, 不计入 / pairs with someone not an in-school student of a poor household, not counted")
+        notes.append((f"{others} 个结对的学生不是贫困户在校生, 不计入", f"{others} pairs with someone not an in-school student of a poor household, not counted"))
     if crowded:
-        notes.append(f"{crowded} 名学生有多于 {per_student} 名结对教职工 / students with more than {per_student} staff paired")
+        notes.append((f"{crowded} 名学生有多于 {per_student} 名结对教职工", f"{crowded} students with more than {per_student} staff paired"))
     if not total:
-        notes.append("没有登记贫困户在校生 / no in-school students of poor households registered")
+        notes.append(("没有登记贫困户在校生", "no in-school students of poor households registered"))
     percent = f"{paired / total:.0%}" if total else "-"
     return ctx.judge(
         total > 0 and paired >= need,
-        f">= {share:.0%} 贫困户在校生有结对 ({need}/{total}) / of in-school students of poor households paired",
-        f"{paired}/{total} ({percent})", split(refs), anything_recorded=_ever(ctx, STUDY_PAIR), note="; ".join(notes),
+        f"至少 {share:.0%} 的贫困户在校生有结对 ({need}/{total})",
+        f"{paired}/{total} ({percent})", split(refs), anything_recorded=_ever(ctx, STUDY_PAIR), **_notes(notes),
+        required_en=f"at least {share:.0%} of in-school students of poor households paired ({need}/{total})",
+        actual_en=f"{paired}/{total} ({percent})",
         students=total, paired=paired, required_students=need, required_share=share, not_counted=others, over_paired=crowded,
     )
 

@@ -34,6 +34,9 @@ from fupin_funding.ledger import AREAS, INFLOWS, balances, of_plan, plan_funds, 
 from fupin_funding.tables import ENTRIES, FUNDS, PROJECTS
 
 CROPS = {"blueberry": "蓝莓", "tobacco": "烤烟", "potato": "马铃薯", "walnut": "核桃"}
+CROPS_EN = {"blueberry": "blueberries", "tobacco": "tobacco", "potato": "potatoes", "walnut": "walnuts"}
+#: The project areas (:data:`fupin_funding.ledger.AREAS`) in English.
+AREAS_EN = {"water": "water", "roads": "roads", "culture": "culture", "industry": "industry"}
 #: Projects below this budget do not count when the plan sets no minimum (the plan office's choice, in the plan file).
 MIN_PROJECT_FEN = 1_000_000
 
@@ -109,17 +112,20 @@ def budget_per_year(ctx: CheckContext) -> CheckResult:
     for r in inside:
         by_fund[r.code] = by_fund.get(r.code, 0) + int(r.amount_fen)
     total = sum(min(v, shared[c]) if c in shared and c not in _funds(ctx) else v for c, v in by_fund.items())
-    note = f"{outside} 笔拨款不在 {ctx.year} 年内入账, 未计入 / appropriations dated outside {ctx.year}, not counted" if outside else ""
+    note = f"{outside} 笔拨款不在 {ctx.year} 年内入账, 未计入" if outside else ""
+    note_en = f"{outside} appropriations dated outside {ctx.year}, not counted" if outside else ""
     if ctx.year not in years:
-        return ctx.result(Status.NOT_YET_DUE, f">= {yuan(need)} 元", f"{yuan(total)} 元", note=f"{ctx.year} 不在承诺年度内 / not a year of the commitment")
+        return ctx.result(Status.NOT_YET_DUE, f"至少 {yuan(need)} 元", f"{yuan(total)} 元", note=f"{ctx.year} 不在承诺年度内",
+                          required_en=f"at least {yuan(need)} yuan", actual_en=f"{yuan(total)} yuan", note_en=f"{ctx.year} is not a year of the commitment")
     ever = ctx.conn.execute(base.limit(1)).first() is not None
     funds = list(ctx.conn.execute(sa.select(f.c.code).where(f.c.kind == "budget", f.c.year == ctx.year, f.c.code.in_(_all_funds(ctx)))).scalars())
     spent = ctx.conn.execute(
         sa.select(e.c.purpose, sa.func.sum(e.c.amount_fen)).where(e.c.fund_code.in_(funds), ~e.c.flow.in_(INFLOWS)).group_by(e.c.purpose)
     ).all() if funds else []
     return visible(ctx, ctx.judge(
-        total >= need, f">= {yuan(need)} 元 / yuan", f"{yuan(total)} 元 / yuan", [f"funding_entry:{r.voucher}" for r in inside],
-        anything_recorded=ever, note=note, budget_fen=total, required_fen=need,
+        total >= need, f"至少 {yuan(need)} 元", f"{yuan(total)} 元", [f"funding_entry:{r.voucher}" for r in inside],
+        required_en=f"at least {yuan(need)} yuan", actual_en=f"{yuan(total)} yuan",
+        anything_recorded=ever, note=note, note_en=note_en, budget_fen=total, required_fen=need,
         spent_by_purpose_fen={p: int(s) for p, s in spent}, balance_fen=sum(balances(ctx.conn, ctx.store.metadata, funds).values()) if funds else 0,
     ))
 
@@ -135,11 +141,19 @@ class _Projects:
     ever: bool  # any project of the plan of this kind at all
 
     def note(self, min_fen: int) -> str:
-        """Why projects did not count, if any did not."""
+        """Why projects did not count, if any did not (in Chinese)."""
         return _join(
-            f"{self.elsewhere} 个项目不在本方案的村, 未计入 / projects outside the plan's villages, not counted" if self.elsewhere else "",
-            f"{self.small} 个项目金额低于 {yuan(min_fen)} 元, 未计入 / projects below {yuan(min_fen)} yuan, not counted" if self.small else "",
-            f"{self.unspent} 个项目未记录支出, 未计入 / projects with no spending recorded, not counted" if self.unspent else "",
+            f"{self.elsewhere} 个项目不在本方案的村, 未计入" if self.elsewhere else "",
+            f"{self.small} 个项目金额低于 {yuan(min_fen)} 元, 未计入" if self.small else "",
+            f"{self.unspent} 个项目未记录支出, 未计入" if self.unspent else "",
+        )
+
+    def note_en(self, min_fen: int) -> str:
+        """Why projects did not count, if any did not (in English)."""
+        return _join(
+            f"{self.elsewhere} projects outside the plan's villages, not counted" if self.elsewhere else "",
+            f"{self.small} projects below {yuan(min_fen)} yuan, not counted" if self.small else "",
+            f"{self.unspent} projects with no spending recorded, not counted" if self.unspent else "",
         )
 
 
@@ -201,8 +215,9 @@ def key_projects(ctx: CheckContext) -> CheckResult:
     found = _projects(ctx, min_fen, p.c.key_project.is_(True))
     rows = found.counted
     return ctx.judge(
-        lo <= len(rows) <= hi, f"{lo}–{hi} 个重点项目 / key projects (>= {yuan(min_fen)} 元)", str(len(rows)),
-        [f"funding_project:{r.code}" for r in rows], anything_recorded=found.ever, note=found.note(min_fen),
+        lo <= len(rows) <= hi, f"{lo}–{hi} 个重点项目 (每个至少 {yuan(min_fen)} 元)", str(len(rows)),
+        [f"funding_project:{r.code}" for r in rows], anything_recorded=found.ever, note=found.note(min_fen), note_en=found.note_en(min_fen),
+        required_en=f"{lo} to {hi} key projects (each at least {yuan(min_fen)} yuan)", actual_en=str(len(rows)),
         key_projects=[r.code for r in rows],
     )
 
@@ -226,9 +241,12 @@ def infrastructure_projects(ctx: CheckContext) -> CheckResult:
     lacking = [a for a, rs in by_area.items() if not rs]
     actual = ", ".join(f"{AREAS.get(a, a)} {len(rs)}" for a, rs in by_area.items())
     return ctx.judge(
-        not lacking, "每类至少1个有预算、有支出的项目 / a budgeted project with spending in each area: " + "、".join(AREAS.get(a, a) for a in areas), actual,
+        not lacking, "、".join(AREAS.get(a, a) for a in areas) + "每类至少 1 个有预算、有支出的项目", actual,
         [f"funding_project:{r.code}" for r in rows], anything_recorded=found.ever,
-        note=_join(("缺 / missing: " + "、".join(AREAS.get(a, a) for a in lacking)) if lacking else "", found.note(min_fen)),
+        required_en="a budgeted project with spending in each area: " + ", ".join(AREAS_EN.get(a, a) for a in areas),
+        actual_en=", ".join(f"{AREAS_EN.get(a, a)} {len(rs)}" for a, rs in by_area.items()),
+        note=_join(("缺" + "、".join(AREAS.get(a, a) for a in lacking)) if lacking else "", found.note(min_fen)),
+        note_en=_join(("none in " + ", ".join(AREAS_EN.get(a, a) for a in lacking)) if lacking else "", found.note_en(min_fen)),
         projects={r.code: {"area": r.area, "status": r.status, "budget_fen": int(r.amount_fen), "spent_fen": r.spent_fen} for r in rows},
     )
 
@@ -258,15 +276,20 @@ def industry_projects(ctx: CheckContext) -> CheckResult:
                 and (r.contiguous or not contiguous)]
         good += hits
         if not hits:
-            lacking.append(CROPS.get(crop, crop))
+            lacking.append(crop)
     area_mu = sum((Decimal(r.area_mu) for r in good), start=Decimal(0))
     households = sum(r.households for r in good)
     keep = "、".join(CROPS.get(k, k) for k in keep_crops)
+    keep_en = ", ".join(CROPS_EN.get(k, k) for k in keep_crops)
     return ctx.judge(
-        not lacking, "连片示范种植 / contiguous demonstration: " + "、".join(CROPS.get(c, c) for c in crops),
-        f"{area_mu} 亩, {households} 户 / households", [f"funding_project:{r.code}" for r in good], anything_recorded=found.ever,
-        note=_join(("缺 / missing: " + "、".join(lacking)) if lacking else "", found.note(min_fen),
-                   f"保留传统产业 {keep} (不计量) / traditional crops kept, not measured" if keep else ""),
+        not lacking, "、".join(CROPS.get(c, c) for c in crops) + ("连片示范种植" if contiguous else "示范种植"),
+        f"{area_mu} 亩, {households} 户", [f"funding_project:{r.code}" for r in good], anything_recorded=found.ever,
+        required_en=("contiguous " if contiguous else "") + "demonstration plantations of " + ", ".join(CROPS_EN.get(c, c) for c in crops),
+        actual_en=f"{area_mu} mu, {households} households",
+        note=_join(("缺" + "、".join(CROPS.get(c, c) for c in lacking)) if lacking else "", found.note(min_fen),
+                   f"保留传统产业 {keep} (不计量)" if keep else ""),
+        note_en=_join(("none of " + ", ".join(CROPS_EN.get(c, c) for c in lacking)) if lacking else "", found.note_en(min_fen),
+                      f"traditional crops kept: {keep_en} (not measured)" if keep else ""),
         area_mu=str(area_mu), households=households,
     )
 
@@ -319,8 +342,9 @@ def foundation(ctx: CheckContext) -> CheckResult:
     ever = bool(funds) and ctx.conn.execute(sa.select(e.c.id).where(e.c.fund_code.in_(funds)).limit(1)).first() is not None
     balance = sum(balances(ctx.conn, ctx.store.metadata, funds, until=ctx.year_end).values()) if funds else 0
     return visible(ctx, ctx.judge(
-        ok, "捐赠收入 > 0 且资助支出 > 0 / donations in and aid out", f"收入 {yuan(din)}, 支出 {yuan(dout)}, 余额 {yuan(balance)} 元",
-        [f"funding_entry:{r.voucher}" for r in rows], anything_recorded=ever,
+        ok, "有捐赠收入且有资助支出", f"收入 {yuan(din)} 元, 支出 {yuan(dout)} 元, 余额 {yuan(balance)} 元",
+        [f"funding_entry:{r.voucher}" for r in rows], anything_recorded=ever, required_en="donations received and aid paid out",
+        actual_en=f"{yuan(din)} yuan in, {yuan(dout)} yuan out, balance {yuan(balance)} yuan",
         donations_in_fen=din, aid_out_fen=dout, balance_fen=balance, donations=len(donations), payments=len(out),
     ))
 
@@ -339,27 +363,35 @@ def recurring(programme: str):
         try:
             rule = aid.rule(ctx.plan, programme, ctx.year, params)
         except PlanError as exc:
-            return ctx.result(Status.NO_DATA, "", "", note=f"{exc}")
+            return ctx.result(Status.NO_DATA, "", "", note=f"方案的发放规则有误: {exc}", note_en=f"the plan's payment rule is wrong: {exc}")
         day = rule.due
         if not ctx.plan.period_start <= day <= ctx.plan.period_end:
-            return ctx.result(Status.NOT_YET_DUE, f"{day} 前全部发放 / all paid by {day}", "",
-                              note=f"{ctx.year} 年的发放日 {day} 不在方案期内 / the {ctx.year} due day falls outside the plan period")
+            return ctx.result(Status.NOT_YET_DUE, f"{day} 前全部发放", "", required_en=f"all paid by {day}",
+                              note=f"{ctx.year} 年的发放日 {day} 不在方案期内", note_en=f"the {ctx.year} due day {day} falls outside the plan period")
         funds = _all_funds(ctx)
         found = aid.payments(ctx.conn, ctx.store, ctx.plan, programme, ctx.year, funds=funds, rule_=rule)
         e = _t(ctx, ENTRIES)
         ever = ctx.conn.execute(sa.select(e.c.id).where(e.c.flow == "aid", e.c.programme == programme, e.c.fund_code.in_(funds),
                                                         of_plan(e.c.plan_name, ctx.plan)).limit(1)).first() is not None
+        per_en = "people" if programme != "foster_reward" else "households"
         note = _join(
-            f"{found.paid_late} {per}逾期发放 / paid after {day}" if found.paid_late else "",
-            f"{found.paid_early} {per}仅在 {rule.earliest} 前发放, 未计入 / paid only before {rule.earliest}, not counted" if found.paid_early else "",
-            f"{found.paid_short} {per}发放不足 {yuan(rule.min_amount_fen)} 元, 未计入 / paid less than {yuan(rule.min_amount_fen)} yuan, not counted"
-            if found.paid_short else "",
-            f"{found.strangers} 笔发给不符合条件者, 未计入 / payments to people not eligible on {day}, not counted" if found.strangers else "",
+            f"{found.paid_late} {per}逾期发放" if found.paid_late else "",
+            f"{found.paid_early} {per}仅在 {rule.earliest} 前发放, 未计入" if found.paid_early else "",
+            f"{found.paid_short} {per}发放不足 {yuan(rule.min_amount_fen)} 元, 未计入" if found.paid_short else "",
+            f"{found.strangers} 笔发给不符合条件者, 未计入" if found.strangers else "",
+        )
+        note_en = _join(
+            f"{found.paid_late} {per_en} paid after {day}" if found.paid_late else "",
+            f"{found.paid_early} {per_en} paid only before {rule.earliest}, not counted" if found.paid_early else "",
+            f"{found.paid_short} {per_en} paid less than {yuan(rule.min_amount_fen)} yuan, not counted" if found.paid_short else "",
+            f"{found.strangers} payments to people not eligible on {day}, not counted" if found.strangers else "",
         )
         return visible(ctx, ctx.judge(
             bool(found.eligible) and found.paid_on_time == found.eligible,
-            f"{found.eligible} {per}, {rule.earliest}–{day}, >= {yuan(rule.min_amount_fen)} 元 / each paid by {day}",
-            f"{found.paid_on_time} {per}", found.evidence, deadline=day, anything_recorded=ever, note=note,
+            f"{found.eligible} {per}, {rule.earliest} 至 {day} 间每{per}至少 {yuan(rule.min_amount_fen)} 元",
+            f"{found.paid_on_time} {per}", found.evidence, deadline=day, anything_recorded=ever, note=note, note_en=note_en,
+            required_en=f"{found.eligible} {per_en}, each paid at least {yuan(rule.min_amount_fen)} yuan from {rule.earliest} to {day}",
+            actual_en=f"{found.paid_on_time} {per_en} paid in time",
             due=day.isoformat(), earliest=rule.earliest.isoformat(), eligible=found.eligible, paid_on_time=found.paid_on_time,
             paid_late=found.paid_late, paid_early=found.paid_early, paid_short=found.paid_short,
             missing=found.missing, amount_fen=found.amount_fen,

@@ -26,21 +26,30 @@ from fupin_psychology.tables import CASES, SESSIONS
 
 #: Why a session was not counted, for the note.
 REFUSED = {
-    "mode": ("方式不计入", "held in a way that does not count (see modes)"),
-    "short": ("时长不足或未记录", "shorter than min_minutes or without a duration"),
-    "crowded": ("人数超过团体上限", "listing more persons than max_group_size"),
+    "mode": ("方式不计入", "held in a way the plan does not count"),
+    "short": ("时长不足或未记录", "shorter than the plan's minimum or without a duration"),
+    "crowded": ("人数超过团体上限", "listing more persons than a group may have"),
 }
+
+
+def _en(ctx: CheckContext, list_name: str, label: str) -> str:
+    """The English label of a vocabulary entry named by its Chinese label (留守儿童 -> left-behind children)."""
+    try:
+        term = ctx.store.vocab.find(list_name, label)
+    except KeyError:
+        term = None
+    return term.en.replace("_", " ") if term is not None else label
 
 
 def _shown(n: int) -> int | str:
     return n if not 0 < n < 5 else small(n)
 
 
-def group_text(g: GroupCoverage) -> str:
-    """``留守儿童 23/25 (92%)``; small counts as ``<5`` and then no share."""
+def group_text(g: GroupCoverage, name: str = "") -> str:
+    """``留守儿童 23/25 (92%)``; small counts as ``<5`` and then no share. ``name``: the group in another language."""
     c, t = len(g.counselled), len(g.tagged)
     share = f" ({g.share:.0%})" if c >= 5 and t >= 5 else ""
-    return f"{g.group} {small(c)}/{small(t)}{share}"
+    return f"{name or g.group} {small(c)}/{small(t)}{share}"
 
 
 def group_figures(g: GroupCoverage) -> dict[str, Any]:
@@ -83,14 +92,18 @@ def counselling_coverage(ctx: CheckContext) -> CheckResult:
     short = [g for g, c in cov.items() if c.tagged and c.share < need]
     empty = [g for g, c in cov.items() if not c.tagged]
     evidence = sorted({f"psychology_session:{r}" for c in cov.values() for r in c.sessions})
-    notes = [f"无登记对象 / nobody tagged: {'、'.join(empty)}"] if empty else []
-    notes += [f"{n} 次疏导{REFUSED[why][0]}, 不计入 / sessions {REFUSED[why][1]}, not counted" for why, n in sorted(refused.items())]
+    en = lambda values, list_name="person_tag": ", ".join(_en(ctx, list_name, v) for v in values)  # noqa: E731
+    notes = [(f"无登记对象: {'、'.join(empty)}", f"nobody on the roster: {en(empty)}")] if empty else []
+    notes += [(f"{n} 次疏导{REFUSED[why][0]}, 不计入", f"{n} sessions {REFUSED[why][1]}, not counted") for why, n in sorted(refused.items())]
     return ctx.judge(
         bool(groups) and len(empty) < len(groups) and not short,
-        f"每群体 >= {need:.0%} 每年疏导 >= {times} 次 (每次 >= {rule.min_minutes} 分钟, <= {rule.max_group_size} 人; "
-        f"{'、'.join(rule.modes)}) / of each group counselled >= {times}x a year: {'、'.join(groups)}",
-        ", ".join(group_text(c) for c in cov.values()) + (f" (不足 / short: {'、'.join(short)})" if short else ""),
-        evidence, anything_recorded=_ever(ctx, SESSIONS), note="; ".join(notes),
+        f"{'、'.join(groups)}: 每群体至少 {need:.0%} 的人每年疏导至少 {times} 次 (每次至少 {rule.min_minutes} 分钟, 至多 {rule.max_group_size} 人; "
+        f"{'、'.join(rule.modes)})",
+        ", ".join(group_text(c) for c in cov.values()) + (f" (不足: {'、'.join(short)})" if short else ""),
+        evidence, anything_recorded=_ever(ctx, SESSIONS), note="; ".join(n[0] for n in notes), note_en="; ".join(n[1] for n in notes),
+        required_en=f"{en(groups)}: at least {need:.0%} of each group counselled at least {times} time(s) a year (each at least "
+        f"{rule.min_minutes} minutes, at most {rule.max_group_size} persons; {en(rule.modes, 'psychology_mode')})",
+        actual_en=", ".join(group_text(c, _en(ctx, "person_tag", g)) for g, c in cov.items()) + (f" (short: {en(short)})" if short else ""),
         required_share=need, min_per_year=times, groups={g: group_figures(c) for g, c in cov.items()}, short=short,
         not_counted=dict(sorted(refused.items())),
     )
@@ -115,13 +128,15 @@ def social_work_cases(ctx: CheckContext) -> CheckResult:
     closed = sum(1 for c in cases if c.closed is not None and c.closed <= ctx.year_end)
     households = len({c.household for c in counted})
     idle = len(cases) - len(counted)
-    note = f"{idle} 个个案本年没有记录日期的工作步骤, 不计入 / cases without a dated step in the year, not counted" if idle else ""
     return ctx.judge(
         len(counted) >= need,
-        f">= {need} 个社会工作个案 (本年有工作步骤) / social-work cases with a step taken in the year",
-        f"{len(counted)} 个个案 {households} 户 (新开 {opened}, 结案 {closed}) / {len(counted)} cases, {households} households "
-        f"({opened} opened, {closed} closed)",
-        [f"psychology_case:{c.ref}" for c in counted], anything_recorded=_ever(ctx, CASES), note=note,
+        f"至少 {need} 个社会工作个案 (本年有工作步骤)",
+        f"{len(counted)} 个个案 {households} 户 (新开 {opened}, 结案 {closed})",
+        [f"psychology_case:{c.ref}" for c in counted], anything_recorded=_ever(ctx, CASES),
+        note=f"{idle} 个个案本年没有记录日期的工作步骤, 不计入" if idle else "",
+        note_en=f"{idle} cases without a dated step in the year, not counted" if idle else "",
+        required_en=f"at least {need} social-work case(s) with a step taken in the year",
+        actual_en=f"{len(counted)} cases, {households} households ({opened} opened, {closed} closed)",
         required_cases=need, cases=len(counted), households=households, opened=opened, closed=closed,
         without_steps=idle,
     )

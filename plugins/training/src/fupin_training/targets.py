@@ -52,17 +52,23 @@ def agri_courses(ctx: CheckContext) -> CheckResult:
     vocab = ctx.store.vocab
     short = [a for a in topics if by_area.get(a, q.AreaFigures(a)).sessions < need]
     actual = ", ".join(f"{cat.area_label(vocab, a)} {by_area.get(a, q.AreaFigures(a)).sessions}" for a in topics)
+    actual_en = ", ".join(f"{cat.area_label(vocab, a, 'en')} {by_area.get(a, q.AreaFigures(a)).sessions}" for a in topics)
     others = sum(f.sessions for a, f in by_area.items() if a not in topics)
     if others:
-        actual += f", 其他 / other {others}"
+        actual += f", 其他 {others}"
+        actual_en += f", other {others}"
     attendances = sum(f.attendances for f in by_area.values())
     hours = sum((f.hours for f in by_area.values()), Decimal(0))  # a Decimal even with no session
     actual += f" 场; 出勤 {attendances} 人次 ({people} 人), {hours.normalize():f} 学时"
-    note = f"无培训的领域 / areas without a session: {'、'.join(cat.area_label(vocab, a) for a in short)}" if short else ""
+    actual_en += f" sessions; {attendances} attendances ({people} people), {hours.normalize():f} hours"
     return ctx.judge(
-        not short, f"每个领域 >= {need} 场 (每场 >= {min_hours:g} 学时, >= {min_people} 人) / sessions per area: "
+        not short, f"每个领域每年至少 {need} 场 (每场至少 {min_hours:g} 学时、{min_people} 人): "
         + "、".join(cat.area_label(vocab, a) for a in topics), actual,
-        _keys(ref for f in by_area.values() for ref in f.refs), note=note,
+        _keys(ref for f in by_area.values() for ref in f.refs),
+        note=f"无培训的领域: {'、'.join(cat.area_label(vocab, a) for a in short)}" if short else "",
+        note_en=f"areas without a session: {', '.join(cat.area_label(vocab, a, 'en') for a in short)}" if short else "",
+        required_en=f"at least {need} session(s) a year in each area (each of at least {min_hours:g} hours and {min_people} people): "
+        + ", ".join(cat.area_label(vocab, a, "en") for a in topics), actual_en=actual_en,
         anything_recorded=bool(by_area) or q.any_recorded(ctx.conn, t, ctx.plan, units, AGRI_SESSION),
         sessions={a: by_area.get(a, q.AreaFigures(a)).sessions for a in topics}, required_per_area=need,
         attendances=attendances, attendees=people, hours=float(hours), short_areas=short,
@@ -97,11 +103,13 @@ def household_skills(ctx: CheckContext) -> CheckResult:
     missing = cov.households - with_low
     return ctx.judge(
         bool(cov.households) and missing == 0,
-        f"每户贫困户掌握 {low}–{high} 门技术 / every poor household masters {low} to {high} techniques (by {end})",
-        f">= {low} 门: {with_low}/{cov.households} 户 ({pct(with_low)}); >= {high} 门: {with_high} 户 ({pct(with_high)}) "
-        f"(截至 / as of {day})",
+        f"{end} 前每户贫困户掌握 {low}–{high} 门技术",
+        f"至少 {low} 门: {with_low}/{cov.households} 户 ({pct(with_low)}); 至少 {high} 门: {with_high} 户 ({pct(with_high)}) (截至 {day})",
         cov.evidence, deadline=deadline,
-        note=f"{missing} 户尚未掌握技术 / households without a technique (fupin training gaps --year {ctx.year})" if missing else "",
+        required_en=f"every poor household masters {low} to {high} techniques by {end}",
+        actual_en=f"at least {low}: {with_low}/{cov.households} households ({pct(with_low)}); at least {high}: {with_high} households "
+        f"({pct(with_high)}) (as of {day})",
+        note=f"{missing} 户尚未掌握技术" if missing else "", note_en=f"{missing} households without a technique" if missing else "",
         anything_recorded=q.any_recorded(ctx.conn, t, ctx.plan, ctx.units(), AGRI_SESSION, SKILL_ASSESSMENT) or bool(cov.with_one),
         households=cov.households, with_min=with_low, with_max=with_high, without=missing,
         share_min=round(cov.share(with_low), 4), share_max=round(cov.share(with_high), 4), min_skills=low, max_skills=high,
@@ -142,19 +150,22 @@ def party_cadre_training(ctx: CheckContext) -> CheckResult:
     people = sum(p for f, (_, p, _) in found.items() if f != TRAINING_PLAN)
     has_plan = TRAINING_PLAN in found
     missing = [f for f in formats if f not in found]
+    fmt = lambda codes, lang: ("、" if lang == "zh" else ", ").join(cat.label(vocab, cat.PARTY_FORMATS, f, lang) for f in codes)  # noqa: E731
     problems = []
     if want_plan and not has_plan:
-        problems.append("无培训规划 / no training plan in force")
+        problems.append(("无在执行的培训规划", "no training plan in force"))
     if missing:
-        problems.append("未开展 / not held: " + "、".join(cat.label(vocab, cat.PARTY_FORMATS, f) for f in missing))
+        problems.append(("未开展" + fmt(missing, "zh"), "not held: " + fmt(missing, "en")))
     if sessions < need:
-        problems.append(f"场次不足 / {sessions} of {need} sessions")
-    required = (("培训规划 + " if want_plan else "") + "、".join(cat.label(vocab, cat.PARTY_FORMATS, f) for f in formats)
-                + f", 合计 >= {need} 场 / sessions")
-    actual = ", ".join(f"{cat.label(vocab, cat.PARTY_FORMATS, f)} {n}" for f, (n, _, _) in sorted(found.items(), key=lambda kv: PARTY_FORMATS.index(kv[0]) if kv[0] in PARTY_FORMATS else 99)) or "0"
-    actual += f"; 参训 {people} 人次"
+        problems.append((f"场次不足: {sessions}/{need} 场", f"too few sessions: {sessions} of {need}"))
+    required = ("培训规划, " if want_plan else "") + fmt(formats, "zh") + f", 合计至少 {need} 场"
+    required_en = ("a training plan; " if want_plan else "") + fmt(formats, "en") + f", at least {need} sessions in all"
+    ordered = [(f, n) for f, (n, _, _) in sorted(found.items(), key=lambda kv: PARTY_FORMATS.index(kv[0]) if kv[0] in PARTY_FORMATS else 99)]
+    actual = (", ".join(f"{fmt([f], 'zh')} {n}" for f, n in ordered) or "0") + f"; 参训 {people} 人次"
+    actual_en = (", ".join(f"{fmt([f], 'en')} {n}" for f, n in ordered) or "0") + f"; {people} attendances"
     return ctx.judge(
-        not problems, required, actual, _keys(r for _, _, refs in found.values() for r in refs), note="; ".join(problems),
+        not problems, required, actual, _keys(r for _, _, refs in found.values() for r in refs),
+        note="; ".join(p[0] for p in problems), note_en="; ".join(p[1] for p in problems), required_en=required_en, actual_en=actual_en,
         anything_recorded=bool(found) or q.any_recorded(ctx.conn, t, ctx.plan, units, PARTY_TRAINING),
         sessions=sessions, required_sessions=need, training_plan=has_plan, by_format={f: n for f, (n, _, _) in found.items()},
         attendees=people, missing_formats=missing,
@@ -175,9 +186,10 @@ def research_projects(ctx: CheckContext) -> CheckResult:
     need = int(ctx.param("per_year"))
     r = q.research(ctx.conn, t, ctx.plan, units, ctx.year_start, ctx.year_end, int(ctx.param("min_funding_fen")))
     return ctx.judge(
-        r.running >= need, f">= {need} 个在研项目 / research projects running",
-        f"{r.running} 个 (新立项 {r.new}), 经费 {r.funding_fen / 100:,.2f} 元 / projects (new {r.new}), funding in yuan",
-        _keys(r.refs), anything_recorded=bool(r.running) or q.any_recorded(ctx.conn, t, ctx.plan, units, RESEARCH_PROJECT),
+        r.running >= need, f"每年至少 {need} 个在研项目",
+        f"{r.running} 个 (新立项 {r.new}), 经费 {r.funding_fen / 100:,.2f} 元",
+        _keys(r.refs), required_en=f"at least {need} research project(s) running a year",
+        actual_en=f"{r.running} projects ({r.new} new), funding {r.funding_fen / 100:,.2f} yuan", anything_recorded=bool(r.running) or q.any_recorded(ctx.conn, t, ctx.plan, units, RESEARCH_PROJECT),
         running=r.running, new=r.new, funding_fen=r.funding_fen, required_n=need, by_focus=r.by_focus,
     )
 
