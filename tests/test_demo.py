@@ -99,7 +99,7 @@ class TestPlayedYears:
         first, second = outputs
         # Deterministic: everything after the user list (which names the local login) is identical.
         assert first.split("模拟", 1)[1] == second.split("模拟", 1)[1]
-        table = first.split("承诺逐年检查", 1)[1].split("年度帮扶工作报告", 1)[0]
+        table = first.split("承诺逐年检查", 1)[1].split("年度帮扶工作总结", 1)[0]
         rows = {line.split()[0]: line.split()[1:6] for line in table.splitlines() if line.strip().startswith("C")}
         # The planned shortfalls, each visible in its year and only there.
         assert rows["C03"] == ["✓", "✓", "✗", "✓", "✓"]  # one leadership meeting in 2017
@@ -108,7 +108,7 @@ class TestPlayedYears:
         assert rows["C16"][2] == "✗"  # a case left open too long in 2017
         assert rows["C37"] == ["…", "…", "…", "…", "✗"]  # not all out of poverty by the end of 2019
         assert rows["C08"] == ["✓"] * 5 and rows["C09"] == ["✓"] * 5  # quotas kept, a transfer included
-        report = first.split("年度帮扶工作报告", 1)[1]
+        report = first.split("年度帮扶工作总结", 1)[1]
         assert "未达成" in report and "户贫困户没有本方案的帮扶干部" in report
 
     def test_played_records_check_out(self, cli, tmp_path):

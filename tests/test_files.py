@@ -183,7 +183,7 @@ class TestRegister:
     def test_xlsx(self, tmp_path: Path) -> None:
         """XLSX with title rows: real row numbers, numbers and dates as text, the header's line break removed."""
         info, rows = read(write_register_xlsx(tmp_path / "r.xlsx"))
-        assert info == TableInfo(str(tmp_path / "r.xlsx"), "xlsx", None, "花名册", 3, tuple(HEADERS))
+        assert info == TableInfo(str(tmp_path / "r.xlsx"), "xlsx", None, "花名册", 3, tuple(HEADERS), last_row=7)
         assert [number for number, _ in rows] == [4, 5, 7]
         assert rows[0][1] == EXPECTED[0]
         assert rows[2][1] == EXPECTED[2]
@@ -588,7 +588,7 @@ class TestWriteTable:
         """A template reads back as a header with no rows, despite the hidden sheet."""
         path = tmp_path / "template.xlsx"
         write_table(path, "xlsx", HEADERS, [], dropdowns={3: ["一般贫困户"]})
-        assert read(path) == (TableInfo(str(path), "xlsx", None, "数据", 1, tuple(HEADERS)), [])
+        assert read(path) == (TableInfo(str(path), "xlsx", None, "数据", 1, tuple(HEADERS), last_row=1), [])
 
     def test_unknown_format(self, tmp_path: Path) -> None:
         """An unknown format is a FupinError."""
