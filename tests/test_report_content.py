@@ -150,6 +150,13 @@ class TestWords:
         steps = by_key(build_report(store, village, 2015, as_of=AS_OF))["core.next"]
         assert steps.paragraphs_zh[0].startswith(f"{len(overdue)} 户已逾期未走访")
         assert steps.paragraphs_en[0].startswith(f"{len(overdue)} households are overdue")
+        # The cadres most behind are named, not coded.
+        behind = {c for i in overdue for c in i.cadres}
+        with store.engine.connect() as conn:
+            names = dict(conn.execute(sa.select(S.cadres.c.code, S.cadres.c.name).where(S.cadres.c.code.in_(behind))).all())
+        assert behind and "最多的干部" in steps.paragraphs_zh[0]
+        assert not any(code in steps.paragraphs_zh[0] + steps.paragraphs_en[0] for code in behind)
+        assert any(name in steps.paragraphs_zh[0] for name in names.values())
 
     def test_no_codes_and_english_is_english(self, store, village):
         """No internal codes (snake_case, CLI commands) in either language; no Chinese in English but proper names."""
@@ -165,3 +172,21 @@ class TestWords:
             names |= set(conn.execute(sa.select(S.units.c.name)).scalars())
         left = {w for w in CJK.findall(en) if not any(w in name for name in names)}
         assert not left, sorted(left)
+
+
+def test_evidence_kinds_are_words_from_the_vocabularies() -> None:
+    """附表's evidence counts name each kind of record in words, the plugins' tables included (their
+    vocabularies extend ``evidence_kind``); a table no vocabulary names is "other records", never its code."""
+    from fupin.checks import CheckResult, Status
+    from fupin.hooks import Hooks
+    from fupin.plugins import get_plugin_manager
+    from fupin.report import _evidence_section
+
+    vocab = Hooks(get_plugin_manager()).vocabulary()  # the installed plugins: funding and psychology name theirs
+    evidence = ("funding_entry:V-1", "funding_entry:V-2", "psychology_session:S-1", "visit:V-9", "mystery_table:7")
+    section = _evidence_section(None, [CheckResult("C28", Status.MET, evidence=evidence)], vocab)
+    (zh,), (en,) = section.rows, section.rows_en
+    assert zh[2] == 5 and en[2] == 5
+    assert set(zh[3].split("、")) == {"资金流水 2", "心理辅导记录 1", "走访 1", "其他记录 1"}
+    assert set(en[3].split(", ")) == {"fund entries 2", "counselling sessions 1", "visits 1", "other records 1"}
+    assert not re.search(r"[a-z]+_[a-z]+", f"{section.rows} {section.rows_en}")

@@ -18,6 +18,7 @@ import sqlalchemy as sa
 
 from fupin.charts import Chart, Series
 from fupin.checks import CheckResult, Status
+from fupin.errors import ValidationError
 from fupin.serial import Serialisable, plain
 from fupin.storage import schema as S
 from fupin.store import HouseholdCard
@@ -268,7 +269,7 @@ def build_report(store: Any, plan: Any, year: int, *, as_of: dt.date | None = No
             _commitments_section(plan, results, store.vocab),
             _grid_section(plan, year, by_year),
             _cadre_section(store, sheets),
-            _evidence_section(plan, results),
+            _evidence_section(plan, results, store.vocab),
             _lint_section(plan),
         ]
     plugins = list(store.hooks.report_sections(store, plan, year, as_of))
@@ -821,14 +822,17 @@ def _grid_section(plan: Any, year: int, by_year: dict[int, Sequence[CheckResult]
     )
 
 
-def _evidence_section(plan: Any, results: Sequence[CheckResult]) -> ReportSection:
+def _evidence_section(plan: Any, results: Sequence[CheckResult], vocab: Vocabulary) -> ReportSection:
     """附表: how many records prove each commitment's figure, by kind of record."""
-    names = {"action": ("帮扶记录", "support actions"), "visit": ("走访", "visits"), "pairing": ("结对", "pairings"),
-             "diary": ("民情日记", "diary entries"), "case": ("案件", "cases"), "exit": ("脱贫评估", "exit assessments")}
+    def name(kind: str, lang: str) -> str:
+        try:  # the kinds are the vocabulary's evidence_kind list, which plugins extend with their tables
+            return vocab.label("evidence_kind", kind, "en" if lang == "en" else "zh")
+        except (KeyError, ValidationError):  # a plugin that names no label for its table: never show the code
+            return "其他记录" if lang != "en" else "other records"
 
     def kinds(r: CheckResult, lang: str) -> str:
-        c = Counter(e.split(":", 1)[0] for e in r.evidence)
-        return ("、" if lang != "en" else ", ").join(f"{names.get(k, (k, k))[1 if lang == 'en' else 0]} {n}" for k, n in sorted(c.items())) or "-"
+        c = Counter(name(e.split(":", 1)[0], lang) for e in r.evidence)
+        return ("、" if lang != "en" else ", ").join(f"{k} {n}" for k, n in sorted(c.items())) or "-"
 
     return ReportSection(
         "core.evidence", "承诺证明记录统计", "Records proving each commitment", part="appendix",
@@ -875,10 +879,12 @@ def _next_section(store: Any, plan: Any, year: int, as_of: dt.date, sections: Se
         names = _area_names(store, list(groups))
         top_g = groups.most_common(3)
         top_c = cadres.most_common(3)
+        who = _cadre_names(store, [c for c, _n in top_c])  # a leader reads names, not cadre codes
         zh.append(f"{len(overdue)} 户已逾期未走访, 尽快走访; 最多的村民小组: " + "、".join(f"{names.get(g, g)} {n} 户" for g, n in top_g)
-                  + ("; 最多的干部: " + "、".join(f"{c} {n} 户" for c, n in top_c) if top_c else "") + "。")
+                  + ("; 最多的干部: " + "、".join(f"{who.get(c, c)} {n} 户" for c, n in top_c) if top_c else "") + "。")
         en.append(f"{len(overdue)} households are overdue for a visit: visit them soon; most in villager groups "
-                  + ", ".join(f"{names.get(g, g)} ({n})" for g, n in top_g) + ("; cadres most behind: " + ", ".join(f"{c} ({n})" for c, n in top_c) if top_c else "") + ".")
+                  + ", ".join(f"{names.get(g, g)} ({n})" for g, n in top_g)
+                  + ("; cadres most behind: " + ", ".join(f"{who.get(c, c)} ({n})" for c, n in top_c) if top_c else "") + ".")
     pending = [d for d in due if d.status == "due"]
     if pending:
         zh.append(f"{len(pending)} 户即将到期, 按期走访。")
@@ -897,6 +903,13 @@ def _area_names(store: Any, codes: list[str]) -> dict[str, str]:
         return {}
     with store.reading("aggregates.read") as conn:
         return dict(conn.execute(sa.select(S.areas.c.code, S.areas.c.name).where(S.areas.c.code.in_(codes))).all())
+
+
+def _cadre_names(store: Any, codes: list[str]) -> dict[str, str]:
+    if not codes:
+        return {}
+    with store.reading("aggregates.read") as conn:
+        return dict(conn.execute(sa.select(S.cadres.c.code, S.cadres.c.name).where(S.cadres.c.code.in_(codes))).all())
 
 
 def _lint_section(plan: Any) -> ReportSection:
@@ -962,7 +975,6 @@ BINARY_FORMATS = ("docx", "xlsx")
 
 
 def _check_lang(lang: str) -> None:
-    from fupin.errors import ValidationError
 
     if lang not in ("zh", "en"):
         raise ValidationError.of("lang", "语言应为 zh 或 en / lang is zh or en", lang)
@@ -978,7 +990,6 @@ def render_report(report: YearlyReport, fmt: str = "html", lang: str = "zh") -> 
     """
     import json
 
-    from fupin.errors import ValidationError
 
     _check_lang(lang)
     if fmt in BINARY_FORMATS:

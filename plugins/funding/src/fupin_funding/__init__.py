@@ -31,6 +31,12 @@ def fupin_tables(metadata: Any) -> None:
 
 
 @hookimpl
+def fupin_vocabularies() -> list[Path]:
+    """The kinds of record the funding checks cite as evidence (fund entries, projects)."""
+    return [Path(__file__).parent / "vocabularies.toml"]
+
+
+@hookimpl
 def fupin_permissions() -> list[dict[str, Any]]:
     """The permission ``funding.approve`` (approving ledger entries)."""
     from fupin_funding.scope import PERMISSIONS
