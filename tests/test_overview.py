@@ -19,8 +19,9 @@ import pytest
 
 from fupin import AccessDenied, Status, User, render_overview
 from fupin.demo import build_demo
+from fupin.overview import summary_headers, summary_rows
 from fupin.plans import load_plan
-from fupin.report import render_report_text
+from fupin.report import REPORT_PARTS, render_report_text
 from fupin.simulate import play
 from fupin.store import Actor, Store
 from fupin.testing import TEST_ACTOR, fresh_postgres_database, sqlite_file_url
@@ -183,3 +184,135 @@ def test_render_overview_refuses_unknown_format(two_plans, installed_pm):
     assert render_overview(overview, "text", "en").startswith("Year 2017 overview (2 plans)")
     with pytest.raises(ValidationError, match="lang"):
         render_overview(overview, "text", "fr")
+
+
+# -- the overview as HTML, Word and Excel ---------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def rendered(two_plans: str, installed_pm: Any) -> dict[str, Any]:
+    """The overview of YEAR and its HTML page, Word document and Excel workbook, in Chinese."""
+    from fupin import render_overview_bytes
+
+    with _as(two_plans, installed_pm, TEST_ACTOR) as store:
+        overview = store.overview(YEAR, as_of=AS_OF)
+    return {"overview": overview, "html": render_overview(overview, "html"),
+            "docx": render_overview_bytes(overview, "docx"), "xlsx": render_overview_bytes(overview, "xlsx")}
+
+
+def _parts_of(report: Any) -> list[str]:
+    present = {s.part for s in report.sections}
+    return [key for key in REPORT_PARTS if key in present]
+
+
+def test_html_cover_then_one_page_per_plan(rendered):
+    """The page opens with the summary table (the Overview's rows) and both comparison charts as inline SVG, then
+    each plan's report (its cover and parts in order) in an article printed from a new page; ids stay unique."""
+    from tests.test_report_html import Tree
+
+    overview, page = rendered["overview"], rendered["html"]
+    root = Tree(page).root
+    summary = next(s for s in root.iter("section") if s.attrs.get("data-part") == "overview")
+    table = next(t for t in summary.iter("table") if t.attrs.get("data-table") == "overview.summary")
+    assert [th.text() for th in table.iter("th")] == summary_headers("zh")
+    body = [[td.text() for td in tr.iter("td")] for tr in table.iter("tr")][1:]
+    assert body == summary_rows(overview, "zh")
+    assert "曲靖师范学院 拖木村" in body[[s.plan for s in overview.summaries].index(REFERENCE)][0]
+    figures = [f for f in summary.iter("figure") if "data-chart" in f.attrs]
+    assert [f.attrs["data-chart"] for f in figures] == ["overview.commitments", "overview.visit_coverage"]
+    assert all(list(f.iter("svg")) for f in figures)
+    articles = [a for a in root.iter("article") if "plan-page" in a.classes()]
+    assert [a.attrs["data-plan"] for a in articles] == [s.plan for s in overview.summaries]
+    for article, report in zip(articles, overview.reports, strict=True):
+        assert next(article.iter("h1")).text() == f"{YEAR} 年度帮扶工作总结"
+        assert report.plan.title_zh in article.text()
+        assert [s.attrs["data-part"] for s in article.iter("section") if "part" in s.classes()] == _parts_of(report)
+        charts = [f.attrs["data-chart"] for f in article.iter("figure") if "data-chart" in f.attrs]
+        assert charts == [c.key for part in _parts_of(report) for s in report.sections if s.part == part for c in s.charts]
+        assert all(list(f.iter("svg")) for f in article.iter("figure") if "data-chart" in f.attrs)
+    assert ".plan-page{break-before:page" in page.replace(" ", "")
+    ids = [n.attrs["id"] for n in root.iter() if "id" in n.attrs]
+    assert len(ids) == len(set(ids))
+
+
+def test_docx_summary_then_each_plan_from_a_new_page(rendered):
+    """Word: the overview's title, the summary table (the Overview's rows) and both comparison charts; then each
+    plan's report from a new page: its title, the plan's title, its parts as Heading 1 in order."""
+    import io
+
+    import docx
+
+    overview = rendered["overview"]
+    document = docx.Document(io.BytesIO(rendered["docx"]))
+    paragraphs = document.paragraphs
+    titles = [(i, p) for i, p in enumerate(paragraphs) if p.style.name == "Title"]
+    assert [p.text for _, p in titles] == ["2017 年度帮扶工作总览"] + ["2017 年度帮扶工作总结"] * len(overview.reports)
+    assert [p.paragraph_format.page_break_before for _, p in titles[1:]] == [True] * len(overview.reports)
+    assert [paragraphs[i + 1].text for i, _ in titles[1:]] == [r.plan.title_zh for r in overview.reports]
+    ones = [p.text for p in paragraphs if p.style.name == "Heading 1"]
+    assert ones == ["各方案概况"] + [REPORT_PARTS[k][0] for r in overview.reports for k in _parts_of(r)]
+    first = document.tables[0]
+    assert [c.text for c in first.rows[0].cells] == summary_headers("zh")
+    assert [[c.text for c in r.cells] for r in first.rows[1:]] == summary_rows(overview, "zh")
+    captions = [p.text for p in paragraphs if p.style.name == "Caption"]
+    assert captions[:2] == [f"图1  {overview.charts[0].title('zh')}", f"图2  {overview.charts[1].title('zh')}"]
+    assert len(document.inline_shapes) == len(captions) == 2 + sum(len(s.charts) for r in overview.reports for s in r.sections)
+
+
+def test_xlsx_summary_sheet_first_then_each_plans_sheets(rendered):
+    """Excel: the summary sheet first, its cells the Overview's figures (funds in 元, exactly); a contents sheet
+    linking every other sheet; each plan's sheets named after its villages, names unique and at most 31 characters."""
+    import io
+    from decimal import Decimal
+
+    import openpyxl
+
+    from fupin.overview import short_label
+
+    overview = rendered["overview"]
+    book = openpyxl.load_workbook(io.BytesIO(rendered["xlsx"]))
+    assert book.sheetnames[:2] == ["总览", "目录"]
+    rows = list(book["总览"].iter_rows(values_only=True))
+    assert rows[0][0] == "方案" and len(rows) == 1 + len(overview.summaries)
+    for row, s in zip(rows[1:], overview.summaries, strict=True):
+        assert row[:10] == (s.label_zh, s.commitments, s.met, s.not_met, s.visit_coverage, s.visit_households, s.visited,
+                            s.visited_late, s.poor_households, s.exited)
+        for cell, fen in zip(row[10:], (s.funds_in_fen, s.funds_out_fen), strict=True):
+            assert (cell is None and fen is None) or Decimal(str(cell)) == Decimal(fen) / 100
+    names = book.sheetnames
+    assert all(len(n) <= 31 for n in names) and len({n.casefold() for n in names}) == len(names)
+    for report in overview.reports:
+        label = short_label(report, "zh")
+        mine = [n for n in names if n.startswith(label + " ")]
+        assert len(mine) >= len([s for s in report.sections if s.table_rows("zh")]), label
+    listed = [r[0] for r in book["目录"].iter_rows(min_row=6, values_only=True)]
+    assert listed == [n for n in names if n != "目录"]
+
+
+def test_cli_all_plans_writes_each_format(two_plans, cli, tmp_path):
+    """`fupin report --all-plans --format html|docx|xlsx -o FILE` writes the file (audited); HTML goes to stdout too;
+    Word and Excel without -o are refused as for one plan's report."""
+    import io
+
+    import docx
+    import openpyxl
+
+    base = ("--db", two_plans, "report", "--year", str(YEAR), "--as-of", AS_OF.isoformat(), "--all-plans")
+    page = cli(*base, "--format", "html", "--lang", "en")
+    assert page.exit_code == 0, page.output
+    assert page.stdout.startswith("<!DOCTYPE html>") and "Year 2017 overview" in page.stdout
+    assert page.stdout.count('class="plan-page"') == 2
+    for fmt in ("html", "docx", "xlsx"):
+        out = tmp_path / f"overview.{fmt}"
+        done = cli(*base, "--format", fmt, "-o", str(out))
+        assert done.exit_code == 0, done.output
+        assert done.stdout == "" and str(out) in done.output
+        data = out.read_bytes()
+        if fmt == "html":
+            assert data.decode("utf-8").count('<figure class="chart" data-chart="overview.') == 2
+        elif fmt == "docx":
+            assert [p.text for p in docx.Document(io.BytesIO(data)).paragraphs if p.style.name == "Title"][0] == "2017 年度帮扶工作总览"
+        else:
+            assert openpyxl.load_workbook(io.BytesIO(data)).sheetnames[:2] == ["总览", "目录"]
+    refused = cli(*base, "--format", "docx")
+    assert refused.exit_code == 2 and "-o FILE" in refused.output

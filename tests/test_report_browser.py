@@ -243,3 +243,47 @@ def test_chinese_is_embedded(printed):
     assert any("CJK" in f or "SourceHan" in f for f in fonts), fonts
     text = " ".join(_text(p) for p in printed["pdf"].pages)
     assert "承诺" in text and "年度" in text if printed["lang"] == "zh" else "Commitments" in text
+
+
+@pytest.fixture(scope="module")
+def printed_overview(demo_url: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """The province overview of YEAR over the demo database (its one plan), in Chinese, printed to PDF and measured."""
+    import datetime as dt
+
+    from fupin import render_overview
+    from fupin.plugins import get_plugin_manager
+
+    with Store.open(demo_url, pm=get_plugin_manager(), actor=Actor.parse(TEST_ACTOR)) as store:
+        overview = store.overview(YEAR, as_of=dt.date.fromisoformat(AS_OF))
+    page_html = render_overview(overview, "html", "zh")
+    directory = tmp_path_factory.mktemp("print-overview")
+    page = directory / "overview.html"
+    page.write_text(page_html, encoding="utf-8")
+    profile = directory / "profile"
+    return {"overview": overview, "pdf": print_pdf(page, directory / "overview.pdf", profile),
+            "probe": measure(page_html, directory, profile)}
+
+
+def test_overview_prints_summary_on_page_one_then_each_plan(printed_overview):
+    """The overview's page 1 holds its title and the summary table with each plan's row; the plan's report starts
+    on a page of its own (with 一、基本情况); every chart, the comparison charts included, is drawn; no status word wraps."""
+    from fupin.overview import summary_headers
+
+    overview, pages = printed_overview["overview"], printed_overview["pdf"].pages
+    first = _folded(_text(pages[0]))
+    assert f"{YEAR} 年度帮扶工作总览" in first
+    assert all(_folded(h) in first for h in summary_headers("zh")), first[:400]
+    assert all(_folded(s.label_zh) in first for s in overview.summaries), first[:400]
+    starts = [n for n, p in enumerate(pages) if f"{YEAR} 年度帮扶工作总结" in _text(p)]
+    assert len(starts) == len(overview.reports) and starts[0] > 0, starts
+    assert REPORT_PARTS["profile"][0] in _text(pages[starts[0]])
+    keys = [c.key for c in overview.charts] + [c.key for r in overview.reports for s in r.sections for c in s.charts]
+    drawn = printed_overview["probe"]["charts"]
+    assert sorted(c["key"] for c in drawn) == sorted(keys)
+    assert all(c["width"] > 50 and c["height"] > 50 for c in drawn), drawn
+    assert printed_overview["probe"]["wrapped"] == []
+
+
+def _folded(words: str) -> str:
+    """Text as compared with a PDF's: spaces squeezed, NFKC, and 戶 (NFKC of the radical ⼾ a CJK font maps 户 to) as 户."""
+    return re.sub(r"\s+", " ", unicodedata.normalize("NFKC", words)).replace("戶", "户")

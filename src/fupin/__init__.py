@@ -62,7 +62,7 @@ from fupin.dedup import Candidate, MergeResult  # noqa: E402
 from fupin.exits import Assessment  # noqa: E402
 from fupin.io.engine import FileResult, ImportResult, RowError  # noqa: E402
 from fupin.io.files import FileTooLarge, ReadLimits, UnreadableFile  # noqa: E402
-from fupin.overview import Overview, PlanSummary, render_overview  # noqa: E402
+from fupin.overview import Overview, PlanSummary, render_overview, render_overview_bytes  # noqa: E402
 from fupin.pairing import AutoResult, PairingRow, TransferResult  # noqa: E402
 from fupin.plans import Commitment, Plan, load_plan, packaged_plans  # noqa: E402
 from fupin.plugins import get_plugin_manager, list_plugins, plugin_failures  # noqa: E402
@@ -148,6 +148,7 @@ __all__ = [
     "plugin_failures",
     "render_household_card",
     "render_overview",
+    "render_overview_bytes",
     "render_report",
     "render_report_bytes",
     "validates",

@@ -206,8 +206,28 @@ def comparison_charts(year: int, summaries: tuple[PlanSummary, ...]) -> tuple[Ch
 
 # -- rendering ---------------------------------------------------------------------------------
 
+#: The formats :func:`render_overview` writes as text, and those :func:`render_overview_bytes` writes as a file.
+TEXT_FORMATS = ("text", "json", "html")
+BINARY_FORMATS = ("docx", "xlsx")
 
-def _headers(lang: str) -> list[str]:
+
+def overview_title(overview: Overview, lang: str = "zh") -> tuple[str, str]:
+    """The overview's title and the line under it (how many plans, as of which day)."""
+    as_of = overview.reports[0].as_of.isoformat() if overview.reports else ""
+    n = len(overview.reports)
+    if lang == "en":
+        return f"Year {overview.year} overview", f"{n} plans, as of {as_of}"
+    return f"{overview.year} 年度帮扶工作总览", f"{n} 个方案, 截至 {as_of}"
+
+
+def short_label(report: YearlyReport, lang: str = "zh") -> str:
+    """A plan's name short enough to head a spreadsheet's name: its villages (at most 12 characters)."""
+    names = [v.name_en or v.name_zh if lang == "en" else v.name_zh for v in report.plan.villages]
+    return ("、" if lang != "en" else ", ").join(names)[:12].strip() or report.plan.name[:12]
+
+
+def summary_headers(lang: str = "zh") -> list[str]:
+    """The summary table's headings as shown (:func:`summary_rows`)."""
     if lang == "en":
         return ["plan", "commitments met", "not met", "visit coverage", "out of poverty", "funds in (yuan)", "funds out (yuan)"]
     return ["方案", "承诺达成", "未达成", "走访覆盖率", "已脱贫户", "资金到位(元)", "资金支出(元)"]
@@ -230,6 +250,28 @@ def summary_rows(overview: Overview, lang: str = "zh") -> list[list[str]]:
     return rows
 
 
+#: The columns of :func:`summary_figures` that hold money (元).
+MONEY_COLUMNS = (10, 11)
+
+
+def summary_figures(overview: Overview, lang: str = "zh") -> tuple[list[str], list[list[Any]]]:
+    """The summary as figures for a spreadsheet: headings and one row per plan of numbers (None: no figures;
+    funds in 元 as exact decimals, the columns :data:`MONEY_COLUMNS`)."""
+    from decimal import Decimal
+
+    heads = ("方案|承诺数|已达成|未达成|走访覆盖率(%)|应走访户|按时走访|逾期走访|贫困户|已脱贫户|资金到位(元)|资金支出(元)" if lang != "en" else
+             "Plan|Commitments|Met|Not met|Visit coverage (%)|Households to visit|Visited on time|Visited late|"
+             "Poor households|Out of poverty|Funds in (yuan)|Funds out (yuan)")
+    rows = [
+        [s.label(lang), s.commitments, s.met, s.not_met, s.visit_coverage, s.visit_households, s.visited, s.visited_late,
+         s.poor_households, s.exited,
+         None if s.funds_in_fen is None else Decimal(s.funds_in_fen) / 100,
+         None if s.funds_out_fen is None else Decimal(s.funds_out_fen) / 100]
+        for s in overview.summaries
+    ]
+    return heads.split("|"), rows
+
+
 def render_overview_text(overview: Overview, lang: str = "zh") -> str:
     """The overview as plain text: the summary table, then each plan's report."""
     from fupin.report import render_report_text
@@ -237,24 +279,53 @@ def render_overview_text(overview: Overview, lang: str = "zh") -> str:
     zh = lang != "en"
     lines = [f"{overview.year} 年度帮扶工作总览 ({len(overview.reports)} 个方案)" if zh
              else f"Year {overview.year} overview ({len(overview.reports)} plans)", ""]
-    lines += table(_headers(lang), summary_rows(overview, lang))
+    lines += table(summary_headers(lang), summary_rows(overview, lang))
     for report in overview.reports:
         lines += ["", "=" * 72, "", render_report_text(report, lang)]
     return "\n".join(lines)
 
 
 def render_overview(overview: Overview, fmt: str = "text", lang: str = "zh") -> str:
-    """The overview as ``fmt`` (``"text"`` or ``"json"``) in ``lang`` (zh or en).
+    """The overview as ``fmt`` (``"text"``, ``"json"`` or ``"html"``, a page to print) in ``lang`` (zh or en).
+
+    Word and Excel are files, not text: :func:`render_overview_bytes` writes them.
 
     Raises:
-        ValidationError: An unknown format or language.
+        ValidationError: An unknown format or language, or a binary format (``"docx"``, ``"xlsx"``).
     """
     from fupin.errors import ValidationError
+    from fupin.report import _check_lang
 
-    if lang not in ("zh", "en"):
-        raise ValidationError.of("lang", "语言应为 zh 或 en / lang is zh or en", lang)
+    _check_lang(lang)
     if fmt == "text":
         return render_overview_text(overview, lang)
     if fmt == "json":
         return json.dumps(overview.to_dict(lang), ensure_ascii=False, indent=2, default=str)
-    raise ValidationError.of("fmt", "总览的格式应为 text 或 json / the overview's fmt is text or json", fmt)
+    if fmt == "html":
+        from fupin.report_html import render_overview_html
+
+        return render_overview_html(overview, lang)
+    if fmt in BINARY_FORMATS:
+        raise ValidationError.of("fmt", f"{fmt} 是文件格式, 用 render_overview_bytes / {fmt} is a file: use render_overview_bytes", fmt)
+    raise ValidationError.of("fmt", "总览的格式应为 text, json, html, docx 或 xlsx / the overview's fmt is text, json, html, docx or xlsx", fmt)
+
+
+def render_overview_bytes(overview: Overview, fmt: str = "docx", lang: str = "zh") -> bytes:
+    """The overview as the bytes of a file: ``"docx"`` (Word) or ``"xlsx"`` (Excel), in ``lang`` (zh or en);
+    the text formats (``"text"``, ``"json"``, ``"html"``) as UTF-8.
+
+    The Word document opens with the summary table and the comparison charts, then each plan's report as
+    :func:`fupin.render_report_bytes` lays it out, each from a new page; the workbook has the summary sheet
+    first, a contents sheet, the comparison charts' data, then each plan's sheets, their names headed by the
+    plan's villages.
+
+    Raises:
+        ValidationError: An unknown format or language.
+    """
+    from fupin.render import docx, xlsx
+    from fupin.report import _check_lang
+
+    _check_lang(lang)
+    if fmt in BINARY_FORMATS:
+        return {"docx": docx.render_overview_docx, "xlsx": xlsx.render_overview_xlsx}[fmt](overview, lang)
+    return (render_overview(overview, fmt, lang) + "\n").encode("utf-8")

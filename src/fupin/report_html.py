@@ -26,6 +26,7 @@ from fupin.report import REPORT_PARTS
 
 if TYPE_CHECKING:
     from fupin.charts import Chart
+    from fupin.overview import Overview
     from fupin.report import ReportSection, YearlyReport
 
 _e = html.escape
@@ -142,23 +143,51 @@ def render_report_html(report: YearlyReport, lang: str = "zh") -> str:
     """The yearly report as one self-contained HTML page (no script, no external file), for reading and printing on A4."""
     plan = report.plan
     plan_title = plan.title_en if lang == "en" and plan.title_en else plan.title_zh
-    doc_title = _tr(lang, f"{report.year} 年度帮扶工作总结", f"Year {report.year} report: the assistance work")
-    counts = Counter(r.status for r in report.results)
-    glance = "".join(f'<span class="badge {_CLASS[s]}">{_e(s.label(lang))} <b>{counts.get(s, 0)}</b></span>' for s in Status if counts.get(s))
-    out = [
+    title = f"{_report_title(report, lang)} · {plan_title}"
+    body = [_cover(report, lang), "<main>", *report_parts(report, lang, _Figures()), "</main>"]
+    return page(title, lang, body)
+
+
+def page(title: str, lang: str, body: Sequence[str]) -> str:
+    """A self-contained page: the stylesheet inline, ``body`` then the footer saying where the figures come from."""
+    return "\n".join([
         "<!DOCTYPE html>",
         f'<html lang="{_tr(lang, "zh-CN", "en")}"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>{_e(doc_title)} · {_e(plan_title)}</title><style>{CSS}</style></head><body>",
-        f'<header class="cover"><h1>{_e(doc_title)}</h1><p class="plan">{_e(plan_title)}</p><dl>'
+        f"<title>{_e(title)}</title><style>{CSS}</style></head><body>",
+        *body,
+        "<footer>" + _e(_tr(
+            lang, "由 fupin 生成; 数字来自记录, 每项“已达成”都有证明记录。",
+            "Made by fupin; every figure comes from the records, and every commitment met has records that prove it.",
+        )) + "</footer></body></html>",
+    ])
+
+
+def _report_title(report: YearlyReport, lang: str) -> str:
+    return _tr(lang, f"{report.year} 年度帮扶工作总结", f"Year {report.year} report: the assistance work")
+
+
+def _cover(report: YearlyReport, lang: str) -> str:
+    """The report's cover block: title, plan, year, as-of, period, the commitments at a glance."""
+    plan = report.plan
+    plan_title = plan.title_en if lang == "en" and plan.title_en else plan.title_zh
+    counts = Counter(r.status for r in report.results)
+    glance = "".join(f'<span class="badge {_CLASS[s]}">{_e(s.label(lang))} <b>{counts.get(s, 0)}</b></span>' for s in Status if counts.get(s))
+    return (
+        f'<header class="cover"><h1>{_e(_report_title(report, lang))}</h1><p class="plan">{_e(plan_title)}</p><dl>'
         f"<dt>{_e(_tr(lang, '年度', 'Year'))}</dt><dd>{report.year}</dd>"
         f"<dt>{_e(_tr(lang, '截至', 'As of'))}</dt><dd>{report.as_of.isoformat()}</dd>"
         f"<dt>{_e(_tr(lang, '规划期', 'Plan period'))}</dt><dd>{plan.period_start.isoformat()} – {plan.period_end.isoformat()}</dd>"
         "</dl>"
         + (f'<p class="glance"><span class="what">{_e(_tr(lang, "承诺", "Commitments"))}</span>{glance}</p>' if glance else "")
-        + "</header><main>",
-    ]
-    figures = _Figures()
+        + "</header>"
+    )
+
+
+def report_parts(report: YearlyReport, lang: str, figures: _Figures, anchor: str = "") -> list[str]:
+    """The report's parts in :data:`REPORT_PARTS` order as HTML, figures numbered by ``figures``; ``anchor``
+    prefixes the element ids (several reports on one page)."""
+    out: list[str] = []
     for part, (head_zh, head_en) in REPORT_PARTS.items():
         mine = [s for s in report.sections if s.part == part]
         body: list[str] = []
@@ -176,14 +205,31 @@ def render_report_html(report: YearlyReport, lang: str = "zh") -> str:
             body += _section(section, lang, figures)
         if not body:
             continue
-        out.append(f'<section class="part part-{part}" id="part-{part}" data-part="{part}"><h2>{_e(_tr(lang, head_zh, head_en))}</h2>')
+        if anchor:
+            body = [b.replace(' id="s-', f' id="{anchor}s-') for b in body]
+        out.append(f'<section class="part part-{part}" id="{anchor}part-{part}" data-part="{part}"><h2>{_e(_tr(lang, head_zh, head_en))}</h2>')
         out += body
         out.append("</section>")
-    out.append("</main><footer>" + _e(_tr(
-        lang, "由 fupin 生成; 数字来自记录, 每项“已达成”都有证明记录。",
-        "Made by fupin; every figure comes from the records, and every commitment met has records that prove it.",
-    )) + "</footer></body></html>")
-    return "\n".join(out)
+    return out
+
+
+def render_overview_html(overview: Overview, lang: str = "zh") -> str:
+    """The province overview as one self-contained page: a cover with the summary table and the charts comparing
+    the plans, then each plan's report as :func:`render_report_html` lays it out, each on a new printed page."""
+    from fupin.overview import overview_title, summary_headers, summary_rows
+
+    title, subtitle = overview_title(overview, lang)
+    figures = _Figures()
+    body = [f'<header class="cover overview"><h1>{_e(title)}</h1><p class="plan">{_e(subtitle)}</p></header>', "<main>",
+            '<section class="part overview-summary" id="overview" data-part="overview">'
+            f"<h2>{_e(_tr(lang, '各方案概况', 'The plans at a glance'))}</h2>",
+            _table(summary_headers(lang), summary_rows(overview, lang), lang, "overview.summary"),
+            *(figures.figure(c, lang) for c in overview.charts), "</section>"]
+    for n, report in enumerate(overview.reports, 1):
+        body.append(f'<article class="plan-page" id="plan-{n}" data-plan="{_e(report.plan.name)}">')
+        body += [_cover(report, lang), *report_parts(report, lang, figures, anchor=f"p{n}-"), "</article>"]
+    body.append("</main>")
+    return page(title, lang, body)
 
 
 #: The page's stylesheet: screen and A4 print; Chinese font stack first.
@@ -218,6 +264,7 @@ figure.chart svg{width:100%;max-width:170mm;height:auto}
 figure.chart svg *{stroke-linejoin:round;stroke-linecap:butt}
 figcaption{font-size:.9em;color:#333;margin-top:.1em}figcaption .label{color:var(--muted)}
 figcaption .note{display:block;color:var(--muted);font-size:.92em}
+article.plan-page{margin-top:3em;border-top:3px double var(--red);padding-top:1em}
 footer{margin-top:2em;color:#777;font-size:.85em;border-top:1px solid var(--rule);padding-top:.4em}
 @page{size:A4;margin:16mm 15mm 18mm 15mm;@bottom-center{content:counter(page);font-size:9pt;color:#777}}
 @media print{
@@ -228,6 +275,7 @@ footer{margin-top:2em;color:#777;font-size:.85em;border-top:1px solid var(--rule
  thead{display:table-header-group}
  table.data{font-size:9pt}table.data.wide{font-size:8pt}
  .part-appendix,.part-plan_office{break-before:page;page-break-before:always}
+ .plan-page{break-before:page;page-break-before:always;margin-top:0;border-top:none;padding-top:0}
  tr.not-met td,td.status,.badge,ul.shortfalls{-webkit-print-color-adjust:exact;print-color-adjust:exact}
  a{color:inherit;text-decoration:none}
 }

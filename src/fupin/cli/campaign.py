@@ -9,13 +9,14 @@ pairing lists are imported in batch with ``fupin import visits|diary|cases|pairi
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import sys
 from pathlib import Path
 from typing import Any
 
 import click
 
-from fupin import NotFound, Pairing, Status, render_overview, render_report, render_report_bytes
+from fupin import NotFound, Pairing, Status, render_overview, render_overview_bytes, render_report, render_report_bytes
 from fupin.cli._app import echo_json, pass_store
 from fupin.ext import table
 
@@ -342,7 +343,7 @@ def exit_record(store: Any, numbers: tuple[str, ...], year: int, on: str | None,
 @click.option("--as-of", "as_of", metavar="DATE", help="Report as on this day (default: the year's last day, or today while the year runs).")
 @_PLAN
 @click.option("--all-plans", "all_plans", is_flag=True,
-              help="Every plan you may read: a summary table comparing them, then each plan's report (text or json).")
+              help="Every plan you may read: a summary table and charts comparing them, then each plan's report.")
 @_LANG
 @pass_store
 def report(
@@ -357,40 +358,36 @@ def report(
       fupin report --year 2016 --format xlsx --lang en -o tuomu-2016.xlsx
       fupin report --year 2016 --lang en
       fupin report --year 2016 --all-plans
+      fupin report --year 2016 --all-plans --format docx -o plans-2016.docx
     """
-    if all_plans:
-        _overview(store, year, fmt, output, as_of, plan_name, lang)
-        return
+    if all_plans and plan_name is not None:
+        raise click.UsageError("--all-plans 与 --plan 不能同时使用 / --all-plans and --plan exclude each other")
     binary = fmt in ("docx", "xlsx")
     to_stdout = output is None or str(output) == "-"
     if binary and (output is None or (to_stdout and sys.stdout.isatty())):
         raise click.UsageError(f"--format {fmt} 是文件, 请用 -o FILE / --format {fmt} writes a file: give -o FILE")
-    plan = store.plan(plan_name)
-    yearly = store.report(plan, year, as_of=_date(as_of) if as_of else None)
+    day = _date(as_of) if as_of else None
+    if all_plans:
+        overview = store.overview(year, as_of=day)
+        text: Any = functools.partial(render_overview, overview)
+        data: Any = functools.partial(render_overview_bytes, overview)
+        target, extra = "*", {"all_plans": True}
+    else:
+        plan = store.plan(plan_name)
+        yearly = store.report(plan, year, as_of=day)
+        text, data = functools.partial(render_report, yearly), functools.partial(render_report_bytes, yearly)
+        target, extra = plan.name, {}
     if to_stdout:
         if binary:
             sys.stdout.flush()
-            sys.stdout.buffer.write(render_report_bytes(yearly, fmt, lang))
+            sys.stdout.buffer.write(data(fmt, lang))
             sys.stdout.buffer.flush()
         else:
-            click.echo(render_report(yearly, fmt, lang))
+            click.echo(text(fmt, lang))
         return
     assert output is not None
-    output.write_bytes(render_report_bytes(yearly, fmt, lang))
-    store.audit_event("report", "plans", plan.name, {"year": year, "format": fmt, "file": output.name, "lang": lang})
-    click.echo(f"已写入 / written: {output}", err=True)
-
-
-def _overview(store: Any, year: int, fmt: str, output: Path | None, as_of: str | None, plan_name: str | None, lang: str) -> None:
-    """``fupin report --all-plans``: the province overview (fupin.Store.overview)."""
-    if plan_name is not None:
-        raise click.UsageError("--all-plans 与 --plan 不能同时使用 / --all-plans and --plan exclude each other")
-    text = render_overview(store.overview(year, as_of=None if as_of is None else _date(as_of)), fmt, lang)
-    if output is None:
-        click.echo(text)
-        return
-    output.write_text(text + "\n", encoding="utf-8")
-    store.audit_event("report", "plans", "*", {"year": year, "format": fmt, "file": output.name, "lang": lang, "all_plans": True})
+    output.write_bytes(data(fmt, lang))
+    store.audit_event("report", "plans", target, {"year": year, "format": fmt, "file": output.name, "lang": lang, **extra})
     click.echo(f"已写入 / written: {output}", err=True)
 
 

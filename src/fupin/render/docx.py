@@ -27,6 +27,7 @@ from fupin.render.layout import Block, Table, cell_text, column_widths, parts, s
 
 if TYPE_CHECKING:
     from fupin.charts import Chart
+    from fupin.overview import Overview
     from fupin.report import YearlyReport
 
 #: East Asian fonts: body and headings (Word substitutes an installed CJK font where missing).
@@ -45,11 +46,46 @@ _FIGURE = {True: "图", False: "Figure "}
 
 def render_report_docx(report: YearlyReport, lang: str = "zh") -> bytes:
     """The yearly report as the bytes of a .docx file, in ``lang``."""
+    document = _document(lang)
+    write_report(document, report, lang)
+    title, plan_title, _ = title_block(report, lang)
+    return _save(document, title, plan_title, report.as_of, lang)
+
+
+def render_overview_docx(overview: Overview, lang: str = "zh") -> bytes:
+    """The province overview as the bytes of a .docx file, in ``lang``: the summary table and the charts comparing
+    the plans, then each plan's report as :func:`render_report_docx` lays it out, each from a new page."""
+    from fupin.overview import overview_title, summary_headers, summary_rows
+
+    document = _document(lang)
+    title, subtitle = overview_title(overview, lang)
+    document.add_heading(title, level=0).alignment = WD_ALIGN_PARAGRAPH.CENTER
+    document.add_paragraph(subtitle).alignment = WD_ALIGN_PARAGRAPH.CENTER
+    document.add_heading(tr(lang, "各方案概况", "The plans at a glance"), level=1)
+    headers = tuple(summary_headers(lang))
+    _table(document, Table("overview.summary", headers[0], headers, tuple(tuple(r) for r in summary_rows(overview, lang))))
+    for chart in overview.charts:
+        _chart(document, chart, lang)
+    for report in overview.reports:
+        write_report(document, report, lang, new_page=True)
+    as_of = overview.reports[0].as_of if overview.reports else dt.date(overview.year, 12, 31)
+    return _save(document, title, subtitle, as_of, lang)
+
+
+def _document(lang: str) -> Any:
+    """An empty A4 document with the report's fonts."""
     document = docx.Document()
     _page(document)
     _fonts(document, lang)
+    return document
+
+
+def write_report(document: Any, report: YearlyReport, lang: str, *, new_page: bool = False) -> None:
+    """Add the report to ``document``: its title block (from a new page with ``new_page``), then its parts."""
     title, plan_title, as_of = title_block(report, lang)
-    document.add_heading(title, level=0).alignment = WD_ALIGN_PARAGRAPH.CENTER
+    heading = document.add_heading(title, level=0)
+    heading.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    heading.paragraph_format.page_break_before = new_page
     for line in (plan_title, as_of):
         document.add_paragraph(line).alignment = WD_ALIGN_PARAGRAPH.CENTER
     for part in parts(report, lang):
@@ -58,15 +94,19 @@ def render_report_docx(report: YearlyReport, lang: str = "zh") -> bytes:
             heading.paragraph_format.page_break_before = True
         for block in part.blocks:
             _block(document, block, lang)
-    when = dt.datetime.combine(report.as_of, dt.time())
+
+
+def _save(document: Any, title: str, subject: str, as_of: dt.date, lang: str) -> bytes:
+    """The document's bytes, its properties dated ``as_of`` (the same content gives the same bytes)."""
+    when = dt.datetime.combine(as_of, dt.time())
     props = document.core_properties
-    props.title, props.subject, props.author, props.last_modified_by = title, plan_title, "fupin", "fupin"
+    props.title, props.subject, props.author, props.last_modified_by = title, subject, "fupin", "fupin"
     props.created = props.modified = props.last_printed = when
     props.revision, props.comments = 1, tr(lang, "由 fupin 生成", "Made by fupin")
     props.language = "en" if lang == "en" else "zh-CN"
     out = io.BytesIO()
     document.save(out)
-    return stable_zip(out.getvalue(), report.as_of)
+    return stable_zip(out.getvalue(), as_of)
 
 
 def _page(document: Any) -> None:

@@ -29,6 +29,7 @@ from fupin.render.layout import Table, as_date, cell_text, chart_table, display_
 if TYPE_CHECKING:
     from openpyxl.worksheet.worksheet import Worksheet
 
+    from fupin.overview import Overview
     from fupin.report import YearlyReport
 
 DATE_FORMAT = "yyyy-mm-dd"
@@ -51,25 +52,67 @@ def render_report_xlsx(report: YearlyReport, lang: str = "zh") -> bytes:
     contents = book.active
     assert contents is not None
     contents.title = tr(lang, "目录", "Contents")
-    listed: list[tuple[str, str, str]] = []  # sheet, part, caption
     names = {contents.title.casefold()}
+    listed = write_report(book, report, lang, names)
+    title, plan_title, as_of = title_block(report, lang)
+    _contents(contents, (title, plan_title, as_of), lang, listed)
+    return _save(book, title, plan_title, report.as_of, lang)
+
+
+def render_overview_xlsx(overview: Overview, lang: str = "zh") -> bytes:
+    """The province overview as the bytes of a .xlsx file, in ``lang``: the summary sheet first (one row of figures
+    per plan), the contents, the comparison charts' data, then each plan's sheets as :func:`render_report_xlsx`
+    makes them, their names headed by the plan's villages."""
+    from fupin.overview import MONEY_COLUMNS, overview_title, short_label, summary_figures
+
+    book = Workbook()
+    summary = book.active
+    assert summary is not None
+    summary.title = tr(lang, "总览", "Overview")
+    contents = book.create_sheet(tr(lang, "目录", "Contents"))
+    names = {summary.title.casefold(), contents.title.casefold()}
+    title, subtitle = overview_title(overview, lang)
+    part = tr(lang, "各方案概况", "The plans at a glance")
+    headers, rows = summary_figures(overview, lang)
+    _sheet(summary, Table("overview.summary", title, tuple(headers), tuple(tuple(r) for r in rows)), lang,
+           money_units=set(MONEY_COLUMNS))
+    listed = [(summary.title, part, title)]
+    for chart in overview.charts:
+        name = sheet_name(chart.title(lang), names)
+        _sheet(book.create_sheet(name), chart_table(chart, lang), lang, money_units=set())
+        listed.append((name, part, chart.title(lang)))
+    for report in overview.reports:
+        listed += write_report(book, report, lang, names, prefix=short_label(report, lang) + " ")
+    _contents(contents, (title, subtitle), lang, listed)
+    as_of = overview.reports[0].as_of if overview.reports else dt.date(overview.year, 12, 31)
+    return _save(book, title, subtitle, as_of, lang)
+
+
+def write_report(book: Workbook, report: YearlyReport, lang: str, names: set[str], prefix: str = "") -> list[tuple[str, str, str]]:
+    """Add one sheet per table of the report to ``book`` (names unique among ``names``, which they join, each
+    headed by ``prefix``); return the sheets added as (name, part, caption)."""
+    listed: list[tuple[str, str, str]] = []
     for part in parts(report, lang):
         for block in part.blocks:
             tables = ([block.table] if block.table is not None else []) + [chart_table(c, lang) for c in block.charts]
             for table in tables:
-                name = sheet_name(table.caption or block.title, names)
+                caption = table.caption or block.title
+                name = sheet_name(prefix + caption, names)
                 _sheet(book.create_sheet(name), table, lang, money_units=_chart_money(block, table))
-                listed.append((name, part.heading, table.caption or block.title))
-    _contents(contents, report, lang, listed)
-    when = dt.datetime.combine(report.as_of, dt.time())
-    title, plan_title, _ = title_block(report, lang)
+                listed.append((name, part.heading, prefix + caption))
+    return listed
+
+
+def _save(book: Workbook, title: str, subject: str, as_of: dt.date, lang: str) -> bytes:
+    """The workbook's bytes, its properties dated ``as_of`` (the same content gives the same bytes)."""
+    when = dt.datetime.combine(as_of, dt.time())
     props = book.properties
-    props.title, props.subject, props.creator, props.lastModifiedBy = title, plan_title, "fupin", "fupin"
+    props.title, props.subject, props.creator, props.lastModifiedBy = title, subject, "fupin", "fupin"
     props.created = props.modified = when
     props.language = "en" if lang == "en" else "zh-CN"
     out = io.BytesIO()
     book.save(out)
-    return stable_zip(out.getvalue(), report.as_of)
+    return stable_zip(out.getvalue(), as_of)
 
 
 def sheet_name(caption: str, taken: set[str]) -> str:
@@ -93,8 +136,8 @@ def _chart_money(block: Any, table: Table) -> set[int]:
     return {i + 1 for i, s in enumerate(chart.series) if s.unit_zh in _MONEY_UNITS or s.unit_en in _MONEY_UNITS}
 
 
-def _contents(sheet: Worksheet, report: YearlyReport, lang: str, listed: list[tuple[str, str, str]]) -> None:
-    for row, text in enumerate(title_block(report, lang), start=1):
+def _contents(sheet: Worksheet, lines: tuple[str, ...], lang: str, listed: list[tuple[str, str, str]]) -> None:
+    for row, text in enumerate(lines, start=1):
         sheet.cell(row, 1, text).font = Font(bold=row == 1, size=14 if row == 1 else 11)
     head = 5
     for col, text in enumerate(tr(lang, "工作表|部分|内容", "Sheet|Part|Contents").split("|"), start=1):
