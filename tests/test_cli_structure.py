@@ -215,34 +215,8 @@ class TestCommandNames:
 PUBLIC = fupin.PUBLIC_MODULES
 
 #: What fupin.cli imports from outside the public face, each with why. Everything else it needs is
-#: public (``fupin``, ``fupin.ext``): shrink this list by making a name public, never grow it lightly.
-CLI_ALLOWED = {
-    # yuan_to_fen is public as fupin.cli.yuan_to_fen: this is where the CLI re-exports it from.
-    "fupin.text.yuan_to_fen": "re-exported by fupin.cli",
-    # Turning a database error into one line and an exit status: the command line's own concern.
-    "fupin.storage.engine.sqlite_state": "error messages",
-    "fupin.storage.engine.hide_secrets": "error messages",
-    "fupin.storage.engine.safe_url": "error messages",
-    # fupin demo and fupin synth: tools that build and play a demo database, not platform work.
-    "fupin.synth.Synthesizer": "synth",
-    "fupin.demo.build_demo": "demo",
-    "fupin.demo.render_summary": "demo",
-    "fupin.demo.render_played": "demo",
-    "fupin.simulate.play": "demo",
-    # fupin plan show/lint: checking and rendering a plan file before it is stored.
-    "fupin.checks.validate_plan": "plan show",
-    "fupin.plans.render_plan": "plan show",
-    "fupin.lint.lint_plan": "plan lint",
-    "fupin.lint.render_findings": "plan lint",
-    # fupin template and import --list: describing import kinds without a database.
-    "fupin.io.kinds.describe_import_kinds": "import --list",
-    "fupin.io.kinds.template_dropdowns": "template",
-    "fupin.io.kinds.unbound_store": "template",
-    "fupin.io.files.EXTENSIONS": "--sheet only for workbooks",
-    # fupin audit verify/head/list: the hash chain's check and the export's masks.
-    "fupin.audit": "audit verify, audit head",
-    "fupin.io.export.mask_personal": "audit list",
-}
+#: public (``fupin``, ``fupin.ext``); empty now: make a name public rather than grow this list.
+CLI_ALLOWED: dict[str, str] = {}
 
 
 def _cli_modules() -> dict[str, Path]:

@@ -116,6 +116,7 @@ NOT_RESULTS = {
     "Column", "Reference", "ImportKind", "ModelKind", "ActionsKind",  # import declarations (parsers, tables)
     "Problem",  # an error detail; its value may be anything the caller gave
     "User",  # a permission record, read by the access layer
+    "Synthesizer",  # a generator of synthetic records, not a result
     "Term", "Vocabulary",  # controlled vocabularies, written as their own TOML files
     "IdNumber",  # a parsed ID number: serialised as the number itself wherever it appears
     "ReadLimits",  # the limits an import reads files with: a setting

@@ -250,7 +250,7 @@ def install(engine: sa.Engine) -> None:
 
 
 @attrs.frozen
-class Head(Serialisable):
+class AuditHead(Serialisable):
     """The head of the chain: its last entry's id and hash, and how many entries it has."""
 
     id: int
@@ -260,7 +260,7 @@ class Head(Serialisable):
 
 
 @attrs.frozen
-class Break(Serialisable):
+class AuditBreak(Serialisable):
     """Where the chain is broken: the entry (None when the whole log is gone) and what is wrong."""
 
     id: int | None
@@ -272,13 +272,13 @@ class Break(Serialisable):
 
 
 @attrs.frozen
-class Verdict(Serialisable):
-    """What :func:`verify` found: the entries read, the head in the log and in the anchor, the first break."""
+class AuditVerdict(Serialisable):
+    """What :meth:`fupin.Store.verify_audit` found: the entries read, the head in the log and in the anchor, the first break."""
 
     entries: int
-    head: Head | None
-    anchor: Head | None
-    broken: Break | None
+    head: AuditHead | None
+    anchor: AuditHead | None
+    broken: AuditBreak | None
     expected_found: bool | None = None
 
     @property
@@ -288,6 +288,12 @@ class Verdict(Serialisable):
 
     # to_dict(): the fields and ``ok``.
     __dict_extra__ = ("ok",)
+
+
+#: The names the rest of fupin and its tests use.
+Head = AuditHead
+Break = AuditBreak
+Verdict = AuditVerdict
 
 
 def anchor(conn: sa.Connection) -> Head | None:

@@ -28,6 +28,7 @@ from fupin.actions import SupportAction
 from fupin.errors import PlanError
 from fupin.model import Area, Cadre, Unit, VillageProfile
 from fupin.plans import Plan, load_plan
+from fupin.serial import Serialisable
 from fupin.storage import schema as S
 from fupin.synth import GIVEN, SURNAMES, Synthesizer
 from fupin.text import table, yuan, yuan_to_fen
@@ -47,7 +48,7 @@ _UNIT_KINDS = (
 
 
 @attrs.frozen
-class DemoSummary:
+class DemoSummary(Serialisable):
     """What the demo built, read back from the database."""
 
     plan: Plan

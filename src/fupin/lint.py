@@ -86,6 +86,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import attrs
 
 from fupin.plans import Cadres, Plan, Village, VillageProfile
+from fupin.serial import Serialisable
 
 if TYPE_CHECKING:
     from fupin.checks import Param
@@ -134,7 +135,7 @@ def _frozen_mapping(value: Mapping[str, Any]) -> Mapping[str, Any]:
 
 
 @attrs.frozen
-class Finding:
+class Finding(Serialisable):
     """One place where a plan disagrees with itself, or cannot be checked.
 
     Attributes:
@@ -159,27 +160,6 @@ class Finding:
     def message(self, lang: str = "zh") -> str:
         """Return the message in ``lang`` (``"zh"`` or ``"en"``)."""
         return self.message_en if lang == "en" else self.message_zh
-
-    def to_dict(self) -> dict[str, Any]:
-        """Return the finding as JSON-ready data."""
-        return {
-            "code": self.code,
-            "severity": self.severity,
-            "where": self.where,
-            "message_zh": self.message_zh,
-            "message_en": self.message_en,
-            "figures": _plain(self.figures),
-        }
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, Mapping):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return value
 
 
 # --------------------------------------------------------------------------- numbers

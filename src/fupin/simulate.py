@@ -31,6 +31,7 @@ import sqlalchemy as sa
 
 from fupin.actions import SupportAction
 from fupin.model import Case, Cadre, DiaryEntry, Visit
+from fupin.serial import Serialisable
 from fupin.storage import schema as S
 
 HOUSEHOLD_QUESTIONNAIRE = "yunnan-household@1"
@@ -40,7 +41,7 @@ _EXIT_BOOLS = ("food_clothing_ok", "compulsory_education_ok", "medical_insurance
 
 
 @attrs.frozen
-class PlayResult:
+class PlayResult(Serialisable):
     """What the simulation recorded, for the demo's summary."""
 
     years: tuple[int, ...]

@@ -1194,12 +1194,15 @@ class Store:
         operation: str | None = None,
         since: dt.datetime | None = None,
         until: dt.datetime | None = None,
+        masked: bool = False,
     ) -> list[AuditEntry]:
         """The audit log, oldest first (needs audit.read), as stored: personal values unmasked.
 
         Optionally only entries of one table, record key, operation, user
         (``UNIT:USER``, or ``USER`` of any unit), and written at or after
-        ``since`` and before ``until``.
+        ``since`` and before ``until``. ``masked``: ID numbers, phones and
+        accounts in the record key and the old and new values masked as the
+        export masks them (the hashes stay those of the stored values).
         """
         self.access.require("audit.read")
         query = sa.select(S.audit_log).order_by(S.audit_log.c.id)
@@ -1218,7 +1221,30 @@ class Store:
         if until is not None:
             query = query.where(log.c.at < _utc(until))
         with self._reading() as conn:
-            return [AuditEntry(**r) for r in conn.execute(query).mappings()]
+            entries = [AuditEntry(**r) for r in conn.execute(query).mappings()]
+        if masked:
+            from fupin.io.export import mask_personal
+
+            entries = [attrs.evolve(e, record_key=mask_personal(e.record_key), old=mask_personal(e.old),
+                                    new=mask_personal(e.new)) for e in entries]
+        return entries
+
+    def verify_audit(self, expect: str | None = None) -> audit.AuditVerdict:
+        """Check the audit log's hash chain (needs audit.read): every entry's hash and link, and its anchor.
+
+        ``expect``: a head hash kept elsewhere earlier (:meth:`audit_head`), which
+        must still be in the chain. The verdict's ``ok`` is whether all holds;
+        ``broken`` names the first broken entry.
+        """
+        self.access.require("audit.read")
+        with self._reading() as conn:
+            return audit.verify(conn, expect)
+
+    def audit_head(self) -> audit.AuditHead | None:
+        """The head of the audit log's chain (needs audit.read): last entry's id and hash, and the count; None if empty."""
+        self.access.require("audit.read")
+        with self._reading() as conn:
+            return audit.head(conn)
 
     def import_batches(self, *, limit: int = 50) -> list[ImportBatch]:
         """The last ``limit`` import batches, newest first (needs audit.read)."""

@@ -17,13 +17,16 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack
 from itertools import accumulate
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import attrs
 
 from fupin.idnumber import EARLIEST_BIRTH_YEAR, make_id_number
 from fupin.model import Area, Household, Person, Tag
 from fupin.vocab import Vocabulary
+
+if TYPE_CHECKING:
+    from fupin.store import Store
 
 SURNAMES = "张王李赵刘陈杨黄周吴徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余杜叶程苏魏吕丁任沈姚卢"
 GIVEN = "国华明英建文德志秀兰玉芳军平红春云海林福永祥金荣富贵强丽梅桂珍成发顺学光正洪昌刚芬琼燕凤仙飞"
@@ -258,7 +261,7 @@ class Synthesizer:
 
     def write(
         self,
-        store: Any,
+        store: Store,
         *,
         households: int,
         groups: Sequence[str] | None = None,

@@ -22,6 +22,6 @@ from __future__ import annotations
 
 from fupin.cli._app import Progress, echo_json, pass_store, progress
 from fupin.cli._main import main, make_cli
-from fupin.text import yuan_to_fen
+from fupin import yuan_to_fen
 
 __all__ = ["Progress", "echo_json", "main", "make_cli", "pass_store", "progress", "yuan_to_fen"]

@@ -1,6 +1,6 @@
 """The ``fupin audit`` commands: ``verify`` the hash chain, print its ``head``, ``list`` entries.
 
-Thin wrappers over :mod:`fupin.audit` and :meth:`fupin.Store.audit_entries`;
+Thin wrappers over :meth:`fupin.Store.verify_audit`, :meth:`~fupin.Store.audit_head` and :meth:`~fupin.Store.audit_entries`;
 every one needs audit.read. ``list`` masks personal values the way
 ``fupin export`` does.
 """
@@ -47,10 +47,7 @@ def verify_command(store: Any, expect: str | None, as_json: bool) -> None:
     Example:
       fupin audit verify --expect "$(cat audit-head.txt)"
     """
-    from fupin import audit
-
-    with store.reading("audit.read") as conn:
-        verdict = audit.verify(conn, expect)
+    verdict = store.verify_audit(expect)
     if as_json:
         echo_json(verdict.to_dict())
         if not verdict.ok:
@@ -73,10 +70,7 @@ def head_command(store: Any, as_json: bool) -> None:
     Example:
       fupin audit head | mail -s "fupin audit head" auditor@example.org
     """
-    from fupin import audit
-
-    with store.reading("audit.read") as conn:
-        head = audit.head(conn)
+    head = store.audit_head()
     if as_json:
         echo_json(head.to_dict() if head else None)
     elif head is None:
@@ -115,14 +109,12 @@ def list_command(store: Any, table: str | None, key: str | None, user: str | Non
       fupin audit list --table households --key 530326106200010001
       fupin audit list --user QJNU:office --operation export --since 2026-01-01 --json
     """
-    from fupin.io.export import mask_personal
-
     entries = store.audit_entries(table=table, key=key, user=user, operation=operation,
-                                  since=_moment(since, "--since"), until=_moment(until, "--until"))
+                                  since=_moment(since, "--since"), until=_moment(until, "--until"), masked=True)
     shown = [
         {
             "id": e.id, "at": _utc_text(e.at), "unit": e.unit, "user": e.user, "operation": e.operation, "table": e.table_name,
-            "key": mask_personal(e.record_key), "old": mask_personal(e.old), "new": mask_personal(e.new), "reason": e.reason,
+            "key": e.record_key, "old": e.old, "new": e.new, "reason": e.reason,
             "hash": e.hash,
         }
         for e in entries

@@ -33,7 +33,7 @@ def synth(obj: Context, households: int, seed: int, county: str, since: str, out
       fupin --db sqlite:///bench.db synth --households 1000 --seed 7
       fupin synth --households 250000 --output province/
     """
-    from fupin.synth import Synthesizer
+    from fupin import Synthesizer
 
     gen = Synthesizer(seed=seed, county_code=county, first_identified=dt.date.fromisoformat(since))
     if output is not None:
@@ -67,8 +67,7 @@ def demo(obj: Context, force: bool, plan_name: str, seed: int, lang: str, regist
     Example:
       fupin --db sqlite:///tuomu.db demo
     """
-    from fupin.demo import build_demo, render_played, render_summary
-    from fupin.simulate import play
+    from fupin import build_demo, play_demo, render_demo_summary, render_played
 
     store = obj.store(init=True)
     if store.is_empty():
@@ -81,10 +80,10 @@ def demo(obj: Context, force: bool, plan_name: str, seed: int, lang: str, regist
         )
     with progress("演示建村 / demo: register") as report:
         summary = build_demo(store, plan_name, seed=seed, progress=report)
-    click.echo(render_summary(summary, lang=lang))
+    click.echo(render_demo_summary(summary, lang=lang))
     if register_only:
         return
     with progress("演示模拟 / demo: play the years") as report:
-        played = play(store, summary.plan, seed=seed, progress=report)
+        played = play_demo(store, summary.plan, seed=seed, progress=report)
     click.echo("")
     click.echo(render_played(store, summary.plan, played, lang=lang))

@@ -9,17 +9,21 @@ from typing import Any
 
 import click
 
-from fupin import Hooks, ImportResult, ReadLimits, RowError, WriteFailed
+from fupin import Hooks, ImportResult, ReadLimits, RowError, WriteFailed, describe_import_kinds, is_workbook, write_template
 from fupin.cli._app import Context, echo_json, failure, os_reason, pass_store, progress
-from fupin.io.files import EXTENSIONS
+
+
+def _known_name(hooks: Hooks, name: str) -> None:
+    """An unknown import kind ``name`` is a usage error."""
+    kinds = hooks.importers()
+    if name not in kinds:
+        raise click.BadParameter(f"未知的导入类型 / unknown kind {name!r}; known: {', '.join(sorted(kinds))}", param_hint="KIND")
 
 
 def _known_kind(store: Any, name: str) -> Any:
     """The import kind ``name`` bound to ``store`` (one with ``hooks`` and ``vocab``); an unknown one is a usage error."""
-    kinds = store.hooks.importers()
-    if name not in kinds:
-        raise click.BadParameter(f"未知的导入类型 / unknown kind {name!r}; known: {', '.join(sorted(kinds))}", param_hint="KIND")
-    return kinds[name].bind(store)
+    _known_name(store.hooks, name)
+    return store.hooks.importers()[name].bind(store)
 
 
 @click.command("import")
@@ -71,7 +75,7 @@ def import_(obj: Context, kind: str | None, files: tuple[Path, ...], list_kinds:
         return
     if not kind or not files:
         raise click.UsageError("需要 KIND 和 FILE / KIND and at least one FILE are required (or --list)")
-    not_sheets = [str(path) for path in files if EXTENSIONS.get(path.suffix.lower()) != "xlsx"]
+    not_sheets = [str(path) for path in files if not is_workbook(path)]
     if sheet is not None and not_sheets:
         raise click.UsageError(f"--sheet 只用于 XLSX 文件 / --sheet applies to XLSX files only, not {', '.join(not_sheets)}")
     result = ImportResult(kind, dry_run, on_error)
@@ -168,8 +172,6 @@ def _print_import(result: Any) -> None:
 
 
 def _list_import_kinds(obj: Context, as_json: bool) -> None:
-    from fupin.io.kinds import describe_import_kinds
-
     data = describe_import_kinds(Hooks(obj.pm))
     if as_json:
         echo_json(data)
@@ -258,14 +260,9 @@ def template(obj: Context, kind: str, fmt: str, output: str | None, english: boo
     Example:
       fupin template households --format xlsx -o 贫困户导入模板.xlsx
     """
-    from fupin.ext import write_table
-    from fupin.io.kinds import template_dropdowns, unbound_store
-
     hooks = Hooks(obj.pm)
     # Templates need the plugins' kinds and vocabularies, not a database.
-    import_kind = _known_kind(unbound_store(hooks), kind)
-    headers = [c.name if english else c.zh for c in import_kind.columns]
-    dropdowns = template_dropdowns(import_kind, hooks.vocabulary(), hooks) if fmt == "xlsx" else None
+    _known_name(hooks, kind)
     path = output or f"{kind}-模板.{fmt}"
-    write_table(path, fmt, headers, [], dropdowns=dropdowns)
+    write_template(hooks, kind, path, fmt=fmt, english=english)
     click.echo(f"已生成模板 / template written: {path}")

@@ -36,13 +36,10 @@ def plan_show(obj: Context, name: str, as_json: bool, lang: str) -> None:
       fupin plan show qjnu-tuomu
       fupin plan show ./my-plan.toml --json
     """
-    from fupin.checks import validate_plan
-    from fupin import Hooks, load_plan
-    from fupin.plans import render_plan
+    from fupin import Hooks, load_plan, render_plan, validate_plan
 
     loaded = load_plan(name)
-    hooks = Hooks(obj.pm)
-    validate_plan(loaded, hooks.targets(), hooks.plan_settings())
+    validate_plan(loaded, Hooks(obj.pm))
     if as_json:
         echo_json(loaded.to_dict())
     else:
@@ -92,12 +89,10 @@ def plan_lint(obj: Context, name: str, as_json: bool, lang: str) -> None:
       fupin plan lint ./my-plan.toml --lang en
       fupin plan lint qjnu-tuomu --json
     """
-    from fupin import Hooks, load_plan
-    from fupin.lint import lint_plan, render_findings
+    from fupin import Hooks, lint_plan, load_plan, render_findings
 
     loaded = load_plan(name)
-    hooks = Hooks(obj.pm)
-    findings = lint_plan(loaded, hooks.targets(), hooks.plan_settings())
+    findings = lint_plan(loaded, Hooks(obj.pm))
     if as_json:
         echo_json([f.to_dict() for f in findings])
     else:

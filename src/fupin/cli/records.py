@@ -10,7 +10,7 @@ import click
 
 from fupin import SupportAction, ValidationError, render_household_card
 from fupin.cli._app import echo_json, pass_store
-from fupin.text import yuan_to_fen
+from fupin import yuan_to_fen
 
 
 def _key_values(option: str, items: tuple[str, ...]) -> dict[str, Any]:
