@@ -93,8 +93,10 @@ def create_app(database_url: str, tokens: Mapping[str, str], *, pm: Any = None) 
                 if isinstance(exc, fupin.ValidationError):
                     body["problems"] = [{"field": p.field, "reason": p.reason, "location": p.location} for p in exc.problems]
                 return JSONResponse(body, status_code=status_of(exc))
-            except Exception:
-                log.exception("request failed: %s %s", request.method, request.url.path)
+            except Exception as exc:
+                # The same one line the command line gives (password-free); only the log sees it.
+                line, _code = fupin.describe_failure(exc)
+                log.exception("request failed: %s %s: %s", request.method, request.url.path, line)
                 return JSONResponse({"error": "internal", "message": "内部错误 / internal error"}, status_code=500)
 
         return wrapped
